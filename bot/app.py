@@ -1,0 +1,103 @@
+"""The application factory: one cleanup context per resource, then the routes."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from bot import keys
+from bot.config import Settings
+from bot.content import load_content
+from bot.db.engine import create_engine, create_sessionmaker, migrate, ping
+from bot.dispatch import Dispatcher
+from bot.handlers import routers
+from bot.inbox import Inbox
+from bot.line import LineGateway, RetryPolicy
+from bot.webhook import callback
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings) -> web.Application:
+    # The webhook enforces its own, smaller cap; this one guards every other route.
+    app = web.Application(client_max_size=2 * 1024 * 1024)
+    app[keys.SETTINGS] = settings
+    app.cleanup_ctx.extend([_database, _content, _line, _inbox])
+    app.router.add_post("/callback", callback)
+    app.router.add_get("/healthz", healthz)
+    if settings.local_mode:
+        from bot.dev.simulator import add_simulator_routes
+
+        add_simulator_routes(app)
+    return app
+
+
+async def _database(app: web.Application) -> AsyncIterator[None]:
+    engine = create_engine(app[keys.SETTINGS].database_url)
+    await migrate(engine)
+    app[keys.ENGINE] = engine
+    app[keys.SESSIONS] = create_sessionmaker(engine)
+    yield
+    await engine.dispose()
+
+
+async def _content(app: web.Application) -> AsyncIterator[None]:
+    app[keys.CONTENT] = load_content(app[keys.SETTINGS].content_dir)
+    yield
+
+
+async def _line(app: web.Application) -> AsyncIterator[None]:
+    settings = app[keys.SETTINGS]
+    policy = RetryPolicy(timeout=settings.line_request_timeout_seconds, base_delay=settings.line_retry_base_seconds)
+    runner: web.AppRunner | None = None
+    if settings.local_mode:
+        # No LINE channel: play LINE ourselves, on a loopback port of this same process.
+        from bot.dev.fake_line import FakeLinePlatform
+
+        token = secrets.token_urlsafe(32)
+        fake = FakeLinePlatform(access_token=token)
+        runner = web.AppRunner(fake.app(), access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        base = f"http://127.0.0.1:{port}"
+        app[keys.FAKE_LINE], app[keys.FAKE_LINE_URL] = fake, base
+        app[keys.CHANNEL_SECRET] = secrets.token_hex(16)
+        gateway = LineGateway(token, base, base, policy)
+    else:
+        assert settings.line_channel_secret and settings.line_channel_access_token
+        app[keys.CHANNEL_SECRET] = settings.line_channel_secret.reveal()
+        gateway = LineGateway(settings.line_channel_access_token.reveal(), settings.line_api_base_url,
+                              settings.line_data_api_base_url, policy)
+    app[keys.LINE] = gateway
+    yield
+    await gateway.close()
+    if runner is not None:
+        await runner.cleanup()
+
+
+async def _inbox(app: web.Application) -> AsyncIterator[None]:
+    settings = app[keys.SETTINGS]
+    dispatcher = Dispatcher(routers(), app[keys.CONTENT], settings.pseudonym_key.reveal())
+    inbox = Inbox(
+        app[keys.SESSIONS], dispatcher, app[keys.LINE],
+        workers=settings.inbox_workers,
+        settle_seconds=settings.inbox_settle_seconds,
+        lease_seconds=settings.inbox_lease_seconds,
+    )
+    app[keys.INBOX] = inbox
+    await inbox.start()
+    yield
+    await inbox.stop()
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """Liveness and readiness: 200 when the database answers, 503 when it does not."""
+    ok = await ping(request.app[keys.ENGINE])
+    body = {"status": "ok" if ok else "degraded", "database": "ok" if ok else "unreachable",
+            "mode": "local" if request.app[keys.SETTINGS].local_mode else "line"}
+    return web.json_response(body, status=200 if ok else 503)

@@ -1,0 +1,219 @@
+"""Typed settings, read once from the environment; bad values fail at start-up with a clear message.
+
+Secrets may also come from files: for every secret NAME, NAME_FILE names a file holding it (the usual way
+container platforms hand secrets over). Secret values never appear in reprs, logs or error messages.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_LINE_API = "https://api.line.me"
+DEFAULT_LINE_DATA_API = "https://api-data.line.me"
+
+# LINE channel secrets are 32 hex characters; access tokens are long base64-ish strings.
+_CHANNEL_SECRET = re.compile(r"^[0-9a-f]{32}$")
+_ACCESS_TOKEN = re.compile(r"^[A-Za-z0-9+/=._-]{20,}$")
+_LOG_LEVELS = {"DEBUG", "INFO", "WARNING", "ERROR"}
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names the variable, never its value."""
+
+
+class Secret:
+    """A string that does not print itself."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret(***)"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and secrets.compare_digest(self._value, other._value)
+
+    def __hash__(self) -> int:
+        return hash(("Secret", len(self._value)))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the server needs to know about its surroundings."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    database_url: str = "sqlite+aiosqlite:///var/bot.sqlite3"
+    content_dir: Path = Path("content")
+    data_dir: Path = Path("var")
+    line_channel_secret: Secret | None = None
+    line_channel_access_token: Secret | None = None
+    line_api_base_url: str = DEFAULT_LINE_API
+    line_data_api_base_url: str = DEFAULT_LINE_DATA_API
+    staff_session_secret: Secret = field(default_factory=lambda: Secret(secrets.token_hex(32)))
+    pseudonym_key: Secret = field(default_factory=lambda: Secret(secrets.token_hex(32)))
+    log_level: str = "INFO"
+    # The inbox waits this long after an event arrives before handling it, so that messages a resident
+    # sent in quick succession (and LINE delivered out of order) are handled in timestamp order.
+    inbox_settle_seconds: float = 0.2
+    inbox_workers: int = 4
+    # How long a worker's claim on a chat lasts without renewal: after a crash, another worker (or the
+    # restarted process) takes the chat over once it passes.
+    inbox_lease_seconds: float = 30.0
+    webhook_max_body_bytes: int = 1_048_576
+    line_request_timeout_seconds: float = 10.0
+    line_retry_base_seconds: float = 0.5
+
+    @property
+    def local_mode(self) -> bool:
+        """No LINE credentials: the fake LINE platform and the simulator stand in for LINE."""
+        return self.line_channel_secret is None or self.line_channel_access_token is None
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read and validate every setting; raise SettingsError naming the first bad variable."""
+        env = os.environ if env is None else env
+        secret = _read_secret(env, "LINE_CHANNEL_SECRET")
+        token = _read_secret(env, "LINE_CHANNEL_ACCESS_TOKEN")
+        if (secret is None) != (token is None):
+            raise SettingsError(
+                "LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN must be set together "
+                "(leave both unset for local mode)"
+            )
+        if secret is not None and not _CHANNEL_SECRET.match(secret.reveal()):
+            raise SettingsError("LINE_CHANNEL_SECRET must be the 32 hex characters shown in LINE Developers")
+        if token is not None and not _ACCESS_TOKEN.match(token.reveal()):
+            raise SettingsError("LINE_CHANNEL_ACCESS_TOKEN does not look like a channel access token")
+
+        data_dir = Path(env.get("DATA_DIR", "var"))
+        defaults = cls()
+        kwargs: dict[str, object] = {
+            "host": env.get("HOST", defaults.host),
+            "port": _int(env, "PORT", defaults.port, 1, 65535),
+            "database_url": _database_url(env.get("DATABASE_URL"), data_dir),
+            "content_dir": Path(env.get("CONTENT_DIR", "content")),
+            "data_dir": data_dir,
+            "line_channel_secret": secret,
+            "line_channel_access_token": token,
+            "line_api_base_url": _base_url(env, "LINE_API_BASE_URL", DEFAULT_LINE_API),
+            "line_data_api_base_url": _base_url(env, "LINE_DATA_API_BASE_URL", DEFAULT_LINE_DATA_API),
+            "log_level": _log_level(env),
+            "inbox_settle_seconds": _float(env, "INBOX_SETTLE_SECONDS", defaults.inbox_settle_seconds, 0, 5),
+            "inbox_workers": _int(env, "INBOX_WORKERS", defaults.inbox_workers, 1, 64),
+            "inbox_lease_seconds": _float(env, "INBOX_LEASE_SECONDS", defaults.inbox_lease_seconds, 0.5, 600),
+            "line_request_timeout_seconds": _float(
+                env, "LINE_REQUEST_TIMEOUT_SECONDS", defaults.line_request_timeout_seconds, 0.1, 120
+            ),
+            "line_retry_base_seconds": _float(
+                env, "LINE_RETRY_BASE_SECONDS", defaults.line_retry_base_seconds, 0, 30
+            ),
+        }
+        for name, attr in (("STAFF_SESSION_SECRET", "staff_session_secret"), ("PSEUDONYM_KEY", "pseudonym_key")):
+            value = _read_secret(env, name)
+            if value is not None:
+                if len(value.reveal()) < 32:
+                    raise SettingsError(f"{name} must be at least 32 characters long")
+                kwargs[attr] = value
+            elif secret is not None:
+                # With a real LINE channel, a random key per start would break pseudonyms and sessions.
+                raise SettingsError(f"{name} must be set when a LINE channel is configured")
+            else:
+                kwargs[attr] = _local_key(data_dir, name)
+        return cls(**kwargs)  # type: ignore[arg-type]
+
+
+def _local_key(data_dir: Path, name: str) -> Secret:
+    """In local mode, keys are made once and kept under the data directory, so pseudonyms and staff
+    sessions stay stable across restarts without any set-up."""
+    path = data_dir / "local-keys" / name.lower()
+    try:
+        return Secret(path.read_text(encoding="utf-8").strip())
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_hex(32)
+    path.write_text(value, encoding="utf-8")
+    path.chmod(0o600)
+    return Secret(value)
+
+
+def _read_secret(env: Mapping[str, str], name: str) -> Secret | None:
+    path = env.get(f"{name}_FILE")
+    if path:
+        try:
+            value = Path(path).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise SettingsError(f"{name}_FILE cannot be read ({exc.strerror})") from None
+    else:
+        value = env.get(name, "").strip()
+    return Secret(value) if value else None
+
+
+def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{name} must be between {low} and {high}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{name} must be between {low} and {high}")
+    return value
+
+
+def _base_url(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name, default).strip()
+    if not re.match(r"^https?://[^\s/]+(/[^\s]*)?$", value):
+        raise SettingsError(f"{name} must be an http(s) URL")
+    # The SDK builds URLs as host + "/v2/...": a trailing slash would double it.
+    return value.rstrip("/")
+
+
+def _log_level(env: Mapping[str, str]) -> str:
+    level = env.get("LOG_LEVEL", "INFO").upper()
+    if level not in _LOG_LEVELS:
+        raise SettingsError(f"LOG_LEVEL must be one of {', '.join(sorted(_LOG_LEVELS))}")
+    return level
+
+
+def _database_url(raw: str | None, data_dir: Path) -> str:
+    if not raw:
+        return f"sqlite+aiosqlite:///{data_dir / 'bot.sqlite3'}"
+    # Operators paste the URLs their hosting gives them; map them to the async drivers we ship.
+    for prefix, driver in (("postgres://", "postgresql+asyncpg://"), ("postgresql://", "postgresql+asyncpg://"),
+                           ("sqlite:///", "sqlite+aiosqlite:///")):
+        if raw.startswith(prefix):
+            return driver + raw[len(prefix):]
+    if raw.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite:///")):
+        return raw
+    raise SettingsError("DATABASE_URL must be a postgresql:// or sqlite:/// URL")

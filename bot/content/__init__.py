@@ -1,0 +1,148 @@
+"""Loads and validates content/: everything the municipality writes and the bot says, as frozen objects.
+
+Every problem is reported as `file:line: message`, all at once, so staff can fix a file in one pass.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.content.model import (
+    Content,
+    Division,
+    Municipality,
+    QuickReplyOption,
+    ResponseTemplate,
+    Village,
+)
+from bot.content.responses import read_responses
+from bot.content.source import ContentError, ContentErrors, Located, read_yaml
+
+__all__ = [
+    "Content",
+    "ContentError",
+    "Division",
+    "Municipality",
+    "QuickReplyOption",
+    "ResponseTemplate",
+    "Village",
+    "check_content",
+    "load_content",
+]
+
+
+def check_content(content_dir: Path) -> tuple[Content | None, list[str]]:
+    """Validate every file; return the content (None when anything is wrong) and the list of errors."""
+    errors = ContentErrors()
+    municipality = _read_municipality(content_dir / "municipality.yaml", errors)
+    located = _read_required(content_dir / "responses.yaml", errors)
+    quick, responses = read_responses(located) if located else ({}, {})
+    commands = _read_commands(content_dir / "commands.yaml", errors)
+    if errors or municipality is None:
+        return None, list(errors)
+    return Content(municipality=municipality, quick_replies=quick, responses=responses, commands=commands), []
+
+
+def load_content(content_dir: Path) -> Content:
+    """Load content/ or raise ContentError listing every problem."""
+    content, problems = check_content(content_dir)
+    if content is None:
+        errors = ContentErrors(problems)
+        raise ContentError(errors)
+    return content
+
+
+def _read_required(file: Path, errors: ContentErrors) -> Located | None:
+    if not file.is_file():
+        errors.add(f"{file}:1", "required file is missing")
+        return None
+    return read_yaml(file, errors)
+
+
+REQUIRED_COMMANDS = ("menu", "help", "cancel")
+
+
+def _read_commands(file: Path, errors: ContentErrors) -> dict[str, tuple[str, ...]]:
+    src = _read_required(file, errors)
+    if src is None:
+        return {}
+    if not isinstance(src.data, dict):
+        src.error((), "expected a mapping of command -> list of words")
+        return {}
+    result: dict[str, tuple[str, ...]] = {}
+    owner: dict[str, str] = {}
+    for name, words in src.data.items():
+        if not isinstance(words, list) or not words or not all(isinstance(w, str) and w.strip() for w in words):
+            src.error((name,), f"command '{name}' needs a list of words")
+            continue
+        for i, word in enumerate(words):
+            key = "".join(word.split()).casefold()
+            if key in owner and owner[key] != name:
+                src.error((name, i), f"'{word}' already means '{owner[key]}'")
+            owner[key] = str(name)
+        result[str(name)] = tuple(words)
+    for name in REQUIRED_COMMANDS:
+        if name not in result:
+            src.error((), f"command '{name}' is required")
+    return result
+
+
+def _read_municipality(file: Path, errors: ContentErrors) -> Municipality | None:
+    src = _read_required(file, errors)
+    if src is None:
+        return None
+    data = src.data
+    if not isinstance(data, dict):
+        src.error((), "expected a mapping of municipality fields")
+        return None
+    before = len(errors.items)
+    fields = {}
+    for key in ("name", "short_name", "address", "phone", "office_hours", "website"):
+        value = data.get(key)
+        if not isinstance(value, str) or not value.strip():
+            src.error((key,), f"'{key}' must be a non-empty text")
+        fields[key] = str(value or "").strip()
+    sample = data.get("sample", False)
+    if not isinstance(sample, bool):
+        src.error(("sample",), "'sample' must be true or false")
+    divisions = tuple(_divisions(src, data.get("divisions")))
+    villages = tuple(_villages(src, data.get("villages")))
+    if len(errors.items) > before:
+        return None
+    return Municipality(sample=bool(sample), divisions=divisions, villages=villages, **fields)
+
+
+def _divisions(src: Located, raw: object) -> list[Division]:
+    if not isinstance(raw, list) or not raw:
+        src.error(("divisions",), "'divisions' must list at least one division (กอง/สำนัก)")
+        return []
+    result: list[Division] = []
+    seen: set[str] = set()
+    for i, item in enumerate(raw):
+        path = ("divisions", i)
+        if not isinstance(item, dict) or not all(isinstance(item.get(k), str) for k in ("id", "name", "location")):
+            src.error(path, "each division needs text fields id, name and location")
+            continue
+        if item["id"] in seen:
+            src.error((*path, "id"), f"division id '{item['id']}' is used twice")
+        seen.add(item["id"])
+        result.append(Division(id=item["id"], name=item["name"], location=item["location"]))
+    return result
+
+
+def _villages(src: Located, raw: object) -> list[Village]:
+    if not isinstance(raw, list) or not raw:
+        src.error(("villages",), "'villages' must list at least one village (หมู่)")
+        return []
+    result: list[Village] = []
+    for i, item in enumerate(raw):
+        path = ("villages", i)
+        no = item.get("number") if isinstance(item, dict) else None
+        name = item.get("name") if isinstance(item, dict) else None
+        if not isinstance(no, int) or isinstance(no, bool) or no < 1 or not isinstance(name, str):
+            src.error(path, "each village needs a 'number' (1, 2, ...) and a 'name'")
+            continue
+        if no != len(result) + 1:
+            src.error((*path, "number"), f"villages must be numbered 1, 2, 3 ... in order; expected {len(result) + 1}")
+        result.append(Village(no=no, name=name))
+    return result

@@ -1,0 +1,67 @@
+"""Frozen, typed objects for everything loaded from content/."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Division:
+    id: str
+    name: str
+    location: str
+
+
+@dataclass(frozen=True)
+class Village:
+    no: int
+    name: str
+
+
+# Placeholders every response may use; their values come from municipality.yaml.
+MUNICIPALITY_PLACEHOLDERS = ("name", "short_name", "address", "phone", "office_hours")
+
+
+@dataclass(frozen=True)
+class Municipality:
+    name: str
+    short_name: str
+    address: str
+    phone: str
+    office_hours: str
+    website: str
+    sample: bool
+    divisions: tuple[Division, ...]
+    villages: tuple[Village, ...]
+
+    def placeholders(self) -> dict[str, str]:
+        """Values every response may use as {name}, {phone}, ..."""
+        return {key: getattr(self, key) for key in MUNICIPALITY_PLACEHOLDERS}
+
+
+@dataclass(frozen=True)
+class QuickReplyOption:
+    """A chip under a message: it either sends text as the resident, or a postback with an action."""
+
+    id: str
+    label: str
+    text: str | None = None
+    postback: str | None = None
+    display: str | None = None
+
+
+@dataclass(frozen=True)
+class ResponseTemplate:
+    id: str
+    text: str
+    params: tuple[str, ...]
+    quick_replies: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Content:
+    municipality: Municipality
+    quick_replies: dict[str, QuickReplyOption]
+    responses: dict[str, ResponseTemplate]
+    # Global commands residents may type at any step: command id -> the words for it.
+    commands: dict[str, tuple[str, ...]]

@@ -1,0 +1,104 @@
+"""Validation of responses.yaml: every sentence the bot says, and the quick-reply chips under them."""
+
+from __future__ import annotations
+
+import string
+
+from bot.content.model import MUNICIPALITY_PLACEHOLDERS, QuickReplyOption, ResponseTemplate
+from bot.content.source import Located
+
+# LINE's own limits for what these entries become (see bot/line.py for the full list).
+QUICK_REPLY_LABEL_MAX = 20
+QUICK_REPLY_ITEMS_MAX = 13
+POSTBACK_DATA_MAX = 300
+TEXT_MAX_UTF16 = 5000
+
+
+def utf16_len(text: str) -> int:
+    """Length as LINE counts it: UTF-16 code units (an emoji outside the BMP counts as 2)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def read_responses(src: Located) -> tuple[dict[str, QuickReplyOption], dict[str, ResponseTemplate]]:
+    data = src.data
+    if not isinstance(data, dict):
+        src.error((), "expected 'quick_replies' and 'messages' sections")
+        return {}, {}
+    quick = _quick_replies(src, data.get("quick_replies"))
+    responses = _messages(src, data.get("messages"), quick, set(MUNICIPALITY_PLACEHOLDERS))
+    return quick, responses
+
+
+def _quick_replies(src: Located, raw: object) -> dict[str, QuickReplyOption]:
+    if not isinstance(raw, dict):
+        src.error(("quick_replies",), "'quick_replies' must be a mapping of id -> chip")
+        return {}
+    result: dict[str, QuickReplyOption] = {}
+    for qid, item in raw.items():
+        path = ("quick_replies", qid)
+        if not isinstance(item, dict):
+            src.error(path, "a chip needs 'label' and either 'text' or 'postback'")
+            continue
+        label = item.get("label")
+        if not isinstance(label, str) or not label.strip():
+            src.error(path, "a chip needs a 'label'")
+            continue
+        if len(label) > QUICK_REPLY_LABEL_MAX:
+            src.error((*path, "label"), f"label is {len(label)} characters; LINE allows {QUICK_REPLY_LABEL_MAX}")
+        text, postback = item.get("text"), item.get("postback")
+        if (text is None) == (postback is None):
+            src.error(path, "a chip needs exactly one of 'text' (sent as the resident) or 'postback' (an action)")
+            continue
+        if postback is not None and (not isinstance(postback, str) or len(postback) > POSTBACK_DATA_MAX):
+            src.error((*path, "postback"), f"postback must be text of at most {POSTBACK_DATA_MAX} characters")
+        display = item.get("display")
+        result[str(qid)] = QuickReplyOption(
+            id=str(qid), label=label, text=text, postback=postback, display=display
+        )
+    return result
+
+
+def _messages(
+    src: Located, raw: object, quick: dict[str, QuickReplyOption], globals_: set[str]
+) -> dict[str, ResponseTemplate]:
+    if not isinstance(raw, dict):
+        src.error(("messages",), "'messages' must be a mapping of id -> message")
+        return {}
+    result: dict[str, ResponseTemplate] = {}
+    for mid, item in raw.items():
+        path = ("messages", mid)
+        if not isinstance(item, dict) or not isinstance(item.get("text"), str) or not item["text"].strip():
+            src.error(path, "a message needs a non-empty 'text'")
+            continue
+        text = item["text"]
+        params = item.get("params", [])
+        if not isinstance(params, list) or not all(isinstance(p, str) for p in params):
+            src.error((*path, "params"), "'params' must be a list of names")
+            params = []
+        _check_placeholders(src, path, text, globals_ | set(params))
+        if utf16_len(text) > TEXT_MAX_UTF16:
+            src.error((*path, "text"), f"text is longer than LINE's {TEXT_MAX_UTF16} UTF-16 units")
+        chips = item.get("quick_replies", [])
+        if not isinstance(chips, list):
+            src.error((*path, "quick_replies"), "'quick_replies' must be a list of chip ids")
+            chips = []
+        if len(chips) > QUICK_REPLY_ITEMS_MAX:
+            src.error((*path, "quick_replies"), f"LINE shows at most {QUICK_REPLY_ITEMS_MAX} chips")
+        for i, chip in enumerate(chips):
+            if chip not in quick:
+                src.error((*path, "quick_replies", i), f"unknown chip '{chip}' (define it under quick_replies)")
+        result[str(mid)] = ResponseTemplate(
+            id=str(mid), text=text, params=tuple(params), quick_replies=tuple(str(c) for c in chips)
+        )
+    return result
+
+
+def _check_placeholders(src: Located, path: tuple[str | int, ...], text: str, allowed: set[str]) -> None:
+    try:
+        fields = [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
+    except ValueError as exc:
+        src.error((*path, "text"), f"broken {{placeholder}}: {exc}")
+        return
+    for name in fields:
+        if name not in allowed:
+            src.error((*path, "text"), f"unknown placeholder {{{name}}}; declare it in 'params'")

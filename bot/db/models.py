@@ -1,0 +1,123 @@
+"""SQLAlchemy models: what the bot stores about residents, the events LINE sent and the messages it owes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator
+from sqlalchemy.ext.asyncio import AsyncAttrs
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Timestamps are stored and returned as aware UTC datetimes on every backend (SQLite drops the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+class Base(AsyncAttrs, DeclarativeBase):
+    pass
+
+
+class Resident(Base):
+    """A person who follows the municipality's LINE account."""
+
+    __tablename__ = "resident"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    line_user_id: Mapped[str] = mapped_column(String(64), unique=True)
+    # Keyed HMAC of the LINE user id: what staff exports show instead of the id itself.
+    pseudonym: Mapped[str] = mapped_column(String(32), unique=True)
+    followed: Mapped[bool] = mapped_column(Boolean, default=True)
+    followed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    unfollowed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class InboundEvent(Base):
+    """One webhook event exactly as LINE sent it, stored before the webhook answers 200."""
+
+    __tablename__ = "inbound_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    webhook_event_id: Mapped[str] = mapped_column(String(64), unique=True)
+    # Events of one lane (a user, group or room) are handled one at a time, in timestamp order.
+    lane_key: Mapped[str] = mapped_column(String(64))
+    event_type: Mapped[str] = mapped_column(String(40))
+    message_id: Mapped[str | None] = mapped_column(String(64))
+    occurred_at_ms: Mapped[int] = mapped_column(BigInteger)
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    payload: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    processed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (
+        Index("ix_inbound_event_pending", "status", "lane_key", "occurred_at_ms"),
+        Index("ix_inbound_event_message_id", "message_id"),
+    )
+
+
+class EventLane(Base):
+    """A lease that lets exactly one worker, in any process, handle a lane's events at a time."""
+
+    __tablename__ = "event_lane"
+
+    lane_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    leased_by: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class ConversationState(Base):
+    """Where a resident is in a multi-step flow; survives restarts and deploys (names, not code objects)."""
+
+    __tablename__ = "conversation_state"
+
+    lane_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    flow: Mapped[str] = mapped_column(String(40))
+    step: Mapped[str] = mapped_column(String(40))
+    data: Mapped[str] = mapped_column(Text, default="{}")
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OutboundMessage(Base):
+    """Messages the bot owes someone: written in the same transaction as the change that caused them, sent
+    after commit, so a crash never loses an answer and a retry never sends one twice."""
+
+    __tablename__ = "outbound_message"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_event.id"))
+    to: Mapped[str] = mapped_column(String(64))
+    reply_token: Mapped[str | None] = mapped_column(String(255))
+    messages: Mapped[str] = mapped_column(Text)
+    retry_key: Mapped[str] = mapped_column(String(36), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    sent_via: Mapped[str | None] = mapped_column(String(8))
+    last_error: Mapped[str | None] = mapped_column(String(200))
+
+    __table_args__ = (Index("ix_outbound_message_due", "status", "to", "id"),)

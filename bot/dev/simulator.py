@@ -1,0 +1,103 @@
+"""/simulator: a chat page where a person talks to the bot as a resident would, in local mode.
+
+Every message typed there becomes a LINE-shaped webhook event, signed with this process's channel secret
+and posted to our own /callback over HTTP: the same path real LINE traffic takes. Replies are read back from
+the fake LINE platform that received them.
+"""
+
+from __future__ import annotations
+
+import re
+from importlib import resources
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from bot import keys
+from bot.dev import events
+from bot.webhook import compute_signature
+
+_USER_ID = re.compile(r"^U[0-9a-f]{32}$")
+_MAX_TEXT = 5000
+
+
+def add_simulator_routes(app: web.Application) -> None:
+    app.router.add_get("/", lambda _r: web.HTTPFound("/simulator"))
+    app.router.add_get("/simulator", page)
+    app.router.add_post("/simulator/api/send", send)
+    app.router.add_get("/simulator/api/messages", messages)
+
+
+async def page(_request: web.Request) -> web.Response:
+    html = resources.files("bot.dev").joinpath("static/simulator.html").read_text(encoding="utf-8")
+    return web.Response(text=html, content_type="text/html", headers={
+        "Content-Security-Policy": "default-src 'self'; script-src 'self' 'unsafe-inline'; "
+                                   "style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; "
+                                   "frame-ancestors 'none'",
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "no-store",
+    })
+
+
+async def send(request: web.Request) -> web.Response:
+    """Turn what the person did into a webhook event and post it, signed, to /callback."""
+    try:
+        body: dict[str, Any] = await request.json()
+    except ValueError:
+        return web.json_response({"error": "body must be JSON"}, status=400)
+    user_id = body.get("userId")
+    if not isinstance(user_id, str) or not _USER_ID.match(user_id):
+        return web.json_response({"error": "userId must look like a LINE user id"}, status=400)
+    fake = request.app[keys.FAKE_LINE]
+    token = fake.issue_reply_token(user_id)
+    kind = body.get("kind")
+    if kind == "text" and isinstance(body.get("text"), str) and 0 < len(body["text"]) <= _MAX_TEXT:
+        event = events.text_event(user_id, body["text"], token)
+    elif kind == "postback" and isinstance(body.get("data"), str) and len(body["data"]) <= 300:
+        event = events.postback_event(user_id, body["data"], token)
+    elif kind == "follow":
+        fake.followers.add(user_id)
+        event = events.follow_event(user_id, token)
+    elif kind == "sticker":
+        event = events.sticker_event(user_id, token)
+    elif kind == "location":
+        event = events.location_event(user_id, float(body.get("latitude", 13.75)),
+                                      float(body.get("longitude", 100.5)), token)
+    else:
+        return web.json_response({"error": "unknown kind or missing text"}, status=400)
+    raw = events.body(event)
+    secret = request.app[keys.CHANNEL_SECRET]
+    sockname = request.transport.get_extra_info("sockname") if request.transport else None
+    port = sockname[1] if sockname else request.app[keys.SETTINGS].port
+    async with aiohttp.ClientSession() as session, session.post(
+        f"http://127.0.0.1:{port}/callback", data=raw,
+        headers={"Content-Type": "application/json", "x-line-signature": compute_signature(secret, raw)},
+    ) as response:
+        status = response.status
+    return web.json_response({"status": status}, status=200 if status == 200 else 502)
+
+
+async def messages(request: web.Request) -> web.Response:
+    """What the fake LINE delivered to this user after `after`, waiting up to `wait` seconds for more."""
+    user_id = request.query.get("userId", "")
+    if not _USER_ID.match(user_id):
+        return web.json_response({"error": "userId must look like a LINE user id"}, status=400)
+    try:
+        after = int(request.query.get("after", "0"))
+        wait = min(max(float(request.query.get("wait", "0")), 0.0), 25.0)
+    except ValueError:
+        return web.json_response({"error": "after and wait must be numbers"}, status=400)
+    fake = request.app[keys.FAKE_LINE]
+
+    def fresh() -> list[Any]:
+        return [d for d in fake.deliveries if d.user_id == user_id and d.seq > after]
+
+    if wait and not fresh():
+        try:
+            await fake.wait_for_deliveries(
+                sum(1 for d in fake.deliveries if d.user_id == user_id) + 1, timeout=wait, user_id=user_id
+            )
+        except TimeoutError:
+            pass
+    return web.json_response([{"seq": d.seq, "via": d.via, "messages": d.messages} for d in fresh()])

@@ -1,0 +1,222 @@
+"""Picks the handler for a stored event: global commands first, then the resident's open flow, then the
+routes of each feature router in the order they were included, then the fallback.
+
+A handler receives a Turn: the event, the database session of the transaction it runs in, and a place to
+put its replies. It never talks to LINE; the inbox sends what it queued once the transaction commits.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from linebot.v3.webhooks import Event
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.content import Content
+from bot.db.models import InboundEvent, Resident
+from bot.messages import MessageBuilder, WireMessage
+from bot.residents import touch_resident
+from bot.state import load_state
+
+Handler = Callable[["Turn"], Awaitable[None]]
+TextPredicate = Callable[["Turn"], bool]
+
+
+@dataclass
+class Turn:
+    """One event being handled: what came in, who sent it, and what the bot will answer."""
+
+    session: AsyncSession
+    row: InboundEvent
+    raw: dict[str, Any]
+    event: Event | None
+    builder: MessageBuilder
+    content: Content
+    commands: dict[str, frozenset[str]]
+    resident: Resident | None = None
+    replies: list[WireMessage] = field(default_factory=list)
+    outcome: str = "ignored"
+
+    @property
+    def event_type(self) -> str:
+        return self.row.event_type
+
+    @property
+    def source(self) -> dict[str, Any]:
+        source = self.raw.get("source")
+        return source if isinstance(source, dict) else {}
+
+    @property
+    def user_id(self) -> str | None:
+        value = self.source.get("userId")
+        return value if isinstance(value, str) else None
+
+    @property
+    def is_direct_chat(self) -> bool:
+        return self.source.get("type") == "user" and self.user_id is not None
+
+    @property
+    def chat_id(self) -> str | None:
+        """Where replies go: the group or room, or the resident's own chat."""
+        return None if self.row.lane_key == "-" else self.row.lane_key
+
+    @property
+    def reply_token(self) -> str | None:
+        token = self.raw.get("replyToken")
+        return token if isinstance(token, str) else None
+
+    @property
+    def silent(self) -> bool:
+        """In standby mode another channel answers; the bot must send nothing."""
+        return self.raw.get("mode") == "standby"
+
+    @property
+    def message(self) -> dict[str, Any]:
+        message = self.raw.get("message")
+        return message if isinstance(message, dict) else {}
+
+    @property
+    def message_type(self) -> str | None:
+        value = self.message.get("type")
+        return value if isinstance(value, str) else None
+
+    @property
+    def text(self) -> str:
+        value = self.message.get("text")
+        return value if isinstance(value, str) else ""
+
+    @property
+    def postback(self) -> dict[str, str]:
+        """Postback data in our small action syntax: 'action=menu.contact&id=42'."""
+        data = (self.raw.get("postback") or {}).get("data") if isinstance(self.raw.get("postback"), dict) else None
+        if not isinstance(data, str):
+            return {}
+        return dict(parse_qsl(data, keep_blank_values=True, max_num_fields=20))
+
+    def is_command(self, name: str) -> bool:
+        """True when the text is one of the words for a global command (เมนู, ยกเลิก ...)."""
+        return command_key(self.text) in self.commands.get(name, frozenset())
+
+    def say(self, response_id: str, **params: str) -> None:
+        self.replies.append(self.builder.text(response_id, **params))
+
+
+def command_key(text: str) -> str:
+    """How typed commands are compared: no spaces, no case, no trailing punctuation."""
+    return "".join(text.split()).casefold().rstrip("!?.。")
+
+
+class Router:
+    """The routes of one feature; handlers are registered with its decorators."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.events: dict[str, Handler] = {}
+        self.messages: dict[str, Handler] = {}
+        self.postbacks: dict[str, Handler] = {}
+        self.texts: list[tuple[TextPredicate, Handler, bool]] = []
+        self.flows: dict[str, Handler] = {}
+
+    def on_event(self, *types: str) -> Callable[[Handler], Handler]:
+        return self._register(self.events, types)
+
+    def on_message(self, *types: str) -> Callable[[Handler], Handler]:
+        return self._register(self.messages, types)
+
+    def on_postback(self, *actions: str) -> Callable[[Handler], Handler]:
+        return self._register(self.postbacks, actions)
+
+    def on_flow(self, *flows: str) -> Callable[[Handler], Handler]:
+        return self._register(self.flows, flows)
+
+    def on_text(self, predicate: TextPredicate, escape: bool = False) -> Callable[[Handler], Handler]:
+        """escape=True: checked before any open flow (ยกเลิก, เมนู, ช่วยเหลือ work at every step)."""
+
+        def decorator(handler: Handler) -> Handler:
+            self.texts.append((predicate, handler, escape))
+            return handler
+
+        return decorator
+
+    @staticmethod
+    def _register(table: dict[str, Handler], keys: tuple[str, ...]) -> Callable[[Handler], Handler]:
+        def decorator(handler: Handler) -> Handler:
+            for key in keys:
+                table.setdefault(key, handler)
+            return handler
+
+        return decorator
+
+
+class Dispatcher:
+    """Holds the routers in order and runs the first handler that matches an event."""
+
+    def __init__(self, routers: list[Router], content: Content, pseudonym_key: str) -> None:
+        self._routers = routers
+        self._content = content
+        self._builder = MessageBuilder(content)
+        self._pseudonym_key = pseudonym_key
+        self._commands = {name: frozenset(command_key(w) for w in words)
+                          for name, words in content.commands.items()}
+
+    def turn_for(self, session: AsyncSession, row: InboundEvent) -> Turn:
+        raw = json.loads(row.payload)
+        return Turn(session=session, row=row, raw=raw, event=_parse(raw), builder=self._builder,
+                    content=self._content, commands=self._commands)
+
+    async def dispatch(self, session: AsyncSession, row: InboundEvent) -> Turn:
+        turn = self.turn_for(session, row)
+        if turn.is_direct_chat and turn.user_id:
+            turn.resident = await touch_resident(session, turn.user_id, self._pseudonym_key)
+        handler = await self._pick(turn)
+        if handler is not None:
+            await handler(turn)
+        return turn
+
+    async def _pick(self, turn: Turn) -> Handler | None:
+        if turn.event_type == "message" and turn.message_type == "text":
+            return await self._pick_text(turn)
+        if turn.event_type == "message":
+            return self._first("messages", turn.message_type or "*")
+        if turn.event_type == "postback":
+            return self._first("postbacks", turn.postback.get("action", "*"))
+        return self._first("events", turn.event_type)
+
+    async def _pick_text(self, turn: Turn) -> Handler | None:
+        for router in self._routers:
+            for predicate, handler, escape in router.texts:
+                if escape and predicate(turn):
+                    return handler
+        state = await load_state(turn.session, turn.row.lane_key)
+        if state is not None:
+            handler = self._first("flows", state.flow)
+            if handler is not None:
+                return handler
+        for router in self._routers:
+            for predicate, handler, escape in router.texts:
+                if not escape and predicate(turn):
+                    return handler
+        return self._first("messages", "text")
+
+    def _first(self, table: str, key: str) -> Handler | None:
+        for router in self._routers:
+            routes: dict[str, Handler] = getattr(router, table)
+            if key in routes:
+                return routes[key]
+        for router in self._routers:
+            routes = getattr(router, table)
+            if "*" in routes:
+                return routes["*"]
+        return None
+
+
+def _parse(raw: dict[str, Any]) -> Event | None:
+    """The SDK's typed event, or None for types and shapes it does not know (stored and answered anyway)."""
+    try:
+        return Event.from_dict(raw)
+    except (ValueError, TypeError, KeyError):
+        return None

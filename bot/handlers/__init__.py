@@ -1,0 +1,11 @@
+"""Feature handlers, one module per feature; `routers()` lists them in the order they are consulted."""
+
+from __future__ import annotations
+
+from bot.dispatch import Router
+from bot.handlers import commands, fallback, follow, media, menu
+
+
+def routers() -> list[Router]:
+    """Commands first (they work at every step), the fallback last."""
+    return [commands.router, follow.router, menu.router, media.router, fallback.router]

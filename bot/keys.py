@@ -1,0 +1,25 @@
+"""Every aiohttp AppKey in one place, so a newcomer sees what the application holds."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from bot.content import Content
+    from bot.dev.fake_line import FakeLinePlatform
+    from bot.inbox import Inbox
+    from bot.line import LineGateway
+
+SETTINGS = web.AppKey("settings", "Settings")
+ENGINE = web.AppKey("engine", AsyncEngine)
+SESSIONS = web.AppKey("sessions", async_sessionmaker[AsyncSession])
+CONTENT = web.AppKey("content", "Content")
+LINE = web.AppKey("line", "LineGateway")
+INBOX = web.AppKey("inbox", "Inbox")
+CHANNEL_SECRET = web.AppKey("channel_secret", str)
+FAKE_LINE = web.AppKey("fake_line", "FakeLinePlatform")
+FAKE_LINE_URL = web.AppKey("fake_line_url", str)

@@ -1,0 +1,37 @@
+"""Resident records: who follows the account, and the keyed pseudonym staff see instead of the LINE id."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import Resident, utcnow
+
+
+def pseudonym_for(key: str, line_user_id: str) -> str:
+    """A stable id per resident that cannot be turned back into the LINE id without the key."""
+    return hmac.new(key.encode("utf-8"), line_user_id.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+
+
+async def touch_resident(session: AsyncSession, line_user_id: str, pseudonym_key: str) -> Resident:
+    """The resident for this LINE user, created on first contact, with last_seen_at updated."""
+    resident = await session.scalar(select(Resident).where(Resident.line_user_id == line_user_id))
+    now = utcnow()
+    if resident is None:
+        # Someone who writes to us follows the account, even if the follow event predates the bot.
+        resident = Resident(
+            line_user_id=line_user_id,
+            pseudonym=pseudonym_for(pseudonym_key, line_user_id),
+            followed=True,
+            followed_at=now,
+            created_at=now,
+            last_seen_at=now,
+        )
+        session.add(resident)
+        await session.flush()
+    else:
+        resident.last_seen_at = now
+    return resident

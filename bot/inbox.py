@@ -222,10 +222,13 @@ class Inbox:
         now = utcnow()
         cutoff = now if ignore_settle else now - self._settle
         async with self._sessions() as session, session.begin():
+            # A lane is ready once its newest pending event has settled: a burst is handled as a whole,
+            # in timestamp order, however its webhooks interleaved on the way in.
             with_events = await session.scalars(
                 select(InboundEvent.lane_key)
-                .where(InboundEvent.status == "pending", InboundEvent.received_at <= cutoff)
-                .distinct()
+                .where(InboundEvent.status == "pending")
+                .group_by(InboundEvent.lane_key)
+                .having(func.max(InboundEvent.received_at) <= cutoff)
                 .limit(64)
             )
             with_mail = await session.scalars(
@@ -270,36 +273,51 @@ class Inbox:
 
     async def _run_lane(self, lane: str, ignore_settle: bool = False) -> None:
         try:
-            for _ in range(LANE_BATCH):
-                event_id = await self._next_event(lane, ignore_settle)
-                if event_id is None:
-                    break
-                loading = self._spawn_loading(lane, event_id)
-                try:
-                    handled = await self._handle(event_id)
-                    await self._deliver(lane)
-                finally:
-                    if loading is not None:
-                        loading.cancel()
-                if not handled:
-                    break
-            await self._deliver(lane)
+            await self._work_lane(lane, ignore_settle)
         except Exception as exc:
-            log.error("lane failed", extra={"error": type(exc).__name__})
-        finally:
+            log.error("lane failed", extra={"error": type(exc).__name__}, exc_info=True)
+        except asyncio.CancelledError:
             with contextlib.suppress(Exception):
-                await self._release(lane)
+                await asyncio.shield(self._release(lane))
+            raise
+        except BaseException:
+            # The worker is dying with the lane in hand, as in a crash: the lease is left to expire, and
+            # whoever claims the lane then finishes its work.
+            self._held.discard(lane)
+            raise
+        with contextlib.suppress(Exception):
+            await self._release(lane)
+
+    async def _work_lane(self, lane: str, ignore_settle: bool) -> None:
+        for _ in range(LANE_BATCH):
+            event_id = await self._next_event(lane, ignore_settle)
+            if event_id is None:
+                break
+            loading = self._spawn_loading(lane)
+            try:
+                handled = await self._handle(event_id)
+                await self._deliver(lane)
+            finally:
+                if loading is not None:
+                    loading.cancel()
+            if not handled:
+                return
+        await self._deliver(lane)
 
     async def _next_event(self, lane: str, ignore_settle: bool) -> int | None:
+        """The lane's earliest pending event, unless a newer one is still settling (then: come back later)."""
         cutoff = utcnow() if ignore_settle else utcnow() - self._settle
         async with self._sessions() as session:
-            return await session.scalar(
-                select(InboundEvent.id)
-                .where(InboundEvent.lane_key == lane, InboundEvent.status == "pending",
-                       InboundEvent.received_at <= cutoff)
-                .order_by(InboundEvent.occurred_at_ms, InboundEvent.id)
-                .limit(1)
-            )
+            pending = (
+                await session.execute(
+                    select(InboundEvent.id, InboundEvent.received_at)
+                    .where(InboundEvent.lane_key == lane, InboundEvent.status == "pending")
+                    .order_by(InboundEvent.occurred_at_ms, InboundEvent.id)
+                )
+            ).all()
+        if not pending or max(received for _, received in pending) > cutoff:
+            return None
+        return int(pending[0][0])
 
     # -- handling one event ----------------------------------------------------------------------------
 
@@ -347,7 +365,7 @@ class Inbox:
         if self.fault_point is not None:
             self.fault_point(point)
 
-    def _spawn_loading(self, lane: str, event_id: int) -> asyncio.Task[None] | None:
+    def _spawn_loading(self, lane: str) -> asyncio.Task[None] | None:
         """The typing dots, only when an answer takes longer than a moment (saves LINE calls otherwise)."""
         if not lane.startswith("U"):
             return None
@@ -376,6 +394,10 @@ class Inbox:
                     )
                     if row is None or row.next_attempt_at > utcnow():
                         return
+                    if row.attempts >= MAX_SEND_ATTEMPTS:
+                        row.status = "failed"
+                        log.error("send abandoned", extra={"outbound": row.id, "attempts": row.attempts})
+                        continue
                     may_have_landed = row.attempts > 0
                     row.status, row.attempts = "sending", row.attempts + 1
                 self._fault("sending")
@@ -413,4 +435,5 @@ class Inbox:
         async with session.begin():
             row.status, row.sent_at, row.sent_via = "sent", utcnow(), result.via
         return True
+
 

@@ -117,7 +117,7 @@ class OutboundMessage(Base):
     next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    sent_via: Mapped[str | None] = mapped_column(String(8))
+    sent_via: Mapped[str | None] = mapped_column(String(16))
     last_error: Mapped[str | None] = mapped_column(String(200))
 
     __table_args__ = (Index("ix_outbound_message_due", "status", "to", "id"),)

@@ -71,7 +71,7 @@ def upgrade() -> None:
         sa.Column("next_attempt_at", UTCDateTime, nullable=False),
         sa.Column("created_at", UTCDateTime, nullable=False),
         sa.Column("sent_at", UTCDateTime),
-        sa.Column("sent_via", sa.String(8)),
+        sa.Column("sent_via", sa.String(16)),
         sa.Column("last_error", sa.String(200)),
     )
     op.create_index("ix_outbound_message_due", "outbound_message", ["status", "to", "id"])

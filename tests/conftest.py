@@ -1,0 +1,152 @@
+"""Shared fixtures: real databases (SQLite and PostgreSQL), the fake LINE platform over HTTP, and the bot
+served by aiohttp's test server with LINE_API_BASE_URL pointing at the fake."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+from aiohttp import ClientResponse, web
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import func, select
+
+from bot import keys
+from bot.app import create_app
+from bot.config import Secret, Settings
+from bot.db.models import InboundEvent
+from bot.dev import events
+from bot.dev.fake_line import FakeLinePlatform
+from bot.webhook import compute_signature
+
+ROOT = Path(__file__).resolve().parent.parent
+CHANNEL_SECRET = "0123456789abcdef0123456789abcdef"
+ACCESS_TOKEN = "test-access-token-" + "x" * 24
+
+
+def new_user_id() -> str:
+    return "U" + secrets.token_hex(16)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A fresh, empty database on each backend."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path}/bot.sqlite3"
+        return
+    admin = os.environ.get("TEST_POSTGRES_URL")
+    if not admin:
+        if os.environ.get("CI"):
+            pytest.fail("TEST_POSTGRES_URL is not set in CI: run the suite through scripts/test")
+        pytest.skip("PostgreSQL is not provisioned here: run the suite through scripts/test")
+    name = "t_" + secrets.token_hex(6)
+    dsn = admin.replace("postgresql+asyncpg://", "postgresql://")
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    yield admin.rsplit("/", 1)[0] + "/" + name
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+async def fake_line() -> AsyncIterator[FakeLinePlatform]:
+    """The fake LINE platform, listening on a loopback port."""
+    fake = FakeLinePlatform(access_token=ACCESS_TOKEN)
+    server = TestServer(fake.app())
+    await server.start_server()
+    fake.base_url = str(server.make_url("")).rstrip("/")  # type: ignore[attr-defined]
+    yield fake
+    await server.close()
+
+
+def make_settings(database_url: str, fake_base_url: str, tmp_path: Path, **overrides: Any) -> Settings:
+    settings = Settings(
+        database_url=database_url,
+        content_dir=ROOT / "content",
+        data_dir=tmp_path,
+        line_channel_secret=Secret(CHANNEL_SECRET),
+        line_channel_access_token=Secret(ACCESS_TOKEN),
+        line_api_base_url=fake_base_url,
+        line_data_api_base_url=fake_base_url,
+        pseudonym_key=Secret("k" * 32),
+        staff_session_secret=Secret("s" * 32),
+        inbox_settle_seconds=0.1,
+        inbox_lease_seconds=2.0,
+        line_request_timeout_seconds=1.0,
+        line_retry_base_seconds=0.01,
+    )
+    return dataclasses.replace(settings, **overrides)
+
+
+@dataclasses.dataclass
+class Bot:
+    """The bot under test, reached over HTTP, with helpers that speak as LINE would."""
+
+    app: web.Application
+    client: TestClient
+    fake: FakeLinePlatform
+
+    async def post(self, *event_list: dict[str, Any], body: bytes | None = None,
+                   signature: str | None = None, headers: dict[str, str] | None = None) -> ClientResponse:
+        raw = body if body is not None else events.body(*event_list)
+        sig = signature if signature is not None else compute_signature(CHANNEL_SECRET, raw)
+        all_headers = {"Content-Type": "application/json", "x-line-signature": sig, **(headers or {})}
+        return await self.client.post("/callback", data=raw, headers=all_headers)
+
+    def text(self, user_id: str, text: str, **kw: Any) -> dict[str, Any]:
+        return events.text_event(user_id, text, self.fake.issue_reply_token(user_id), **kw)
+
+    def postback(self, user_id: str, data: str, **kw: Any) -> dict[str, Any]:
+        return events.postback_event(user_id, data, self.fake.issue_reply_token(user_id), **kw)
+
+    def follow(self, user_id: str, **kw: Any) -> dict[str, Any]:
+        self.fake.followers.add(user_id)
+        return events.follow_event(user_id, self.fake.issue_reply_token(user_id), **kw)
+
+    async def idle(self, timeout: float = 15.0) -> None:
+        await self.app[keys.INBOX].run_until_idle(timeout)
+
+    async def count_events(self) -> int:
+        async with self.app[keys.SESSIONS]() as session:
+            return int(await session.scalar(select(func.count()).select_from(InboundEvent)) or 0)
+
+    def sessions(self) -> Any:
+        return self.app[keys.SESSIONS]()
+
+
+BotFactory = Callable[..., Awaitable[Bot]]
+
+
+@pytest.fixture
+async def make_bot(database_url: str, fake_line: FakeLinePlatform, tmp_path: Path) -> AsyncIterator[BotFactory]:
+    """Starts bots on the same database and fake LINE (call again to 'restart' after a simulated crash)."""
+    clients: list[TestClient] = []
+
+    async def start(**overrides: Any) -> Bot:
+        url = overrides.pop("database_url", database_url)
+        settings = make_settings(url, fake_line.base_url, tmp_path, **overrides)  # type: ignore[attr-defined]
+        app = create_app(settings)
+        client = TestClient(TestServer(app))
+        await client.start_server()
+        clients.append(client)
+        return Bot(app=app, client=client, fake=fake_line)
+
+    yield start
+    for client in reversed(clients):
+        await client.close()
+
+
+@pytest.fixture
+async def bot(make_bot: BotFactory) -> Bot:
+    return await make_bot()

@@ -58,7 +58,9 @@ def _serve(settings: Settings, host: str | None, port: int | None) -> int:
 
     app.on_startup.append(announce)
     try:
-        web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
+        # Webhook requests finish in milliseconds; only simulator long-polls would hold shutdown longer.
+        web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None,
+                    shutdown_timeout=3.0)
     except ContentError as exc:
         print("content/ has errors:\n" + str(exc), file=sys.stderr)
         return 1

@@ -101,4 +101,5 @@ def _check_placeholders(src: Located, path: tuple[str | int, ...], text: str, al
         return
     for name in fields:
         if name not in allowed:
-            src.error((*path, "text"), f"unknown placeholder {{{name}}}; declare it in 'params'")
+            src.error_in_text((*path, "text"), text.find("{" + name), f"unknown placeholder {{{name}}}; "
+                                                                      "declare it in 'params'")

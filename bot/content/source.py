@@ -44,6 +44,8 @@ class Located:
     data: Any
     lines: dict[Path_, int]
     errors: ContentErrors
+    # For block scalars (text: |-), the line where the text itself begins.
+    block_starts: dict[Path_, int] = field(default_factory=dict)
 
     def where(self, path: Path_) -> str:
         """file:line of the nearest located ancestor of path."""
@@ -55,6 +57,17 @@ class Located:
 
     def error(self, path: Path_, message: str) -> None:
         self.errors.add(self.where(path), message)
+
+    def error_in_text(self, path: Path_, offset: int, message: str) -> None:
+        """An error at character `offset` of the text at path: reported on that very line of a block."""
+        start = self.block_starts.get(path)
+        text = self.data
+        for part in path:
+            text = text[part]
+        if start is None or not isinstance(text, str):
+            self.error(path, message)
+            return
+        self.errors.add(f"{self.file}:{start + text.count(chr(10), 0, offset)}", message)
 
 
 def read_yaml(file: Path, errors: ContentErrors) -> Located | None:
@@ -72,21 +85,24 @@ def read_yaml(file: Path, errors: ContentErrors) -> Located | None:
         errors.add(f"{file}:{line}", f"YAML syntax error: {exc.problem or exc.context}")
         return None
     lines: dict[Path_, int] = {}
-    data = _build(node, (), lines) if node is not None else None
-    return Located(file=file, data=data, lines=lines, errors=errors)
+    blocks: dict[Path_, int] = {}
+    data = _build(node, (), lines, blocks) if node is not None else None
+    return Located(file=file, data=data, lines=lines, errors=errors, block_starts=blocks)
 
 
-def _build(node: yaml.Node, path: Path_, lines: dict[Path_, int]) -> Any:
+def _build(node: yaml.Node, path: Path_, lines: dict[Path_, int], blocks: dict[Path_, int]) -> Any:
     lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.ScalarNode) and node.style in ("|", ">"):
+        blocks[path] = node.start_mark.line + 2
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
             key = _scalar(key_node)
             lines[(*path, key)] = key_node.start_mark.line + 1
-            result[key] = _build(value_node, (*path, key), lines)
+            result[key] = _build(value_node, (*path, key), lines, blocks)
         return result
     if isinstance(node, yaml.SequenceNode):
-        return [_build(item, (*path, i), lines) for i, item in enumerate(node.value)]
+        return [_build(item, (*path, i), lines, blocks) for i, item in enumerate(node.value)]
     return _scalar(node)
 
 

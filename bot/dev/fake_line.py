@@ -329,7 +329,9 @@ class FakeLinePlatform:
 
     async def _control_token(self, request: web.Request) -> web.Response:
         body = await request.json()
-        return web.json_response({"replyToken": self.issue_reply_token(str(body["userId"]))})
+        count = min(int(body.get("count", 1)), 100_000)
+        tokens = [self.issue_reply_token(str(body["userId"])) for _ in range(count)]
+        return web.json_response({"replyToken": tokens[0], "replyTokens": tokens})
 
     async def _control_faults(self, request: web.Request) -> web.Response:
         body = await request.json()
@@ -351,8 +353,8 @@ class FakeLinePlatform:
                     await asyncio.wait_for(self._new_delivery.wait_for(lambda: bool(pending())), wait)
             except TimeoutError:
                 pass
-        return web.json_response([{"seq": d.seq, "userId": d.user_id, "via": d.via, "messages": d.messages}
-                                  for d in pending()])
+        return web.json_response([{"seq": d.seq, "userId": d.user_id, "via": d.via, "at": d.at,
+                                   "messages": d.messages} for d in pending()])
 
     async def _control_received(self, _request: web.Request) -> web.Response:
         return web.json_response([{"endpoint": r.endpoint, "status": r.status, "retryKey": r.retry_key}
@@ -413,3 +415,20 @@ def _limit_problems(messages: list[dict[str, Any]]) -> Any:
             if len(label) > 20:
                 yield {"message": "Length must be between 0 and 20",
                        "property": f"{where}.quickReply.items[{j}].action.label"}
+
+
+def main() -> None:
+    """Serve the fake platform on its own: `python -m bot.dev.fake_line --port 8900 --token T`."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="fake LINE Messaging API for local runs and benchmarks")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8900)
+    parser.add_argument("--token", required=True, help="the channel access token the bot will present")
+    args = parser.parse_args()
+    fake = FakeLinePlatform(access_token=args.token)
+    web.run_app(fake.app(), host=args.host, port=args.port, print=None, access_log=None)
+
+
+if __name__ == "__main__":
+    main()

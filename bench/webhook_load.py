@@ -1,0 +1,290 @@
+"""Webhook load: signed text events against the real server (with the fake LINE), then against a minimal
+aiohttp app that only checks the signature. Prints acknowledgements per second, ack latency percentiles,
+and, for the bot, events processed, lost and duplicated effects.
+
+    python bench/webhook_load.py                      # SQLite, 500 events/s for 10 s
+    python bench/webhook_load.py --database-url postgresql://postgres@127.0.0.1:5432/bench
+
+Phase 1 sends at a fixed rate (open loop: latency counts from when each request was due, so a slow server
+cannot hide its queue). Phase 2 sends back to back from --concurrency connections to find the most
+acknowledgements per second; the ratio compares that with the minimal app. A share of requests are
+redeliveries of earlier events, which must have no effect.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.dev import events  # noqa: E402
+from bot.webhook import compute_signature  # noqa: E402
+
+SECRET = "0123456789abcdef0123456789abcdef"
+TOKEN = "bench-access-token-" + "x" * 30
+
+
+@dataclass
+class PhaseResult:
+    sent: int = 0
+    acked: int = 0
+    errors: collections.Counter[int] = field(default_factory=collections.Counter)
+    latencies_ms: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def percentile(self, p: float) -> float:
+        if not self.latencies_ms:
+            return float("nan")
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
+
+    def summary(self) -> dict[str, Any]:
+        return {"sent": self.sent, "acked": self.acked, "acked_per_s": round(self.acked / self.seconds, 1),
+                "p50_ms": round(self.percentile(50), 2), "p95_ms": round(self.percentile(95), 2),
+                "p99_ms": round(self.percentile(99), 2), "errors": dict(self.errors)}
+
+
+class Load:
+    """Makes signed events; remembers what each user sent so effects can be counted afterwards."""
+
+    def __init__(self, users: int, duplicates: float, tokens: dict[str, list[str]] | None) -> None:
+        self.users = [f"U{random.getrandbits(128):032x}" for _ in range(users)]
+        self.duplicates = duplicates
+        self.tokens = tokens
+        self.sent_bodies: list[bytes] = []
+        self.acked_events: dict[str, tuple[str, float]] = {}  # webhookEventId -> (user, ack time)
+
+    def next_body(self) -> tuple[bytes, str | None, str]:
+        if self.sent_bodies and random.random() < self.duplicates:
+            body = random.choice(self.sent_bodies)
+            return body, None, ""
+        user = random.choice(self.users)
+        token = self.tokens[user].pop() if self.tokens and self.tokens[user] else None
+        event = events.text_event(user, "ขอถามเรื่องภาษีป้าย", token)
+        body = events.body(event)
+        self.sent_bodies.append(body)
+        return body, event["webhookEventId"], user
+
+
+async def _post(session: aiohttp.ClientSession, url: str, load: Load, result: PhaseResult, due: float) -> None:
+    body, event_id, user = load.next_body()
+    headers = {"Content-Type": "application/json", "x-line-signature": compute_signature(SECRET, body)}
+    result.sent += 1
+    try:
+        async with session.post(url, data=body, headers=headers) as response:
+            await response.read()
+            status = response.status
+    except aiohttp.ClientError:
+        status = 0
+    done = time.perf_counter()
+    if status == 200:
+        result.acked += 1
+        result.latencies_ms.append((done - due) * 1000)
+        if event_id:
+            load.acked_events[event_id] = (user, time.time())
+    else:
+        result.errors[status] += 1
+
+
+async def fixed_rate(url: str, load: Load, rate: float, seconds: float) -> PhaseResult:
+    result = PhaseResult()
+    connector = aiohttp.TCPConnector(limit=256)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        start = time.perf_counter()
+        tasks = []
+        total = int(rate * seconds)
+        for i in range(total):
+            due = start + i / rate
+            delay = due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(_post(session, url, load, result, due)))
+        await asyncio.gather(*tasks)
+        result.seconds = time.perf_counter() - start
+    return result
+
+
+async def saturate(url: str, load: Load, concurrency: int, seconds: float) -> PhaseResult:
+    result = PhaseResult()
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as session:
+        start = time.perf_counter()
+        stop = start + seconds
+
+        async def worker() -> None:
+            while time.perf_counter() < stop:
+                await _post(session, url, load, result, time.perf_counter())
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        result.seconds = time.perf_counter() - start
+    return result
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def _wait_http(url: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    async with aiohttp.ClientSession() as session:
+        while True:
+            try:
+                async with session.get(url) as response:
+                    if response.status < 500:
+                        return
+            except aiohttp.ClientError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(url)
+            await asyncio.sleep(0.2)
+
+
+async def _issue_tokens(fake_url: str, users: list[str], per_user: int) -> dict[str, list[str]]:
+    tokens: dict[str, list[str]] = {}
+    async with aiohttp.ClientSession() as session:
+        for user in users:
+            async with session.post(f"{fake_url}/_fake/reply-tokens", json={"userId": user, "count": per_user}) as r:
+                tokens[user] = (await r.json())["replyTokens"]
+    return tokens
+
+
+async def _deliveries(fake_url: str) -> list[dict[str, Any]]:
+    async with aiohttp.ClientSession() as session, session.get(f"{fake_url}/_fake/deliveries") as response:
+        return list(await response.json())
+
+
+async def run_bot(args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    fake_port, bot_port = _free_port(), _free_port()
+    fake_url, bot_url = f"http://127.0.0.1:{fake_port}", f"http://127.0.0.1:{bot_port}"
+    env = {**os.environ, "LINE_CHANNEL_SECRET": SECRET, "LINE_CHANNEL_ACCESS_TOKEN": TOKEN,
+           "LINE_API_BASE_URL": fake_url, "LINE_DATA_API_BASE_URL": fake_url, "PORT": str(bot_port),
+           "PSEUDONYM_KEY": "p" * 32, "STAFF_SESSION_SECRET": "s" * 32, "LOG_LEVEL": "WARNING",
+           "DATA_DIR": str(work / "var"), "DATABASE_URL": args.database_url or f"sqlite:///{work}/bench.sqlite3"}
+    processes = [
+        subprocess.Popen([sys.executable, "-m", "bot.dev.fake_line", "--port", str(fake_port), "--token", TOKEN],
+                         cwd=ROOT, stderr=subprocess.DEVNULL),
+        subprocess.Popen([sys.executable, "-m", "bot", "serve"], cwd=ROOT, env=env,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+    ]
+    try:
+        await _wait_http(f"{fake_url}/_fake/received")
+        await _wait_http(f"{bot_url}/healthz")
+        load = Load(args.users, args.duplicates, None)
+        per_user = int((args.rate * args.seconds + 3000 * args.seconds) / args.users * 1.5) + 5
+        load.tokens = await _issue_tokens(fake_url, load.users, per_user)
+        fixed = await fixed_rate(f"{bot_url}/callback", load, args.rate, args.seconds)
+        saturated = await saturate(f"{bot_url}/callback", load, args.concurrency, args.seconds)
+        expected = collections.Counter(user for user, _ in load.acked_events.values())
+        drain_start = time.monotonic()
+        while True:
+            deliveries = await _deliveries(fake_url)
+            if len(deliveries) >= len(load.acked_events) or time.monotonic() - drain_start > args.drain_timeout:
+                break
+            await asyncio.sleep(0.5)
+        await asyncio.sleep(1.0)  # anything extra (a duplicate effect) would show up now
+        deliveries = await _deliveries(fake_url)
+        drained = time.monotonic() - drain_start
+        got = collections.Counter(d["userId"] for d in deliveries)
+        lost = sum(max(0, expected[u] - got[u]) for u in expected)
+        duplicated = sum(max(0, got[u] - expected[u]) for u in got)
+        lags = _lags(load, deliveries)
+        return {
+            "fixed_rate": fixed.summary(), "saturated": saturated.summary(),
+            "events_acked_unique": len(load.acked_events), "events_processed": len(deliveries),
+            "lost": lost, "duplicated": duplicated, "drain_seconds_after_load": round(drained, 1),
+            "processing_lag_p50_ms": round(statistics.median(lags), 1) if lags else None,
+            "processing_lag_p95_ms": round(sorted(lags)[int(0.95 * len(lags))], 1) if lags else None,
+            "replies_via": dict(collections.Counter(d["via"] for d in deliveries)),
+        }
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=15)
+
+
+def _lags(load: Load, deliveries: list[dict[str, Any]]) -> list[float]:
+    """Ack-to-delivery time, matching each user's n-th acknowledged event with their n-th reply."""
+    acks: dict[str, list[float]] = collections.defaultdict(list)
+    for user, at in load.acked_events.values():
+        acks[user].append(at)
+    got: dict[str, list[float]] = collections.defaultdict(list)
+    for delivery in deliveries:
+        got[delivery["userId"]].append(delivery["at"])
+    lags = []
+    for user, times in acks.items():
+        for ack, delivered in zip(sorted(times), sorted(got[user]), strict=False):
+            lags.append((delivered - ack) * 1000)
+    return lags
+
+
+async def run_minimal(args: argparse.Namespace) -> dict[str, Any]:
+    port = _free_port()
+    process = subprocess.Popen([sys.executable, str(ROOT / "bench" / "minimal_app.py"), "--port", str(port),
+                                "--secret", SECRET], stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        await _wait_http(f"{url}/callback")
+        load = Load(args.users, args.duplicates, None)
+        fixed = await fixed_rate(f"{url}/callback", load, args.rate, args.seconds)
+        saturated = await saturate(f"{url}/callback", load, args.concurrency, args.seconds)
+        return {"fixed_rate": fixed.summary(), "saturated": saturated.summary()}
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rate", type=float, default=500.0, help="events per second in phase 1")
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of each phase")
+    parser.add_argument("--concurrency", type=int, default=32, help="connections in phase 2")
+    parser.add_argument("--users", type=int, default=1000)
+    parser.add_argument("--duplicates", type=float, default=0.05, help="share of requests that are redeliveries")
+    parser.add_argument("--database-url", help="default: a fresh SQLite file")
+    parser.add_argument("--drain-timeout", type=float, default=180.0)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        bot = asyncio.run(run_bot(args, Path(tmp)))
+    minimal = asyncio.run(run_minimal(args))
+    ratio = bot["saturated"]["acked_per_s"] / minimal["saturated"]["acked_per_s"]
+    report = {"database": "postgresql" if args.database_url else "sqlite", "bot": bot, "minimal": minimal,
+              "ratio_saturated_ack_rate": round(ratio, 2)}
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return
+    print(f"webhook load ({report['database']}, {args.rate:.0f} events/s for {args.seconds:.0f} s, then "
+          f"{args.concurrency} connections back to back; {args.duplicates:.0%} redeliveries)")
+    for name, result in (("bot", bot), ("minimal app", minimal)):
+        for phase in ("fixed_rate", "saturated"):
+            r = result[phase]
+            print(f"  {name:12} {phase:10} acked/s {r['acked_per_s']:8.1f}  p50 {r['p50_ms']:6.2f} ms  "
+                  f"p95 {r['p95_ms']:6.2f} ms  p99 {r['p99_ms']:6.2f} ms  errors {r['errors'] or 0}")
+    print(f"  events acknowledged (unique) {bot['events_acked_unique']}, processed {bot['events_processed']}, "
+          f"lost {bot['lost']}, duplicated {bot['duplicated']}")
+    print(f"  processing lag ack->reply p50 {bot['processing_lag_p50_ms']} ms, p95 {bot['processing_lag_p95_ms']} "
+          f"ms; drained {bot['drain_seconds_after_load']} s after load; replies via {bot['replies_via']}")
+    print(f"  ratio bot/minimal (saturated acks per second): {ratio:.2f}")
+
+
+if __name__ == "__main__":
+    main()

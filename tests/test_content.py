@@ -1,0 +1,96 @@
+"""content/ validation: the shipped files pass; broken files are reported as file:line with a reason."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.content import ContentError, check_content, load_content
+from bot.messages import MessageBuilder
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_shipped_content_is_valid_and_every_response_renders() -> None:
+    content = load_content(ROOT / "content")
+    builder = MessageBuilder(content)
+    for response in content.responses.values():
+        params = {name: "ตัวอย่าง" for name in response.params}
+        message = builder.text(response.id, **params)
+        assert "{" not in message["text"], response.id
+        assert message["text"].strip()
+
+
+@pytest.fixture
+def content_copy(tmp_path: Path) -> Path:
+    target = tmp_path / "content"
+    shutil.copytree(ROOT / "content", target)
+    return target
+
+
+def _replace(file: Path, old: str, new: str) -> None:
+    text = file.read_text("utf-8")
+    assert old in text, old
+    file.write_text(text.replace(old, new, 1), "utf-8")
+
+
+def _line_of(file: Path, needle: str) -> int:
+    return next(i for i, line in enumerate(file.read_text("utf-8").splitlines(), 1) if needle in line)
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "needle", "message"),
+    [
+        ("responses.yaml", "{phone} ({office_hours})\n    quick_replies: [services, opinion, report, hearings, mydata, contact]",
+         "{telephone} ({office_hours})\n    quick_replies: [services, opinion, report, hearings, mydata, contact]",
+         "{telephone}", "unknown placeholder {telephone}"),
+        ("responses.yaml", "quick_replies: [contact, help]", "quick_replies: [contact, helpp]",
+         "quick_replies: [contact, helpp]", "unknown chip 'helpp'"),
+        ("responses.yaml", "label: เสนอความคิดเห็น", "label: เสนอความคิดเห็นต่อแผนพัฒนาท้องถิ่นของเทศบาล",
+         "label: เสนอความคิดเห็นต่อแผน", "LINE allows 20"),
+        ("municipality.yaml", "{number: 3, name: บ้านดอนยาง}", "{number: 4, name: บ้านดอนยาง}",
+         "{number: 4, name: บ้านดอนยาง}", "expected 3"),
+        ("municipality.yaml", "phone: 0-0000-0000 (เบอร์ตัวอย่าง)", "phone: ''", "phone: ''", "'phone'"),
+        ("commands.yaml", "cancel: [ยกเลิก,", "cancel: [เมนู, ยกเลิก,", "cancel: [เมนู", "already means 'menu'"),
+        ("responses.yaml", "  menu:\n    text: เลือก", "  menu:\n    text: [เลือก", "text: [เลือก",
+         "YAML syntax error"),
+    ],
+)
+def test_broken_content_is_reported_with_file_and_line(
+    content_copy: Path, file: str, old: str, new: str, needle: str, message: str
+) -> None:
+    path = content_copy / file
+    _replace(path, old, new)
+    content, errors = check_content(content_copy)
+    assert content is None
+    expected_line = _line_of(path, needle)
+    matching = [e for e in errors if message in e]
+    assert matching, errors
+    assert any(e.startswith(f"{path}:") for e in matching)
+    if "YAML syntax" not in message:
+        assert f"{path}:{expected_line}:" in matching[0], (matching, expected_line)
+    with pytest.raises(ContentError):
+        load_content(content_copy)
+
+
+def test_missing_file_is_reported(content_copy: Path) -> None:
+    (content_copy / "commands.yaml").unlink()
+    _, errors = check_content(content_copy)
+    assert any("commands.yaml:1: required file is missing" in e for e in errors)
+
+
+def test_content_check_cli(content_copy: Path, tmp_path: Path) -> None:
+    env = {"PATH": "/usr/bin:/bin", "DATA_DIR": str(tmp_path / "var"), "HOME": str(tmp_path)}
+    ok = subprocess.run([sys.executable, "-m", "bot", "content", "check", "--dir", str(content_copy)],
+                        capture_output=True, text=True, cwd=ROOT, env=env, check=False)
+    assert ok.returncode == 0, ok.stderr
+    assert "content OK" in ok.stdout
+    _replace(content_copy / "responses.yaml", "quick_replies: [contact, help]", "quick_replies: [nope]")
+    bad = subprocess.run([sys.executable, "-m", "bot", "content", "check", "--dir", str(content_copy)],
+                         capture_output=True, text=True, cwd=ROOT, env=env, check=False)
+    assert bad.returncode == 1
+    assert f"{content_copy / 'responses.yaml'}:" in bad.stdout and "unknown chip 'nope'" in bad.stdout

@@ -16,6 +16,10 @@ def main(argv: list[str] | None = None) -> int:
     serve = commands.add_parser("serve", help="run the webhook server (local mode without LINE credentials)")
     serve.add_argument("--host", help="address to listen on (default: HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default: PORT or 8080)")
+    serve.add_argument("--no-worker", action="store_true",
+                       help="only acknowledge webhooks; `python -m bot worker` handles them (needs LINE settings)")
+
+    commands.add_parser("worker", help="handle stored events and send replies, without serving HTTP")
 
     content = commands.add_parser("content", help="work with content/")
     content_commands = content.add_subparsers(dest="content_command", required=True)
@@ -29,13 +33,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
     if args.command == "serve":
-        return _serve(settings, args.host, args.port)
+        return _serve(settings, args.host, args.port, with_inbox=not args.no_worker)
+    if args.command == "worker":
+        return _worker(settings)
     if args.command == "content":
         return _content_check(args.dir or settings.content_dir)
     return 2
 
 
-def _serve(settings: Settings, host: str | None, port: int | None) -> int:
+def _serve(settings: Settings, host: str | None, port: int | None, with_inbox: bool) -> int:
     import dataclasses
 
     from aiohttp import web
@@ -46,7 +52,11 @@ def _serve(settings: Settings, host: str | None, port: int | None) -> int:
 
     settings = dataclasses.replace(settings, host=host or settings.host, port=port or settings.port)
     configure_logging(settings.log_level)
-    app = create_app(settings)
+    if settings.local_mode and not with_inbox:
+        print("--no-worker needs LINE settings: in local mode the simulator's fake LINE lives in this process",
+              file=sys.stderr)
+        return 2
+    app = create_app(settings, with_inbox=with_inbox)
     shown = "127.0.0.1" if settings.host in {"0.0.0.0", "::"} else settings.host  # noqa: S104
 
     async def announce(_app: web.Application) -> None:
@@ -61,6 +71,41 @@ def _serve(settings: Settings, host: str | None, port: int | None) -> int:
         # Webhook requests finish in milliseconds; only simulator long-polls would hold shutdown longer.
         web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None,
                     shutdown_timeout=3.0)
+    except ContentError as exc:
+        print("content/ has errors:\n" + str(exc), file=sys.stderr)
+        return 1
+    return 0
+
+
+def _worker(settings: Settings) -> int:
+    """The inbox alone: the same start-up as the server (migrations, content, LINE client) without HTTP."""
+    import asyncio
+    import signal
+
+    from aiohttp import web
+
+    from bot.app import create_app
+    from bot.content import ContentError
+    from bot.logs import configure_logging
+
+    configure_logging(settings.log_level)
+    if settings.local_mode:
+        print("the worker needs LINE settings (LINE_CHANNEL_SECRET, LINE_CHANNEL_ACCESS_TOKEN)", file=sys.stderr)
+        return 2
+
+    async def run() -> None:
+        runner = web.AppRunner(create_app(settings))
+        await runner.setup()  # runs every cleanup context: database, content, LINE, inbox
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        print("worker running", flush=True)
+        await stop.wait()
+        await runner.cleanup()
+
+    try:
+        asyncio.run(run())
     except ContentError as exc:
         print("content/ has errors:\n" + str(exc), file=sys.stderr)
         return 1

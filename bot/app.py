@@ -15,17 +15,22 @@ from bot.db.engine import create_engine, create_sessionmaker, migrate, ping
 from bot.dispatch import Dispatcher
 from bot.handlers import routers
 from bot.inbox import Inbox
+from bot.intake import EventIntake
 from bot.line import LineGateway, RetryPolicy
 from bot.webhook import callback
 
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings) -> web.Application:
+def create_app(settings: Settings, with_inbox: bool = True) -> web.Application:
+    """The whole service. with_inbox=False makes a web-only process, for when `python -m bot worker`
+    runs the inbox elsewhere (production on PostgreSQL: acknowledgements and handling on separate cores)."""
     # The webhook enforces its own, smaller cap; this one guards every other route.
     app = web.Application(client_max_size=2 * 1024 * 1024)
     app[keys.SETTINGS] = settings
-    app.cleanup_ctx.extend([_database, _content, _line, _inbox])
+    app.cleanup_ctx.extend([_database, _content, _line])
+    if with_inbox:
+        app.cleanup_ctx.append(_inbox)
     app.router.add_post("/callback", callback)
     app.router.add_get("/healthz", healthz)
     if settings.local_mode:
@@ -40,7 +45,9 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     await migrate(engine)
     app[keys.ENGINE] = engine
     app[keys.SESSIONS] = create_sessionmaker(engine)
+    app[keys.INTAKE] = EventIntake(app[keys.SESSIONS])
     yield
+    await app[keys.INTAKE].close()
     await engine.dispose()
 
 
@@ -88,6 +95,8 @@ async def _inbox(app: web.Application) -> AsyncIterator[None]:
         workers=settings.inbox_workers,
         settle_seconds=settings.inbox_settle_seconds,
         lease_seconds=settings.inbox_lease_seconds,
+        poll_seconds=settings.inbox_poll_seconds,
+        lanes_per_cycle=settings.inbox_lanes_per_cycle or (16 if settings.is_sqlite else 64),
     )
     app[keys.INBOX] = inbox
     await inbox.start()

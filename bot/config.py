@@ -68,10 +68,15 @@ class Settings:
     # The inbox waits this long after an event arrives before handling it, so that messages a resident
     # sent in quick succession (and LINE delivered out of order) are handled in timestamp order.
     inbox_settle_seconds: float = 0.2
-    inbox_workers: int = 4
+    inbox_workers: int = 2
     # How long a worker's claim on a chat lasts without renewal: after a crash, another worker (or the
     # restarted process) takes the chat over once it passes.
     inbox_lease_seconds: float = 30.0
+    # How often an idle worker looks for work it was not woken for (events stored by another process).
+    inbox_poll_seconds: float = 0.25
+    # Chats leased per cycle: larger batches cost fewer transactions, smaller ones hold the database less
+    # (SQLite's single connection is shared with the webhook). None: 16 on SQLite, 64 on PostgreSQL.
+    inbox_lanes_per_cycle: int | None = None
     webhook_max_body_bytes: int = 1_048_576
     line_request_timeout_seconds: float = 10.0
     line_retry_base_seconds: float = 0.5
@@ -117,6 +122,8 @@ class Settings:
             "inbox_settle_seconds": _float(env, "INBOX_SETTLE_SECONDS", defaults.inbox_settle_seconds, 0, 5),
             "inbox_workers": _int(env, "INBOX_WORKERS", defaults.inbox_workers, 1, 64),
             "inbox_lease_seconds": _float(env, "INBOX_LEASE_SECONDS", defaults.inbox_lease_seconds, 0.5, 600),
+            "inbox_poll_seconds": _float(env, "INBOX_POLL_SECONDS", defaults.inbox_poll_seconds, 0.01, 60),
+            "inbox_lanes_per_cycle": _int(env, "INBOX_LANES_PER_CYCLE", 0, 0, 1000) or None,
             "line_request_timeout_seconds": _float(
                 env, "LINE_REQUEST_TIMEOUT_SECONDS", defaults.line_request_timeout_seconds, 0.1, 120
             ),

@@ -14,13 +14,14 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from linebot.v3.webhooks import Event
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content import Content
-from bot.db.models import InboundEvent, Resident
+from bot.db.models import ConversationState, InboundEvent, Resident
 from bot.messages import MessageBuilder, WireMessage
 from bot.residents import touch_resident
-from bot.state import load_state
+from bot.state import FlowState, state_from_row
 
 Handler = Callable[["Turn"], Awaitable[None]]
 TextPredicate = Callable[["Turn"], bool]
@@ -33,7 +34,6 @@ class Turn:
     session: AsyncSession
     row: InboundEvent
     raw: dict[str, Any]
-    event: Event | None
     builder: MessageBuilder
     content: Content
     commands: dict[str, frozenset[str]]
@@ -44,6 +44,14 @@ class Turn:
     @property
     def event_type(self) -> str:
         return self.row.event_type
+
+    def sdk_event(self) -> Event | None:
+        """The SDK's typed event, or None for types and shapes it does not know (parsed only on demand:
+        validating every event costs more than handling most of them)."""
+        try:
+            return Event.from_dict(self.raw)
+        except (ValueError, TypeError, KeyError):
+            return None
 
     @property
     def source(self) -> dict[str, Any]:
@@ -152,6 +160,14 @@ class Router:
         return decorator
 
 
+@dataclass
+class Batch:
+    """What a batch of events needs from the database, loaded in two queries instead of two per event."""
+
+    residents: dict[str, Resident]
+    states: dict[str, FlowState]
+
+
 class Dispatcher:
     """Holds the routers in order and runs the first handler that matches an event."""
 
@@ -164,34 +180,42 @@ class Dispatcher:
                           for name, words in content.commands.items()}
 
     def turn_for(self, session: AsyncSession, row: InboundEvent) -> Turn:
-        raw = json.loads(row.payload)
-        return Turn(session=session, row=row, raw=raw, event=_parse(raw), builder=self._builder,
+        return Turn(session=session, row=row, raw=json.loads(row.payload), builder=self._builder,
                     content=self._content, commands=self._commands)
 
-    async def dispatch(self, session: AsyncSession, row: InboundEvent) -> Turn:
+    async def prepare(self, session: AsyncSession, rows: list[InboundEvent]) -> Batch:
+        """Load the residents and conversation states of the chats these events come from."""
+        lanes = sorted({row.lane_key for row in rows})
+        residents = await session.scalars(select(Resident).where(Resident.line_user_id.in_(lanes)))
+        states = await session.scalars(select(ConversationState).where(ConversationState.lane_key.in_(lanes)))
+        return Batch(residents={r.line_user_id: r for r in residents},
+                     states={s.lane_key: state_from_row(s) for s in states})
+
+    async def dispatch(self, session: AsyncSession, row: InboundEvent, batch: Batch | None = None) -> Turn:
+        batch = batch or await self.prepare(session, [row])
         turn = self.turn_for(session, row)
         if turn.is_direct_chat and turn.user_id:
-            turn.resident = await touch_resident(session, turn.user_id, self._pseudonym_key)
-        handler = await self._pick(turn)
+            turn.resident = await touch_resident(session, turn.user_id, self._pseudonym_key, batch.residents)
+        handler = self._pick(turn, batch)
         if handler is not None:
             await handler(turn)
         return turn
 
-    async def _pick(self, turn: Turn) -> Handler | None:
+    def _pick(self, turn: Turn, batch: Batch) -> Handler | None:
         if turn.event_type == "message" and turn.message_type == "text":
-            return await self._pick_text(turn)
+            return self._pick_text(turn, batch)
         if turn.event_type == "message":
             return self._first("messages", turn.message_type or "*")
         if turn.event_type == "postback":
             return self._first("postbacks", turn.postback.get("action", "*"))
         return self._first("events", turn.event_type)
 
-    async def _pick_text(self, turn: Turn) -> Handler | None:
+    def _pick_text(self, turn: Turn, batch: Batch) -> Handler | None:
         for router in self._routers:
             for predicate, handler, escape in router.texts:
                 if escape and predicate(turn):
                     return handler
-        state = await load_state(turn.session, turn.row.lane_key)
+        state = batch.states.get(turn.row.lane_key)
         if state is not None:
             handler = self._first("flows", state.flow)
             if handler is not None:
@@ -211,12 +235,4 @@ class Dispatcher:
             routes = getattr(router, table)
             if "*" in routes:
                 return routes["*"]
-        return None
-
-
-def _parse(raw: dict[str, Any]) -> Event | None:
-    """The SDK's typed event, or None for types and shapes it does not know (stored and answered anyway)."""
-    try:
-        return Event.from_dict(raw)
-    except (ValueError, TypeError, KeyError):
         return None

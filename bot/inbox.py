@@ -1,10 +1,14 @@
 """The inbox: stored webhook events are handled here, after LINE already has its 200.
 
-Each chat (a lane) is leased by one worker at a time, in any process, so a resident's messages are handled
-one at a time in timestamp order. A handler's effects and the messages it owes are committed in one
-transaction with the event marked done; the messages are sent afterwards from that outbox. A worker killed
-at any point therefore leaves either nothing done (the event is handled again) or a committed outbox row that
-is sent on restart, never both and never neither.
+A worker works in cycles. Each cycle leases a batch of chats (lanes) that have settled events or messages
+due, so no other worker, in this process or another, touches them; handles their events in timestamp order
+in one transaction (a savepoint each, so one failing handler does not undo the others); then sends what the
+handlers queued in the outbox, each lane's messages in order and the lanes side by side.
+
+Why this is exactly once: a handler's effects, its outbox rows and "done" commit together, so a crash before
+that commit leaves the event to be handled again with nothing done. Outbox rows are marked 'sending' before
+any request leaves; a row found 'sending' after a crash may have been delivered, and the retry is arranged so
+LINE itself refuses a second delivery (a push reuses its retry key; a reply token works only once).
 """
 
 from __future__ import annotations
@@ -15,15 +19,17 @@ import datetime as dt
 import json
 import logging
 import secrets
+from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.models import EventLane, InboundEvent, OutboundMessage, utcnow
 from bot.dispatch import Dispatcher
+from bot.intake import dialect_insert
 from bot.line import LineGateway, LineLimitError, LineSendError, new_retry_key
 
 log = logging.getLogger(__name__)
@@ -31,53 +37,13 @@ log = logging.getLogger(__name__)
 MESSAGES_PER_SEND = 5
 MAX_HANDLING_ATTEMPTS = 3
 MAX_SEND_ATTEMPTS = 8
-# Events a lane handles before it lets other lanes go first.
-LANE_BATCH = 20
-
-
-@dataclass(frozen=True)
-class StoredEvent:
-    """A webhook event as the webhook stores it."""
-
-    webhook_event_id: str
-    lane_key: str
-    event_type: str
-    message_id: str | None
-    occurred_at_ms: int
-    payload: str
-
-
-def _insert(dialect_name: str) -> Any:
-    return postgresql.insert if dialect_name == "postgresql" else sqlite.insert
-
-
-async def store_events(sessions: async_sessionmaker[AsyncSession], events: list[StoredEvent]) -> set[str]:
-    """Store every event in one transaction, ignoring ones already stored; return the ids that were new."""
-    if not events:
-        return set()
-    now = utcnow()
-    async with sessions() as session, session.begin():
-        insert = _insert(session.get_bind().dialect.name)
-        rows = [{**event.__dict__, "received_at": now, "status": "pending", "attempts": 0} for event in events]
-        statement = (
-            insert(InboundEvent)
-            .values(rows)
-            .on_conflict_do_nothing(index_elements=["webhook_event_id"])
-            .returning(InboundEvent.webhook_event_id)
-        )
-        new_ids = set((await session.execute(statement)).scalars())
-        lanes = sorted({e.lane_key for e in events if e.webhook_event_id in new_ids})
-        if lanes:
-            await session.execute(
-                insert(EventLane).values([{"lane_key": k} for k in lanes]).on_conflict_do_nothing()
-            )
-    return new_ids
+# LINE requests in flight at once from one worker.
+SEND_CONCURRENCY = 32
 
 
 async def ensure_lane(session: AsyncSession, lane_key: str) -> None:
     """Make sure a lane row exists, for messages owed to someone outside any event (status updates...)."""
-    insert = _insert(session.get_bind().dialect.name)
-    await session.execute(insert(EventLane).values(lane_key=lane_key).on_conflict_do_nothing())
+    await session.execute(dialect_insert(session)(EventLane).values(lane_key=lane_key).on_conflict_do_nothing())
 
 
 def queue_messages(
@@ -98,8 +64,27 @@ def queue_messages(
                 retry_key=new_retry_key(),
                 status="pending",
                 attempts=0,
+                next_attempt_at=utcnow(),
             )
         )
+
+
+class _HandlerFailed(Exception):
+    def __init__(self, lane: str) -> None:
+        super().__init__(lane)
+        self.lane = lane
+
+
+@dataclass
+class _Attempt:
+    """One outbox row being sent in this cycle."""
+
+    row: OutboundMessage
+    may_have_landed: bool
+    outcome: str = "untried"  # sent | retry | failed | untried
+    via: str | None = None
+    error: str | None = None
+    token_dropped: bool = False
 
 
 class Inbox:
@@ -110,11 +95,12 @@ class Inbox:
         sessions: async_sessionmaker[AsyncSession],
         dispatcher: Dispatcher,
         line: LineGateway,
-        workers: int = 4,
+        workers: int = 2,
         settle_seconds: float = 0.2,
         lease_seconds: float = 30.0,
         poll_seconds: float = 1.0,
         loading_after_seconds: float = 1.0,
+        lanes_per_cycle: int = 16,
     ) -> None:
         self._sessions = sessions
         self._dispatcher = dispatcher
@@ -124,12 +110,13 @@ class Inbox:
         self._lease = dt.timedelta(seconds=lease_seconds)
         self._poll = poll_seconds
         self._loading_after = loading_after_seconds
+        self._lanes_per_cycle = lanes_per_cycle
         self.name = f"w-{secrets.token_hex(6)}"
         self._wake = asyncio.Event()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
         self._held: set[str] = set()
-        # A hook for crash tests: called between steps; raising here simulates a worker dying there.
-        self.fault_point: Any = None
+        # A hook for crash tests: called between steps; raising there simulates the process dying there.
+        self.fault_point: Callable[[str], None] | None = None
 
     def wake(self) -> None:
         """New events were stored: look now rather than at the next poll."""
@@ -148,43 +135,34 @@ class Inbox:
         held, self._held = list(self._held), set()
         if held:
             with contextlib.suppress(Exception):
-                async with self._sessions() as session, session.begin():
-                    await session.execute(
-                        update(EventLane)
-                        .where(EventLane.lane_key.in_(held), EventLane.leased_by == self.name)
-                        .values(leased_by=None, lease_until=None)
-                    )
+                await self._release(held)
 
-    def _spawn(self, coro: Any) -> None:
-        task: asyncio.Task[None] = asyncio.create_task(coro)
+    def _spawn(self, coro: Any) -> asyncio.Task[Any]:
+        task: asyncio.Task[Any] = asyncio.create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
     async def run_until_idle(self, timeout: float = 10.0) -> None:
-        """Handle everything pending now (tests and the CLI): returns when no lane has work left."""
+        """Handle everything pending now, without waiting for bursts to settle (tests and the CLI)."""
         async with asyncio.timeout(timeout):
             while True:
-                lanes = await self._claim(limit=16, ignore_settle=True)
-                if not lanes:
-                    if not await self._has_work():
-                        return
-                    await asyncio.sleep(0.05)
+                if await self._cycle(ignore_settle=True):
                     continue
-                await asyncio.gather(*(self._run_lane(lane, ignore_settle=True) for lane in lanes))
+                if not await self._has_work():
+                    return
+                await asyncio.sleep(0.05)
 
     # -- the worker loop -------------------------------------------------------------------------------
 
     async def _work(self) -> None:
         while True:
             try:
-                lanes = await self._claim(limit=1)
+                if await self._cycle():
+                    continue
             except Exception as exc:
-                log.error("inbox claim failed", extra={"error": type(exc).__name__})
-                lanes = []
-            if lanes:
-                for lane in lanes:
-                    await self._run_lane(lane)
-                continue
+                log.error("inbox cycle failed", extra={"error": type(exc).__name__})
+                await asyncio.sleep(self._poll)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._poll)
                 self._wake.clear()
@@ -204,23 +182,47 @@ class Inbox:
                         .values(lease_until=utcnow() + self._lease)
                     )
 
-    async def _has_work(self) -> bool:
-        async with self._sessions() as session:
-            events = await session.scalar(
-                select(func.count()).select_from(InboundEvent).where(InboundEvent.status == "pending")
-            )
-            owed = await session.scalar(
-                select(func.count())
-                .select_from(OutboundMessage)
-                .where(OutboundMessage.status.in_(("pending", "sending")),
-                       OutboundMessage.next_attempt_at <= utcnow())
-            )
-        return bool(events or owed)
+    async def _cycle(self, ignore_settle: bool = False) -> int:
+        """Lease a batch of ready lanes, handle and deliver; return how many lanes it had."""
+        lanes = await self._claim(ignore_settle)
+        if not lanes:
+            return 0
+        try:
+            async with self._sessions() as session:
+                loading = self._spawn_loading(lanes)
+                try:
+                    await self._handle(session, lanes)
+                    await self._deliver(session, lanes)
+                finally:
+                    for task in loading:
+                        task.cancel()
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self._release(lanes))
+            raise
+        except Exception as exc:
+            log.error("inbox cycle failed", extra={"error": type(exc).__name__, "lanes": len(lanes)},
+                      exc_info=True)
+        except BaseException:
+            # Dying with the lanes in hand, as in a crash: their leases expire and whoever claims them
+            # next finishes the work.
+            self._held.difference_update(lanes)
+            raise
+        with contextlib.suppress(Exception):
+            await self._release(lanes)
+        return len(lanes)
 
-    async def _claim(self, limit: int, ignore_settle: bool = False) -> list[str]:
-        """Lease up to `limit` lanes that have settled events or due outbox rows."""
+    def _fault(self, point: str) -> None:
+        if self.fault_point is not None:
+            self.fault_point(point)
+
+    # -- leasing ---------------------------------------------------------------------------------------
+
+    async def _claim(self, ignore_settle: bool) -> list[str]:
+        """Lease lanes whose newest pending event has settled, or that are owed messages now."""
         now = utcnow()
         cutoff = now if ignore_settle else now - self._settle
+        limit = self._lanes_per_cycle
         async with self._sessions() as session, session.begin():
             # A lane is ready once its newest pending event has settled: a burst is handled as a whole,
             # in timestamp order, however its webhooks interleaved on the way in.
@@ -229,19 +231,20 @@ class Inbox:
                 .where(InboundEvent.status == "pending")
                 .group_by(InboundEvent.lane_key)
                 .having(func.max(InboundEvent.received_at) <= cutoff)
-                .limit(64)
+                .order_by(func.min(InboundEvent.received_at))
+                .limit(limit * 4)
             )
             with_mail = await session.scalars(
                 select(OutboundMessage.to)
                 .where(OutboundMessage.status.in_(("pending", "sending")), OutboundMessage.next_attempt_at <= now)
                 .distinct()
-                .limit(64)
+                .limit(limit * 4)
             )
-            candidates = sorted(set(with_events) | set(with_mail))
+            candidates = list(dict.fromkeys([*with_events, *with_mail]))
             if not candidates:
                 return []
             # SKIP LOCKED (PostgreSQL): workers in other processes pass over lanes being leased right now
-            # instead of queueing behind them. SQLite has one writer at a time, so it needs no such clause.
+            # instead of queueing behind them. SQLite has one writer at a time and ignores the clause.
             free = list(
                 await session.scalars(
                     select(EventLane.lane_key)
@@ -259,155 +262,154 @@ class Inbox:
                     .where(EventLane.lane_key.in_(free))
                     .values(leased_by=self.name, lease_until=now + self._lease)
                 )
+                # Counted before handling, so an event whose handler kills the process cannot loop forever.
+                await session.execute(
+                    update(InboundEvent)
+                    .where(InboundEvent.lane_key.in_(free), InboundEvent.status == "pending")
+                    .values(attempts=InboundEvent.attempts + 1)
+                )
         self._held.update(free)
         return free
 
-    async def _release(self, lane: str) -> None:
-        self._held.discard(lane)
+    async def _release(self, lanes: list[str]) -> None:
+        self._held.difference_update(lanes)
         async with self._sessions() as session, session.begin():
             await session.execute(
                 update(EventLane)
-                .where(EventLane.lane_key == lane, EventLane.leased_by == self.name)
+                .where(EventLane.lane_key.in_(lanes), EventLane.leased_by == self.name)
                 .values(leased_by=None, lease_until=None)
             )
 
-    async def _run_lane(self, lane: str, ignore_settle: bool = False) -> None:
-        try:
-            await self._work_lane(lane, ignore_settle)
-        except Exception as exc:
-            log.error("lane failed", extra={"error": type(exc).__name__}, exc_info=True)
-        except asyncio.CancelledError:
-            with contextlib.suppress(Exception):
-                await asyncio.shield(self._release(lane))
-            raise
-        except BaseException:
-            # The worker is dying with the lane in hand, as in a crash: the lease is left to expire, and
-            # whoever claims the lane then finishes its work.
-            self._held.discard(lane)
-            raise
-        with contextlib.suppress(Exception):
-            await self._release(lane)
-
-    async def _work_lane(self, lane: str, ignore_settle: bool) -> None:
-        for _ in range(LANE_BATCH):
-            event_id = await self._next_event(lane, ignore_settle)
-            if event_id is None:
-                break
-            loading = self._spawn_loading(lane)
-            try:
-                handled = await self._handle(event_id)
-                await self._deliver(lane)
-            finally:
-                if loading is not None:
-                    loading.cancel()
-            if not handled:
-                return
-        await self._deliver(lane)
-
-    async def _next_event(self, lane: str, ignore_settle: bool) -> int | None:
-        """The lane's earliest pending event, unless a newer one is still settling (then: come back later)."""
-        cutoff = utcnow() if ignore_settle else utcnow() - self._settle
+    async def _has_work(self) -> bool:
         async with self._sessions() as session:
-            pending = (
-                await session.execute(
-                    select(InboundEvent.id, InboundEvent.received_at)
-                    .where(InboundEvent.lane_key == lane, InboundEvent.status == "pending")
-                    .order_by(InboundEvent.occurred_at_ms, InboundEvent.id)
-                )
-            ).all()
-        if not pending or max(received for _, received in pending) > cutoff:
-            return None
-        return int(pending[0][0])
+            events = await session.scalar(
+                select(func.count()).select_from(InboundEvent).where(InboundEvent.status == "pending")
+            )
+            owed = await session.scalar(
+                select(func.count())
+                .select_from(OutboundMessage)
+                .where(OutboundMessage.status.in_(("pending", "sending")),
+                       OutboundMessage.next_attempt_at <= utcnow())
+            )
+        return bool(events or owed)
 
-    # -- handling one event ----------------------------------------------------------------------------
+    # -- handling events -------------------------------------------------------------------------------
 
-    async def _handle(self, event_id: int) -> bool:
-        """Run the event's handler; its effects, its messages and 'done' commit together. False on failure."""
-        async with self._sessions() as session:
-            async with session.begin():
-                row = await session.get(InboundEvent, event_id)
-                if row is None or row.status != "pending":
-                    return True
-                row.attempts += 1
-                attempts = row.attempts
-            if attempts > MAX_HANDLING_ATTEMPTS:
-                await self._give_up(session, event_id)
-                return True
+    async def _handle(self, session: AsyncSession, lanes: list[str]) -> None:
+        """Every pending event of the lanes, in timestamp order, in one transaction.
+
+        A handler that raises rolls the whole batch back; the batch is then run again without that chat
+        (whose later events wait, to keep its order). Failures are rare, so the usual path pays for no
+        savepoints.
+        """
+        stalled: set[str] = set()
+        while True:
             try:
                 async with session.begin():
-                    row = await session.get(InboundEvent, event_id, populate_existing=True)
-                    assert row is not None
-                    turn = await self._dispatcher.dispatch(session, row)
-                    self._fault("handled")
-                    if turn.replies and not turn.silent and turn.chat_id:
-                        queue_messages(session, turn.chat_id, turn.replies, turn.reply_token, row.id)
-                    row.status, row.outcome, row.processed_at = "done", turn.outcome[:64], utcnow()
-            except Exception as exc:
-                log.error("event failed", extra={"event_row": event_id, "error": type(exc).__name__,
-                                                 "attempt": attempts})
-                return False
-        log.info("event handled", extra={"webhook_event_id": row.webhook_event_id, "outcome": row.outcome})
-        return True
+                    rows = list(
+                        await session.scalars(
+                            select(InboundEvent)
+                            .where(InboundEvent.lane_key.in_([lane for lane in lanes if lane not in stalled]),
+                                   InboundEvent.status == "pending")
+                            .order_by(InboundEvent.lane_key, InboundEvent.occurred_at_ms, InboundEvent.id)
+                        )
+                    )
+                    batch = await self._dispatcher.prepare(session, rows)
+                    for row in rows:
+                        if row.attempts > MAX_HANDLING_ATTEMPTS:
+                            self._give_up(session, row)
+                            continue
+                        try:
+                            await self._handle_one(session, batch, row)
+                        except Exception as exc:
+                            log.error("event failed", extra={"webhook_event_id": row.webhook_event_id,
+                                                             "error": type(exc).__name__, "attempt": row.attempts})
+                            raise _HandlerFailed(row.lane_key) from exc
+            except _HandlerFailed as failure:
+                stalled.add(failure.lane)
+                continue
+            break
+        for row in rows:
+            if row.status != "pending":
+                log.info("event handled", extra={"webhook_event_id": row.webhook_event_id,
+                                                 "outcome": row.outcome})
 
-    async def _give_up(self, session: AsyncSession, event_id: int) -> None:
+    async def _handle_one(self, session: AsyncSession, batch: Any, row: InboundEvent) -> None:
+        turn = await self._dispatcher.dispatch(session, row, batch)
+        self._fault("handled")
+        if turn.replies and not turn.silent and turn.chat_id:
+            queue_messages(session, turn.chat_id, turn.replies, turn.reply_token, row.id)
+        row.status, row.outcome, row.processed_at = "done", turn.outcome[:64], utcnow()
+
+    def _give_up(self, session: AsyncSession, row: InboundEvent) -> None:
         """An event that failed every attempt: apologise to the resident once, keep the event for staff."""
-        async with session.begin():
-            row = await session.get(InboundEvent, event_id, populate_existing=True)
-            assert row is not None
-            row.status, row.outcome, row.processed_at = "failed", "handler-error", utcnow()
-            turn = self._dispatcher.turn_for(session, row)
-            if turn.chat_id and not turn.silent and turn.event_type in {"message", "postback", "follow"}:
-                queue_messages(session, turn.chat_id, [turn.builder.text("processing_failed")],
-                               turn.reply_token, row.id)
+        row.status, row.outcome, row.processed_at = "failed", "handler-error", utcnow()
+        turn = self._dispatcher.turn_for(session, row)
+        if turn.chat_id and not turn.silent and turn.event_type in {"message", "postback", "follow"}:
+            queue_messages(session, turn.chat_id, [turn.builder.text("processing_failed")],
+                           turn.reply_token, row.id)
         log.error("event failed for good", extra={"webhook_event_id": row.webhook_event_id})
 
-    def _fault(self, point: str) -> None:
-        if self.fault_point is not None:
-            self.fault_point(point)
+    def _spawn_loading(self, lanes: list[str]) -> list[asyncio.Task[Any]]:
+        """The typing dots, shown only when answers take longer than a moment (saves LINE calls)."""
 
-    def _spawn_loading(self, lane: str) -> asyncio.Task[None] | None:
-        """The typing dots, only when an answer takes longer than a moment (saves LINE calls otherwise)."""
-        if not lane.startswith("U"):
-            return None
-
-        async def later() -> None:
+        async def later(chat_id: str) -> None:
             await asyncio.sleep(self._loading_after)
-            await self._line.show_loading(lane, seconds=10)
+            await self._line.show_loading(chat_id, seconds=10)
 
-        task = asyncio.create_task(later())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
+        return [self._spawn(later(lane)) for lane in lanes if lane.startswith("U")]
 
     # -- delivering the outbox -------------------------------------------------------------------------
 
-    async def _deliver(self, lane: str) -> None:
-        """Send what the lane is owed, oldest first; stop at the first send that must wait, to keep order."""
-        while True:
-            async with self._sessions() as session:
-                async with session.begin():
-                    row = await session.scalar(
-                        select(OutboundMessage)
-                        .where(OutboundMessage.to == lane, OutboundMessage.status.in_(("pending", "sending")))
-                        .order_by(OutboundMessage.id)
-                        .limit(1)
-                    )
-                    if row is None or row.next_attempt_at > utcnow():
-                        return
-                    if row.attempts >= MAX_SEND_ATTEMPTS:
-                        row.status = "failed"
-                        log.error("send abandoned", extra={"outbound": row.id, "attempts": row.attempts})
-                        continue
-                    may_have_landed = row.attempts > 0
-                    row.status, row.attempts = "sending", row.attempts + 1
-                self._fault("sending")
-                if not await self._send(session, row, may_have_landed):
-                    return
+    async def _deliver(self, session: AsyncSession, lanes: list[str]) -> None:
+        """Send what the lanes are owed: each lane in order, the lanes side by side."""
+        now = utcnow()
+        async with session.begin():
+            rows = list(
+                await session.scalars(
+                    select(OutboundMessage)
+                    .where(OutboundMessage.to.in_(lanes), OutboundMessage.status.in_(("pending", "sending")))
+                    .order_by(OutboundMessage.to, OutboundMessage.id)
+                )
+            )
+            per_lane: dict[str, list[_Attempt]] = defaultdict(list)
+            waiting: set[str] = set()
+            for row in rows:
+                if row.to in waiting:
+                    continue
+                if row.next_attempt_at > now:
+                    waiting.add(row.to)  # a message backing off holds back the later ones, to keep order
+                    continue
+                if row.attempts >= MAX_SEND_ATTEMPTS:
+                    row.status = "failed"
+                    log.error("send abandoned", extra={"outbound": row.id, "attempts": row.attempts})
+                    continue
+                per_lane[row.to].append(_Attempt(row, may_have_landed=row.attempts > 0))
+                row.status, row.attempts = "sending", row.attempts + 1
+        attempts = [a for lane in per_lane.values() for a in lane]
+        if not attempts:
+            return
+        self._fault("sending")
+        limit = asyncio.Semaphore(SEND_CONCURRENCY)
 
-    async def _send(self, session: AsyncSession, row: OutboundMessage, may_have_landed: bool) -> bool:
-        """One outbox row to LINE; True when the lane may go on to its next row."""
+        async def send_lane(lane: list[_Attempt]) -> None:
+            for attempt in lane:
+                async with limit:
+                    await self._send(attempt)
+                if attempt.outcome == "retry":
+                    return  # later messages wait, so the resident never reads them out of order
+
+        await asyncio.gather(*(send_lane(lane) for lane in per_lane.values()))
+        async with session.begin():
+            for attempt in attempts:
+                self._record(attempt)
+
+    async def _send(self, attempt: _Attempt) -> None:
+        row = attempt.row
 
         async def forget_token() -> None:
+            # Persisted at once: from here this send is a push, whose retry key makes retries safe.
+            attempt.token_dropped = True
             async with self._sessions() as other, other.begin():
                 await other.execute(
                     update(OutboundMessage).where(OutboundMessage.id == row.id).values(reply_token=None)
@@ -416,24 +418,33 @@ class Inbox:
         try:
             result = await self._line.reply_or_push(
                 row.to, row.reply_token, json.loads(row.messages), row.retry_key,
-                reply_may_have_landed=may_have_landed, on_fallback=forget_token,
+                reply_may_have_landed=attempt.may_have_landed, on_fallback=forget_token,
             )
         except LineSendError as exc:
-            retry = exc.retryable and row.attempts < MAX_SEND_ATTEMPTS
-            async with session.begin():
-                row.status = "pending" if retry else "failed"
-                row.last_error = str(exc)[:200]
-                row.next_attempt_at = utcnow() + dt.timedelta(seconds=min(300, 2**row.attempts))
-            log.warning("send failed", extra={"outbound": row.id, "status": exc.status, "will_retry": retry})
-            return not retry
+            attempt.error = str(exc)[:200]
+            attempt.outcome = "retry" if exc.retryable and row.attempts < MAX_SEND_ATTEMPTS else "failed"
+            log.warning("send failed", extra={"outbound": row.id, "status": exc.status,
+                                              "will_retry": attempt.outcome == "retry"})
+            return
         except LineLimitError as exc:
-            async with session.begin():
-                row.status, row.last_error = "failed", str(exc)[:200]
+            attempt.outcome, attempt.error = "failed", str(exc)[:200]
             log.error("message over LINE's limits", extra={"outbound": row.id})
-            return True
+            return
         self._fault("sent")
-        async with session.begin():
-            row.status, row.sent_at, row.sent_via = "sent", utcnow(), result.via
-        return True
+        attempt.outcome, attempt.via = "sent", result.via
 
-
+    @staticmethod
+    def _record(attempt: _Attempt) -> None:
+        row = attempt.row
+        if attempt.token_dropped:
+            row.reply_token = None
+        if attempt.outcome == "sent":
+            row.status, row.sent_at, row.sent_via = "sent", utcnow(), attempt.via
+        elif attempt.outcome == "retry":
+            row.status, row.last_error = "pending", attempt.error
+            row.next_attempt_at = utcnow() + dt.timedelta(seconds=min(300, 2**row.attempts))
+        elif attempt.outcome == "failed":
+            row.status, row.last_error = "failed", attempt.error
+        else:
+            # Never tried, because an earlier message of the lane must go first: not an attempt.
+            row.status, row.attempts = "pending", row.attempts - 1

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from bot.content import Content
     from bot.dev.fake_line import FakeLinePlatform
     from bot.inbox import Inbox
+    from bot.intake import EventIntake
     from bot.line import LineGateway
 
 SETTINGS = web.AppKey("settings", "Settings")
@@ -20,6 +21,7 @@ SESSIONS = web.AppKey("sessions", async_sessionmaker[AsyncSession])
 CONTENT = web.AppKey("content", "Content")
 LINE = web.AppKey("line", "LineGateway")
 INBOX = web.AppKey("inbox", "Inbox")
+INTAKE = web.AppKey("intake", "EventIntake")
 CHANNEL_SECRET = web.AppKey("channel_secret", str)
 FAKE_LINE = web.AppKey("fake_line", "FakeLinePlatform")
 FAKE_LINE_URL = web.AppKey("fake_line_url", str)

@@ -16,9 +16,17 @@ def pseudonym_for(key: str, line_user_id: str) -> str:
     return hmac.new(key.encode("utf-8"), line_user_id.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
 
 
-async def touch_resident(session: AsyncSession, line_user_id: str, pseudonym_key: str) -> Resident:
-    """The resident for this LINE user, created on first contact, with last_seen_at updated."""
-    resident = await session.scalar(select(Resident).where(Resident.line_user_id == line_user_id))
+async def touch_resident(
+    session: AsyncSession, line_user_id: str, pseudonym_key: str, known: dict[str, Resident] | None = None
+) -> Resident:
+    """The resident for this LINE user, created on first contact, with last_seen_at updated.
+
+    known: residents already loaded for this batch (a miss there means none exists yet).
+    """
+    if known is not None:
+        resident = known.get(line_user_id)
+    else:
+        resident = await session.scalar(select(Resident).where(Resident.line_user_id == line_user_id))
     now = utcnow()
     if resident is None:
         # Someone who writes to us follows the account, even if the follow event predates the bot.
@@ -31,7 +39,8 @@ async def touch_resident(session: AsyncSession, line_user_id: str, pseudonym_key
             last_seen_at=now,
         )
         session.add(resident)
-        await session.flush()
+        if known is not None:
+            known[line_user_id] = resident
     else:
         resident.last_seen_at = now
     return resident

@@ -19,11 +19,13 @@ class FlowState:
     data: dict[str, Any] = field(default_factory=dict)
 
 
+def state_from_row(row: ConversationState) -> FlowState:
+    return FlowState(flow=row.flow, step=row.step, data=json.loads(row.data))
+
+
 async def load_state(session: AsyncSession, lane_key: str) -> FlowState | None:
     row = await session.get(ConversationState, lane_key)
-    if row is None:
-        return None
-    return FlowState(flow=row.flow, step=row.step, data=json.loads(row.data))
+    return None if row is None else state_from_row(row)
 
 
 async def save_state(session: AsyncSession, lane_key: str, state: FlowState) -> None:

@@ -18,7 +18,7 @@ from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import keys
-from bot.inbox import StoredEvent, store_events
+from bot.intake import StoredEvent
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ async def callback(request: web.Request) -> web.Response:
     except BadWebhook as exc:
         return _refuse(400, str(exc))
     try:
-        new_ids = await store_events(request.app[keys.SESSIONS], events)
+        new_ids = await request.app[keys.INTAKE].store(events)
     except (SQLAlchemyError, OSError, TimeoutError) as exc:
         log.error("webhook not stored", extra={"error": type(exc).__name__, "events": len(events)})
         return web.json_response({"error": "storage unavailable, retry later"}, status=503,
@@ -66,8 +66,9 @@ async def callback(request: web.Request) -> web.Response:
         outcome = "stored" if event.webhook_event_id in new_ids else "duplicate"
         log.info("webhook event", extra={"webhook_event_id": event.webhook_event_id,
                                          "event_type": event.event_type, "outcome": outcome})
-    if new_ids:
-        request.app[keys.INBOX].wake()
+    inbox = request.app.get(keys.INBOX)
+    if new_ids and inbox is not None:
+        inbox.wake()
     return web.json_response({})
 
 

@@ -56,9 +56,15 @@ class PhaseResult:
         return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
 
     def summary(self) -> dict[str, Any]:
-        return {"sent": self.sent, "acked": self.acked, "acked_per_s": round(self.acked / self.seconds, 1),
-                "p50_ms": round(self.percentile(50), 2), "p95_ms": round(self.percentile(95), 2),
-                "p99_ms": round(self.percentile(99), 2), "errors": dict(self.errors)}
+        return {
+            "sent": self.sent,
+            "acked": self.acked,
+            "acked_per_s": round(self.acked / self.seconds, 1),
+            "p50_ms": round(self.percentile(50), 2),
+            "p95_ms": round(self.percentile(95), 2),
+            "p99_ms": round(self.percentile(99), 2),
+            "errors": dict(self.errors),
+        }
 
 
 class Load:
@@ -174,22 +180,41 @@ async def _deliveries(fake_url: str) -> list[dict[str, Any]]:
 async def run_bot(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     fake_port, bot_port = _free_port(), _free_port()
     fake_url, bot_url = f"http://127.0.0.1:{fake_port}", f"http://127.0.0.1:{bot_port}"
-    env = {**os.environ, "LINE_CHANNEL_SECRET": SECRET, "LINE_CHANNEL_ACCESS_TOKEN": TOKEN,
-           "LINE_API_BASE_URL": fake_url, "LINE_DATA_API_BASE_URL": fake_url, "PORT": str(bot_port),
-           "PSEUDONYM_KEY": "p" * 32, "STAFF_SESSION_SECRET": "s" * 32, "LOG_LEVEL": "WARNING",
-           "DATA_DIR": str(work / "var"), "DATABASE_URL": args.database_url or f"sqlite:///{work}/bench.sqlite3"}
+    env = {
+        **os.environ,
+        "LINE_CHANNEL_SECRET": SECRET,
+        "LINE_CHANNEL_ACCESS_TOKEN": TOKEN,
+        "LINE_API_BASE_URL": fake_url,
+        "LINE_DATA_API_BASE_URL": fake_url,
+        "PORT": str(bot_port),
+        "PSEUDONYM_KEY": "p" * 32,
+        "STAFF_SESSION_SECRET": "s" * 32,
+        "LOG_LEVEL": "WARNING",
+        "DATA_DIR": str(work / "var"),
+        "DATABASE_URL": args.database_url or f"sqlite:///{work}/bench.sqlite3",
+    }
     serve = [sys.executable, "-m", "bot", "serve"] + (["--no-worker"] if args.separate_worker else [])
     processes = [
-        subprocess.Popen([sys.executable, "-m", "bot.dev.fake_line", "--port", str(fake_port), "--token", TOKEN],
-                         cwd=ROOT, stderr=subprocess.DEVNULL),
+        subprocess.Popen(
+            [sys.executable, "-m", "bot.dev.fake_line", "--port", str(fake_port), "--token", TOKEN],
+            cwd=ROOT,
+            stderr=subprocess.DEVNULL,
+        ),
         subprocess.Popen(serve, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
     ]
     try:
         await _wait_http(f"{fake_url}/_fake/received")
         await _wait_http(f"{bot_url}/healthz")
         if args.separate_worker:  # started after the web process has migrated the database
-            processes.append(subprocess.Popen([sys.executable, "-m", "bot", "worker"], cwd=ROOT, env=env,
-                                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            processes.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "bot", "worker"],
+                    cwd=ROOT,
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
         load = Load(args.users, args.duplicates, None)
         per_user = int((args.rate * args.seconds + 3000 * args.seconds) / args.users * 1.5) + 5
         load.tokens = await _issue_tokens(fake_url, load.users, per_user)
@@ -210,9 +235,13 @@ async def run_bot(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         duplicated = sum(max(0, got[u] - expected[u]) for u in got)
         lags = _lags(load, deliveries)
         return {
-            "fixed_rate": fixed.summary(), "saturated": saturated.summary(),
-            "events_acked_unique": len(load.acked_events), "events_processed": len(deliveries),
-            "lost": lost, "duplicated": duplicated, "drain_seconds_after_load": round(drained, 1),
+            "fixed_rate": fixed.summary(),
+            "saturated": saturated.summary(),
+            "events_acked_unique": len(load.acked_events),
+            "events_processed": len(deliveries),
+            "lost": lost,
+            "duplicated": duplicated,
+            "drain_seconds_after_load": round(drained, 1),
             "processing_lag_p50_ms": round(statistics.median(lags), 1) if lags else None,
             "processing_lag_p95_ms": round(sorted(lags)[int(0.95 * len(lags))], 1) if lags else None,
             "replies_via": dict(collections.Counter(d["via"] for d in deliveries)),
@@ -241,8 +270,10 @@ def _lags(load: Load, deliveries: list[dict[str, Any]]) -> list[float]:
 
 async def run_minimal(args: argparse.Namespace) -> dict[str, Any]:
     port = _free_port()
-    process = subprocess.Popen([sys.executable, str(ROOT / "bench" / "minimal_app.py"), "--port", str(port),
-                                "--secret", SECRET], stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "bench" / "minimal_app.py"), "--port", str(port), "--secret", SECRET],
+        stderr=subprocess.DEVNULL,
+    )
     try:
         url = f"http://127.0.0.1:{port}"
         await _wait_http(f"{url}/callback")
@@ -263,8 +294,11 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=1000)
     parser.add_argument("--duplicates", type=float, default=0.05, help="share of requests that are redeliveries")
     parser.add_argument("--database-url", help="default: a fresh SQLite file")
-    parser.add_argument("--separate-worker", action="store_true",
-                        help="run `serve --no-worker` and `worker` as two processes (as the Procfile does)")
+    parser.add_argument(
+        "--separate-worker",
+        action="store_true",
+        help="run `serve --no-worker` and `worker` as two processes (as the Procfile does)",
+    )
     parser.add_argument("--drain-timeout", type=float, default=180.0)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
@@ -273,25 +307,38 @@ def main() -> None:
     minimal = asyncio.run(run_minimal(args))
     ratio = bot["saturated"]["acked_per_s"] / minimal["saturated"]["acked_per_s"]
     fixed_ratio = bot["fixed_rate"]["acked_per_s"] / minimal["fixed_rate"]["acked_per_s"]
-    report = {"database": "postgresql" if args.database_url else "sqlite",
-              "processes": "web + worker" if args.separate_worker else "one", "bot": bot, "minimal": minimal,
-              "ratio_fixed_rate_ack_rate": round(fixed_ratio, 2), "ratio_saturated_ack_rate": round(ratio, 2)}
+    report = {
+        "database": "postgresql" if args.database_url else "sqlite",
+        "processes": "web + worker" if args.separate_worker else "one",
+        "bot": bot,
+        "minimal": minimal,
+        "ratio_fixed_rate_ack_rate": round(fixed_ratio, 2),
+        "ratio_saturated_ack_rate": round(ratio, 2),
+    }
     if args.json:
         print(json.dumps(report, indent=2))
         return
-    print(f"webhook load ({report['database']}, {report['processes']} process(es), {args.rate:.0f} events/s for {args.seconds:.0f} s, then "
-          f"{args.concurrency} connections back to back; {args.duplicates:.0%} redeliveries)")
+    print(
+        f"webhook load ({report['database']}, {report['processes']} process(es), {args.rate:.0f} events/s "
+        f"for {args.seconds:.0f} s, then {args.concurrency} connections back to back; "
+        f"{args.duplicates:.0%} redeliveries)"
+    )
     for name, result in (("bot", bot), ("minimal app", minimal)):
         for phase in ("fixed_rate", "saturated"):
             r = result[phase]
-            print(f"  {name:12} {phase:10} acked/s {r['acked_per_s']:8.1f}  p50 {r['p50_ms']:6.2f} ms  "
-                  f"p95 {r['p95_ms']:6.2f} ms  p99 {r['p99_ms']:6.2f} ms  errors {r['errors'] or 0}")
-    print(f"  events acknowledged (unique) {bot['events_acked_unique']}, processed {bot['events_processed']}, "
-          f"lost {bot['lost']}, duplicated {bot['duplicated']}")
-    print(f"  processing lag ack->reply p50 {bot['processing_lag_p50_ms']} ms, p95 {bot['processing_lag_p95_ms']} "
-          f"ms; drained {bot['drain_seconds_after_load']} s after load; replies via {bot['replies_via']}")
-    print(f"  ratio bot/minimal acks per second: at {args.rate:.0f}/s offered {fixed_ratio:.2f}; "
-          f"saturated {ratio:.2f}")
+            print(
+                f"  {name:12} {phase:10} acked/s {r['acked_per_s']:8.1f}  p50 {r['p50_ms']:6.2f} ms  "
+                f"p95 {r['p95_ms']:6.2f} ms  p99 {r['p99_ms']:6.2f} ms  errors {r['errors'] or 0}"
+            )
+    print(
+        f"  events acknowledged (unique) {bot['events_acked_unique']}, processed {bot['events_processed']}, "
+        f"lost {bot['lost']}, duplicated {bot['duplicated']}"
+    )
+    print(
+        f"  processing lag ack->reply p50 {bot['processing_lag_p50_ms']} ms, p95 {bot['processing_lag_p95_ms']} "
+        f"ms; drained {bot['drain_seconds_after_load']} s after load; replies via {bot['replies_via']}"
+    )
+    print(f"  ratio bot/minimal acks per second: at {args.rate:.0f}/s offered {fixed_ratio:.2f}; saturated {ratio:.2f}")
 
 
 if __name__ == "__main__":

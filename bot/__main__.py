@@ -16,8 +16,11 @@ def main(argv: list[str] | None = None) -> int:
     serve = commands.add_parser("serve", help="run the webhook server (local mode without LINE credentials)")
     serve.add_argument("--host", help="address to listen on (default: HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default: PORT or 8080)")
-    serve.add_argument("--no-worker", action="store_true",
-                       help="only acknowledge webhooks; `python -m bot worker` handles them (needs LINE settings)")
+    serve.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="only acknowledge webhooks; `python -m bot worker` handles them (needs LINE settings)",
+    )
 
     commands.add_parser("worker", help="handle stored events and send replies, without serving HTTP")
 
@@ -53,24 +56,27 @@ def _serve(settings: Settings, host: str | None, port: int | None, with_inbox: b
     settings = dataclasses.replace(settings, host=host or settings.host, port=port or settings.port)
     configure_logging(settings.log_level)
     if settings.local_mode and not with_inbox:
-        print("--no-worker needs LINE settings: in local mode the simulator's fake LINE lives in this process",
-              file=sys.stderr)
+        print(
+            "--no-worker needs LINE settings: in local mode the simulator's fake LINE lives in this process",
+            file=sys.stderr,
+        )
         return 2
     app = create_app(settings, with_inbox=with_inbox)
     shown = "127.0.0.1" if settings.host in {"0.0.0.0", "::"} else settings.host  # noqa: S104
 
     async def announce(_app: web.Application) -> None:
         if settings.local_mode:
-            print(f"Local mode (no LINE credentials). Chat with the bot: http://{shown}:{settings.port}/simulator",
-                  flush=True)
+            print(
+                f"Local mode (no LINE credentials). Chat with the bot: http://{shown}:{settings.port}/simulator",
+                flush=True,
+            )
         else:
             print(f"Serving LINE webhook at http://{shown}:{settings.port}/callback", flush=True)
 
     app.on_startup.append(announce)
     try:
         # Webhook requests finish in milliseconds; only simulator long-polls would hold shutdown longer.
-        web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None,
-                    shutdown_timeout=3.0)
+        web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None, shutdown_timeout=3.0)
     except ContentError as exc:
         print("content/ has errors:\n" + str(exc), file=sys.stderr)
         return 1

@@ -78,8 +78,12 @@ async def _line(app: web.Application) -> AsyncIterator[None]:
     else:
         assert settings.line_channel_secret and settings.line_channel_access_token
         app[keys.CHANNEL_SECRET] = settings.line_channel_secret.reveal()
-        gateway = LineGateway(settings.line_channel_access_token.reveal(), settings.line_api_base_url,
-                              settings.line_data_api_base_url, policy)
+        gateway = LineGateway(
+            settings.line_channel_access_token.reveal(),
+            settings.line_api_base_url,
+            settings.line_data_api_base_url,
+            policy,
+        )
     app[keys.LINE] = gateway
     yield
     await gateway.close()
@@ -91,7 +95,9 @@ async def _inbox(app: web.Application) -> AsyncIterator[None]:
     settings = app[keys.SETTINGS]
     dispatcher = Dispatcher(routers(), app[keys.CONTENT], settings.pseudonym_key.reveal())
     inbox = Inbox(
-        app[keys.SESSIONS], dispatcher, app[keys.LINE],
+        app[keys.SESSIONS],
+        dispatcher,
+        app[keys.LINE],
         workers=settings.inbox_workers,
         settle_seconds=settings.inbox_settle_seconds,
         lease_seconds=settings.inbox_lease_seconds,
@@ -107,6 +113,9 @@ async def _inbox(app: web.Application) -> AsyncIterator[None]:
 async def healthz(request: web.Request) -> web.Response:
     """Liveness and readiness: 200 when the database answers, 503 when it does not."""
     ok = await ping(request.app[keys.ENGINE])
-    body = {"status": "ok" if ok else "degraded", "database": "ok" if ok else "unreachable",
-            "mode": "local" if request.app[keys.SETTINGS].local_mode else "line"}
+    body = {
+        "status": "ok" if ok else "degraded",
+        "database": "ok" if ok else "unreachable",
+        "mode": "local" if request.app[keys.SETTINGS].local_mode else "line",
+    }
     return web.json_response(body, status=200 if ok else 503)

@@ -127,9 +127,7 @@ class Settings:
             "line_request_timeout_seconds": _float(
                 env, "LINE_REQUEST_TIMEOUT_SECONDS", defaults.line_request_timeout_seconds, 0.1, 120
             ),
-            "line_retry_base_seconds": _float(
-                env, "LINE_RETRY_BASE_SECONDS", defaults.line_retry_base_seconds, 0, 30
-            ),
+            "line_retry_base_seconds": _float(env, "LINE_RETRY_BASE_SECONDS", defaults.line_retry_base_seconds, 0, 30),
         }
         for name, attr in (("STAFF_SESSION_SECRET", "staff_session_secret"), ("PSEUDONYM_KEY", "pseudonym_key")):
             value = _read_secret(env, name)
@@ -217,10 +215,13 @@ def _database_url(raw: str | None, data_dir: Path) -> str:
     if not raw:
         return f"sqlite+aiosqlite:///{data_dir / 'bot.sqlite3'}"
     # Operators paste the URLs their hosting gives them; map them to the async drivers we ship.
-    for prefix, driver in (("postgres://", "postgresql+asyncpg://"), ("postgresql://", "postgresql+asyncpg://"),
-                           ("sqlite:///", "sqlite+aiosqlite:///")):
+    for prefix, driver in (
+        ("postgres://", "postgresql+asyncpg://"),
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("sqlite:///", "sqlite+aiosqlite:///"),
+    ):
         if raw.startswith(prefix):
-            return driver + raw[len(prefix):]
+            return driver + raw[len(prefix) :]
     if raw.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite:///")):
         return raw
     raise SettingsError("DATABASE_URL must be a postgresql:// or sqlite:/// URL")

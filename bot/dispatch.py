@@ -176,20 +176,26 @@ class Dispatcher:
         self._content = content
         self._builder = MessageBuilder(content)
         self._pseudonym_key = pseudonym_key
-        self._commands = {name: frozenset(command_key(w) for w in words)
-                          for name, words in content.commands.items()}
+        self._commands = {name: frozenset(command_key(w) for w in words) for name, words in content.commands.items()}
 
     def turn_for(self, session: AsyncSession, row: InboundEvent) -> Turn:
-        return Turn(session=session, row=row, raw=json.loads(row.payload), builder=self._builder,
-                    content=self._content, commands=self._commands)
+        return Turn(
+            session=session,
+            row=row,
+            raw=json.loads(row.payload),
+            builder=self._builder,
+            content=self._content,
+            commands=self._commands,
+        )
 
     async def prepare(self, session: AsyncSession, rows: list[InboundEvent]) -> Batch:
         """Load the residents and conversation states of the chats these events come from."""
         lanes = sorted({row.lane_key for row in rows})
         residents = await session.scalars(select(Resident).where(Resident.line_user_id.in_(lanes)))
         states = await session.scalars(select(ConversationState).where(ConversationState.lane_key.in_(lanes)))
-        return Batch(residents={r.line_user_id: r for r in residents},
-                     states={s.lane_key: state_from_row(s) for s in states})
+        return Batch(
+            residents={r.line_user_id: r for r in residents}, states={s.lane_key: state_from_row(s) for s in states}
+        )
 
     async def dispatch(self, session: AsyncSession, row: InboundEvent, batch: Batch | None = None) -> Turn:
         batch = batch or await self.prepare(session, [row])
@@ -217,9 +223,9 @@ class Dispatcher:
                     return handler
         state = batch.states.get(turn.row.lane_key)
         if state is not None:
-            handler = self._first("flows", state.flow)
-            if handler is not None:
-                return handler
+            flow_handler = self._first("flows", state.flow)
+            if flow_handler is not None:
+                return flow_handler
         for router in self._routers:
             for predicate, handler, escape in router.texts:
                 if not escape and predicate(turn):
@@ -232,7 +238,7 @@ class Dispatcher:
             if key in routes:
                 return routes[key]
         for router in self._routers:
-            routes = getattr(router, table)
-            if "*" in routes:
-                return routes["*"]
+            fallbacks: dict[str, Handler] = getattr(router, table)
+            if "*" in fallbacks:
+                return fallbacks["*"]
         return None

@@ -201,8 +201,7 @@ class Inbox:
                 await asyncio.shield(self._release(lanes))
             raise
         except Exception as exc:
-            log.error("inbox cycle failed", extra={"error": type(exc).__name__, "lanes": len(lanes)},
-                      exc_info=True)
+            log.error("inbox cycle failed", extra={"error": type(exc).__name__, "lanes": len(lanes)}, exc_info=True)
         except BaseException:
             # Dying with the lanes in hand, as in a crash: their leases expire and whoever claims them
             # next finishes the work.
@@ -288,8 +287,7 @@ class Inbox:
             owed = await session.scalar(
                 select(func.count())
                 .select_from(OutboundMessage)
-                .where(OutboundMessage.status.in_(("pending", "sending")),
-                       OutboundMessage.next_attempt_at <= utcnow())
+                .where(OutboundMessage.status.in_(("pending", "sending")), OutboundMessage.next_attempt_at <= utcnow())
             )
         return bool(events or owed)
 
@@ -309,8 +307,10 @@ class Inbox:
                     rows = list(
                         await session.scalars(
                             select(InboundEvent)
-                            .where(InboundEvent.lane_key.in_([lane for lane in lanes if lane not in stalled]),
-                                   InboundEvent.status == "pending")
+                            .where(
+                                InboundEvent.lane_key.in_([lane for lane in lanes if lane not in stalled]),
+                                InboundEvent.status == "pending",
+                            )
                             .order_by(InboundEvent.lane_key, InboundEvent.occurred_at_ms, InboundEvent.id)
                         )
                     )
@@ -322,8 +322,14 @@ class Inbox:
                         try:
                             await self._handle_one(session, batch, row)
                         except Exception as exc:
-                            log.error("event failed", extra={"webhook_event_id": row.webhook_event_id,
-                                                             "error": type(exc).__name__, "attempt": row.attempts})
+                            log.error(
+                                "event failed",
+                                extra={
+                                    "webhook_event_id": row.webhook_event_id,
+                                    "error": type(exc).__name__,
+                                    "attempt": row.attempts,
+                                },
+                            )
                             raise _HandlerFailed(row.lane_key) from exc
             except _HandlerFailed as failure:
                 stalled.add(failure.lane)
@@ -331,8 +337,7 @@ class Inbox:
             break
         for row in rows:
             if row.status != "pending":
-                log.info("event handled", extra={"webhook_event_id": row.webhook_event_id,
-                                                 "outcome": row.outcome})
+                log.info("event handled", extra={"webhook_event_id": row.webhook_event_id, "outcome": row.outcome})
 
     async def _handle_one(self, session: AsyncSession, batch: Any, row: InboundEvent) -> None:
         turn = await self._dispatcher.dispatch(session, row, batch)
@@ -346,8 +351,7 @@ class Inbox:
         row.status, row.outcome, row.processed_at = "failed", "handler-error", utcnow()
         turn = self._dispatcher.turn_for(session, row)
         if turn.chat_id and not turn.silent and turn.event_type in {"message", "postback", "follow"}:
-            queue_messages(session, turn.chat_id, [turn.builder.text("processing_failed")],
-                           turn.reply_token, row.id)
+            queue_messages(session, turn.chat_id, [turn.builder.text("processing_failed")], turn.reply_token, row.id)
         log.error("event failed for good", extra={"webhook_event_id": row.webhook_event_id})
 
     def _spawn_loading(self, lanes: list[str]) -> list[asyncio.Task[Any]]:
@@ -417,14 +421,20 @@ class Inbox:
 
         try:
             result = await self._line.reply_or_push(
-                row.to, row.reply_token, json.loads(row.messages), row.retry_key,
-                reply_may_have_landed=attempt.may_have_landed, on_fallback=forget_token,
+                row.to,
+                row.reply_token,
+                json.loads(row.messages),
+                row.retry_key,
+                reply_may_have_landed=attempt.may_have_landed,
+                on_fallback=forget_token,
             )
         except LineSendError as exc:
             attempt.error = str(exc)[:200]
             attempt.outcome = "retry" if exc.retryable and row.attempts < MAX_SEND_ATTEMPTS else "failed"
-            log.warning("send failed", extra={"outbound": row.id, "status": exc.status,
-                                              "will_retry": attempt.outcome == "retry"})
+            log.warning(
+                "send failed",
+                extra={"outbound": row.id, "status": exc.status, "will_retry": attempt.outcome == "retry"},
+            )
             return
         except LineLimitError as exc:
             attempt.outcome, attempt.error = "failed", str(exc)[:200]

@@ -15,13 +15,13 @@ if TYPE_CHECKING:
     from bot.intake import EventIntake
     from bot.line import LineGateway
 
-SETTINGS = web.AppKey("settings", "Settings")
+SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
 ENGINE = web.AppKey("engine", AsyncEngine)
 SESSIONS = web.AppKey("sessions", async_sessionmaker[AsyncSession])
-CONTENT = web.AppKey("content", "Content")
-LINE = web.AppKey("line", "LineGateway")
-INBOX = web.AppKey("inbox", "Inbox")
-INTAKE = web.AppKey("intake", "EventIntake")
+CONTENT: web.AppKey[Content] = web.AppKey("content")
+LINE: web.AppKey[LineGateway] = web.AppKey("line")
+INBOX: web.AppKey[Inbox] = web.AppKey("inbox")
+INTAKE: web.AppKey[EventIntake] = web.AppKey("intake")
 CHANNEL_SECRET = web.AppKey("channel_secret", str)
-FAKE_LINE = web.AppKey("fake_line", "FakeLinePlatform")
+FAKE_LINE: web.AppKey[FakeLinePlatform] = web.AppKey("fake_line")
 FAKE_LINE_URL = web.AppKey("fake_line_url", str)

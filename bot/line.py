@@ -245,7 +245,8 @@ class LineGateway:
             "quota", lambda: self._api.get_message_quota(_request_timeout=self._timeout()), retry_key=None
         )
         usage = await self._with_retries(
-            "quota", lambda: self._api.get_message_quota_consumption(_request_timeout=self._timeout()),
+            "quota",
+            lambda: self._api.get_message_quota_consumption(_request_timeout=self._timeout()),
             retry_key=None,
         )
         return {**quota.to_dict(), "totalUsage": usage.total_usage}

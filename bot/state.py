@@ -32,8 +32,9 @@ async def save_state(session: AsyncSession, lane_key: str, state: FlowState) -> 
     row = await session.get(ConversationState, lane_key)
     data = json.dumps(state.data, ensure_ascii=False)
     if row is None:
-        session.add(ConversationState(lane_key=lane_key, flow=state.flow, step=state.step, data=data,
-                                      updated_at=utcnow()))
+        session.add(
+            ConversationState(lane_key=lane_key, flow=state.flow, step=state.step, data=data, updated_at=utcnow())
+        )
     else:
         row.flow, row.step, row.data, row.updated_at = state.flow, state.step, data, utcnow()
 

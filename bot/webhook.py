@@ -60,12 +60,15 @@ async def callback(request: web.Request) -> web.Response:
         new_ids = await request.app[keys.INTAKE].store(events)
     except (SQLAlchemyError, OSError, TimeoutError) as exc:
         log.error("webhook not stored", extra={"error": type(exc).__name__, "events": len(events)})
-        return web.json_response({"error": "storage unavailable, retry later"}, status=503,
-                                 headers={"Retry-After": "5"})
+        return web.json_response(
+            {"error": "storage unavailable, retry later"}, status=503, headers={"Retry-After": "5"}
+        )
     for event in events:
         outcome = "stored" if event.webhook_event_id in new_ids else "duplicate"
-        log.info("webhook event", extra={"webhook_event_id": event.webhook_event_id,
-                                         "event_type": event.event_type, "outcome": outcome})
+        log.info(
+            "webhook event",
+            extra={"webhook_event_id": event.webhook_event_id, "event_type": event.event_type, "outcome": outcome},
+        )
     inbox = request.app.get(keys.INBOX)
     if new_ids and inbox is not None:
         inbox.wake()
@@ -109,10 +112,10 @@ def _stored_event(index: int, event: Any) -> StoredEvent:
     if not isinstance(event_id, str) or not 1 <= len(event_id) <= 64:
         # LINE always sends one; without it, the content itself is the identity, so repeats still collapse.
         event_id = "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:57]
-    source = event.get("source") if isinstance(event.get("source"), dict) else {}
+    source: dict[str, Any] = event["source"] if isinstance(event.get("source"), dict) else {}
     # The lane is the chat: a group's or room's events share one lane, a resident's own chat is theirs.
     lane = source.get("groupId") or source.get("roomId") or source.get("userId") or "-"
-    message = event.get("message") if isinstance(event.get("message"), dict) else {}
+    message: dict[str, Any] = event["message"] if isinstance(event.get("message"), dict) else {}
     message_id = message.get("id") if isinstance(message.get("id"), str) else None
     return StoredEvent(
         webhook_event_id=event_id,

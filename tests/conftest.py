@@ -83,7 +83,7 @@ def make_settings(database_url: str, fake_base_url: str, tmp_path: Path, **overr
         staff_session_secret=Secret("s" * 32),
         inbox_settle_seconds=0.1,
         inbox_lease_seconds=2.0,
-        line_request_timeout_seconds=1.0,
+        line_request_timeout_seconds=2.0,
         line_retry_base_seconds=0.01,
     )
     return dataclasses.replace(settings, **overrides)
@@ -97,8 +97,13 @@ class Bot:
     client: TestClient
     fake: FakeLinePlatform
 
-    async def post(self, *event_list: dict[str, Any], body: bytes | None = None,
-                   signature: str | None = None, headers: dict[str, str] | None = None) -> ClientResponse:
+    async def post(
+        self,
+        *event_list: dict[str, Any],
+        body: bytes | None = None,
+        signature: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> ClientResponse:
         raw = body if body is not None else events.body(*event_list)
         sig = signature if signature is not None else compute_signature(CHANNEL_SECRET, raw)
         all_headers = {"Content-Type": "application/json", "x-line-signature": sig, **(headers or {})}

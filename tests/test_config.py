@@ -26,14 +26,17 @@ def test_defaults_are_local_mode_on_sqlite(tmp_path: Path) -> None:
 def test_line_channel_from_files_and_urls_normalised(tmp_path: Path) -> None:
     (tmp_path / "secret").write_text(SECRET + "\n")
     (tmp_path / "token").write_text(TOKEN)
-    settings = Settings.from_env({
-        "LINE_CHANNEL_SECRET_FILE": str(tmp_path / "secret"),
-        "LINE_CHANNEL_ACCESS_TOKEN_FILE": str(tmp_path / "token"),
-        "PSEUDONYM_KEY": "p" * 32, "STAFF_SESSION_SECRET": "s" * 32,
-        "LINE_API_BASE_URL": "http://127.0.0.1:9999/",
-        "DATABASE_URL": "postgres://bot:pw@db/bot",
-        "PORT": "9000",
-    })
+    settings = Settings.from_env(
+        {
+            "LINE_CHANNEL_SECRET_FILE": str(tmp_path / "secret"),
+            "LINE_CHANNEL_ACCESS_TOKEN_FILE": str(tmp_path / "token"),
+            "PSEUDONYM_KEY": "p" * 32,
+            "STAFF_SESSION_SECRET": "s" * 32,
+            "LINE_API_BASE_URL": "http://127.0.0.1:9999/",
+            "DATABASE_URL": "postgres://bot:pw@db/bot",
+            "PORT": "9000",
+        }
+    )
     assert not settings.local_mode
     assert settings.line_channel_secret is not None and settings.line_channel_secret.reveal() == SECRET
     assert settings.line_api_base_url == "http://127.0.0.1:9999"

@@ -13,6 +13,7 @@ from bot.content import ContentError, check_content, load_content
 from bot.messages import MessageBuilder
 
 ROOT = Path(__file__).resolve().parent.parent
+CHIPS = "    quick_replies: [services, opinion, report, hearings, mydata, contact]"
 
 
 def test_shipped_content_is_valid_and_every_response_renders() -> None:
@@ -45,19 +46,37 @@ def _line_of(file: Path, needle: str) -> int:
 @pytest.mark.parametrize(
     ("file", "old", "new", "needle", "message"),
     [
-        ("responses.yaml", "{phone} ({office_hours})\n    quick_replies: [services, opinion, report, hearings, mydata, contact]",
-         "{telephone} ({office_hours})\n    quick_replies: [services, opinion, report, hearings, mydata, contact]",
-         "{telephone}", "unknown placeholder {telephone}"),
-        ("responses.yaml", "quick_replies: [contact, help]", "quick_replies: [contact, helpp]",
-         "quick_replies: [contact, helpp]", "unknown chip 'helpp'"),
-        ("responses.yaml", "label: เสนอความคิดเห็น", "label: เสนอความคิดเห็นต่อแผนพัฒนาท้องถิ่นของเทศบาล",
-         "label: เสนอความคิดเห็นต่อแผน", "LINE allows 20"),
-        ("municipality.yaml", "{number: 3, name: บ้านดอนยาง}", "{number: 4, name: บ้านดอนยาง}",
-         "{number: 4, name: บ้านดอนยาง}", "expected 3"),
+        (
+            "responses.yaml",
+            "{phone} ({office_hours})\n" + CHIPS,
+            "{telephone} ({office_hours})\n" + CHIPS,
+            "{telephone}",
+            "unknown placeholder {telephone}",
+        ),
+        (
+            "responses.yaml",
+            "quick_replies: [contact, help]",
+            "quick_replies: [contact, helpp]",
+            "quick_replies: [contact, helpp]",
+            "unknown chip 'helpp'",
+        ),
+        (
+            "responses.yaml",
+            "label: เสนอความคิดเห็น",
+            "label: เสนอความคิดเห็นต่อแผนพัฒนาท้องถิ่นของเทศบาล",
+            "label: เสนอความคิดเห็นต่อแผน",
+            "LINE allows 20",
+        ),
+        (
+            "municipality.yaml",
+            "{number: 3, name: บ้านดอนยาง}",
+            "{number: 4, name: บ้านดอนยาง}",
+            "{number: 4, name: บ้านดอนยาง}",
+            "expected 3",
+        ),
         ("municipality.yaml", "phone: 0-0000-0000 (เบอร์ตัวอย่าง)", "phone: ''", "phone: ''", "'phone'"),
         ("commands.yaml", "cancel: [ยกเลิก,", "cancel: [เมนู, ยกเลิก,", "cancel: [เมนู", "already means 'menu'"),
-        ("responses.yaml", "  menu:\n    text: เลือก", "  menu:\n    text: [เลือก", "text: [เลือก",
-         "YAML syntax error"),
+        ("responses.yaml", "  menu:\n    text: เลือก", "  menu:\n    text: [เลือก", "text: [เลือก", "YAML syntax error"),
     ],
 )
 def test_broken_content_is_reported_with_file_and_line(
@@ -85,12 +104,24 @@ def test_missing_file_is_reported(content_copy: Path) -> None:
 
 def test_content_check_cli(content_copy: Path, tmp_path: Path) -> None:
     env = {"PATH": "/usr/bin:/bin", "DATA_DIR": str(tmp_path / "var"), "HOME": str(tmp_path)}
-    ok = subprocess.run([sys.executable, "-m", "bot", "content", "check", "--dir", str(content_copy)],
-                        capture_output=True, text=True, cwd=ROOT, env=env, check=False)
+    ok = subprocess.run(
+        [sys.executable, "-m", "bot", "content", "check", "--dir", str(content_copy)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        check=False,
+    )
     assert ok.returncode == 0, ok.stderr
     assert "content OK" in ok.stdout
     _replace(content_copy / "responses.yaml", "quick_replies: [contact, help]", "quick_replies: [nope]")
-    bad = subprocess.run([sys.executable, "-m", "bot", "content", "check", "--dir", str(content_copy)],
-                         capture_output=True, text=True, cwd=ROOT, env=env, check=False)
+    bad = subprocess.run(
+        [sys.executable, "-m", "bot", "content", "check", "--dir", str(content_copy)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        check=False,
+    )
     assert bad.returncode == 1
     assert f"{content_copy / 'responses.yaml'}:" in bad.stdout and "unknown chip 'nope'" in bad.stdout

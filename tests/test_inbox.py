@@ -123,3 +123,17 @@ async def test_answers_wait_while_line_is_down_and_go_out_once_after(bot: Bot) -
     # The token still works, but an earlier attempt might have landed, so the retry is a reply: LINE keeps
     # the token usable after a 500 here, and the resident gets the answer once.
     assert len(bot.fake.messages_to(user)) == 1
+
+
+async def test_loading_animation_only_when_the_answer_is_slow(bot: Bot) -> None:
+    fast_user, slow_user = new_user_id(), new_user_id()
+    await bot.post(bot.text(fast_user, "เมนู"))
+    await bot.idle()
+    assert bot.fake.requests_to("loading") == []
+    # LINE takes its time accepting the reply: the resident sees the typing dots meanwhile.
+    bot.fake.add_fault("reply", {"accept_then_timeout": 1.4})
+    await bot.post(bot.text(slow_user, "เมนู"))
+    await bot.idle()
+    loading = bot.fake.requests_to("loading")
+    assert [r.body["chatId"] for r in loading] == [slow_user]
+    assert len(bot.fake.messages_to(slow_user)) == 1

@@ -27,8 +27,13 @@ TEXT = [{"type": "text", "text": "สวัสดีค่ะ"}]
 async def gateway(fake_line: FakeLinePlatform) -> AsyncIterator[LineGateway]:
     base = fake_line.base_url  # type: ignore[attr-defined]
     calls: list[tuple[str, int | None]] = []
-    line = LineGateway(ACCESS_TOKEN, base, base, RetryPolicy(attempts=4, base_delay=0.01, timeout=0.5),
-                       on_call=lambda what, status: calls.append((what, status)))
+    line = LineGateway(
+        ACCESS_TOKEN,
+        base,
+        base,
+        RetryPolicy(attempts=4, base_delay=0.01, timeout=0.5),
+        on_call=lambda what, status: calls.append((what, status)),
+    )
     line.calls = calls  # type: ignore[attr-defined]
     yield line
     await line.close()
@@ -88,7 +93,9 @@ async def test_push_retries_5xx_and_429_with_one_retry_key(gateway: LineGateway,
     assert len(fake_line.messages_to(user)) == 1
 
 
-async def test_push_accepted_then_timed_out_is_not_sent_twice(gateway: LineGateway, fake_line: FakeLinePlatform) -> None:
+async def test_push_accepted_then_timed_out_is_not_sent_twice(
+    gateway: LineGateway, fake_line: FakeLinePlatform
+) -> None:
     fake_line.add_fault("push", {"accept_then_timeout": 1.0})
     user = new_user_id()
     await gateway.push(user, TEXT, new_retry_key())
@@ -153,15 +160,51 @@ async def test_broadcast_reaches_followers(gateway: LineGateway, fake_line: Fake
         (TEXT * 6, "1 to 5"),
         ([{"type": "text", "text": "ก" * 5001}], "UTF-16"),
         ([{"type": "text", "text": "😀" * 2501}], "UTF-16"),
-        ([{"type": "text", "text": "x", "quickReply": {"items": [
-            {"type": "action", "action": {"type": "message", "label": str(i), "text": "x"}} for i in range(14)]}}],
-         "quick replies"),
-        ([{"type": "text", "text": "x", "quickReply": {"items": [
-            {"type": "action", "action": {"type": "message", "label": "ก" * 21, "text": "x"}}]}}], "label"),
+        (
+            [
+                {
+                    "type": "text",
+                    "text": "x",
+                    "quickReply": {
+                        "items": [
+                            {"type": "action", "action": {"type": "message", "label": str(i), "text": "x"}}
+                            for i in range(14)
+                        ]
+                    },
+                }
+            ],
+            "quick replies",
+        ),
+        (
+            [
+                {
+                    "type": "text",
+                    "text": "x",
+                    "quickReply": {
+                        "items": [{"type": "action", "action": {"type": "message", "label": "ก" * 21, "text": "x"}}]
+                    },
+                }
+            ],
+            "label",
+        ),
         ([{"type": "flex", "altText": "ก" * 1501, "contents": {"type": "bubble"}}], "altText"),
-        ([{"type": "flex", "altText": "x", "contents": {"type": "bubble", "body": {
-            "type": "box", "layout": "vertical",
-            "contents": [{"type": "text", "text": "ก" * 11_000}]}}}], "bubble JSON"),
+        (
+            [
+                {
+                    "type": "flex",
+                    "altText": "x",
+                    "contents": {
+                        "type": "bubble",
+                        "body": {
+                            "type": "box",
+                            "layout": "vertical",
+                            "contents": [{"type": "text", "text": "ก" * 11_000}],
+                        },
+                    },
+                }
+            ],
+            "bubble JSON",
+        ),
     ],
 )
 async def test_over_limit_messages_never_leave(
@@ -181,10 +224,14 @@ async def test_multicast_over_500_recipients_never_leaves(gateway: LineGateway, 
 
 
 async def _raw_post(fake: FakeLinePlatform, path: str, body: object, **headers: str) -> tuple[int, dict[str, object]]:
-    async with aiohttp.ClientSession() as session, session.post(
-        fake.base_url + path, data=json.dumps(body),  # type: ignore[attr-defined]
-        headers={"Authorization": f"Bearer {ACCESS_TOKEN}", "Content-Type": "application/json", **headers},
-    ) as response:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
+            fake.base_url + path,
+            data=json.dumps(body),  # type: ignore[attr-defined]
+            headers={"Authorization": f"Bearer {ACCESS_TOKEN}", "Content-Type": "application/json", **headers},
+        ) as response,
+    ):
         return response.status, await response.json()
 
 
@@ -194,8 +241,21 @@ async def _raw_post(fake: FakeLinePlatform, path: str, body: object, **headers: 
         ({"to": "U1", "messages": [{"type": "text", "text": "ก" * 5001}]}, "text"),
         ({"to": "U1", "messages": [{"type": "text", "text": "x"}] * 6}, "messages"),
         ({"to": "U1", "messages": [{"type": "hologram"}]}, "messages"),
-        ({"to": "U1", "messages": [{"type": "text", "text": "x", "quickReply": {"items": [
-            {"type": "action", "action": {"type": "message", "label": "ก" * 21, "text": "x"}}]}}]}, "label"),
+        (
+            {
+                "to": "U1",
+                "messages": [
+                    {
+                        "type": "text",
+                        "text": "x",
+                        "quickReply": {
+                            "items": [{"type": "action", "action": {"type": "message", "label": "ก" * 21, "text": "x"}}]
+                        },
+                    }
+                ],
+            },
+            "label",
+        ),
         ({"messages": [{"type": "text", "text": "x"}]}, "messages"),
     ],
 )
@@ -216,8 +276,12 @@ async def test_fake_platform_checks_auth_and_retry_keys(fake_line: FakeLinePlatf
     key = new_retry_key()
     assert (await _raw_post(fake_line, "/v2/bot/message/push", body, **{"X-Line-Retry-Key": key}))[0] == 200
     assert (await _raw_post(fake_line, "/v2/bot/message/push", body, **{"X-Line-Retry-Key": key}))[0] == 409
-    status, _ = await _raw_post(fake_line, "/v2/bot/message/reply", {"replyToken": "x", "messages": TEXT},
-                                **{"X-Line-Retry-Key": new_retry_key()})
+    status, _ = await _raw_post(
+        fake_line,
+        "/v2/bot/message/reply",
+        {"replyToken": "x", "messages": TEXT},
+        **{"X-Line-Retry-Key": new_retry_key()},
+    )
     assert status == 400
     assert len(fake_line.deliveries) == 1
 
@@ -245,3 +309,23 @@ async def test_invalid_reply_token_error_type(gateway: LineGateway, fake_line: F
     """Reply alone (without fallback) reports the used token as its own error type."""
     with pytest.raises(InvalidReplyToken):
         await gateway._reply("never-issued", TEXT, [False])
+
+
+async def test_fake_narrowcast_and_progress(fake_line: FakeLinePlatform) -> None:
+    fake_line.followers.update({new_user_id() for _ in range(3)})
+    status, _ = await _raw_post(
+        fake_line, "/v2/bot/message/narrowcast", {"messages": TEXT}, **{"X-Line-Retry-Key": new_retry_key()}
+    )
+    assert status == 202
+    request_id = next(r for r in fake_line.received if r.endpoint == "narrowcast")
+    assert request_id.status == 202
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(
+            fake_line.base_url + "/v2/bot/message/progress/narrowcast",  # type: ignore[attr-defined]
+            params={"requestId": "unknown"},
+            headers={"Authorization": f"Bearer {ACCESS_TOKEN}"},
+        ) as response,
+    ):
+        assert response.status == 404
+    assert len(fake_line.deliveries) == 3

@@ -75,12 +75,24 @@ async def test_one_flipped_byte_is_rejected(bot: Bot, case: str) -> None:
 
 
 # Fixed, so that every example draws from the same body (hypothesis replays examples).
-PROPERTY_BODY = json.dumps({"destination": "U" + "0" * 32, "events": [{
-    "type": "message", "mode": "active", "timestamp": 1_700_000_000_000,
-    "source": {"type": "user", "userId": "U" + "1" * 32}, "webhookEventId": "01HPROPERTYTEST0000000000",
-    "deliveryContext": {"isRedelivery": False}, "replyToken": "r" * 32,
-    "message": {"type": "text", "id": "1", "text": "ขออนุญาตสร้างบ้าน", "quoteToken": "q"}}]},
-    ensure_ascii=False).encode()
+PROPERTY_BODY = json.dumps(
+    {
+        "destination": "U" + "0" * 32,
+        "events": [
+            {
+                "type": "message",
+                "mode": "active",
+                "timestamp": 1_700_000_000_000,
+                "source": {"type": "user", "userId": "U" + "1" * 32},
+                "webhookEventId": "01HPROPERTYTEST0000000000",
+                "deliveryContext": {"isRedelivery": False},
+                "replyToken": "r" * 32,
+                "message": {"type": "text", "id": "1", "text": "ขออนุญาตสร้างบ้าน", "quoteToken": "q"},
+            }
+        ],
+    },
+    ensure_ascii=False,
+).encode()
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -195,8 +207,9 @@ async def test_redelivered_event_has_no_second_effect(bot: Bot) -> None:
 
 async def test_header_name_is_case_insensitive(bot: Bot) -> None:
     raw = events.body(bot.follow(new_user_id()))
-    response = await bot.client.post("/callback", data=raw, headers={
-        "Content-Type": "application/json", "X-LINE-SIGNATURE": _signed(raw)})
+    response = await bot.client.post(
+        "/callback", data=raw, headers={"Content-Type": "application/json", "X-LINE-SIGNATURE": _signed(raw)}
+    )
     assert response.status == 200
 
 

@@ -52,9 +52,7 @@ def _quick_replies(src: Located, raw: object) -> dict[str, QuickReplyOption]:
         if postback is not None and (not isinstance(postback, str) or len(postback) > POSTBACK_DATA_MAX):
             src.error((*path, "postback"), f"postback must be text of at most {POSTBACK_DATA_MAX} characters")
         display = item.get("display")
-        result[str(qid)] = QuickReplyOption(
-            id=str(qid), label=label, text=text, postback=postback, display=display
-        )
+        result[str(qid)] = QuickReplyOption(id=str(qid), label=label, text=text, postback=postback, display=display)
     return result
 
 
@@ -101,5 +99,6 @@ def _check_placeholders(src: Located, path: tuple[str | int, ...], text: str, al
         return
     for name in fields:
         if name not in allowed:
-            src.error_in_text((*path, "text"), text.find("{" + name), f"unknown placeholder {{{name}}}; "
-                                                                      "declare it in 'params'")
+            src.error_in_text(
+                (*path, "text"), text.find("{" + name), f"unknown placeholder {{{name}}}; declare it in 'params'"
+            )

@@ -16,8 +16,13 @@ def _ulid_like() -> str:
     return "".join(secrets.choice(alphabet) for _ in range(26))
 
 
-def base_event(event_type: str, user_id: str, reply_token: str | None = None,
-               timestamp_ms: int | None = None, redelivery: bool = False) -> dict[str, Any]:
+def base_event(
+    event_type: str,
+    user_id: str,
+    reply_token: str | None = None,
+    timestamp_ms: int | None = None,
+    redelivery: bool = False,
+) -> dict[str, Any]:
     event: dict[str, Any] = {
         "type": event_type,
         "mode": "active",
@@ -33,8 +38,12 @@ def base_event(event_type: str, user_id: str, reply_token: str | None = None,
 
 def text_event(user_id: str, text: str, reply_token: str | None = None, **kw: Any) -> dict[str, Any]:
     event = base_event("message", user_id, reply_token, **kw)
-    event["message"] = {"type": "text", "id": str(secrets.randbelow(10**18)), "text": text,
-                        "quoteToken": secrets.token_urlsafe(16)}
+    event["message"] = {
+        "type": "text",
+        "id": str(secrets.randbelow(10**18)),
+        "text": text,
+        "quoteToken": secrets.token_urlsafe(16),
+    }
     return event
 
 
@@ -52,24 +61,40 @@ def follow_event(user_id: str, reply_token: str | None = None, **kw: Any) -> dic
 
 def sticker_event(user_id: str, reply_token: str | None = None, **kw: Any) -> dict[str, Any]:
     event = base_event("message", user_id, reply_token, **kw)
-    event["message"] = {"type": "sticker", "id": str(secrets.randbelow(10**18)), "packageId": "446",
-                        "stickerId": "1988", "stickerResourceType": "STATIC",
-                        "quoteToken": secrets.token_urlsafe(16)}
+    event["message"] = {
+        "type": "sticker",
+        "id": str(secrets.randbelow(10**18)),
+        "packageId": "446",
+        "stickerId": "1988",
+        "stickerResourceType": "STATIC",
+        "quoteToken": secrets.token_urlsafe(16),
+    }
     return event
 
 
 def image_event(user_id: str, message_id: str, reply_token: str | None = None, **kw: Any) -> dict[str, Any]:
     event = base_event("message", user_id, reply_token, **kw)
-    event["message"] = {"type": "image", "id": message_id, "contentProvider": {"type": "line"},
-                        "quoteToken": secrets.token_urlsafe(16)}
+    event["message"] = {
+        "type": "image",
+        "id": message_id,
+        "contentProvider": {"type": "line"},
+        "quoteToken": secrets.token_urlsafe(16),
+    }
     return event
 
 
-def location_event(user_id: str, latitude: float, longitude: float, reply_token: str | None = None,
-                   **kw: Any) -> dict[str, Any]:
+def location_event(
+    user_id: str, latitude: float, longitude: float, reply_token: str | None = None, **kw: Any
+) -> dict[str, Any]:
     event = base_event("message", user_id, reply_token, **kw)
-    event["message"] = {"type": "location", "id": str(secrets.randbelow(10**18)), "title": None,
-                        "address": None, "latitude": latitude, "longitude": longitude}
+    event["message"] = {
+        "type": "location",
+        "id": str(secrets.randbelow(10**18)),
+        "title": None,
+        "address": None,
+        "latitude": latitude,
+        "longitude": longitude,
+    }
     return event
 
 

@@ -194,9 +194,14 @@ class FakeLinePlatform:
             except ValueError:
                 return self._record(endpoint, None, retry_key, _error(400, "The request body has 1 error(s)"))
         if request.headers.get("Authorization") != f"Bearer {self.access_token}":
-            return self._record(endpoint, body, retry_key, _error(401, "Authentication failed. Confirm that "
-                                                                        "the access token in the authorization "
-                                                                        "header is valid."))
+            return self._record(
+                endpoint,
+                body,
+                retry_key,
+                _error(
+                    401, "Authentication failed. Confirm that the access token in the authorization header is valid."
+                ),
+            )
         fault = self._faults[endpoint].pop(0) if self._faults[endpoint] else None
         if fault and "status" in fault:
             return self._record(endpoint, body, retry_key, _error(fault["status"], fault.get("message", "fault")))
@@ -294,16 +299,26 @@ class FakeLinePlatform:
         if request_id not in self._narrowcasts:
             raise _LineError(404, "Not found")
         count = self._narrowcasts[request_id]
-        return web.json_response({"phase": "succeeded", "successCount": count, "failureCount": 0,
-                                  "targetCount": count, "acceptedTime": "2026-01-01T00:00:00.000Z",
-                                  "completedTime": "2026-01-01T00:00:01.000Z"})
+        return web.json_response(
+            {
+                "phase": "succeeded",
+                "successCount": count,
+                "failureCount": 0,
+                "targetCount": count,
+                "acceptedTime": "2026-01-01T00:00:00.000Z",
+                "completedTime": "2026-01-01T00:00:01.000Z",
+            }
+        )
 
     async def _loading(self, _request: web.Request, body: Any) -> web.Response:
         parsed = _validate(ShowLoadingAnimationRequest, body)
         seconds = parsed.loading_seconds or 20
         if seconds % 5:
-            raise _LineError(400, "The request body has 1 error(s)",
-                             [{"message": "Must be a multiple of 5", "property": "loadingSeconds"}])
+            raise _LineError(
+                400,
+                "The request body has 1 error(s)",
+                [{"message": "Must be a multiple of 5", "property": "loadingSeconds"}],
+            )
         return web.json_response({}, status=202)
 
     async def _profile(self, request: web.Request, _body: Any) -> web.Response:
@@ -353,12 +368,14 @@ class FakeLinePlatform:
                     await asyncio.wait_for(self._new_delivery.wait_for(lambda: bool(pending())), wait)
             except TimeoutError:
                 pass
-        return web.json_response([{"seq": d.seq, "userId": d.user_id, "via": d.via, "at": d.at,
-                                   "messages": d.messages} for d in pending()])
+        return web.json_response(
+            [{"seq": d.seq, "userId": d.user_id, "via": d.via, "at": d.at, "messages": d.messages} for d in pending()]
+        )
 
     async def _control_received(self, _request: web.Request) -> web.Response:
-        return web.json_response([{"endpoint": r.endpoint, "status": r.status, "retryKey": r.retry_key}
-                                  for r in self.received])
+        return web.json_response(
+            [{"endpoint": r.endpoint, "status": r.status, "retryKey": r.retry_key} for r in self.received]
+        )
 
 
 class _LineError(Exception):
@@ -383,13 +400,15 @@ def _sent(messages: list[dict[str, Any]]) -> list[dict[str, str]]:
 def _validate(model: Any, body: Any) -> Any:
     """Validate with the SDK's own model, then with LINE's limits the models do not encode."""
     if not isinstance(body, dict):
-        raise _LineError(400, "The request body has 1 error(s)", [{"message": "must be an object",
-                                                                   "property": ""}])
+        raise _LineError(400, "The request body has 1 error(s)", [{"message": "must be an object", "property": ""}])
     try:
         parsed = model.from_dict(body)
     except (ValidationError, ValueError, TypeError, KeyError) as exc:
-        raise _LineError(400, "The request body has 1 error(s)",
-                         [{"message": str(exc).splitlines()[0][:200], "property": "messages"}]) from None
+        raise _LineError(
+            400,
+            "The request body has 1 error(s)",
+            [{"message": str(exc).splitlines()[0][:200], "property": "messages"}],
+        ) from None
     details = list(_limit_problems(body.get("messages", [])))
     if details:
         raise _LineError(400, f"The request body has {len(details)} error(s)", details)
@@ -413,8 +432,10 @@ def _limit_problems(messages: list[dict[str, Any]]) -> Any:
         for j, item in enumerate((message.get("quickReply") or {}).get("items", [])):
             label = (item.get("action") or {}).get("label") or ""
             if len(label) > 20:
-                yield {"message": "Length must be between 0 and 20",
-                       "property": f"{where}.quickReply.items[{j}].action.label"}
+                yield {
+                    "message": "Length must be between 0 and 20",
+                    "property": f"{where}.quickReply.items[{j}].action.label",
+                }
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ the fake LINE platform that received them.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from importlib import resources
 from typing import Any
@@ -23,21 +24,29 @@ _MAX_TEXT = 5000
 
 
 def add_simulator_routes(app: web.Application) -> None:
-    app.router.add_get("/", lambda _r: web.HTTPFound("/simulator"))
+    app.router.add_get("/", home)
     app.router.add_get("/simulator", page)
     app.router.add_post("/simulator/api/send", send)
     app.router.add_get("/simulator/api/messages", messages)
 
 
+async def home(_request: web.Request) -> web.Response:
+    raise web.HTTPFound("/simulator")
+
+
 async def page(_request: web.Request) -> web.Response:
     html = resources.files("bot.dev").joinpath("static/simulator.html").read_text(encoding="utf-8")
-    return web.Response(text=html, content_type="text/html", headers={
-        "Content-Security-Policy": "default-src 'self'; script-src 'self' 'unsafe-inline'; "
-                                   "style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; "
-                                   "frame-ancestors 'none'",
-        "X-Content-Type-Options": "nosniff",
-        "Cache-Control": "no-store",
-    })
+    return web.Response(
+        text=html,
+        content_type="text/html",
+        headers={
+            "Content-Security-Policy": "default-src 'self'; script-src 'self' 'unsafe-inline'; "
+            "style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; "
+            "frame-ancestors 'none'",
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 async def send(request: web.Request) -> web.Response:
@@ -62,18 +71,23 @@ async def send(request: web.Request) -> web.Response:
     elif kind == "sticker":
         event = events.sticker_event(user_id, token)
     elif kind == "location":
-        event = events.location_event(user_id, float(body.get("latitude", 13.75)),
-                                      float(body.get("longitude", 100.5)), token)
+        event = events.location_event(
+            user_id, float(body.get("latitude", 13.75)), float(body.get("longitude", 100.5)), token
+        )
     else:
         return web.json_response({"error": "unknown kind or missing text"}, status=400)
     raw = events.body(event)
     secret = request.app[keys.CHANNEL_SECRET]
     sockname = request.transport.get_extra_info("sockname") if request.transport else None
     port = sockname[1] if sockname else request.app[keys.SETTINGS].port
-    async with aiohttp.ClientSession() as session, session.post(
-        f"http://127.0.0.1:{port}/callback", data=raw,
-        headers={"Content-Type": "application/json", "x-line-signature": compute_signature(secret, raw)},
-    ) as response:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
+            f"http://127.0.0.1:{port}/callback",
+            data=raw,
+            headers={"Content-Type": "application/json", "x-line-signature": compute_signature(secret, raw)},
+        ) as response,
+    ):
         status = response.status
     return web.json_response({"status": status}, status=200 if status == 200 else 502)
 
@@ -94,10 +108,8 @@ async def messages(request: web.Request) -> web.Response:
         return [d for d in fake.deliveries if d.user_id == user_id and d.seq > after]
 
     if wait and not fresh():
-        try:
+        with contextlib.suppress(TimeoutError):
             await fake.wait_for_deliveries(
                 sum(1 for d in fake.deliveries if d.user_id == user_id) + 1, timeout=wait, user_id=user_id
             )
-        except TimeoutError:
-            pass
     return web.json_response([{"seq": d.seq, "via": d.via, "messages": d.messages} for d in fresh()])

@@ -34,8 +34,7 @@ async def unsend(turn: Turn) -> None:
         turn.outcome = "unsend-invalid"
         return
     rows = await turn.session.scalars(
-        select(InboundEvent).where(InboundEvent.message_id == message_id,
-                                   InboundEvent.lane_key == turn.row.lane_key)
+        select(InboundEvent).where(InboundEvent.message_id == message_id, InboundEvent.lane_key == turn.row.lane_key)
     )
     hidden = 0
     for row in rows:

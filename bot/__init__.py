@@ -1,0 +1,1 @@
+"""LINE chatbot for Thai local governments."""

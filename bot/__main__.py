@@ -127,7 +127,8 @@ def _content_check(content_dir: Path) -> int:
     if content is None:
         print(f"{len(errors)} error(s) in {content_dir}", file=sys.stderr)
         return 1
-    print(f"content OK: {len(content.responses)} responses, {len(content.municipality.villages)} villages")
+    print(f"content OK: {len(content.services)} services, {len(content.responses)} responses, "
+          f"{len(content.municipality.villages)} villages")
     return 0
 
 

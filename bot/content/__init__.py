@@ -16,6 +16,7 @@ from bot.content.model import (
     Village,
 )
 from bot.content.responses import read_responses
+from bot.content.services import ServiceEntry, read_services
 from bot.content.source import ContentError, ContentErrors, Located, read_yaml
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "Municipality",
     "QuickReplyOption",
     "ResponseTemplate",
+    "ServiceEntry",
     "Village",
     "check_content",
     "load_content",
@@ -38,9 +40,12 @@ def check_content(content_dir: Path) -> tuple[Content | None, list[str]]:
     located = _read_required(content_dir / "responses.yaml", errors)
     quick, responses = read_responses(located) if located else ({}, {})
     commands = _read_commands(content_dir / "commands.yaml", errors)
+    divisions = {d.id: d for d in municipality.divisions} if municipality else {}
+    services = read_services(content_dir / "services", divisions, errors)
     if errors or municipality is None:
         return None, list(errors)
-    return Content(municipality=municipality, quick_replies=quick, responses=responses, commands=commands), []
+    return Content(municipality=municipality, quick_replies=quick, responses=responses, commands=commands,
+                   services=services), []
 
 
 def load_content(content_dir: Path) -> Content:

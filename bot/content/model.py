@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.content.services import ServiceEntry
 
 
 @dataclass(frozen=True)
@@ -65,3 +69,4 @@ class Content:
     responses: dict[str, ResponseTemplate]
     # Global commands residents may type at any step: command id -> the words for it.
     commands: dict[str, tuple[str, ...]]
+    services: dict[str, ServiceEntry]

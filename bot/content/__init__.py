@@ -42,10 +42,11 @@ def check_content(content_dir: Path) -> tuple[Content | None, list[str]]:
     commands = _read_commands(content_dir / "commands.yaml", errors)
     divisions = {d.id: d for d in municipality.divisions} if municipality else {}
     services = read_services(content_dir / "services", divisions, errors)
+    intents, aspects = _read_intents(content_dir / "intents.yaml", errors)
     if errors or municipality is None:
         return None, list(errors)
     return Content(municipality=municipality, quick_replies=quick, responses=responses, commands=commands,
-                   services=services), []
+                   services=services, intents=intents, aspects=aspects), []
 
 
 def load_content(content_dir: Path) -> Content:
@@ -65,6 +66,39 @@ def _read_required(file: Path, errors: ContentErrors) -> Located | None:
 
 
 REQUIRED_COMMANDS = ("menu", "help", "cancel")
+REQUIRED_INTENTS = ("greeting", "thanks", "help", "opinion", "report", "hearing", "mydata", "out_of_scope")
+REQUIRED_ASPECTS = ("documents", "fees", "time", "timeline", "contact", "steps")
+
+
+def _word_lists(src: Located, section: str, raw: object, required: tuple[str, ...], key: str | None
+                ) -> dict[str, tuple[str, ...]]:
+    """A mapping of name -> list of texts (under `key` when given); every name in `required` present."""
+    result: dict[str, tuple[str, ...]] = {}
+    if not isinstance(raw, dict):
+        src.error((section,), f"'{section}' must be a mapping")
+        return result
+    for name, value in raw.items():
+        path: tuple[str | int, ...] = (section, name) if key is None else (section, name, key)
+        words = value.get(key) if key is not None and isinstance(value, dict) else value
+        if not isinstance(words, list) or not words or not all(isinstance(w, str) and w.strip() for w in words):
+            src.error(path, f"'{name}' needs a list of texts")
+            continue
+        result[str(name)] = tuple(str(w) for w in words)
+    for name in required:
+        if name not in result and name not in raw:
+            src.error((section,), f"'{name}' is required in '{section}'")
+    return result
+
+
+def _read_intents(file: Path, errors: ContentErrors) -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
+    src = _read_required(file, errors)
+    if src is None or not isinstance(src.data, dict):
+        if src is not None:
+            src.error((), "expected 'intents' and 'aspects' sections")
+        return {}, {}
+    intents = _word_lists(src, "intents", src.data.get("intents"), REQUIRED_INTENTS, "examples")
+    aspects = _word_lists(src, "aspects", src.data.get("aspects"), REQUIRED_ASPECTS, None)
+    return intents, aspects
 
 
 def _read_commands(file: Path, errors: ContentErrors) -> dict[str, tuple[str, ...]]:

@@ -70,3 +70,6 @@ class Content:
     # Global commands residents may type at any step: command id -> the words for it.
     commands: dict[str, tuple[str, ...]]
     services: dict[str, ServiceEntry]
+    # Example messages per intent (greeting, opinion, out_of_scope, ...) and words per follow-up aspect.
+    intents: dict[str, tuple[str, ...]]
+    aspects: dict[str, tuple[str, ...]]

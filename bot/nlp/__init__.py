@@ -1,0 +1,1 @@
+"""Thai understanding: normalize, tokenize (the one PyThaiNLP wrapper), retrieve services, detect intents."""

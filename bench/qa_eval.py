@@ -24,7 +24,7 @@ def load_dev(path: Path) -> list[tuple[str, str, str]]:
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line.strip() or line.startswith("#"):
             continue
-        text, expected, context = (line.split("\t") + ["", ""])[:3]
+        text, expected, context = [*line.split("\t"), "", ""][:3]
         rows.append((text, expected, context.strip()))
     return rows
 

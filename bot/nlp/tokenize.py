@@ -17,8 +17,8 @@ from pathlib import Path
 os.environ.setdefault("PYTHAINLP_OFFLINE", "1")  # fail at once instead of trying to download anything
 os.environ.setdefault("PYTHAINLP_READ_ONLY", "1")
 
-from pythainlp.corpus import thai_words  # noqa: E402
-from pythainlp.tokenize import nlpo3, word_tokenize  # noqa: E402
+from pythainlp.corpus import thai_words
+from pythainlp.tokenize import nlpo3, word_tokenize
 
 
 class Tokenizer:
@@ -36,4 +36,6 @@ class Tokenizer:
 
     def words(self, text: str) -> list[str]:
         """The words of normalized text, without spaces."""
-        return [w for w in word_tokenize(text, custom_dict=self._name, engine="nlpo3") if w.strip()]
+        # PyThaiNLP types custom_dict as a Trie, but its nlpo3 engine takes the name of a loaded dictionary.
+        words = word_tokenize(text, custom_dict=self._name, engine="nlpo3")  # type: ignore[arg-type]
+        return [w for w in words if w.strip()]

@@ -57,8 +57,8 @@ class Understanding:
                                key=len, reverse=True)
         examples: list[tuple[str, str]] = []
         for service in content.services.values():
-            texts = [service.name, service.label, *service.aliases, *service.examples]
-            texts += (extra_examples or {}).get(service.id, [])
+            texts = [service.name, service.label, *service.aliases, *service.examples,
+                     *(extra_examples or {}).get(service.id, [])]
             examples += [(SERVICE + service.id, self.topical(normalize(t))) for t in texts]
         for intent, texts in content.intents.items():
             examples += [(INTENT + intent, self.topical(normalize(t))) for t in texts]

@@ -60,8 +60,8 @@ class Understanding:
             texts = [service.name, service.label, *service.aliases, *service.examples,
                      *(extra_examples or {}).get(service.id, [])]
             examples += [(SERVICE + service.id, self.topical(normalize(t))) for t in texts]
-        for intent, texts in content.intents.items():
-            examples += [(INTENT + intent, self.topical(normalize(t))) for t in texts]
+        for intent, phrases in content.intents.items():
+            examples += [(INTENT + intent, self.topical(normalize(t))) for t in phrases]
         self._index = LabelIndex(examples)
 
     def read(self, message: str, context_service: str | None = None) -> Reading:

@@ -73,8 +73,9 @@ def main() -> None:
     services = [r for r in results if r[1] not in ("-",) and not r[1].startswith("intent:")]
     out = [r for r in results if r[1] == "-"]
     intents = [r for r in results if r[1].startswith("intent:")]
-    top1 = sum(r[1] == r[3].candidates[0].label if r[3].candidates and not r[3].follow_up else r[1] == r[2]
-               for r in services) / len(services)
+    top1 = sum(
+        r[1] == r[3].candidates[0].label if r[3].candidates and not r[3].follow_up else r[1] == r[2] for r in services
+    ) / len(services)
     answered_right = sum(r[1] == r[2] for r in services) / len(services)
     clarified = sum(r[2] == "?" for r in services) / len(services)
     clarified_right = sum(r[2] == "?" and r[1] in [m.label for m in r[3].candidates] for r in services)
@@ -82,18 +83,28 @@ def main() -> None:
     rejected = sum(r[2] in ("-", "?") for r in out) / len(out)
     rejected_strict = sum(r[2] == "-" for r in out) / len(out)
     intent_acc = sum(r[1] == r[2] for r in intents) / len(intents)
-    print(f"dev set: {len(services)} service questions (incl. follow-ups), {len(intents)} other intents, "
-          f"{len(out)} out of scope")
+    print(
+        f"dev set: {len(services)} service questions (incl. follow-ups), {len(intents)} other intents, "
+        f"{len(out)} out of scope"
+    )
     print(f"top-1 accuracy (best candidate is right): {top1:.3f}")
-    print(f"answered with the right service: {answered_right:.3f}; asked which one (grey zone): {clarified:.3f} "
-          f"({clarified_right} of those offered the right one); answered wrongly: {len(wrong) / len(services):.3f}")
-    print(f"out of scope rejected (not answered as a service): {rejected:.3f} (said 'out of scope' outright: "
-          f"{rejected_strict:.3f})")
+    print(
+        f"answered with the right service: {answered_right:.3f}; asked which one (grey zone): {clarified:.3f} "
+        f"({clarified_right} of those offered the right one); answered wrongly: {len(wrong) / len(services):.3f}"
+    )
+    print(
+        f"out of scope rejected (not answered as a service): {rejected:.3f} (said 'out of scope' outright: "
+        f"{rejected_strict:.3f})"
+    )
     print(f"other intents right: {intent_acc:.3f}")
-    print(f"latency per query: p50 {statistics.median(latencies):.3f} ms, "
-          f"p95 {sorted(latencies)[int(0.95 * len(latencies))]:.3f} ms")
-    print(f"cold start (import, content, index, first answer): {cold:.2f} s; "
-          f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    print(
+        f"latency per query: p50 {statistics.median(latencies):.3f} ms, "
+        f"p95 {sorted(latencies)[int(0.95 * len(latencies))]:.3f} ms"
+    )
+    print(
+        f"cold start (import, content, index, first answer): {cold:.2f} s; "
+        f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
+    )
     print("\nper service: precision / recall (answered outright)")
     truth = Counter(r[1] for r in services)
     said = Counter(r[2] for r in results)

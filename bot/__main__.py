@@ -24,6 +24,10 @@ def main(argv: list[str] | None = None) -> int:
 
     commands.add_parser("worker", help="handle stored events and send replies, without serving HTTP")
 
+    ask = commands.add_parser("ask", help="answer a question as the bot would, offline")
+    ask.add_argument("--json", action="store_true", help="one JSON object per answer")
+    ask.add_argument("text", nargs="?", help="the question (default: one question per line of stdin)")
+
     content = commands.add_parser("content", help="work with content/")
     content_commands = content.add_subparsers(dest="content_command", required=True)
     check = content_commands.add_parser("check", help="validate content/ and print file:line errors")
@@ -39,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
         return _serve(settings, args.host, args.port, with_inbox=not args.no_worker)
     if args.command == "worker":
         return _worker(settings)
+    if args.command == "ask":
+        return _ask(settings, args.text, args.json)
     if args.command == "content":
         return _content_check(args.dir or settings.content_dir)
     return 2
@@ -118,6 +124,43 @@ def _worker(settings: Settings) -> int:
     return 0
 
 
+def _ask(settings: Settings, text: str | None, as_json: bool) -> int:
+    """Answers from the command line: TEXT, or one question per stdin line (JSON lines with --json)."""
+    import json
+
+    from bot.content import ContentError, load_content
+    from bot.qa import QuestionAnswering, reply_text
+
+    try:
+        qa = QuestionAnswering.from_content(load_content(settings.content_dir))
+    except ContentError as exc:
+        print("content/ has errors:\n" + str(exc), file=sys.stderr)
+        return 1
+    questions = [text] if text is not None else (line.rstrip("\n") for line in sys.stdin)
+    for question in questions:
+        if not question.strip():
+            continue
+        reading = qa.read(question)
+        reply = reply_text(qa.reply_for(reading))
+        if as_json or text is None:
+            print(
+                json.dumps(
+                    {
+                        "text": question,
+                        "intent": reading.intent,
+                        "service_id": reading.service_id,
+                        "score": round(reading.score, 4),
+                        "reply": reply,
+                    },
+                    ensure_ascii=False,
+                ),
+                flush=True,
+            )
+        else:
+            print(reply)
+    return 0
+
+
 def _content_check(content_dir: Path) -> int:
     from bot.content import check_content
 
@@ -127,8 +170,10 @@ def _content_check(content_dir: Path) -> int:
     if content is None:
         print(f"{len(errors)} error(s) in {content_dir}", file=sys.stderr)
         return 1
-    print(f"content OK: {len(content.services)} services, {len(content.responses)} responses, "
-          f"{len(content.municipality.villages)} villages")
+    print(
+        f"content OK: {len(content.services)} services, {len(content.responses)} responses, "
+        f"{len(content.municipality.villages)} villages"
+    )
     return 0
 
 

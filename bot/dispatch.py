@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.content import Content
 from bot.db.models import ConversationState, InboundEvent, Resident
 from bot.messages import MessageBuilder, WireMessage
+from bot.qa import QuestionAnswering
 from bot.residents import touch_resident
 from bot.state import FlowState, state_from_row
 
@@ -37,6 +38,7 @@ class Turn:
     builder: MessageBuilder
     content: Content
     commands: dict[str, frozenset[str]]
+    qa: QuestionAnswering
     resident: Resident | None = None
     replies: list[WireMessage] = field(default_factory=list)
     outcome: str = "ignored"
@@ -171,10 +173,13 @@ class Batch:
 class Dispatcher:
     """Holds the routers in order and runs the first handler that matches an event."""
 
-    def __init__(self, routers: list[Router], content: Content, pseudonym_key: str) -> None:
+    def __init__(
+        self, routers: list[Router], content: Content, pseudonym_key: str, qa: QuestionAnswering | None = None
+    ) -> None:
         self._routers = routers
         self._content = content
         self._builder = MessageBuilder(content)
+        self._qa = qa or QuestionAnswering.from_content(content)
         self._pseudonym_key = pseudonym_key
         self._commands = {name: frozenset(command_key(w) for w in words) for name, words in content.commands.items()}
 
@@ -186,6 +191,7 @@ class Dispatcher:
             builder=self._builder,
             content=self._content,
             commands=self._commands,
+            qa=self._qa,
         )
 
     async def prepare(self, session: AsyncSession, rows: list[InboundEvent]) -> Batch:

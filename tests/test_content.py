@@ -13,7 +13,7 @@ from bot.content import ContentError, check_content, load_content
 from bot.messages import MessageBuilder
 
 ROOT = Path(__file__).resolve().parent.parent
-CHIPS = "    quick_replies: [services, opinion, report, hearings, mydata, contact]"
+CHIPS = "    quick_replies: [services, report, contact, help]"
 
 
 def test_shipped_content_is_valid_and_every_response_renders() -> None:

@@ -13,7 +13,7 @@ import yaml
 from sqlalchemy import select
 
 from bot import keys
-from bot.db.models import InboundEvent, Resident
+from bot.db.models import InboundEvent, Resident, ServiceQuery
 from bot.dev import events
 from tests.conftest import Bot, new_user_id
 
@@ -48,6 +48,17 @@ def _event(bot: Bot, user: str, turn: dict[str, Any]) -> dict[str, Any]:
     return event
 
 
+def _check(bot: Bot, message: dict[str, Any], expectation: str | dict[str, str]) -> None:
+    content = bot.app[keys.CONTENT]
+    if isinstance(expectation, str):
+        assert _pattern(content.responses[expectation].text).fullmatch(message["text"]), (expectation, message)
+    elif "card" in expectation:
+        assert message["type"] == "flex", message
+        assert message["altText"].startswith(content.services[expectation["card"]].name), message["altText"][:80]
+    else:
+        assert expectation["contains"] in message["text"], message["text"]
+
+
 def _pattern(template: str) -> re.Pattern[str]:
     """A template's text with each {placeholder} matching anything."""
     parts = re.split(r"\{[a-z_]+\}", template)
@@ -57,7 +68,6 @@ def _pattern(template: str) -> re.Pattern[str]:
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
 async def test_conversation(bot: Bot, case: dict[str, Any]) -> None:
     user = new_user_id()
-    responses = bot.app[keys.CONTENT].responses
     seen = 0
     for turn in case["turns"]:
         assert (await bot.post(_event(bot, user, turn))).status == 200
@@ -66,8 +76,8 @@ async def test_conversation(bot: Bot, case: dict[str, Any]) -> None:
         seen += len(got)
         expected = turn["expect"]
         assert len(got) == len(expected), (turn, [m.get("text") for m in got])
-        for message, response_id in zip(got, expected, strict=True):
-            assert _pattern(responses[response_id].text).fullmatch(message["text"]), (response_id, message)
+        for message, expectation in zip(got, expected, strict=True):
+            _check(bot, message, expectation)
         if "chips" in turn:
             labels = [i["action"]["label"] for i in got[-1]["quickReply"]["items"]]
             assert labels == turn["chips"]
@@ -111,5 +121,8 @@ async def test_unsend_blanks_the_stored_text(bot: Bot) -> None:
         rows = {r.event_type: r for r in await session.scalars(select(InboundEvent))}
     stored = json.loads(rows["message"].payload)["message"]
     assert stored["text"] == "" and stored["unsent"] is True
-    assert "081" not in rows["message"].payload
+    assert "081-234-5678" not in rows["message"].payload
+    async with bot.sessions() as session:
+        logged = list(await session.scalars(select(ServiceQuery)))
+    assert [q.text for q in logged] == [""]
     assert rows["unsend"].outcome == "unsent:1"

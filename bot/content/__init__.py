@@ -5,6 +5,7 @@ Every problem is reported as `file:line: message`, all at once, so staff can fix
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from bot.content.model import (
@@ -38,15 +39,49 @@ def check_content(content_dir: Path) -> tuple[Content | None, list[str]]:
     errors = ContentErrors()
     municipality = _read_municipality(content_dir / "municipality.yaml", errors)
     located = _read_required(content_dir / "responses.yaml", errors)
-    quick, responses = read_responses(located) if located else ({}, {})
+    quick, responses, phrases = read_responses(located) if located else ({}, {}, {})
     commands = _read_commands(content_dir / "commands.yaml", errors)
     divisions = {d.id: d for d in municipality.divisions} if municipality else {}
     services = read_services(content_dir / "services", divisions, errors)
-    intents, aspects = _read_intents(content_dir / "intents.yaml", errors)
+    intents, aspects, featured = _read_intents(content_dir / "intents.yaml", errors)
+    extra_holidays, working_days = _read_calendar(content_dir / "calendar.yaml", errors)
     if errors or municipality is None:
         return None, list(errors)
-    return Content(municipality=municipality, quick_replies=quick, responses=responses, commands=commands,
-                   services=services, intents=intents, aspects=aspects), []
+    return Content(
+        municipality=municipality,
+        quick_replies=quick,
+        responses=responses,
+        commands=commands,
+        services=services,
+        intents=intents,
+        aspects=aspects,
+        phrases=phrases,
+        featured_services=featured,
+        extra_holidays=extra_holidays,
+        working_days=working_days,
+    ), []
+
+
+def _read_calendar(file: Path, errors: ContentErrors) -> tuple[tuple[dt.date, ...], tuple[dt.date, ...]]:
+    src = _read_required(file, errors)
+    if src is None:
+        return (), ()
+    data = src.data if isinstance(src.data, dict) else {}
+    lists: list[tuple[dt.date, ...]] = []
+    for key in ("extra_holidays", "working_days"):
+        raw = data.get(key, [])
+        if not isinstance(raw, list):
+            src.error((key,), f"'{key}' must be a list of dates (YYYY-MM-DD)")
+            raw = []
+        dates = []
+        for i, item in enumerate(raw):
+            day = item.get("date") if isinstance(item, dict) else item
+            if not isinstance(day, dt.date):
+                src.error((key, i), "each entry must be a date written YYYY-MM-DD (or {date: ..., name: ...})")
+                continue
+            dates.append(day)
+        lists.append(tuple(dates))
+    return lists[0], lists[1]
 
 
 def load_content(content_dir: Path) -> Content:
@@ -70,8 +105,9 @@ REQUIRED_INTENTS = ("greeting", "thanks", "help", "opinion", "report", "hearing"
 REQUIRED_ASPECTS = ("documents", "fees", "time", "timeline", "contact", "steps")
 
 
-def _word_lists(src: Located, section: str, raw: object, required: tuple[str, ...], key: str | None
-                ) -> dict[str, tuple[str, ...]]:
+def _word_lists(
+    src: Located, section: str, raw: object, required: tuple[str, ...], key: str | None
+) -> dict[str, tuple[str, ...]]:
     """A mapping of name -> list of texts (under `key` when given); every name in `required` present."""
     result: dict[str, tuple[str, ...]] = {}
     if not isinstance(raw, dict):
@@ -90,15 +126,25 @@ def _word_lists(src: Located, section: str, raw: object, required: tuple[str, ..
     return result
 
 
-def _read_intents(file: Path, errors: ContentErrors) -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
+def _read_intents(
+    file: Path, errors: ContentErrors
+) -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]], tuple[str, ...]]:
     src = _read_required(file, errors)
     if src is None or not isinstance(src.data, dict):
         if src is not None:
             src.error((), "expected 'intents' and 'aspects' sections")
-        return {}, {}
+        return {}, {}, ()
     intents = _word_lists(src, "intents", src.data.get("intents"), REQUIRED_INTENTS, "examples")
     aspects = _word_lists(src, "aspects", src.data.get("aspects"), REQUIRED_ASPECTS, None)
-    return intents, aspects
+    featured = src.data.get("featured_services", [])
+    if not isinstance(featured, list) or len(featured) > 13 or not all(isinstance(f, str) for f in featured):
+        src.error(("featured_services",), "'featured_services' must list at most 13 service ids")
+        featured = []
+    services_dir = file.parent / "services"
+    for i, sid in enumerate(featured):
+        if not (services_dir / f"{sid}.yaml").is_file():
+            src.error(("featured_services", i), f"unknown service '{sid}'")
+    return intents, aspects, tuple(featured)
 
 
 def _read_commands(file: Path, errors: ContentErrors) -> dict[str, tuple[str, ...]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -73,3 +74,10 @@ class Content:
     # Example messages per intent (greeting, opinion, out_of_scope, ...) and words per follow-up aspect.
     intents: dict[str, tuple[str, ...]]
     aspects: dict[str, tuple[str, ...]]
+    # Services offered as chips when a resident taps "ถามเรื่องบริการ".
+    featured_services: tuple[str, ...]
+    # Short texts that answers are assembled from (card headings, chip labels, timeline sentences).
+    phrases: dict[str, str]
+    # content/calendar.yaml: days off beyond the national holidays, and holidays the office works.
+    extra_holidays: tuple[dt.date, ...]
+    working_days: tuple[dt.date, ...]

@@ -19,14 +19,86 @@ def utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def read_responses(src: Located) -> tuple[dict[str, QuickReplyOption], dict[str, ResponseTemplate]]:
+# What phrases may fill in besides the municipality's details (see the comment in responses.yaml).
+PHRASE_PARAMS = frozenset(
+    {"days", "days_text", "date", "today", "working_date", "service", "office", "location", "count", "basis", "if_late"}
+)
+REQUIRED_PHRASES = (
+    "card_steps",
+    "card_time",
+    "card_documents",
+    "card_fees",
+    "card_who",
+    "card_benefit",
+    "card_deadlines",
+    "card_penalties",
+    "card_contact",
+    "card_more",
+    "days_calendar",
+    "days_working",
+    "days_unspecified",
+    "no_time_limit",
+    "time_basis",
+    "uncertain",
+    "fee_local",
+    "fee_unknown",
+    "certainty_note",
+    "contact_line",
+    "feedback_question",
+    "feedback_up",
+    "feedback_down",
+    "chip_documents",
+    "chip_fees",
+    "chip_time",
+    "chip_timeline",
+    "chip_contact",
+    "chip_report",
+    "answer_documents",
+    "answer_fees",
+    "answer_time",
+    "answer_contact",
+    "answer_steps",
+    "timeline_result",
+    "timeline_holidays",
+    "timeline_both",
+    "timeline_none",
+    "timeline_late",
+    "timeline_late_default",
+)
+
+
+def read_responses(
+    src: Located,
+) -> tuple[dict[str, QuickReplyOption], dict[str, ResponseTemplate], dict[str, str]]:
     data = src.data
     if not isinstance(data, dict):
-        src.error((), "expected 'quick_replies' and 'messages' sections")
-        return {}, {}
+        src.error((), "expected 'quick_replies', 'messages' and 'phrases' sections")
+        return {}, {}, {}
     quick = _quick_replies(src, data.get("quick_replies"))
     responses = _messages(src, data.get("messages"), quick, set(MUNICIPALITY_PLACEHOLDERS))
-    return quick, responses
+    phrases = _phrases(src, data.get("phrases"))
+    return quick, responses, phrases
+
+
+def _phrases(src: Located, raw: object) -> dict[str, str]:
+    if not isinstance(raw, dict):
+        src.error(("phrases",), "'phrases' must be a mapping of id -> text")
+        return {}
+    phrases: dict[str, str] = {}
+    for pid, text in raw.items():
+        if not isinstance(text, str) or not text.strip():
+            src.error(("phrases", pid), "a phrase must be a non-empty text")
+            continue
+        _check_placeholders(src, ("phrases", pid), text, set(MUNICIPALITY_PLACEHOLDERS) | PHRASE_PARAMS, text_key=False)
+        if str(pid).startswith(("chip_", "feedback_")) and len(text) > QUICK_REPLY_LABEL_MAX:
+            src.error(
+                ("phrases", pid), f"a button label is {len(text)} characters; LINE allows {QUICK_REPLY_LABEL_MAX}"
+            )
+        phrases[str(pid)] = text
+    for pid in REQUIRED_PHRASES:
+        if pid not in phrases and pid not in raw:
+            src.error(("phrases",), f"phrase '{pid}' is required")
+    return phrases
 
 
 def _quick_replies(src: Located, raw: object) -> dict[str, QuickReplyOption]:
@@ -91,14 +163,15 @@ def _messages(
     return result
 
 
-def _check_placeholders(src: Located, path: tuple[str | int, ...], text: str, allowed: set[str]) -> None:
+def _check_placeholders(
+    src: Located, path: tuple[str | int, ...], text: str, allowed: set[str], text_key: bool = True
+) -> None:
+    where = (*path, "text") if text_key else path
     try:
         fields = [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
     except ValueError as exc:
-        src.error((*path, "text"), f"broken {{placeholder}}: {exc}")
+        src.error(where, f"broken {{placeholder}}: {exc}")
         return
     for name in fields:
         if name not in allowed:
-            src.error_in_text(
-                (*path, "text"), text.find("{" + name), f"unknown placeholder {{{name}}}; declare it in 'params'"
-            )
+            src.error_in_text(where, text.find("{" + name), f"unknown placeholder {{{name}}}; declare it in 'params'")

@@ -14,8 +14,21 @@ from bot.content.source import ContentErrors, Located, read_yaml
 DAY_KINDS = ("calendar", "working", "unspecified")
 CERTAINTIES = ("seen", "secondary", "local", "recalled")
 FEE_KINDS = ("national", "local", "none", "unknown")
-_REQUIRED = ("id", "name", "label", "summary", "aliases", "examples", "office", "channel", "steps", "documents", "fees",
-             "sources", "last_reviewed")
+_REQUIRED = (
+    "id",
+    "name",
+    "label",
+    "summary",
+    "aliases",
+    "examples",
+    "office",
+    "channel",
+    "steps",
+    "documents",
+    "fees",
+    "sources",
+    "last_reviewed",
+)
 _OPTIONAL = ("who", "time_limit", "benefit", "deadlines", "penalties", "if_late", "related", "offers_report")
 MIN_EXAMPLES = 3
 
@@ -218,8 +231,9 @@ def _time_limit(src: Located, raw: object) -> TimeLimit | None:
         src.error(("time_limit", "days"), "time_limit needs a number of days")
         return None
     note = raw.get("note")
-    return TimeLimit(days=days, day_kind=kind, basis=raw["basis"], note=note if isinstance(note, str) else None,
-                     certainty=certainty)
+    return TimeLimit(
+        days=days, day_kind=kind, basis=raw["basis"], note=note if isinstance(note, str) else None, certainty=certainty
+    )
 
 
 def _fees(src: Located, raw: object) -> tuple[Fee, ...]:

@@ -121,3 +121,35 @@ class OutboundMessage(Base):
     last_error: Mapped[str | None] = mapped_column(String(200))
 
     __table_args__ = (Index("ix_outbound_message_due", "status", "to", "id"),)
+
+
+class ServiceQuery(Base):
+    """A question a resident asked and what the bot made of it: the staff inbox of unanswered questions
+    and the measure of how often the bot helps."""
+
+    __tablename__ = "service_query"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_event.id"))
+    resident_id: Mapped[int | None] = mapped_column(ForeignKey("resident.id"))
+    text: Mapped[str] = mapped_column(Text)
+    intent: Mapped[str] = mapped_column(String(32))
+    service_id: Mapped[str | None] = mapped_column(String(64))
+    aspect: Mapped[str | None] = mapped_column(String(16))
+    score: Mapped[float] = mapped_column()
+    answered: Mapped[bool] = mapped_column(Boolean)
+    follow_up: Mapped[bool] = mapped_column(Boolean, default=False)
+    feedback: Mapped[str | None] = mapped_column(String(8))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_service_query_answered", "answered", "created_at"),)
+
+
+class ChatContext(Base):
+    """The service a chat was last answered about, so "กี่วัน" right after means that service."""
+
+    __tablename__ = "chat_context"
+
+    lane_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    service_id: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -4,19 +4,12 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from bot.db.models import InboundEvent
+from bot.db.models import InboundEvent, ServiceQuery
 from bot.dispatch import Router, Turn
 
 router = Router("fallback")
-
-
-@router.on_message("text")
-async def text(turn: Turn) -> None:
-    """Text no feature claimed: acknowledge it and show what the bot can help with."""
-    turn.say("text_received")
-    turn.outcome = "text-unrouted"
 
 
 @router.on_postback("*")
@@ -44,6 +37,8 @@ async def unsend(turn: Turn) -> None:
             message["text"] = ""
         message["unsent"] = True
         row.payload = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        # The question log keeps the text too (for the staff inbox): it goes as well.
+        await turn.session.execute(update(ServiceQuery).where(ServiceQuery.event_id == row.id).values(text=""))
         hidden += 1
     turn.outcome = f"unsent:{hidden}"
 

@@ -25,8 +25,28 @@ FOLLOW_UP_MAX_LEFTOVER = 8
 SERVICE = "service:"
 INTENT = "intent:"
 ASPECT_PRIORITY = ("timeline", "documents", "fees", "time", "contact", "steps")
-_FILLERS = ("ครับ", "ค่ะ", "คะ", "ค่า", "จ้า", "นะ", "ไหม", "มั้ย", "บ้าง", "อะไร", "ต้อง", "ใช้", "หน่อย",
-            "ด้วย", "เรื่องนี้", "อันนี้", "แล้ว", "ละ", "?", "ๆ")
+_FILLERS = (
+    "ครับ",
+    "ค่ะ",
+    "คะ",
+    "ค่า",
+    "จ้า",
+    "นะ",
+    "ไหม",
+    "มั้ย",
+    "บ้าง",
+    "อะไร",
+    "ต้อง",
+    "ใช้",
+    "หน่อย",
+    "ด้วย",
+    "เรื่องนี้",
+    "อันนี้",
+    "แล้ว",
+    "ละ",
+    "?",
+    "ๆ",
+)
 
 
 @dataclass(frozen=True)
@@ -53,12 +73,18 @@ class Understanding:
         self._commands = {name: {_compact(normalize(w)) for w in words} for name, words in content.commands.items()}
         self._aspects = {name: tuple(normalize(w) for w in words) for name, words in content.aspects.items()}
         # Longest first, so "ภายในกี่วัน" goes before "กี่วัน" leaves "ภายใน" behind.
-        self._generic = sorted({_compact(w) for words in self._aspects.values() for w in words} | set(_FILLERS),
-                               key=len, reverse=True)
+        self._generic = sorted(
+            {_compact(w) for words in self._aspects.values() for w in words} | set(_FILLERS), key=len, reverse=True
+        )
         examples: list[tuple[str, str]] = []
         for service in content.services.values():
-            texts = [service.name, service.label, *service.aliases, *service.examples,
-                     *(extra_examples or {}).get(service.id, [])]
+            texts = [
+                service.name,
+                service.label,
+                *service.aliases,
+                *service.examples,
+                *(extra_examples or {}).get(service.id, []),
+            ]
             examples += [(SERVICE + service.id, self.topical(normalize(t))) for t in texts]
         for intent, phrases in content.intents.items():
             examples += [(INTENT + intent, self.topical(normalize(t))) for t in phrases]
@@ -75,20 +101,38 @@ class Understanding:
         services = tuple(m for m in matches if m.label.startswith(SERVICE))[:3]
         services = tuple(Match(m.label.removeprefix(SERVICE), m.score) for m in services)
         best = matches[0] if matches else None
-        if context_service and aspect and self._is_follow_up(text, aspect, services):
-            return Reading(text=text, intent="service", service_id=context_service, score=1.0,
-                           candidates=services, aspect=aspect, follow_up=True)
+        if context_service and aspect and self._is_follow_up(text, aspect, services, context_service):
+            return Reading(
+                text=text,
+                intent="service",
+                service_id=context_service,
+                score=1.0,
+                candidates=services,
+                aspect=aspect,
+                follow_up=True,
+            )
         if best is not None and best.label.startswith(INTENT) and best.score >= INTENT_ACCEPT:
-            return Reading(text=text, intent=best.label.removeprefix(INTENT), score=best.score,
-                           candidates=services, aspect=aspect)
+            return Reading(
+                text=text, intent=best.label.removeprefix(INTENT), score=best.score, candidates=services, aspect=aspect
+            )
         if services and services[0].score >= ACCEPT and (best is None or best.label.startswith(SERVICE)):
-            return Reading(text=text, intent="service", service_id=services[0].label, score=services[0].score,
-                           candidates=services, aspect=aspect)
+            return Reading(
+                text=text,
+                intent="service",
+                service_id=services[0].label,
+                score=services[0].score,
+                candidates=services,
+                aspect=aspect,
+            )
         if services and services[0].score >= CLARIFY and (best is None or best.label.startswith(SERVICE)):
-            return Reading(text=text, intent="clarify", score=services[0].score, candidates=services,
-                           aspect=aspect)
-        return Reading(text=text, intent="out_of_scope", score=services[0].score if services else 0.0,
-                       candidates=services, aspect=aspect)
+            return Reading(text=text, intent="clarify", score=services[0].score, candidates=services, aspect=aspect)
+        return Reading(
+            text=text,
+            intent="out_of_scope",
+            score=services[0].score if services else 0.0,
+            candidates=services,
+            aspect=aspect,
+        )
 
     def topical(self, text: str) -> str:
         """The message without the words any question has ("ต้องใช้เอกสารอะไร", "กี่วัน", "ครับ"): what is
@@ -106,13 +150,13 @@ class Understanding:
                 return name
         return None
 
-    def _is_follow_up(self, text: str, aspect: str, services: tuple[Match, ...]) -> bool:
-        """Short and about an aspect, and not clearly about another service."""
+    def _is_follow_up(self, text: str, aspect: str, services: tuple[Match, ...], context: str) -> bool:
+        """Short and about an aspect, and not clearly naming another service."""
         leftover = _compact(text)
         for word in (*self._aspects.get(aspect, ()), *_FILLERS):
             leftover = leftover.replace(_compact(word), "")
-        clearly_other = bool(services) and services[0].score >= ACCEPT and len(leftover) > FOLLOW_UP_MAX_LEFTOVER
-        return len(leftover) <= FOLLOW_UP_MAX_LEFTOVER and not clearly_other
+        names_another = bool(services) and services[0].score >= ACCEPT and services[0].label != context
+        return len(leftover) <= FOLLOW_UP_MAX_LEFTOVER and not names_another
 
 
 def _compact(text: str) -> str:

@@ -1,0 +1,246 @@
+"""Answers about services, built from content: the Flex card, follow-up answers (documents, fees, time,
+contact, steps), the expected-date timeline, and the "which one did you mean?" chips.
+
+Every word shown comes from content/ (services/*.yaml and the phrases of responses.yaml); this module only
+arranges them, and writes a plain-text version of each card that reads well on its own (LINE shows it in
+notifications and to clients that cannot draw Flex).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pythainlp.util import thai_strftime
+
+from bot.content import Content, ServiceEntry
+from bot.line import ALT_TEXT_MAX
+from bot.messages import WireMessage
+from bot.timeline import WorkingCalendar
+
+MAX_LISTED = 5
+ASPECT_CHIPS = ("documents", "fees", "time", "timeline", "contact")
+ASPECT_SECTIONS = {
+    "documents": "answer_documents",
+    "fees": "answer_fees",
+    "time": "answer_time",
+    "contact": "answer_contact",
+    "steps": "answer_steps",
+}
+# Colours of the card: the LINE green for actions, a muted grey for notes.
+ACCENT, MUTED, WARN = "#06C755", "#888888", "#B26A00"
+
+
+def thai_date(day: dt.date) -> str:
+    """'วันจันทร์ 23 พฤศจิกายน 2569': weekday, day, month and Buddhist-era year."""
+    return thai_strftime(dt.datetime(day.year, day.month, day.day), "%A %-d %B %Y")
+
+
+def _text(text: str, **style: Any) -> dict[str, Any]:
+    return {"type": "text", "text": text, "wrap": True, "size": style.pop("size", "sm"), **style}
+
+
+def _section(title: str, lines: list[str]) -> list[dict[str, Any]]:
+    return [_text(title, weight="bold", size="sm", margin="lg"), *(_text(line, color="#333333") for line in lines)]
+
+
+class ServiceAnswers:
+    """Builds every answer about a service."""
+
+    def __init__(self, content: Content, calendar: WorkingCalendar) -> None:
+        self._content = content
+        self._calendar = calendar
+        self._globals = content.municipality.placeholders()
+
+    def phrase(self, phrase_id: str, **params: object) -> str:
+        return self._content.phrases[phrase_id].format_map({**self._globals, **params})
+
+    # -- pieces ----------------------------------------------------------------------------------------
+
+    def _days(self, days: int, kind: str) -> str:
+        return self.phrase(f"days_{kind}", days=days)
+
+    def _steps(self, service: ServiceEntry) -> list[str]:
+        lines = []
+        for i, step in enumerate(service.steps, 1):
+            line = f"{i}. {step.text}"
+            if step.days is not None:
+                line += f" ({self._days(step.days, step.day_kind)})"
+                if step.certainty in ("recalled", "secondary"):
+                    line += " " + self.phrase("certainty_note")
+            lines.append(line)
+        return lines
+
+    def _time(self, service: ServiceEntry) -> list[str]:
+        limit = service.time_limit
+        if limit is None:
+            return [self.phrase("no_time_limit", office=service.office.name)]
+        lines = [self._days(limit.days, limit.day_kind) + " " + self.phrase("time_basis", basis=limit.basis)]
+        if limit.note:
+            lines.append(limit.note)
+        return lines
+
+    def _documents(self, service: ServiceEntry, limit: int | None = MAX_LISTED) -> list[str]:
+        shown = service.documents if limit is None else service.documents[:limit]
+        lines = [f"• {d}" for d in shown]
+        if limit is not None and len(service.documents) > limit:
+            lines.append(self.phrase("card_more", count=len(service.documents) - limit))
+        return lines
+
+    def _fees(self, service: ServiceEntry) -> list[str]:
+        lines = []
+        for fee in service.fees:
+            note = {"local": " " + self.phrase("fee_local"), "unknown": " " + self.phrase("fee_unknown")}
+            lines.append(f"• {fee.text}{note.get(fee.kind, '')}")
+        return lines
+
+    def _contact(self, service: ServiceEntry) -> str:
+        office = service.office
+        return self.phrase("contact_line", office=office.name, location=office.location)
+
+    def _uncertain(self, service: ServiceEntry) -> str | None:
+        return self.phrase("uncertain", office=service.office.name) if service.uncertain else None
+
+    # -- whole answers ---------------------------------------------------------------------------------
+
+    def card(self, service: ServiceEntry, query_id: int | None = None) -> WireMessage:
+        """The Flex bubble answering a question about a service, with follow-up chips."""
+        body: list[dict[str, Any]] = [
+            _text(service.name, weight="bold", size="lg"),
+            _text(service.summary, color="#555555", margin="sm"),
+        ]
+        if service.benefit:
+            body += _section(self.phrase("card_benefit"), [service.benefit])
+        body += _section(self.phrase("card_steps"), self._steps(service))
+        body += _section(self.phrase("card_time"), self._time(service))
+        body += _section(self.phrase("card_documents"), self._documents(service))
+        body += _section(self.phrase("card_fees"), self._fees(service))
+        if service.deadlines:
+            body += _section(self.phrase("card_deadlines"), list(service.deadlines))
+        body += _section(self.phrase("card_contact"), [service.channel, self._contact(service)])
+        warning = self._uncertain(service)
+        if warning:
+            body.append(_text(warning, color=WARN, size="xs", margin="lg"))
+        bubble: dict[str, Any] = {
+            "type": "bubble",
+            "size": "giga",
+            "body": {"type": "box", "layout": "vertical", "spacing": "xs", "contents": body},
+        }
+        if query_id is not None:
+            bubble["footer"] = self._feedback(query_id)
+        return {
+            "type": "flex",
+            "altText": self.alt_text(service),
+            "contents": bubble,
+            "quickReply": self._chips(service),
+        }
+
+    def alt_text(self, service: ServiceEntry) -> str:
+        """The card as plain text, cut to LINE's 1,500-character limit."""
+        parts = [service.name, service.summary]
+        if service.benefit:
+            parts.append(f"{self.phrase('card_benefit')}: {service.benefit}")
+        parts += [self.phrase("card_steps"), *self._steps(service)]
+        parts += [self.phrase("card_time"), *self._time(service)]
+        parts += [self.phrase("card_documents"), *self._documents(service)]
+        parts += [self.phrase("card_fees"), *self._fees(service)]
+        parts += [self.phrase("card_contact"), service.channel, self._contact(service)]
+        warning = self._uncertain(service)
+        if warning:
+            parts.append(warning)
+        text = "\n".join(parts)
+        return text if len(text) <= ALT_TEXT_MAX else text[: ALT_TEXT_MAX - 1] + "…"
+
+    def aspect(self, service: ServiceEntry, aspect: str, today: dt.date) -> WireMessage:
+        """A follow-up answer: only the part asked about."""
+        if aspect == "timeline":
+            return self.timeline(service, today)
+        heading = self.phrase(ASPECT_SECTIONS.get(aspect, "answer_steps"), service=service.label)
+        if aspect == "documents":
+            lines = self._documents(service, limit=None)
+        elif aspect == "fees":
+            lines = self._fees(service)
+        elif aspect == "time":
+            lines = [*self._time(service), *self._steps(service)]
+        elif aspect == "contact":
+            lines = [service.channel, self._contact(service)]
+        else:
+            lines = self._steps(service)
+        warning = self._uncertain(service) if aspect in ("fees", "time") else None
+        text = "\n".join([heading, *lines, *([warning] if warning else [])])
+        return {"type": "text", "text": text, "quickReply": self._chips(service)}
+
+    def timeline(self, service: ServiceEntry, today: dt.date) -> WireMessage:
+        """'If you file today, when?': the date the time limit falls on, counted as the law counts it."""
+        limit = service.time_limit
+        if limit is None:
+            lines = [self.phrase("timeline_none", office=service.office.name)]
+        else:
+            due = self._calendar.add_days(today, limit.days, limit.day_kind)
+            lines = [
+                self.phrase(
+                    "timeline_result",
+                    today=thai_date(today),
+                    days_text=self._days(limit.days, limit.day_kind),
+                    date=thai_date(due),
+                )
+            ]
+            if limit.day_kind == "unspecified":
+                working = self._calendar.add_days(today, limit.days, "working")
+                lines.append(self.phrase("timeline_both", date=thai_date(due), working_date=thai_date(working)))
+            closed = self._calendar.holidays_between(today, due)
+            if limit.day_kind != "calendar" and closed:
+                lines.append(self.phrase("timeline_holidays", count=len(closed)))
+            lines.append(
+                self.phrase("timeline_late", if_late=service.if_late)
+                if service.if_late
+                else self.phrase("timeline_late_default", office=service.office.name)
+            )
+            if limit.certainty != "seen":
+                lines.append(self.phrase("uncertain", office=service.office.name))
+        return {"type": "text", "text": "\n".join(lines), "quickReply": self._chips(service)}
+
+    def clarify(self, candidates: list[ServiceEntry]) -> list[dict[str, Any]]:
+        """Chips for 'which one did you mean?'."""
+        return [_postback(c.label, f"action=svc&id={c.id}", c.label) for c in candidates]
+
+    def _chips(self, service: ServiceEntry) -> dict[str, Any]:
+        items = [
+            _postback(self.phrase(f"chip_{a}"), f"action=svc&id={service.id}&a={a}", self.phrase(f"chip_{a}"))
+            for a in ASPECT_CHIPS
+        ]
+        if service.offers_report:
+            items.append(_postback(self.phrase("chip_report"), "action=menu.report", self.phrase("chip_report")))
+        for other in service.related:
+            label = self._content.services[other].label
+            items.append(_postback(label, f"action=svc&id={other}", label))
+        return {"items": items[:13]}
+
+    def _feedback(self, query_id: int) -> dict[str, Any]:
+        def button(vote: str) -> dict[str, Any]:
+            label = self.phrase(f"feedback_{vote}")
+            return {
+                "type": "button",
+                "style": "secondary",
+                "height": "sm",
+                "action": {
+                    "type": "postback",
+                    "label": label,
+                    "data": f"action=feedback&q={query_id}&v={vote}",
+                    "displayText": label,
+                },
+            }
+
+        return {
+            "type": "box",
+            "layout": "vertical",
+            "spacing": "sm",
+            "contents": [
+                _text(self.phrase("feedback_question"), color=MUTED, size="xs", align="center"),
+                {"type": "box", "layout": "horizontal", "spacing": "sm", "contents": [button("up"), button("down")]},
+            ],
+        }
+
+
+def _postback(label: str, data: str, display: str) -> dict[str, Any]:
+    return {"type": "action", "action": {"type": "postback", "label": label, "data": data, "displayText": display}}

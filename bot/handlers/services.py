@@ -1,0 +1,103 @@
+"""Residents' questions about services: read the question, answer it (card, follow-up, timeline, "which
+one?", or a polite "not something we handle"), log it for staff, and remember the service for follow-ups."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bot.db.models import ChatContext, ServiceQuery, utcnow
+from bot.dispatch import Router, Turn
+from bot.nlp.understand import Reading
+
+router = Router("services")
+
+# How long "กี่วัน" still refers to the service answered last.
+CONTEXT_MINUTES = 30
+
+
+@router.on_text(lambda turn: True)
+async def question(turn: Turn) -> None:
+    """Answers any text no command or flow claimed, and logs the question with what the bot made of it."""
+    context = await _context(turn)
+    reading = turn.qa.read(turn.text, context)
+    query = await _log(turn, reading)
+    turn.replies += turn.qa.reply_for(reading, query.id)
+    if reading.answered and reading.service_id:
+        await _remember(turn, reading.service_id)
+    turn.outcome = f"{reading.intent}:{reading.service_id}" if reading.service_id else reading.intent
+
+
+@router.on_postback("svc")
+async def service_chip(turn: Turn) -> None:
+    """A service or one of its aspects chosen from a chip (after 'which one?', or a follow-up chip)."""
+    service_id, aspect = turn.postback.get("id", ""), turn.postback.get("a")
+    service = turn.content.services.get(service_id)
+    if service is None:
+        turn.say("postback_expired")
+        turn.outcome = "postback-unknown-service"
+        return
+    if aspect:
+        turn.replies.append(turn.qa.answers.aspect(service, aspect, turn.qa.today()))
+    else:
+        query = await _log(turn, Reading(text=service.label, intent="service", service_id=service_id, score=1.0))
+        turn.replies.append(turn.qa.answers.card(service, query.id))
+    await _remember(turn, service_id)
+    turn.outcome = f"service:{service_id}" + (f":{aspect}" if aspect else "")
+
+
+@router.on_postback("menu.services")
+async def services_menu(turn: Turn) -> None:
+    """How to ask, with the most asked-about services as chips."""
+    message = turn.builder.text("services_intro")
+    chosen = [turn.content.services[sid] for sid in turn.qa.featured()]
+    message["quickReply"] = {"items": turn.qa.answers.clarify(chosen)}
+    turn.replies.append(message)
+    turn.outcome = "services-menu"
+
+
+@router.on_postback("feedback")
+async def feedback(turn: Turn) -> None:
+    """👍/👎 under an answer: stored on the question (only the resident who asked can vote on it)."""
+    vote = turn.postback.get("v")
+    query_id = turn.postback.get("q", "")
+    query = await turn.session.get(ServiceQuery, int(query_id)) if query_id.isdigit() else None
+    if query is None or vote not in ("up", "down") or turn.resident is None or query.resident_id != turn.resident.id:
+        turn.say("postback_expired")
+        turn.outcome = "feedback-invalid"
+        return
+    query.feedback = vote
+    turn.say(f"feedback_{vote}")
+    turn.outcome = f"feedback:{vote}"
+
+
+async def _context(turn: Turn) -> str | None:
+    row = await turn.session.get(ChatContext, turn.row.lane_key)
+    if row is None or utcnow() - row.updated_at > dt.timedelta(minutes=CONTEXT_MINUTES):
+        return None
+    return row.service_id
+
+
+async def _remember(turn: Turn, service_id: str) -> None:
+    row = await turn.session.get(ChatContext, turn.row.lane_key)
+    if row is None:
+        turn.session.add(ChatContext(lane_key=turn.row.lane_key, service_id=service_id, updated_at=utcnow()))
+    else:
+        row.service_id, row.updated_at = service_id, utcnow()
+
+
+async def _log(turn: Turn, reading: Reading) -> ServiceQuery:
+    query = ServiceQuery(
+        event_id=turn.row.id,
+        resident_id=turn.resident.id if turn.resident else None,
+        text=reading.text,
+        intent=reading.intent,
+        service_id=reading.service_id,
+        aspect=reading.aspect,
+        score=round(reading.score, 4),
+        answered=reading.answered,
+        follow_up=reading.follow_up,
+        created_at=utcnow(),
+    )
+    turn.session.add(query)
+    await turn.session.flush()
+    return query

@@ -1,0 +1,77 @@
+"""Question answering as one piece: read a message (bot.nlp), and turn the reading into LINE messages
+(bot.cards for services, responses.yaml for the rest). Pure: the chat handler and `python -m bot ask` share
+it, so the command line answers exactly as the bot would."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from bot.cards import ServiceAnswers
+from bot.content import Content
+from bot.messages import MessageBuilder, WireMessage
+from bot.nlp.understand import Reading, Understanding
+from bot.timeline import calendar_from, today_in_bangkok
+
+# Intents whose chat flows belong to later features: until then they answer like their menu buttons.
+FEATURE_CHIPS = {"opinion": "opinion", "report": "report", "hearing": "hearings", "mydata": "mydata"}
+# Command words understood by the reader, answered with the response of the same name.
+COMMAND_RESPONSES = {"menu": "menu", "help": "help", "contact": "contact", "cancel": "nothing_to_cancel"}
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass
+class QuestionAnswering:
+    content: Content
+    understanding: Understanding
+    clock: Callable[[], dt.datetime] = field(default=_utcnow)
+
+    def __post_init__(self) -> None:
+        calendar = calendar_from(self.content.extra_holidays, self.content.working_days)
+        self.answers = ServiceAnswers(self.content, calendar)
+        self.builder = MessageBuilder(self.content)
+
+    @classmethod
+    def from_content(cls, content: Content, clock: Callable[[], dt.datetime] = _utcnow) -> QuestionAnswering:
+        return cls(content=content, understanding=Understanding(content), clock=clock)
+
+    def today(self) -> dt.date:
+        return today_in_bangkok(self.clock())
+
+    def read(self, text: str, context_service: str | None = None) -> Reading:
+        return self.understanding.read(text, context_service)
+
+    def reply_for(self, reading: Reading, query_id: int | None = None) -> list[WireMessage]:
+        """The messages that answer this reading."""
+        if reading.intent == "service" and reading.service_id:
+            service = self.content.services[reading.service_id]
+            if reading.aspect and (reading.follow_up or reading.aspect == "timeline"):
+                return [self.answers.aspect(service, reading.aspect, self.today())]
+            return [self.answers.card(service, query_id)]
+        if reading.intent == "clarify":
+            message = self.builder.text("clarify")
+            chosen = [self.content.services[m.label] for m in reading.candidates]
+            message["quickReply"] = {"items": self.answers.clarify(chosen)}
+            return [message]
+        if reading.intent in COMMAND_RESPONSES:
+            return [self.builder.text(COMMAND_RESPONSES[reading.intent])]
+        if reading.intent in ("greeting", "thanks"):
+            return [self.builder.text(reading.intent)]
+        if reading.intent == "help":
+            return [self.builder.text("help")]
+        if reading.intent in FEATURE_CHIPS:
+            chip = self.builder.chip(FEATURE_CHIPS[reading.intent])
+            return [self.builder.text("feature_coming", topic=chip.label)]
+        return [self.builder.text("out_of_scope")]
+
+    def featured(self) -> list[str]:
+        return [sid for sid in self.content.featured_services if sid in self.content.services]
+
+
+def reply_text(messages: list[WireMessage]) -> str:
+    """What a resident would read, as plain text (the alt text of Flex cards)."""
+    return "\n\n".join(str(m.get("text") or m.get("altText") or "") for m in messages)

@@ -1,0 +1,128 @@
+"""Thai understanding: normalizer properties, the tokenizer's domain words, and questions that must map to
+their service (or be refused)."""
+
+from __future__ import annotations
+
+import unicodedata
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.content import load_content
+from bot.nlp.normalize import MAX_UTF16_UNITS, normalize
+from bot.nlp.tokenize import Tokenizer
+from bot.nlp.understand import Understanding
+
+ROOT = Path(__file__).resolve().parent.parent
+CONTENT = load_content(ROOT / "content")
+UNDERSTANDING = Understanding(CONTENT)
+THAI_MARKS = [chr(c) for c in range(0x0E31, 0x0E4F) if unicodedata.category(chr(c)) == "Mn"]
+
+thai_text = st.text(
+    alphabet=st.one_of(
+        st.characters(min_codepoint=0x0E01, max_codepoint=0x0E5B),
+        st.sampled_from([" ", "\n", "\u200b", "\u202e", "\u2066", "\x00", "\t", "A", "z", "๑", "5", "😀", "\ufeff"]),
+    ),
+    max_size=80,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(thai_text)
+def test_normalize_is_idempotent_and_never_crashes(text: str) -> None:
+    once = normalize(text)
+    assert normalize(once) == once
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=200))
+def test_normalize_handles_any_unicode(text: str) -> None:
+    result = normalize(text)
+    assert not any(unicodedata.category(ch) in ("Cc", "Cf") and ch not in "\n\t" for ch in result)
+    assert len(result.encode("utf-16-le")) // 2 <= MAX_UTF16_UNITS
+
+
+@given(st.sampled_from(["กิน", "ที่", "ใช่", "น้ำ", "ปั่น", "ยั่งยืน", "ไม้", "เบี้ย", "อนุญาต", "ค่ะ"]))
+def test_thai_combining_marks_survive(word: str) -> None:
+    marks = [ch for ch in word if ch in THAI_MARKS]
+    assert [ch for ch in normalize(word) if ch in THAI_MARKS] == marks
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("ขอบคุณมากกกกก", "ขอบคุณมาก"),
+        ("เเจ้งเกิด", "แจ้งเกิด"),
+        ("ทํา", "ทำ"),
+        ("ภาษี\u200bป้าย", "ภาษีป้าย"),
+        ("๑๒๓ บาท", "123 บาท"),
+        ("  Building   PERMIT ", "building permit"),
+        ("ร้าน\u202eค้า", "ร้านค้า"),
+        ("ดีค่ะ\n\nขอถาม", "ดีค่ะ\nขอถาม"),
+    ],
+)
+def test_normalize_cases(raw: str, clean: str) -> None:
+    assert normalize(raw) == clean
+
+
+def test_long_runs_of_one_letter_are_quick() -> None:
+    import time
+
+    text = "ก" * 5000
+    started = time.perf_counter()
+    reading = UNDERSTANDING.read(text)
+    assert time.perf_counter() - started < 0.5
+    assert reading.intent in ("out_of_scope", "clarify", "service")
+
+
+def test_tokenizer_keeps_domain_words_whole() -> None:
+    tokenizer = Tokenizer(["เบี้ยยังชีพ", "ใบอนุญาตก่อสร้าง"])
+    assert "เบี้ยยังชีพ" in tokenizer.words("ลงทะเบียนเบี้ยยังชีพที่ไหน")
+    assert "ใบอนุญาตก่อสร้าง" in tokenizer.words("ขอใบอนุญาตก่อสร้างกี่วัน")
+
+
+# Questions that must keep their answer whatever else changes (from the issue and from residents).
+MUST_HOLD = [
+    ("ขออนุญาติสร้างบ้านใช้เวลากี่วัน", "building_permit"),
+    ("เบี้ยคนแก่ได้เดือนละกี่บาท", "elderly_allowance"),
+    ("แจ้งเกิดลูกต้องไปภายในกี่วัน", "birth_registration"),
+    ("ภาษีป้ายต้องยื่นเดือนไหน", "signboard_tax"),
+    ("ไฟถนนหน้าบ้านดับ", "public_works_request"),
+    ("ย้ายทะเบียนบ้านใช้อะไรบ้าง", "move_registration"),
+    ("จดทะเบียนพาณิชย์ที่ไหน", "commercial_registration"),
+    ("เงินเด็กแรกเกิดได้เท่าไหร่", "newborn_grant"),
+    ("แจ้งตายภายในกี่ชั่วโมง", "death_registration"),
+    ("บัตรประชาชนหาย", "id_card"),
+    ("หมาจรจัดเยอะมาก", "nuisance_complaint"),
+    ("น้ำประปาไม่ไหล", "water_supply_help"),
+]
+
+
+@pytest.mark.parametrize(("question", "service"), MUST_HOLD)
+def test_questions_map_to_their_service(question: str, service: str) -> None:
+    reading = UNDERSTANDING.read(question)
+    assert (reading.intent, reading.service_id) == ("service", service), reading
+
+
+@pytest.mark.parametrize("question", ["ต่อภาษีรถยนต์ประจำปี", "ทำพาสปอร์ตที่ไหน", "หวยงวดนี้ออกอะไร", "พรุ่งนี้ฝนตกไหม", "asdfgh"])
+def test_out_of_scope_is_not_answered_as_a_service(question: str) -> None:
+    assert UNDERSTANDING.read(question).intent in ("out_of_scope", "clarify")
+
+
+def test_follow_up_uses_the_service_in_context() -> None:
+    reading = UNDERSTANDING.read("ต้องใช้เอกสารอะไรบ้างคะ", context_service="house_number")
+    assert (reading.service_id, reading.aspect, reading.follow_up) == ("house_number", "documents", True)
+    # Without context the same words are not about any one service.
+    assert UNDERSTANDING.read("ต้องใช้เอกสารอะไรบ้างคะ").service_id is None
+    # A question naming another service is not a follow-up, even with context.
+    other = UNDERSTANDING.read("แจ้งเกิดต้องใช้เอกสารอะไร", context_service="house_number")
+    assert other.service_id == "birth_registration" and not other.follow_up
+
+
+def test_commands_and_intents() -> None:
+    assert UNDERSTANDING.read(" เมนู ").intent == "menu"
+    assert UNDERSTANDING.read("ยกเลิก").intent == "cancel"
+    assert UNDERSTANDING.read("สวัสดีค่ะ").intent == "greeting"
+    assert UNDERSTANDING.read("ขอบคุณครับ").intent == "thanks"

@@ -56,12 +56,18 @@ def main() -> None:
 
     if args.sweep:
         for accept in (0.26, 0.30, 0.34, 0.38, 0.42):
-            for clarify in (0.18, 0.22, 0.24, 0.28):
-                if clarify >= accept:
-                    continue
-                understand.ACCEPT, understand.CLARIFY = accept, clarify
-                good = sum(predicted(understanding.read(t, c or None)) == e for t, e, c in rows)
-                print(f"ACCEPT {accept:.2f} CLARIFY {clarify:.2f}: exact {good / len(rows):.3f}")
+            for clarify in (0.18, 0.24, 0.28):
+                for margin in (0.0, 0.03, 0.05, 0.08):
+                    if clarify >= accept:
+                        continue
+                    understand.ACCEPT, understand.CLARIFY, understand.MARGIN = accept, clarify, margin
+                    got = [(predicted(understanding.read(t, c or None)), e) for t, e, c in rows]
+                    inside = [(p, e) for p, e in got if e != "-"]
+                    wrong = sum(p not in (e, "?", "-") for p, e in inside) / len(inside)
+                    refused = sum(p in ("-", "?") for p, e in got if e == "-") / sum(e == "-" for _, e in got)
+                    right = sum(p == e for p, e in inside) / len(inside)
+                    print(f"ACCEPT {accept:.2f} CLARIFY {clarify:.2f} MARGIN {margin:.2f}: right {right:.3f} "
+                          f"wrong {wrong:.3f} out-of-scope refused {refused:.3f}")
         return
 
     latencies, results = [], []

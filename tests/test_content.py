@@ -96,6 +96,35 @@ def test_broken_content_is_reported_with_file_and_line(
         load_content(content_copy)
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "needle", "message"),
+    [
+        ("office: engineering", "office: roads", "office: roads", "not a division id"),
+        ("{text: นายช่างตรวจสถานที่และพิจารณาแบบแปลน (อาจให้แก้ไขแบบ), days: null}",
+         "{text: นายช่างตรวจสถานที่และพิจารณาแบบแปลน (อาจให้แก้ไขแบบ), days: สิบวัน}", "days: สิบวัน",
+         "whole number"),
+        ("day_kind: calendar, certainty: secondary}", "day_kind: weekly, certainty: secondary}", "day_kind: weekly",
+         "day_kind must be one of"),
+        ("related: [house_number,", "related: [house_numbers,", "related: [house_numbers", "unknown service"),
+        ("last_reviewed: 2026-11-22", "last_reviewed: soon", "last_reviewed: soon", "YYYY-MM-DD"),
+        ("label: ขออนุญาตก่อสร้าง", "label: ขออนุญาตก่อสร้างอาคารทุกประเภท", "label: ขออนุญาตก่อสร้างอาคาร",
+         "LINE allows 20"),
+        ("channel: ยื่นด้วยตนเองที่งานธุรการกองช่าง", "chanel: ยื่นด้วยตนเองที่งานธุรการกองช่าง", "chanel:",
+         "unknown field 'chanel'"),
+    ],
+)
+def test_broken_service_file_is_reported_with_its_line(
+    content_copy: Path, old: str, new: str, needle: str, message: str
+) -> None:
+    path = content_copy / "services" / "building_permit.yaml"
+    _replace(path, old, new)
+    content, errors = check_content(content_copy)
+    assert content is None
+    matching = [e for e in errors if message in e]
+    assert matching, errors
+    assert matching[0].startswith(f"{path}:{_line_of(path, needle)}:"), (matching, _line_of(path, needle))
+
+
 def test_missing_file_is_reported(content_copy: Path) -> None:
     (content_copy / "commands.yaml").unlink()
     _, errors = check_content(content_copy)

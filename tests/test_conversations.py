@@ -126,3 +126,31 @@ async def test_unsend_blanks_the_stored_text(bot: Bot) -> None:
         logged = list(await session.scalars(select(ServiceQuery)))
     assert [q.text for q in logged] == [""]
     assert rows["unsend"].outcome == "unsent:1"
+
+
+async def test_feedback_is_stored_on_the_question_and_only_its_asker_can_vote(bot: Bot) -> None:
+    user, stranger = new_user_id(), new_user_id()
+    await bot.post(bot.text(user, "ภาษีป้ายต้องยื่นเดือนไหน"))
+    await bot.idle()
+    card = bot.fake.messages_to(user)[0]
+    buttons = card["contents"]["footer"]["contents"][1]["contents"]
+    up, down = (b["action"]["data"] for b in buttons)
+    await bot.post(bot.postback(stranger, down))
+    await bot.post(bot.postback(user, up))
+    await bot.idle()
+    async with bot.sessions() as session:
+        query = await session.scalar(select(ServiceQuery))
+    assert query is not None and query.feedback == "up" and query.service_id == "signboard_tax" and query.answered
+    assert bot.fake.messages_to(user)[-1]["text"] == bot.app[keys.CONTENT].responses["feedback_up"].text
+    expired = bot.app[keys.CONTENT].responses["postback_expired"].text
+    assert bot.fake.messages_to(stranger)[-1]["text"] == expired
+
+
+async def test_unanswered_questions_are_logged_for_staff(bot: Bot) -> None:
+    user = new_user_id()
+    await bot.post(bot.text(user, "ต่อภาษีรถยนต์ที่ไหน"))
+    await bot.idle()
+    async with bot.sessions() as session:
+        query = await session.scalar(select(ServiceQuery))
+    assert query is not None and not query.answered and query.intent == "out_of_scope"
+    assert query.text == "ต่อภาษีรถยนต์ที่ไหน"

@@ -19,6 +19,9 @@ from bot.nlp.retrieve import LabelIndex, Match
 ACCEPT = 0.34
 CLARIFY = 0.24
 INTENT_ACCEPT = 0.40
+# When the runner-up service scores within MARGIN of the best, the message fits both ("เบี้ย", "ภาษี"):
+# ask which one rather than pick.
+MARGIN = 0.05
 # A follow-up is a short message that names an aspect and little else.
 FOLLOW_UP_MAX_LEFTOVER = 8
 
@@ -115,7 +118,13 @@ class Understanding:
             return Reading(
                 text=text, intent=best.label.removeprefix(INTENT), score=best.score, candidates=services, aspect=aspect
             )
-        if services and services[0].score >= ACCEPT and (best is None or best.label.startswith(SERVICE)):
+        close_call = len(services) > 1 and services[0].score - services[1].score < MARGIN
+        if (
+            services
+            and services[0].score >= ACCEPT
+            and not close_call
+            and (best is None or best.label.startswith(SERVICE))
+        ):
             return Reading(
                 text=text,
                 intent="service",

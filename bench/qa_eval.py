@@ -66,8 +66,10 @@ def main() -> None:
                     wrong = sum(p not in (e, "?", "-") for p, e in inside) / len(inside)
                     refused = sum(p in ("-", "?") for p, e in got if e == "-") / sum(e == "-" for _, e in got)
                     right = sum(p == e for p, e in inside) / len(inside)
-                    print(f"ACCEPT {accept:.2f} CLARIFY {clarify:.2f} MARGIN {margin:.2f}: right {right:.3f} "
-                          f"wrong {wrong:.3f} out-of-scope refused {refused:.3f}")
+                    print(
+                        f"ACCEPT {accept:.2f} CLARIFY {clarify:.2f} MARGIN {margin:.2f}: right {right:.3f} "
+                        f"wrong {wrong:.3f} out-of-scope refused {refused:.3f}"
+                    )
         return
 
     latencies, results = [], []

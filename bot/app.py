@@ -72,7 +72,7 @@ async def _line(app: web.Application) -> AsyncIterator[None]:
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         base = f"http://127.0.0.1:{port}"
-        app[keys.FAKE_LINE], app[keys.FAKE_LINE_URL] = fake, base
+        app[keys.FAKE_LINE] = fake
         app[keys.CHANNEL_SECRET] = secrets.token_hex(16)
         gateway = LineGateway(token, base, base, policy)
     else:

@@ -27,8 +27,8 @@ ASPECT_SECTIONS = {
     "contact": "answer_contact",
     "steps": "answer_steps",
 }
-# Colours of the card: the LINE green for actions, a muted grey for notes.
-ACCENT, MUTED, WARN = "#06C755", "#888888", "#B26A00"
+# Colours of the card: a muted grey for notes, amber for "not confirmed".
+MUTED, WARN = "#888888", "#B26A00"
 
 
 def thai_date(day: dt.date) -> str:

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
-from linebot.v3.webhooks import Event
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -46,14 +45,6 @@ class Turn:
     @property
     def event_type(self) -> str:
         return self.row.event_type
-
-    def sdk_event(self) -> Event | None:
-        """The SDK's typed event, or None for types and shapes it does not know (parsed only on demand:
-        validating every event costs more than handling most of them)."""
-        try:
-            return Event.from_dict(self.raw)
-        except (ValueError, TypeError, KeyError):
-            return None
 
     @property
     def source(self) -> dict[str, Any]:

@@ -29,7 +29,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.models import EventLane, InboundEvent, OutboundMessage, utcnow
 from bot.dispatch import Dispatcher
-from bot.intake import dialect_insert
 from bot.line import LineGateway, LineLimitError, LineSendError, new_retry_key
 
 log = logging.getLogger(__name__)
@@ -39,11 +38,6 @@ MAX_HANDLING_ATTEMPTS = 3
 MAX_SEND_ATTEMPTS = 8
 # LINE requests in flight at once from one worker.
 SEND_CONCURRENCY = 32
-
-
-async def ensure_lane(session: AsyncSession, lane_key: str) -> None:
-    """Make sure a lane row exists, for messages owed to someone outside any event (status updates...)."""
-    await session.execute(dialect_insert(session)(EventLane).values(lane_key=lane_key).on_conflict_do_nothing())
 
 
 def queue_messages(

@@ -100,17 +100,27 @@ def test_broken_content_is_reported_with_file_and_line(
     ("old", "new", "needle", "message"),
     [
         ("office: engineering", "office: roads", "office: roads", "not a division id"),
-        ("{text: นายช่างตรวจสถานที่และพิจารณาแบบแปลน (อาจให้แก้ไขแบบ), days: null}",
-         "{text: นายช่างตรวจสถานที่และพิจารณาแบบแปลน (อาจให้แก้ไขแบบ), days: สิบวัน}", "days: สิบวัน",
-         "whole number"),
-        ("day_kind: calendar, certainty: secondary}", "day_kind: weekly, certainty: secondary}", "day_kind: weekly",
-         "day_kind must be one of"),
+        (
+            "{text: นายช่างตรวจสถานที่และพิจารณาแบบแปลน (อาจให้แก้ไขแบบ), days: null}",
+            "{text: นายช่างตรวจสถานที่และพิจารณาแบบแปลน (อาจให้แก้ไขแบบ), days: สิบวัน}",
+            "days: สิบวัน",
+            "whole number",
+        ),
+        (
+            "day_kind: calendar, certainty: secondary}",
+            "day_kind: weekly, certainty: secondary}",
+            "day_kind: weekly",
+            "day_kind must be one of",
+        ),
         ("related: [house_number,", "related: [house_numbers,", "related: [house_numbers", "unknown service"),
         ("last_reviewed: 2026-11-22", "last_reviewed: soon", "last_reviewed: soon", "YYYY-MM-DD"),
-        ("label: ขออนุญาตก่อสร้าง", "label: ขออนุญาตก่อสร้างอาคารทุกประเภท", "label: ขออนุญาตก่อสร้างอาคาร",
-         "LINE allows 20"),
-        ("channel: ยื่นด้วยตนเองที่งานธุรการกองช่าง", "chanel: ยื่นด้วยตนเองที่งานธุรการกองช่าง", "chanel:",
-         "unknown field 'chanel'"),
+        ("label: ขออนุญาตก่อสร้าง", "label: ขออนุญาตก่อสร้างอาคารทุกประเภท", "label: ขออนุญาตก่อสร้างอาคาร", "LINE allows 20"),
+        (
+            "channel: ยื่นด้วยตนเองที่งานธุรการกองช่าง",
+            "chanel: ยื่นด้วยตนเองที่งานธุรการกองช่าง",
+            "chanel:",
+            "unknown field 'chanel'",
+        ),
     ],
 )
 def test_broken_service_file_is_reported_with_its_line(
@@ -131,26 +141,23 @@ def test_missing_file_is_reported(content_copy: Path) -> None:
     assert any("commands.yaml:1: required file is missing" in e for e in errors)
 
 
-def test_content_check_cli(content_copy: Path, tmp_path: Path) -> None:
+def _content_check(directory: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
     env = {"PATH": "/usr/bin:/bin", "DATA_DIR": str(tmp_path / "var"), "HOME": str(tmp_path)}
-    ok = subprocess.run(
-        [sys.executable, "-m", "bot", "content", "check", "--dir", str(content_copy)],
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "content", "check", "--dir", str(directory)],
         capture_output=True,
         text=True,
         cwd=ROOT,
         env=env,
         check=False,
     )
+
+
+def test_content_check_cli(content_copy: Path, tmp_path: Path) -> None:
+    ok = _content_check(content_copy, tmp_path)
     assert ok.returncode == 0, ok.stderr
     assert "content OK" in ok.stdout
     _replace(content_copy / "responses.yaml", "quick_replies: [contact, help]", "quick_replies: [nope]")
-    bad = subprocess.run(
-        [sys.executable, "-m", "bot", "content", "check", "--dir", str(content_copy)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        check=False,
-    )
+    bad = _content_check(content_copy, tmp_path)
     assert bad.returncode == 1
     assert f"{content_copy / 'responses.yaml'}:" in bad.stdout and "unknown chip 'nope'" in bad.stdout

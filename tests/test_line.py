@@ -111,19 +111,18 @@ async def test_timeouts_without_delivery_are_retried(gateway: LineGateway, fake_
     assert ("push", None) in gateway.calls  # type: ignore[attr-defined]
 
 
-async def test_other_4xx_is_not_retried(gateway: LineGateway, fake_line: FakeLinePlatform) -> None:
-    fake_line.add_fault("push", {"status": 400, "message": "The request body has 1 error(s)"})
+@pytest.mark.parametrize(
+    ("status", "message"),
+    [(400, "The request body has 1 error(s)"), (429, "You have reached your monthly limit.")],
+)
+async def test_refusals_that_retrying_cannot_fix_are_not_retried(
+    gateway: LineGateway, fake_line: FakeLinePlatform, status: int, message: str
+) -> None:
+    """Other 4xx, and a 429 that means the monthly quota is spent."""
+    fake_line.add_fault("push", {"status": status, "message": message})
     with pytest.raises(LineSendError) as raised:
         await gateway.push(new_user_id(), TEXT, new_retry_key())
-    assert raised.value.status == 400 and not raised.value.retryable
-    assert len(fake_line.requests_to("push")) == 1
-
-
-async def test_monthly_limit_is_not_retried(gateway: LineGateway, fake_line: FakeLinePlatform) -> None:
-    fake_line.add_fault("push", {"status": 429, "message": "You have reached your monthly limit."})
-    with pytest.raises(LineSendError) as raised:
-        await gateway.push(new_user_id(), TEXT, new_retry_key())
-    assert raised.value.status == 429 and not raised.value.retryable
+    assert raised.value.status == status and not raised.value.retryable
     assert len(fake_line.requests_to("push")) == 1
 
 

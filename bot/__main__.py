@@ -28,6 +28,10 @@ def main(argv: list[str] | None = None) -> int:
     ask.add_argument("--json", action="store_true", help="one JSON object per answer")
     ask.add_argument("text", nargs="?", help="the question (default: one question per line of stdin)")
 
+    categorize = commands.add_parser("categorize", help="suggest the plan category of an opinion, offline")
+    categorize.add_argument("--json", action="store_true", help="one JSON object per opinion")
+    categorize.add_argument("text", nargs="?", help="the opinion (default: one opinion per line of stdin)")
+
     content = commands.add_parser("content", help="work with content/")
     content_commands = content.add_subparsers(dest="content_command", required=True)
     check = content_commands.add_parser("check", help="validate content/ and print file:line errors")
@@ -45,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
         return _worker(settings)
     if args.command == "ask":
         return _ask(settings, args.text, args.json)
+    if args.command == "categorize":
+        return _categorize(settings, args.text, args.json)
     if args.command == "content":
         return _content_check(args.dir or settings.content_dir)
     return 2
@@ -158,6 +164,37 @@ def _ask(settings: Settings, text: str | None, as_json: bool) -> int:
             )
         else:
             print(reply)
+    return 0
+
+
+def _categorize(settings: Settings, text: str | None, as_json: bool) -> int:
+    """Plan categories from the command line: TEXT, or one opinion per stdin line (JSON lines)."""
+    import json
+
+    from bot.content import ContentError, load_content
+    from bot.nlp.categorize import Categorizer
+
+    try:
+        content = load_content(settings.content_dir)
+    except ContentError as exc:
+        print("content/ has errors:\n" + str(exc), file=sys.stderr)
+        return 1
+    model = Categorizer(content)
+    opinions = [text] if text is not None else (line.rstrip("\n") for line in sys.stdin)
+    for opinion in opinions:
+        if not opinion.strip():
+            continue
+        ranked = model.suggest(opinion)
+        if as_json or text is None:
+            print(
+                json.dumps(
+                    {"text": opinion, "category": ranked[0].category, "scores": {s.category: s.score for s in ranked}},
+                    ensure_ascii=False,
+                ),
+                flush=True,
+            )
+        else:
+            print(f"{ranked[0].category}\t{content.categories[ranked[0].category].label}")
     return 0
 
 

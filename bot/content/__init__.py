@@ -12,11 +12,12 @@ from bot.content.model import (
     Content,
     Division,
     Municipality,
+    PlanCategory,
     QuickReplyOption,
     ResponseTemplate,
     Village,
 )
-from bot.content.responses import read_responses
+from bot.content.responses import QUICK_REPLY_LABEL_MAX, read_responses
 from bot.content.services import ServiceEntry, read_services
 from bot.content.source import ContentError, ContentErrors, Located, read_yaml
 
@@ -45,6 +46,7 @@ def check_content(content_dir: Path) -> tuple[Content | None, list[str]]:
     services = read_services(content_dir / "services", divisions, errors)
     intents, aspects, featured = _read_intents(content_dir / "intents.yaml", errors)
     extra_holidays, working_days = _read_calendar(content_dir / "calendar.yaml", errors)
+    categories = _read_categories(content_dir / "categories.yaml", errors)
     if errors or municipality is None:
         return None, list(errors)
     return Content(
@@ -59,7 +61,43 @@ def check_content(content_dir: Path) -> tuple[Content | None, list[str]]:
         featured_services=featured,
         extra_holidays=extra_holidays,
         working_days=working_days,
+        categories=categories,
     ), []
+
+
+# The six dimensions of a livable city in the Department of Local Administration's strategy.
+PLAN_CATEGORIES = ("physical", "economy", "society_environment", "politics_administration", "safety_order", "virtue")
+
+
+def _read_categories(file: Path, errors: ContentErrors) -> dict[str, PlanCategory]:
+    src = _read_required(file, errors)
+    if src is None:
+        return {}
+    raw = src.data.get("categories") if isinstance(src.data, dict) else None
+    if not isinstance(raw, dict):
+        src.error((), "expected a 'categories' mapping")
+        return {}
+    categories: dict[str, PlanCategory] = {}
+    for cid, item in raw.items():
+        path = ("categories", cid)
+        if cid not in PLAN_CATEGORIES:
+            src.error(path, f"unknown category '{cid}'; the categories are {', '.join(PLAN_CATEGORIES)}")
+            continue
+        fields = {k: item.get(k) if isinstance(item, dict) else None for k in ("label", "short", "description")}
+        examples = item.get("examples") if isinstance(item, dict) else None
+        if not all(isinstance(v, str) and v.strip() for v in fields.values()):
+            src.error(path, "a category needs label, short and description")
+            continue
+        if len(str(fields["short"])) > QUICK_REPLY_LABEL_MAX:
+            src.error((*path, "short"), f"short is a button label: at most {QUICK_REPLY_LABEL_MAX} characters")
+        if not isinstance(examples, list) or len(examples) < 3 or not all(isinstance(e, str) for e in examples):
+            src.error((*path, "examples"), "give at least 3 example opinions")
+            continue
+        categories[str(cid)] = PlanCategory(id=str(cid), examples=tuple(examples), **fields)  # type: ignore[arg-type]
+    for cid in PLAN_CATEGORIES:
+        if cid not in raw:
+            src.error(("categories",), f"category '{cid}' is required")
+    return categories
 
 
 def _read_calendar(file: Path, errors: ContentErrors) -> tuple[tuple[dt.date, ...], tuple[dt.date, ...]]:

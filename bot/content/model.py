@@ -64,6 +64,17 @@ class ResponseTemplate:
 
 
 @dataclass(frozen=True)
+class PlanCategory:
+    """One of the six dimensions of a livable city that opinions for the local plan are filed under."""
+
+    id: str
+    label: str
+    short: str
+    description: str
+    examples: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Content:
     municipality: Municipality
     quick_replies: dict[str, QuickReplyOption]
@@ -74,6 +85,8 @@ class Content:
     # Example messages per intent (greeting, opinion, out_of_scope, ...) and words per follow-up aspect.
     intents: dict[str, tuple[str, ...]]
     aspects: dict[str, tuple[str, ...]]
+    # Plan categories for opinions, in the order of content/categories.yaml.
+    categories: dict[str, PlanCategory]
     # Services offered as chips when a resident taps "ถามเรื่องบริการ".
     featured_services: tuple[str, ...]
     # Short texts that answers are assembled from (card headings, chip labels, timeline sentences).

@@ -55,10 +55,10 @@ def main() -> None:
     top2 = sum(c in r[:2] for r, c in zip(ranked, truth, strict=True)) / len(rows)
     print(f"method {model.method}; {len(rows)} opinions, {len(set(truth))} categories")
     print(f"top-1 {top1:.3f}   top-2 {top2:.3f}")
-    print(
-        f"latency p50 {statistics.median(latencies):.2f} ms, p95 {sorted(latencies)[int(0.95 * len(latencies))]:.2f} ms;"
-        f" cold start {cold:.2f} s; peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
-    )
+    p95 = sorted(latencies)[int(0.95 * len(latencies))]
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"latency p50 {statistics.median(latencies):.2f} ms, p95 {p95:.2f} ms; cold start {cold:.2f} s; "
+          f"peak RSS {rss:.0f} MB")
     ids = list(content.categories)
     matrix = Counter((c, r[0]) for r, c in zip(ranked, truth, strict=True))
     width = max(len(i) for i in ids)

@@ -15,7 +15,7 @@ from pythainlp.util import thai_strftime
 
 from bot.content import Content, ServiceEntry
 from bot.line import ALT_TEXT_MAX
-from bot.messages import WireMessage
+from bot.messages import WireMessage, postback_chip
 from bot.timeline import WorkingCalendar
 
 MAX_LISTED = 5
@@ -202,18 +202,18 @@ class ServiceAnswers:
 
     def clarify(self, candidates: list[ServiceEntry]) -> list[dict[str, Any]]:
         """Chips for 'which one did you mean?'."""
-        return [_postback(c.label, f"action=svc&id={c.id}", c.label) for c in candidates]
+        return [postback_chip(c.label, f"action=svc&id={c.id}", c.label) for c in candidates]
 
     def _chips(self, service: ServiceEntry) -> dict[str, Any]:
         items = [
-            _postback(self.phrase(f"chip_{a}"), f"action=svc&id={service.id}&a={a}", self.phrase(f"chip_{a}"))
+            postback_chip(self.phrase(f"chip_{a}"), f"action=svc&id={service.id}&a={a}", self.phrase(f"chip_{a}"))
             for a in ASPECT_CHIPS
         ]
         if service.offers_report:
-            items.append(_postback(self.phrase("chip_report"), "action=menu.report", self.phrase("chip_report")))
+            items.append(postback_chip(self.phrase("chip_report"), "action=menu.report", self.phrase("chip_report")))
         for other in service.related:
             label = self._content.services[other].label
-            items.append(_postback(label, f"action=svc&id={other}", label))
+            items.append(postback_chip(label, f"action=svc&id={other}", label))
         return {"items": items[:13]}
 
     def _feedback(self, query_id: int) -> dict[str, Any]:
@@ -241,6 +241,3 @@ class ServiceAnswers:
             ],
         }
 
-
-def _postback(label: str, data: str, display: str) -> dict[str, Any]:
-    return {"type": "action", "action": {"type": "postback", "label": label, "data": data, "displayText": display}}

@@ -17,11 +17,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content import Content
-from bot.db.models import ConversationState, InboundEvent, Resident
+from bot.db.models import ConversationState, InboundEvent, Resident, utcnow
 from bot.messages import MessageBuilder, WireMessage
 from bot.qa import QuestionAnswering
 from bot.residents import touch_resident
-from bot.state import FlowState, state_from_row
+from bot.state import FlowState, clear_state, save_state, state_from_row
 
 Handler = Callable[["Turn"], Awaitable[None]]
 TextPredicate = Callable[["Turn"], bool]
@@ -38,6 +38,8 @@ class Turn:
     content: Content
     commands: dict[str, frozenset[str]]
     qa: QuestionAnswering
+    batch: Batch
+    links: dict[str, str]
     resident: Resident | None = None
     replies: list[WireMessage] = field(default_factory=list)
     outcome: str = "ignored"
@@ -105,6 +107,21 @@ class Turn:
     def say(self, response_id: str, **params: str) -> None:
         self.replies.append(self.builder.text(response_id, **params))
 
+    @property
+    def flow(self) -> FlowState | None:
+        """The chat's open flow, if any."""
+        return self.batch.states.get(self.row.lane_key)
+
+    async def save_flow(self, state: FlowState) -> None:
+        """Store the flow's step; later events of the same batch see it at once."""
+        await save_state(self.session, self.row.lane_key, state)
+        self.batch.states[self.row.lane_key] = state
+
+    async def end_flow(self) -> bool:
+        """Close the chat's open flow; True if there was one."""
+        self.batch.states.pop(self.row.lane_key, None)
+        return await clear_state(self.session, self.row.lane_key)
+
 
 def command_key(text: str) -> str:
     """How typed commands are compared: no spaces, no case, no trailing punctuation."""
@@ -165,16 +182,22 @@ class Dispatcher:
     """Holds the routers in order and runs the first handler that matches an event."""
 
     def __init__(
-        self, routers: list[Router], content: Content, pseudonym_key: str, qa: QuestionAnswering | None = None
+        self,
+        routers: list[Router],
+        content: Content,
+        pseudonym_key: str,
+        qa: QuestionAnswering | None = None,
+        links: dict[str, str] | None = None,
     ) -> None:
         self._routers = routers
         self._content = content
         self._builder = MessageBuilder(content)
         self._qa = qa or QuestionAnswering.from_content(content)
         self._pseudonym_key = pseudonym_key
+        self._links = links or {}
         self._commands = {name: frozenset(command_key(w) for w in words) for name, words in content.commands.items()}
 
-    def turn_for(self, session: AsyncSession, row: InboundEvent) -> Turn:
+    def turn_for(self, session: AsyncSession, row: InboundEvent, batch: Batch | None = None) -> Turn:
         return Turn(
             session=session,
             row=row,
@@ -183,6 +206,8 @@ class Dispatcher:
             content=self._content,
             commands=self._commands,
             qa=self._qa,
+            batch=batch or Batch(residents={}, states={}),
+            links=self._links,
         )
 
     async def prepare(self, session: AsyncSession, rows: list[InboundEvent]) -> Batch:
@@ -196,38 +221,47 @@ class Dispatcher:
 
     async def dispatch(self, session: AsyncSession, row: InboundEvent, batch: Batch | None = None) -> Turn:
         batch = batch or await self.prepare(session, [row])
-        turn = self.turn_for(session, row)
+        turn = self.turn_for(session, row, batch)
         if turn.is_direct_chat and turn.user_id:
             turn.resident = await touch_resident(session, turn.user_id, self._pseudonym_key, batch.residents)
-        handler = self._pick(turn, batch)
+        flow = turn.flow
+        if flow is not None and flow.expired(utcnow()) and turn.event_type in ("message", "postback"):
+            # Said once, then this message is handled as if no flow had been open.
+            await turn.end_flow()
+            turn.say("flow_expired")
+        handler = self._pick(turn)
         if handler is not None:
             await handler(turn)
         return turn
 
-    def _pick(self, turn: Turn, batch: Batch) -> Handler | None:
+    def _pick(self, turn: Turn) -> Handler | None:
         if turn.event_type == "message" and turn.message_type == "text":
-            return self._pick_text(turn, batch)
+            return self._pick_text(turn)
+        if turn.event_type in ("message", "postback") and (flow_handler := self._flow_handler(turn)) is not None:
+            return flow_handler  # inside a flow, a sticker or a stray tap gets the question asked again
         if turn.event_type == "message":
             return self._first("messages", turn.message_type or "*")
         if turn.event_type == "postback":
             return self._first("postbacks", turn.postback.get("action", "*"))
         return self._first("events", turn.event_type)
 
-    def _pick_text(self, turn: Turn, batch: Batch) -> Handler | None:
+    def _pick_text(self, turn: Turn) -> Handler | None:
         for router in self._routers:
             for predicate, handler, escape in router.texts:
                 if escape and predicate(turn):
                     return handler
-        state = batch.states.get(turn.row.lane_key)
-        if state is not None:
-            flow_handler = self._first("flows", state.flow)
-            if flow_handler is not None:
-                return flow_handler
+        flow_handler = self._flow_handler(turn)
+        if flow_handler is not None:
+            return flow_handler
         for router in self._routers:
             for predicate, handler, escape in router.texts:
                 if not escape and predicate(turn):
                     return handler
         return self._first("messages", "text")
+
+    def _flow_handler(self, turn: Turn) -> Handler | None:
+        flow = turn.flow
+        return None if flow is None else self._first("flows", flow.flow)
 
     def _first(self, table: str, key: str) -> Handler | None:
         for router in self._routers:

@@ -38,6 +38,18 @@ class MessageBuilder:
             raise KeyError(f"no response '{response_id}' in content/responses.yaml") from None
 
 
+def postback_chip(label: str, data: str, display: str | None = None) -> dict[str, Any]:
+    """A quick-reply button that sends a postback (and shows `display` in the chat as if typed)."""
+    action: dict[str, Any] = {"type": "postback", "label": label, "data": data}
+    if display:
+        action["displayText"] = display
+    return {"type": "action", "action": action}
+
+
+def uri_chip(label: str, uri: str) -> dict[str, Any]:
+    return {"type": "action", "action": {"type": "uri", "label": label, "uri": uri}}
+
+
 def quick_reply_item(option: QuickReplyOption) -> dict[str, Any]:
     """One LINE quick-reply button for a content chip."""
     if option.postback is not None:

@@ -17,6 +17,7 @@ from bot.content.model import (
     ResponseTemplate,
     Village,
 )
+from bot.content.participation import read_consultations, read_privacy
 from bot.content.responses import QUICK_REPLY_LABEL_MAX, read_responses
 from bot.content.services import ServiceEntry, read_services
 from bot.content.source import ContentError, ContentErrors, Located, read_yaml
@@ -47,7 +48,10 @@ def check_content(content_dir: Path) -> tuple[Content | None, list[str]]:
     intents, aspects, featured = _read_intents(content_dir / "intents.yaml", errors)
     extra_holidays, working_days = _read_calendar(content_dir / "calendar.yaml", errors)
     categories = _read_categories(content_dir / "categories.yaml", errors)
-    if errors or municipality is None:
+    villages = {v.no for v in municipality.villages} if municipality else set()
+    consultations = read_consultations(content_dir / "consultations", villages, errors)
+    privacy = read_privacy(content_dir / "privacy.yaml", errors)
+    if errors or municipality is None or privacy is None:
         return None, list(errors)
     return Content(
         municipality=municipality,
@@ -62,6 +66,8 @@ def check_content(content_dir: Path) -> tuple[Content | None, list[str]]:
         extra_holidays=extra_holidays,
         working_days=working_days,
         categories=categories,
+        consultations=consultations,
+        privacy=privacy,
     ), []
 
 

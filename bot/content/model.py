@@ -75,6 +75,32 @@ class PlanCategory:
 
 
 @dataclass(frozen=True)
+class Consultation:
+    """A public consultation residents can give opinions to while it is open (times in Asia/Bangkok)."""
+
+    id: str
+    title: str
+    description: str
+    opens: dt.datetime
+    closes: dt.datetime
+    villages: tuple[int, ...] | None  # None: every village
+    guiding_questions: tuple[str, ...]
+
+    def is_open(self, now: dt.datetime) -> bool:
+        return self.opens <= now < self.closes
+
+
+@dataclass(frozen=True)
+class PrivacyNotice:
+    """The PDPA notice shown before anything is collected; residents consent to a version."""
+
+    version: str
+    notice: str
+    full: str
+    retention_months: int
+
+
+@dataclass(frozen=True)
 class Content:
     municipality: Municipality
     quick_replies: dict[str, QuickReplyOption]
@@ -87,6 +113,8 @@ class Content:
     aspects: dict[str, tuple[str, ...]]
     # Plan categories for opinions, in the order of content/categories.yaml.
     categories: dict[str, PlanCategory]
+    consultations: dict[str, Consultation]
+    privacy: PrivacyNotice
     # Services offered as chips when a resident taps "ถามเรื่องบริการ".
     featured_services: tuple[str, ...]
     # Short texts that answers are assembled from (card headings, chip labels, timeline sentences).

@@ -20,9 +20,10 @@ def utf16_len(text: str) -> int:
 
 
 # What phrases may fill in besides the municipality's details (see the comment in responses.yaml).
-PHRASE_PARAMS = frozenset(
-    {"days", "days_text", "date", "today", "working_date", "service", "office", "location", "count", "basis", "if_late"}
-)
+PHRASE_PARAMS = frozenset({
+    "number", "village", "days", "days_text", "date", "today", "working_date", "service", "office", "location",
+    "count", "basis", "if_late",
+})
 REQUIRED_PHRASES = (
     "card_steps",
     "card_time",

@@ -51,6 +51,11 @@ class Resident(Base):
     unfollowed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Remembered so the next opinion does not ask again (changeable every time).
+    village: Mapped[int | None] = mapped_column(Integer)
+    # The privacy notice version the resident agreed to, and when; None: never agreed.
+    consent_version: Mapped[str | None] = mapped_column(String(32))
+    consent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class InboundEvent(Base):
@@ -153,3 +158,33 @@ class ChatContext(Base):
     lane_key: Mapped[str] = mapped_column(String(64), primary_key=True)
     service_id: Mapped[str] = mapped_column(String(64))
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Opinion(Base):
+    """An opinion or proposal for the local plan, committed when the resident confirms it."""
+
+    __tablename__ = "opinion"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(16), unique=True)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_event.id"))
+    resident_id: Mapped[int | None] = mapped_column(ForeignKey("resident.id"))
+    consultation_id: Mapped[str | None] = mapped_column(String(64))
+    village: Mapped[int | None] = mapped_column(Integer)
+    category_suggested: Mapped[str | None] = mapped_column(String(32))
+    category: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+    latitude: Mapped[float | None] = mapped_column()
+    longitude: Mapped[float | None] = mapped_column()
+    status: Mapped[str] = mapped_column(String(16), default="received")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ReferenceCounter(Base):
+    """The last reference number given per kind and Buddhist-era year ("ความเห็นเลขที่ 2569-00042")."""
+
+    __tablename__ = "reference_counter"
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from bot.dispatch import Router, Turn
-from bot.state import clear_state
 
 router = Router("commands")
 
@@ -11,7 +10,7 @@ router = Router("commands")
 @router.on_text(lambda turn: turn.is_command("cancel"), escape=True)
 async def cancel(turn: Turn) -> None:
     """Drops the open flow, if any, and says so."""
-    had_flow = await clear_state(turn.session, turn.row.lane_key)
+    had_flow = await turn.end_flow()
     turn.say("cancelled" if had_flow else "nothing_to_cancel")
     turn.outcome = "cancelled" if had_flow else "nothing-to-cancel"
 

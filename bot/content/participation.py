@@ -1,0 +1,90 @@
+"""content/consultations/*.yaml and content/privacy.yaml: what residents can give opinions to, and the
+privacy notice they agree to first."""
+
+from __future__ import annotations
+
+import datetime as dt
+import string
+from pathlib import Path
+
+from bot.content.model import MUNICIPALITY_PLACEHOLDERS, Consultation, PrivacyNotice
+from bot.content.source import ContentErrors, Located, read_yaml
+from bot.timeline import BANGKOK
+
+TIME_FORMAT = "%Y-%m-%d %H:%M"
+
+
+def read_consultations(directory: Path, villages: set[int], errors: ContentErrors) -> dict[str, Consultation]:
+    if not directory.is_dir():
+        return {}
+    consultations: dict[str, Consultation] = {}
+    for file in sorted(directory.glob("*.yaml")):
+        src = read_yaml(file, errors)
+        if src is not None:
+            consultation = _consultation(src, villages)
+            if consultation is not None:
+                if consultation.id in consultations:
+                    src.error(("id",), f"consultation id '{consultation.id}' is used twice")
+                consultations[consultation.id] = consultation
+    return consultations
+
+
+def _consultation(src: Located, villages: set[int]) -> Consultation | None:
+    data = src.data if isinstance(src.data, dict) else {}
+    before = len(src.errors.items)
+    texts = {}
+    for key in ("id", "title", "description"):
+        if not isinstance(data.get(key), str) or not data[key].strip():
+            src.error((key,), f"'{key}' must be a non-empty text")
+        texts[key] = str(data.get(key, "")).strip()
+    times = {}
+    for key in ("opens", "closes"):
+        try:
+            times[key] = dt.datetime.strptime(str(data.get(key)), TIME_FORMAT).replace(tzinfo=BANGKOK)
+        except ValueError:
+            src.error((key,), f"'{key}' must be a time written YYYY-MM-DD HH:MM (Thai time)")
+    if len(times) == 2 and times["closes"] <= times["opens"]:
+        src.error(("closes",), "closes must be after opens")
+    raw_villages = data.get("villages", "all")
+    chosen: tuple[int, ...] | None = None
+    if raw_villages != "all":
+        if not isinstance(raw_villages, list) or not all(isinstance(v, int) and v in villages for v in raw_villages):
+            src.error(("villages",), f"villages must be 'all' or a list of village numbers from {sorted(villages)}")
+        else:
+            chosen = tuple(raw_villages)
+    questions = data.get("guiding_questions", [])
+    if not isinstance(questions, list) or not all(isinstance(q, str) for q in questions):
+        src.error(("guiding_questions",), "guiding_questions must be a list of texts")
+        questions = []
+    if len(src.errors.items) > before:
+        return None
+    return Consultation(opens=times["opens"], closes=times["closes"], villages=chosen,
+                        guiding_questions=tuple(questions), **texts)
+
+
+def read_privacy(file: Path, errors: ContentErrors) -> PrivacyNotice | None:
+    if not file.is_file():
+        errors.add(f"{file}:1", "required file is missing")
+        return None
+    src = read_yaml(file, errors)
+    if src is None:
+        return None
+    data = src.data if isinstance(src.data, dict) else {}
+    before = len(errors.items)
+    for key in ("version", "notice", "full"):
+        if not isinstance(data.get(key), str) or not str(data[key]).strip():
+            src.error((key,), f"'{key}' must be a non-empty text (quote a version that looks like a date)")
+    months = data.get("retention_months")
+    if not isinstance(months, int) or isinstance(months, bool) or not 1 <= months <= 120:
+        src.error(("retention_months",), "retention_months must be a number of months from 1 to 120")
+    allowed = set(MUNICIPALITY_PLACEHOLDERS) | {"retention_months"}
+    for key in ("notice", "full"):
+        text = data.get(key)
+        if isinstance(text, str):
+            for _, name, _, _ in string.Formatter().parse(text):
+                if name is not None and name not in allowed:
+                    src.error((key,), f"unknown placeholder {{{name}}}")
+    if len(errors.items) > before:
+        return None
+    return PrivacyNotice(version=str(data["version"]), notice=data["notice"], full=data["full"],
+                         retention_months=int(months))  # type: ignore[arg-type]

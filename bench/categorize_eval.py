@@ -57,8 +57,10 @@ def main() -> None:
     print(f"top-1 {top1:.3f}   top-2 {top2:.3f}")
     p95 = sorted(latencies)[int(0.95 * len(latencies))]
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"latency p50 {statistics.median(latencies):.2f} ms, p95 {p95:.2f} ms; cold start {cold:.2f} s; "
-          f"peak RSS {rss:.0f} MB")
+    print(
+        f"latency p50 {statistics.median(latencies):.2f} ms, p95 {p95:.2f} ms; cold start {cold:.2f} s; "
+        f"peak RSS {rss:.0f} MB"
+    )
     ids = list(content.categories)
     matrix = Counter((c, r[0]) for r, c in zip(ranked, truth, strict=True))
     width = max(len(i) for i in ids)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import logging
 import secrets
 from collections.abc import AsyncIterator
@@ -17,6 +18,7 @@ from bot.handlers import routers
 from bot.inbox import Inbox
 from bot.intake import EventIntake
 from bot.line import LineGateway, RetryPolicy
+from bot.qa import QuestionAnswering
 from bot.webhook import callback
 
 log = logging.getLogger(__name__)
@@ -33,6 +35,7 @@ def create_app(settings: Settings, with_inbox: bool = True) -> web.Application:
         app.cleanup_ctx.append(_inbox)
     app.router.add_post("/callback", callback)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/privacy", privacy_notice)
     if settings.local_mode:
         from bot.dev.simulator import add_simulator_routes
 
@@ -93,7 +96,15 @@ async def _line(app: web.Application) -> AsyncIterator[None]:
 
 async def _inbox(app: web.Application) -> AsyncIterator[None]:
     settings = app[keys.SETTINGS]
-    dispatcher = Dispatcher(routers(), app[keys.CONTENT], settings.pseudonym_key.reveal())
+    public = settings.public_url or f"http://{settings.host}:{settings.port}"
+    app[keys.QA] = QuestionAnswering.from_content(app[keys.CONTENT])
+    dispatcher = Dispatcher(
+        routers(),
+        app[keys.CONTENT],
+        settings.pseudonym_key.reveal(),
+        qa=app[keys.QA],
+        links={"privacy": f"{public}/privacy"},
+    )
     inbox = Inbox(
         app[keys.SESSIONS],
         dispatcher,
@@ -119,3 +130,27 @@ async def healthz(request: web.Request) -> web.Response:
         "mode": "local" if request.app[keys.SETTINGS].local_mode else "line",
     }
     return web.json_response(body, status=200 if ok else 503)
+
+
+async def privacy_notice(request: web.Request) -> web.Response:
+    """The full privacy notice, linked from the chat before anything is collected."""
+    content = request.app[keys.CONTENT]
+    text = content.privacy.full.format_map(
+        {**content.municipality.placeholders(), "retention_months": content.privacy.retention_months}
+    )
+    page = (
+        '<!doctype html><html lang="th"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(content.municipality.name)}</title></head>"
+        '<body style="font-family:sans-serif;max-width:42rem;margin:1rem auto;padding:0 1rem;line-height:1.6">'
+        f'<p style="white-space:pre-wrap">{html.escape(text)}</p>'
+        f"<p><small>version {html.escape(content.privacy.version)}</small></p></body></html>"
+    )
+    return web.Response(
+        text=page,
+        content_type="text/html",
+        headers={
+            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )

@@ -240,4 +240,3 @@ class ServiceAnswers:
                 {"type": "box", "layout": "horizontal", "spacing": "sm", "contents": [button("up"), button("down")]},
             ],
         }
-

@@ -80,6 +80,8 @@ class Settings:
     webhook_max_body_bytes: int = 1_048_576
     line_request_timeout_seconds: float = 10.0
     line_retry_base_seconds: float = 0.5
+    # Where residents' browsers reach this server (links in chat, such as the full privacy notice).
+    public_url: str | None = None
 
     @property
     def local_mode(self) -> bool:
@@ -121,6 +123,7 @@ class Settings:
             "log_level": _log_level(env),
             "inbox_settle_seconds": _float(env, "INBOX_SETTLE_SECONDS", defaults.inbox_settle_seconds, 0, 5),
             "inbox_workers": _int(env, "INBOX_WORKERS", defaults.inbox_workers, 1, 64),
+            "public_url": _base_url(env, "PUBLIC_URL", "") if env.get("PUBLIC_URL") else None,
             "inbox_lease_seconds": _float(env, "INBOX_LEASE_SECONDS", defaults.inbox_lease_seconds, 0.5, 600),
             "inbox_poll_seconds": _float(env, "INBOX_POLL_SECONDS", defaults.inbox_poll_seconds, 0.01, 60),
             "inbox_lanes_per_cycle": _int(env, "INBOX_LANES_PER_CYCLE", 0, 0, 1000) or None,

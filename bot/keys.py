@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from bot.inbox import Inbox
     from bot.intake import EventIntake
     from bot.line import LineGateway
+    from bot.qa import QuestionAnswering
 
 SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
 ENGINE = web.AppKey("engine", AsyncEngine)
@@ -22,5 +23,6 @@ CONTENT: web.AppKey[Content] = web.AppKey("content")
 LINE: web.AppKey[LineGateway] = web.AppKey("line")
 INBOX: web.AppKey[Inbox] = web.AppKey("inbox")
 INTAKE: web.AppKey[EventIntake] = web.AppKey("intake")
+QA: web.AppKey[QuestionAnswering] = web.AppKey("qa")
 CHANNEL_SECRET = web.AppKey("channel_secret", str)
 FAKE_LINE: web.AppKey[FakeLinePlatform] = web.AppKey("fake_line")

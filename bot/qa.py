@@ -7,15 +7,17 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from bot.cards import ServiceAnswers
 from bot.content import Content
 from bot.messages import MessageBuilder, WireMessage
+from bot.nlp.categorize import Categorizer
 from bot.nlp.understand import Reading, Understanding
 from bot.timeline import calendar_from, today_in_bangkok
 
 # Intents whose chat flows belong to later features: until then they answer like their menu buttons.
-FEATURE_CHIPS = {"opinion": "opinion", "report": "report", "hearing": "hearings", "mydata": "mydata"}
+FEATURE_CHIPS = {"report": "report", "hearing": "hearings", "mydata": "mydata"}
 # Command words understood by the reader, answered with the response of the same name.
 COMMAND_RESPONSES = {"menu": "menu", "help": "help", "contact": "contact", "cancel": "nothing_to_cancel"}
 
@@ -63,10 +65,18 @@ class QuestionAnswering:
             return [self.builder.text(reading.intent)]
         if reading.intent == "help":
             return [self.builder.text("help")]
+        if reading.intent == "opinion":
+            # In the chat this starts the opinion flow (bot/handlers/opinions.py); offline, its question.
+            return [self.builder.text("opinion_ask_text", hint="")]
         if reading.intent in FEATURE_CHIPS:
             chip = self.builder.chip(FEATURE_CHIPS[reading.intent])
             return [self.builder.text("feature_coming", topic=chip.label)]
         return [self.builder.text("out_of_scope")]
+
+    @cached_property
+    def categorizer(self) -> Categorizer:
+        """Loaded on first use: the embedding model costs a second and 70 MB, and only opinions need it."""
+        return Categorizer(self.content)
 
     def featured(self) -> list[str]:
         return [sid for sid in self.content.featured_services if sid in self.content.services]

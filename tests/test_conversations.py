@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import secrets
@@ -65,8 +66,14 @@ def _pattern(template: str) -> re.Pattern[str]:
     return re.compile(".*?".join(re.escape(p) for p in parts), re.DOTALL)
 
 
+# Conversations run at a fixed time, so consultations and reference years do not depend on the day.
+CLOCK = dt.datetime(2026, 11, 23, 5, 0, tzinfo=dt.UTC)
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
 async def test_conversation(bot: Bot, case: dict[str, Any]) -> None:
+    clock = dt.datetime.fromisoformat(case["clock"]) if "clock" in case else CLOCK
+    bot.app[keys.QA].clock = lambda: clock
     user = new_user_id()
     seen = 0
     for turn in case["turns"]:
@@ -78,9 +85,11 @@ async def test_conversation(bot: Bot, case: dict[str, Any]) -> None:
         assert len(got) == len(expected), (turn, [m.get("text") for m in got])
         for message, expectation in zip(got, expected, strict=True):
             _check(bot, message, expectation)
+        labels = [i["action"]["label"] for i in got[-1].get("quickReply", {}).get("items", [])] if got else []
         if "chips" in turn:
-            labels = [i["action"]["label"] for i in got[-1]["quickReply"]["items"]]
             assert labels == turn["chips"]
+        if "chips_start" in turn:
+            assert labels[: len(turn["chips_start"])] == turn["chips_start"], labels
 
 
 async def test_follow_records_the_resident_and_unfollow_marks_inactive(bot: Bot) -> None:

@@ -58,8 +58,9 @@ def _consultation(src: Located, villages: set[int]) -> Consultation | None:
         questions = []
     if len(src.errors.items) > before:
         return None
-    return Consultation(opens=times["opens"], closes=times["closes"], villages=chosen,
-                        guiding_questions=tuple(questions), **texts)
+    return Consultation(
+        opens=times["opens"], closes=times["closes"], villages=chosen, guiding_questions=tuple(questions), **texts
+    )
 
 
 def read_privacy(file: Path, errors: ContentErrors) -> PrivacyNotice | None:
@@ -84,7 +85,8 @@ def read_privacy(file: Path, errors: ContentErrors) -> PrivacyNotice | None:
             for _, name, _, _ in string.Formatter().parse(text):
                 if name is not None and name not in allowed:
                     src.error((key,), f"unknown placeholder {{{name}}}")
-    if len(errors.items) > before:
+    if len(errors.items) > before or not isinstance(months, int):
         return None
-    return PrivacyNotice(version=str(data["version"]), notice=data["notice"], full=data["full"],
-                         retention_months=int(months))  # type: ignore[arg-type]
+    return PrivacyNotice(
+        version=str(data["version"]), notice=data["notice"], full=data["full"], retention_months=months
+    )

@@ -20,10 +20,23 @@ def utf16_len(text: str) -> int:
 
 
 # What phrases may fill in besides the municipality's details (see the comment in responses.yaml).
-PHRASE_PARAMS = frozenset({
-    "number", "village", "days", "days_text", "date", "today", "working_date", "service", "office", "location",
-    "count", "basis", "if_late",
-})
+PHRASE_PARAMS = frozenset(
+    {
+        "number",
+        "village",
+        "days",
+        "days_text",
+        "date",
+        "today",
+        "working_date",
+        "service",
+        "office",
+        "location",
+        "count",
+        "basis",
+        "if_late",
+    }
+)
 REQUIRED_PHRASES = (
     "card_steps",
     "card_time",
@@ -65,6 +78,20 @@ REQUIRED_PHRASES = (
     "timeline_none",
     "timeline_late",
     "timeline_late_default",
+    "chip_accept",
+    "chip_decline",
+    "chip_read_privacy",
+    "chip_keep_general",
+    "chip_unspecified_village",
+    "chip_same_village",
+    "chip_done",
+    "chip_other_category",
+    "chip_confirm",
+    "chip_edit",
+    "village_name",
+    "village_chip",
+    "village_unspecified",
+    "general_suggestion",
 )
 
 
@@ -91,7 +118,7 @@ def _phrases(src: Located, raw: object) -> dict[str, str]:
             src.error(("phrases", pid), "a phrase must be a non-empty text")
             continue
         _check_placeholders(src, ("phrases", pid), text, set(MUNICIPALITY_PLACEHOLDERS) | PHRASE_PARAMS, text_key=False)
-        if str(pid).startswith(("chip_", "feedback_")) and len(text) > QUICK_REPLY_LABEL_MAX:
+        if str(pid).startswith(("chip_", "feedback_", "village_chip")) and len(text) > QUICK_REPLY_LABEL_MAX:
             src.error(
                 ("phrases", pid), f"a button label is {len(text)} characters; LINE allows {QUICK_REPLY_LABEL_MAX}"
             )

@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 from bot.dispatch import Router
-from bot.handlers import commands, fallback, follow, media, menu, services
+from bot.handlers import commands, fallback, follow, media, menu, opinions, services
 
 
 def routers() -> list[Router]:
     """Commands first (they work at every step), the fallback last."""
-    return [commands.router, follow.router, services.router, menu.router, media.router, fallback.router]
+    return [
+        commands.router,
+        follow.router,
+        opinions.router,
+        services.router,
+        menu.router,
+        media.router,
+        fallback.router,
+    ]

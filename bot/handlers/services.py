@@ -7,6 +7,7 @@ import datetime as dt
 
 from bot.db.models import ChatContext, ServiceQuery, utcnow
 from bot.dispatch import Router, Turn
+from bot.handlers.opinions import start as start_opinion
 from bot.nlp.understand import Reading
 
 router = Router("services")
@@ -20,6 +21,9 @@ async def question(turn: Turn) -> None:
     """Answers any text no command or flow claimed, and logs the question with what the bot made of it."""
     context = await _context(turn)
     reading = turn.qa.read(turn.text, context)
+    if reading.intent == "opinion":
+        await start_opinion(turn)
+        return
     query = await _log(turn, reading)
     turn.replies += turn.qa.reply_for(reading, query.id)
     if reading.answered and reading.service_id:

@@ -1,0 +1,161 @@
+"""The opinion flow's effects: what is stored (and not), consent, restart mid-flow, idle expiry, numbering."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+from sqlalchemy import func, select, update
+
+from bot import keys
+from bot.db.models import ConversationState, Opinion, Resident
+from tests.conftest import Bot, BotFactory, new_user_id
+
+CLOCK = dt.datetime(2026, 11, 23, 5, 0, tzinfo=dt.UTC)
+
+
+async def _say(bot: Bot, user: str, *turns: str) -> None:
+    """Each turn is a postback (action=...) or typed text; handled one after another."""
+    for turn in turns:
+        event = bot.postback(user, turn) if turn.startswith("action=") else bot.text(user, turn)
+        assert (await bot.post(event)).status == 200
+        await bot.idle()
+
+
+async def _started(make_bot: BotFactory) -> Bot:
+    bot = await make_bot()
+    bot.app[keys.QA].clock = lambda: CLOCK
+    return bot
+
+
+HAPPY = (
+    "action=menu.opinion",
+    "action=op&do=accept",
+    "action=op&do=village&n=4",
+    "ขอไฟส่องสว่างหน้าวัด",
+    "มืดมากตอนกลางคืน",
+    "action=op&do=done",
+    "action=op&do=category&id=physical",
+    "action=op&do=confirm",
+)
+
+
+async def test_confirmed_opinion_is_stored_with_consent_and_reference(make_bot: BotFactory) -> None:
+    bot = await _started(make_bot)
+    user = new_user_id()
+    await _say(bot, user, *HAPPY)
+    async with bot.sessions() as session:
+        opinion = await session.scalar(select(Opinion))
+        resident = await session.scalar(select(Resident))
+        open_flows = await session.scalar(select(func.count()).select_from(ConversationState))
+    assert opinion is not None and resident is not None
+    assert opinion.reference == "2569-00001" and opinion.village == 4 and opinion.category == "physical"
+    assert opinion.text == "ขอไฟส่องสว่างหน้าวัด\nมืดมากตอนกลางคืน"
+    assert opinion.consultation_id == "local_plan_2571_2575_rev1" and opinion.resident_id == resident.id
+    assert opinion.category_suggested in bot.app[keys.CONTENT].categories
+    assert resident.consent_version == bot.app[keys.CONTENT].privacy.version and resident.village == 4
+    assert open_flows == 0
+
+
+async def test_second_opinion_skips_consent_offers_same_village_and_counts_up(make_bot: BotFactory) -> None:
+    bot = await _started(make_bot)
+    user = new_user_id()
+    await _say(bot, user, *HAPPY)
+    seen = len(bot.fake.messages_to(user))
+    await _say(bot, user, "action=menu.opinion")
+    question = bot.fake.messages_to(user)[seen]
+    assert question["quickReply"]["items"][0]["action"]["data"] == "action=op&do=village&n=4"
+    await _say(
+        bot,
+        user,
+        "action=op&do=village&n=4",
+        "อยากได้ลานกีฬา",
+        "เสร็จ",
+        "action=op&do=category&id=society_environment",
+        "action=op&do=confirm",
+    )
+    async with bot.sessions() as session:
+        references = list(await session.scalars(select(Opinion.reference).order_by(Opinion.id)))
+    assert references == ["2569-00001", "2569-00002"]
+
+
+async def test_declining_stores_nothing(make_bot: BotFactory) -> None:
+    bot = await _started(make_bot)
+    user = new_user_id()
+    await _say(bot, user, "อยากให้ทำสวนสาธารณะ", "action=op&do=decline")
+    async with bot.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Opinion)) == 0
+        assert await session.scalar(select(func.count()).select_from(ConversationState)) == 0
+        resident = await session.scalar(select(Resident))
+    assert resident is not None and resident.consent_version is None
+
+
+async def test_restart_mid_flow_loses_nothing(make_bot: BotFactory) -> None:
+    first = await _started(make_bot)
+    user = new_user_id()
+    await _say(first, user, *HAPPY[:4])
+    await first.client.close()
+    second = await _started(make_bot)
+    await _say(second, user, *HAPPY[4:])
+    async with second.sessions() as session:
+        opinion = await session.scalar(select(Opinion))
+    assert opinion is not None and opinion.text == "ขอไฟส่องสว่างหน้าวัด\nมืดมากตอนกลางคืน" and opinion.village == 4
+
+
+async def test_a_flow_idle_for_30_minutes_expires_with_a_message(make_bot: BotFactory) -> None:
+    bot = await _started(make_bot)
+    user = new_user_id()
+    await _say(bot, user, "action=menu.opinion", "action=op&do=accept")
+    async with bot.sessions() as session, session.begin():
+        await session.execute(
+            update(ConversationState).values(updated_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=31))
+        )
+    seen = len(bot.fake.messages_to(user))
+    await _say(bot, user, "ภาษีป้ายต้องยื่นเดือนไหน")
+    replies = bot.fake.messages_to(user)[seen:]
+    content = bot.app[keys.CONTENT]
+    assert replies[0]["text"] == content.responses["flow_expired"].text
+    assert replies[1]["type"] == "flex"  # the question is then answered as usual
+    async with bot.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(ConversationState)) == 0
+
+
+async def test_two_open_consultations_ask_which(make_bot: BotFactory) -> None:
+    bot = await _started(make_bot)
+    content = bot.app[keys.CONTENT]
+    original = next(iter(content.consultations.values()))
+    other = dataclasses.replace(original, id="budget_2571", title="งบประมาณรายจ่ายประจำปี 2571")
+    content.consultations[other.id] = other
+    user = new_user_id()
+    await _say(bot, user, "action=menu.opinion")
+    chips = [i["action"]["data"] for i in bot.fake.messages_to(user)[-1]["quickReply"]["items"]]
+    assert chips == [f"action=op&do=consultation&id={original.id}", "action=op&do=consultation&id=budget_2571"]
+    await _say(
+        bot,
+        user,
+        "action=op&do=consultation&id=budget_2571",
+        "action=op&do=accept",
+        "action=op&do=village&n=0",
+        "ขอเพิ่มงบศูนย์เด็กเล็ก",
+        "เสร็จ",
+        "action=op&do=category&id=society_environment",
+        "action=op&do=confirm",
+    )
+    async with bot.sessions() as session:
+        opinion = await session.scalar(select(Opinion))
+    assert opinion is not None and opinion.consultation_id == "budget_2571" and opinion.village is None
+
+
+async def test_ten_rapid_messages_in_the_text_step_are_all_kept_in_order(make_bot: BotFactory) -> None:
+    bot = await _started(make_bot)
+    user = new_user_id()
+    await _say(bot, user, "action=menu.opinion", "action=op&do=accept", "action=op&do=village&n=1")
+    base = 1_800_000_000_000
+    burst = [bot.text(user, f"ข้อ {i}", timestamp_ms=base + i) for i in range(10)]
+    for event in reversed(burst):
+        await bot.post(event)
+    await bot.idle()
+    await _say(bot, user, "เสร็จ", "action=op&do=category&id=physical", "action=op&do=confirm")
+    async with bot.sessions() as session:
+        opinion = await session.scalar(select(Opinion))
+    assert opinion is not None and opinion.text == "\n".join(f"ข้อ {i}" for i in range(10))

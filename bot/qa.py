@@ -17,7 +17,7 @@ from bot.nlp.understand import Reading, Understanding
 from bot.timeline import calendar_from, today_in_bangkok
 
 # Intents whose chat flows belong to later features: until then they answer like their menu buttons.
-FEATURE_CHIPS = {"report": "report", "hearing": "hearings", "mydata": "mydata"}
+FEATURE_CHIPS = {"report": "report", "hearing": "hearings"}
 # Command words understood by the reader, answered with the response of the same name.
 COMMAND_RESPONSES = {"menu": "menu", "help": "help", "contact": "contact", "cancel": "nothing_to_cancel"}
 
@@ -68,6 +68,9 @@ class QuestionAnswering:
         if reading.intent == "opinion":
             # In the chat this starts the opinion flow (bot/handlers/opinions.py); offline, its question.
             return [self.builder.text("opinion_ask_text", hint="")]
+        if reading.intent == "mydata":
+            # In the chat this shows the resident's own data (bot/handlers/mydata.py); offline, the way there.
+            return [self.builder.text("menu")]
         if reading.intent in FEATURE_CHIPS:
             chip = self.builder.chip(FEATURE_CHIPS[reading.intent])
             return [self.builder.text("feature_coming", topic=chip.label)]

@@ -8,7 +8,7 @@ import datetime as dt
 from sqlalchemy import func, select, update
 
 from bot import keys
-from bot.db.models import ConversationState, Opinion, Resident
+from bot.db.models import ConversationState, InboundEvent, Opinion, Resident, ServiceQuery
 from tests.conftest import Bot, BotFactory, new_user_id
 
 CLOCK = dt.datetime(2026, 11, 23, 5, 0, tzinfo=dt.UTC)
@@ -159,3 +159,60 @@ async def test_ten_rapid_messages_in_the_text_step_are_all_kept_in_order(make_bo
     async with bot.sessions() as session:
         opinion = await session.scalar(select(Opinion))
     assert opinion is not None and opinion.text == "\n".join(f"ข้อ {i}" for i in range(10))
+
+
+async def test_my_data_shows_what_is_held_and_withdraws_one_opinion(make_bot: BotFactory) -> None:
+    bot = await _started(make_bot)
+    user = new_user_id()
+    await _say(bot, user, *HAPPY, "action=menu.mydata")
+    shown = bot.fake.messages_to(user)[-1]
+    assert "2569-00001" in shown["text"] and "หมู่ 4" in shown["text"]
+    assert bot.app[keys.CONTENT].privacy.version in shown["text"]
+    await _say(bot, user, "action=md&do=withdraw", "action=md&do=withdraw_one&ref=2569-00001")
+    async with bot.sessions() as session:
+        opinion = await session.scalar(select(Opinion))
+    assert opinion is not None and opinion.status == "withdrawn" and opinion.text == ""
+    # Someone else cannot withdraw it.
+    stranger = new_user_id()
+    await _say(bot, stranger, "action=md&do=withdraw_one&ref=2569-00001")
+    assert bot.fake.messages_to(stranger)[-1]["text"] == bot.app[keys.CONTENT].responses["postback_expired"].text
+
+
+async def test_notifications_can_be_switched_off_and_on(make_bot: BotFactory) -> None:
+    bot = await _started(make_bot)
+    user = new_user_id()
+    await _say(bot, user, "action=menu.mydata", "action=md&do=notify_off")
+    async with bot.sessions() as session:
+        assert (await session.scalar(select(Resident.notify))) is False
+    await _say(bot, user, "action=md&do=notify_on")
+    async with bot.sessions() as session:
+        assert (await session.scalar(select(Resident.notify))) is True
+
+
+async def test_deleting_everything_anonymises_opinions_and_removes_identifiers(make_bot: BotFactory) -> None:
+    bot = await _started(make_bot)
+    user = new_user_id()
+    await _say(
+        bot,
+        user,
+        *HAPPY,
+        "ภาษีป้ายต้องยื่นเดือนไหน",
+        "action=menu.mydata",
+        "action=md&do=delete",
+        "action=md&do=delete_confirmed",
+    )
+    assert bot.fake.messages_to(user)[-1]["text"].startswith(
+        bot.app[keys.CONTENT].responses["mydata_deleted"].text.split(" ")[0]
+    )
+    async with bot.sessions() as session:
+        opinion = await session.scalar(select(Opinion))
+        residents = await session.scalar(select(func.count()).select_from(Resident))
+        questions = list(await session.scalars(select(ServiceQuery)))
+        payloads = list(await session.scalars(select(InboundEvent.payload)))
+    assert opinion is not None and opinion.resident_id is None and opinion.text  # still countable, unlinked
+    assert residents == 0
+    assert questions and all(q.resident_id is None and q.text == "" for q in questions)
+    assert all(user not in p and "ภาษีป้าย" not in p for p in payloads)
+    # Coming back, the resident starts afresh: the privacy notice is asked again.
+    await _say(bot, user, "action=menu.opinion")
+    assert "โปรดอย่าส่งข้อมูลอ่อนไหว" in bot.fake.messages_to(user)[-1]["text"]

@@ -35,6 +35,9 @@ PHRASE_PARAMS = frozenset(
         "count",
         "basis",
         "if_late",
+        "version",
+        "reference",
+        "status",
     }
 )
 REQUIRED_PHRASES = (
@@ -92,6 +95,20 @@ REQUIRED_PHRASES = (
     "village_chip",
     "village_unspecified",
     "general_suggestion",
+    "chip_withdraw",
+    "chip_delete_all",
+    "chip_confirm_delete",
+    "chip_keep",
+    "chip_notify_off",
+    "chip_notify_on",
+    "notify_on",
+    "notify_off",
+    "consent_given",
+    "consent_none",
+    "opinion_line",
+    "no_opinions",
+    "status_received",
+    "status_withdrawn",
 )
 
 

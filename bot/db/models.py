@@ -56,6 +56,8 @@ class Resident(Base):
     # The privacy notice version the resident agreed to, and when; None: never agreed.
     consent_version: Mapped[str | None] = mapped_column(String(32))
     consent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Pushes about hearings and about what became of the resident's opinions; off when they opt out.
+    notify: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
 class InboundEvent(Base):

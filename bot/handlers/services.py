@@ -7,6 +7,7 @@ import datetime as dt
 
 from bot.db.models import ChatContext, ServiceQuery, utcnow
 from bot.dispatch import Router, Turn
+from bot.handlers.mydata import show as show_mydata
 from bot.handlers.opinions import start as start_opinion
 from bot.nlp.understand import Reading
 
@@ -23,6 +24,9 @@ async def question(turn: Turn) -> None:
     reading = turn.qa.read(turn.text, context)
     if reading.intent == "opinion":
         await start_opinion(turn)
+        return
+    if reading.intent == "mydata":
+        await show_mydata(turn)
         return
     query = await _log(turn, reading)
     turn.replies += turn.qa.reply_for(reading, query.id)

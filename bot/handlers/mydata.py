@@ -1,0 +1,189 @@
+"""ข้อมูลของฉัน: a resident sees what is held about them and exercises their PDPA rights from the chat,
+all by taps: withdraw an opinion, delete everything, switch notifications off or on.
+
+Deleting everything anonymises opinions (they stay countable for the plan but no longer point to anyone),
+blanks the resident's questions and stored messages, and removes the resident record itself.
+Taps carry 'action=md&do=<what>' postbacks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, select, update
+
+from bot.db.models import (
+    ChatContext,
+    ConversationState,
+    InboundEvent,
+    Opinion,
+    OutboundMessage,
+    Resident,
+    ServiceQuery,
+)
+from bot.dispatch import Router, Turn
+from bot.messages import WireMessage, postback_chip
+from bot.timeline import BANGKOK
+
+router = Router("mydata")
+
+REDACTED = '{"redacted":true}'
+MAX_LISTED = 10
+
+
+@router.on_postback("menu.mydata")
+async def show(turn: Turn) -> None:
+    """What is held: village, consent, notifications and the resident's opinions with their status."""
+    turn.replies.append(await summary(turn))
+    turn.outcome = "mydata-shown"
+
+
+async def summary(turn: Turn) -> WireMessage:
+    resident = turn.resident
+    opinions = await _opinions(turn)
+    lines = [
+        _phrase(
+            turn,
+            "opinion_line",
+            reference=o.reference,
+            date=o.created_at.astimezone(BANGKOK).strftime("%d/%m"),
+            status=_phrase(turn, f"status_{o.status}") if f"status_{o.status}" in turn.content.phrases else o.status,
+        )
+        for o in opinions[:MAX_LISTED]
+    ] or [_phrase(turn, "no_opinions")]
+    village = resident.village if resident else None
+    names = {v.no: v.name for v in turn.content.municipality.villages}
+    consent = (
+        _phrase(
+            turn,
+            "consent_given",
+            version=resident.consent_version,
+            date=resident.consent_at.astimezone(BANGKOK).strftime("%d/%m/%Y") if resident.consent_at else "-",
+        )
+        if resident and resident.consent_version
+        else _phrase(turn, "consent_none")
+    )
+    notify = resident is None or resident.notify
+    message = turn.builder.text(
+        "mydata_summary",
+        village=_phrase(turn, "village_name", number=village, village=names.get(village, ""))
+        if village
+        else _phrase(turn, "village_unspecified"),
+        consent=consent,
+        opinions="\n".join(lines),
+        notify=_phrase(turn, "notify_on" if notify else "notify_off"),
+    )
+    chips = []
+    if any(o.status != "withdrawn" for o in opinions):
+        chips.append(_chip(turn, "chip_withdraw", "withdraw"))
+    chips.append(
+        _chip(turn, "chip_notify_off" if notify else "chip_notify_on", "notify_off" if notify else "notify_on")
+    )
+    chips.append(_chip(turn, "chip_delete_all", "delete"))
+    message["quickReply"] = {"items": chips}
+    return message
+
+
+@router.on_postback("md")
+async def act(turn: Turn) -> None:
+    """One of the taps under the summary."""
+    what = turn.postback.get("do", "")
+    if turn.resident is None:
+        turn.say("postback_expired")
+        turn.outcome = "mydata-no-resident"
+        return
+    if what == "withdraw":
+        await _choose_withdrawal(turn)
+    elif what == "withdraw_one":
+        await _withdraw(turn, turn.postback.get("ref", ""))
+    elif what in ("notify_off", "notify_on"):
+        turn.resident.notify = what == "notify_on"
+        turn.say("mydata_notify_changed", notify=_phrase(turn, "notify_on" if turn.resident.notify else "notify_off"))
+        turn.outcome = f"mydata-{what}"
+    elif what == "delete":
+        message = turn.builder.text("mydata_delete_confirm")
+        message["quickReply"] = {
+            "items": [_chip(turn, "chip_confirm_delete", "delete_confirmed"), _chip(turn, "chip_keep", "keep")]
+        }
+        turn.replies.append(message)
+        turn.outcome = "mydata-delete-asked"
+    elif what == "delete_confirmed":
+        await delete_everything(turn)
+        turn.say("mydata_deleted")
+        turn.outcome = "mydata-deleted"
+    elif what == "keep":
+        await show(turn)
+    else:
+        turn.say("postback_expired")
+        turn.outcome = "mydata-unknown"
+
+
+async def _choose_withdrawal(turn: Turn) -> None:
+    opinions = [o for o in await _opinions(turn) if o.status != "withdrawn"][:13]
+    if not opinions:
+        await show(turn)
+        return
+    message = turn.builder.text("mydata_withdraw_choose")
+    message["quickReply"] = {
+        "items": [
+            postback_chip(o.reference, f"action=md&do=withdraw_one&ref={o.reference}", o.reference) for o in opinions
+        ]
+    }
+    turn.replies.append(message)
+    turn.outcome = "mydata-withdraw-choose"
+
+
+async def _withdraw(turn: Turn, reference: str) -> None:
+    assert turn.resident is not None
+    opinion = await turn.session.scalar(
+        select(Opinion).where(Opinion.reference == reference, Opinion.resident_id == turn.resident.id)
+    )
+    if opinion is None:
+        turn.say("postback_expired")
+        turn.outcome = "mydata-withdraw-unknown"
+        return
+    opinion.status, opinion.text = "withdrawn", ""
+    opinion.latitude = opinion.longitude = None
+    turn.say("mydata_withdrawn", reference=reference)
+    turn.outcome = f"mydata-withdrawn:{reference}"
+
+
+async def delete_everything(turn: Turn) -> None:
+    """The right to erasure: nothing left that points to this resident, except what is needed to send the
+    confirmation (the chat's id, in the outbox row of this very reply)."""
+    resident = turn.resident
+    assert resident is not None
+    lane = turn.row.lane_key
+    session = turn.session
+    await session.execute(update(Opinion).where(Opinion.resident_id == resident.id).values(resident_id=None))
+    await session.execute(
+        update(ServiceQuery).where(ServiceQuery.resident_id == resident.id).values(resident_id=None, text="")
+    )
+    await session.execute(update(InboundEvent).where(InboundEvent.lane_key == lane).values(payload=REDACTED))
+    await session.execute(delete(ChatContext).where(ChatContext.lane_key == lane))
+    await session.execute(delete(ConversationState).where(ConversationState.lane_key == lane))
+    await session.execute(
+        delete(OutboundMessage).where(OutboundMessage.to == lane, OutboundMessage.status.in_(("sent", "failed")))
+    )
+    await session.execute(delete(Resident).where(Resident.id == resident.id))
+    turn.batch.residents.pop(resident.line_user_id, None)
+    turn.batch.states.pop(lane, None)
+    turn.resident = None
+
+
+async def _opinions(turn: Turn) -> list[Opinion]:
+    if turn.resident is None:
+        return []
+    rows = await turn.session.scalars(
+        select(Opinion).where(Opinion.resident_id == turn.resident.id).order_by(Opinion.id.desc())
+    )
+    return list(rows)
+
+
+def _phrase(turn: Turn, phrase_id: str, **params: Any) -> str:
+    return turn.qa.answers.phrase(phrase_id, **params)
+
+
+def _chip(turn: Turn, phrase_id: str, what: str) -> dict[str, Any]:
+    label = _phrase(turn, phrase_id)
+    return postback_chip(label, f"action=md&do={what}", label)

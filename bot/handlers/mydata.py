@@ -22,6 +22,7 @@ from bot.db.models import (
     ServiceQuery,
 )
 from bot.dispatch import Router, Turn
+from bot.handlers.participation import chip, phrase
 from bot.messages import WireMessage, postback_chip
 from bot.timeline import BANGKOK
 
@@ -42,36 +43,36 @@ async def summary(turn: Turn) -> WireMessage:
     resident = turn.resident
     opinions = await _opinions(turn)
     lines = [
-        _phrase(
+        phrase(
             turn,
             "opinion_line",
             reference=o.reference,
             date=o.created_at.astimezone(BANGKOK).strftime("%d/%m"),
-            status=_phrase(turn, f"status_{o.status}") if f"status_{o.status}" in turn.content.phrases else o.status,
+            status=phrase(turn, f"status_{o.status}") if f"status_{o.status}" in turn.content.phrases else o.status,
         )
         for o in opinions[:MAX_LISTED]
-    ] or [_phrase(turn, "no_opinions")]
+    ] or [phrase(turn, "no_opinions")]
     village = resident.village if resident else None
     names = {v.no: v.name for v in turn.content.municipality.villages}
     consent = (
-        _phrase(
+        phrase(
             turn,
             "consent_given",
             version=resident.consent_version,
             date=resident.consent_at.astimezone(BANGKOK).strftime("%d/%m/%Y") if resident.consent_at else "-",
         )
         if resident and resident.consent_version
-        else _phrase(turn, "consent_none")
+        else phrase(turn, "consent_none")
     )
     notify = resident is None or resident.notify
     message = turn.builder.text(
         "mydata_summary",
-        village=_phrase(turn, "village_name", number=village, village=names.get(village, ""))
+        village=phrase(turn, "village_name", number=village, village=names.get(village, ""))
         if village
-        else _phrase(turn, "village_unspecified"),
+        else phrase(turn, "village_unspecified"),
         consent=consent,
         opinions="\n".join(lines),
-        notify=_phrase(turn, "notify_on" if notify else "notify_off"),
+        notify=phrase(turn, "notify_on" if notify else "notify_off"),
     )
     chips = []
     if any(o.status != "withdrawn" for o in opinions):
@@ -98,7 +99,7 @@ async def act(turn: Turn) -> None:
         await _withdraw(turn, turn.postback.get("ref", ""))
     elif what in ("notify_off", "notify_on"):
         turn.resident.notify = what == "notify_on"
-        turn.say("mydata_notify_changed", notify=_phrase(turn, "notify_on" if turn.resident.notify else "notify_off"))
+        turn.say("mydata_notify_changed", notify=phrase(turn, "notify_on" if turn.resident.notify else "notify_off"))
         turn.outcome = f"mydata-{what}"
     elif what == "delete":
         message = turn.builder.text("mydata_delete_confirm")
@@ -180,10 +181,5 @@ async def _opinions(turn: Turn) -> list[Opinion]:
     return list(rows)
 
 
-def _phrase(turn: Turn, phrase_id: str, **params: Any) -> str:
-    return turn.qa.answers.phrase(phrase_id, **params)
-
-
 def _chip(turn: Turn, phrase_id: str, what: str) -> dict[str, Any]:
-    label = _phrase(turn, phrase_id)
-    return postback_chip(label, f"action=md&do={what}", label)
+    return chip(turn, phrase_id, f"action=md&do={what}")

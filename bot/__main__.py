@@ -32,6 +32,14 @@ def main(argv: list[str] | None = None) -> int:
     categorize.add_argument("--json", action="store_true", help="one JSON object per opinion")
     categorize.add_argument("text", nargs="?", help="the opinion (default: one opinion per line of stdin)")
 
+    report = commands.add_parser("report", help="work with problem reports")
+    report_commands = report.add_subparsers(dest="report_command", required=True)
+    status = report_commands.add_parser("status", help="set a report's status; the resident is told in the chat")
+    status.add_argument("reference", help="the report's reference number, e.g. 2569-00012")
+    status.add_argument("status", choices=["received", "in_progress", "done", "forwarded", "reopened"])
+    status.add_argument("--note", help="a short note the resident reads with the new status")
+    status.add_argument("--by", default="cli", help="who made the change (kept in the history)")
+
     content = commands.add_parser("content", help="work with content/")
     content_commands = content.add_subparsers(dest="content_command", required=True)
     check = content_commands.add_parser("check", help="validate content/ and print file:line errors")
@@ -51,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
         return _ask(settings, args.text, args.json)
     if args.command == "categorize":
         return _categorize(settings, args.text, args.json)
+    if args.command == "report":
+        return _report_status(settings, args.reference, args.status, args.note, args.by)
     if args.command == "content":
         return _content_check(args.dir or settings.content_dir)
     return 2
@@ -196,6 +206,31 @@ def _categorize(settings: Settings, text: str | None, as_json: bool) -> int:
         else:
             print(f"{ranked[0].category}\t{content.categories[ranked[0].category].label}")
     return 0
+
+
+def _report_status(settings: Settings, reference: str, status: str, note: str | None, by: str) -> int:
+    """Sets a report's status from the command line; the push leaves through the running server's outbox."""
+    import asyncio
+
+    from bot.content import load_content
+    from bot.db.engine import create_engine, create_sessionmaker, migrate
+    from bot.reports import UnknownReport, change_status
+
+    async def run() -> int:
+        engine = create_engine(settings.database_url)
+        try:
+            await migrate(engine)
+            async with create_sessionmaker(engine)() as session, session.begin():
+                await change_status(session, load_content(settings.content_dir), reference, status, note, by)
+        except UnknownReport:
+            print(f"no report {reference}", file=sys.stderr)
+            return 1
+        finally:
+            await engine.dispose()
+        print(f"{reference}: {status}")
+        return 0
+
+    return asyncio.run(run())
 
 
 def _content_check(content_dir: Path) -> int:

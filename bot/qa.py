@@ -17,7 +17,7 @@ from bot.nlp.understand import Reading, Understanding
 from bot.timeline import calendar_from, today_in_bangkok
 
 # Intents whose chat flows belong to later features: until then they answer like their menu buttons.
-FEATURE_CHIPS = {"report": "report", "hearing": "hearings"}
+FEATURE_CHIPS = {"hearing": "hearings"}
 # Command words understood by the reader, answered with the response of the same name.
 COMMAND_RESPONSES = {"menu": "menu", "help": "help", "contact": "contact", "cancel": "nothing_to_cancel"}
 
@@ -68,6 +68,9 @@ class QuestionAnswering:
         if reading.intent == "opinion":
             # In the chat this starts the opinion flow (bot/handlers/opinions.py); offline, its question.
             return [self.builder.text("opinion_ask_text", hint="")]
+        if reading.intent == "report":
+            # In the chat this starts the report flow (bot/handlers/reports.py); offline, its first question.
+            return [self.builder.text("report_ask_type")]
         if reading.intent == "mydata":
             # In the chat this shows the resident's own data (bot/handlers/mydata.py); offline, the way there.
             return [self.builder.text("menu")]

@@ -17,7 +17,7 @@ from bot.content.model import (
     ResponseTemplate,
     Village,
 )
-from bot.content.participation import read_consultations, read_privacy
+from bot.content.participation import read_consultations, read_privacy, read_report_kinds
 from bot.content.responses import QUICK_REPLY_LABEL_MAX, read_responses
 from bot.content.services import ServiceEntry, read_services
 from bot.content.source import ContentError, ContentErrors, Located, read_yaml
@@ -51,6 +51,8 @@ def check_content(content_dir: Path) -> tuple[Content | None, list[str]]:
     villages = {v.no for v in municipality.villages} if municipality else set()
     consultations = read_consultations(content_dir / "consultations", villages, errors)
     privacy = read_privacy(content_dir / "privacy.yaml", errors)
+    divisions_by_id = {d.id: d for d in municipality.divisions} if municipality else {}
+    report_types, report_statuses = read_report_kinds(content_dir / "reports.yaml", divisions_by_id, errors)
     if errors or municipality is None or privacy is None:
         return None, list(errors)
     return Content(
@@ -68,6 +70,8 @@ def check_content(content_dir: Path) -> tuple[Content | None, list[str]]:
         categories=categories,
         consultations=consultations,
         privacy=privacy,
+        report_types=report_types,
+        report_statuses=report_statuses,
     ), []
 
 

@@ -101,6 +101,13 @@ class PrivacyNotice:
 
 
 @dataclass(frozen=True)
+class ReportType:
+    id: str
+    label: str
+    division: Division
+
+
+@dataclass(frozen=True)
 class Content:
     municipality: Municipality
     quick_replies: dict[str, QuickReplyOption]
@@ -114,6 +121,9 @@ class Content:
     # Plan categories for opinions, in the order of content/categories.yaml.
     categories: dict[str, PlanCategory]
     consultations: dict[str, Consultation]
+    report_types: dict[str, ReportType]
+    # Report status id -> what residents read ("received" -> "รับเรื่องแล้ว").
+    report_statuses: dict[str, str]
     privacy: PrivacyNotice
     # Services offered as chips when a resident taps "ถามเรื่องบริการ".
     featured_services: tuple[str, ...]

@@ -7,7 +7,7 @@ import datetime as dt
 import string
 from pathlib import Path
 
-from bot.content.model import MUNICIPALITY_PLACEHOLDERS, Consultation, PrivacyNotice
+from bot.content.model import MUNICIPALITY_PLACEHOLDERS, Consultation, Division, PrivacyNotice, ReportType
 from bot.content.source import ContentErrors, Located, read_yaml
 from bot.timeline import BANGKOK
 
@@ -90,3 +90,41 @@ def read_privacy(file: Path, errors: ContentErrors) -> PrivacyNotice | None:
     return PrivacyNotice(
         version=str(data["version"]), notice=data["notice"], full=data["full"], retention_months=months
     )
+
+
+# The statuses the code acts on (a report is 'done' before it can be rated); content words them.
+REPORT_STATUSES = ("received", "in_progress", "done", "forwarded", "reopened")
+
+
+def read_report_kinds(
+    file: Path, divisions: dict[str, Division], errors: ContentErrors
+) -> tuple[dict[str, ReportType], dict[str, str]]:
+    src = read_yaml(file, errors) if file.is_file() else None
+    if src is None:
+        if not file.is_file():
+            errors.add(f"{file}:1", "required file is missing")
+        return {}, {}
+    data = src.data if isinstance(src.data, dict) else {}
+    types: dict[str, ReportType] = {}
+    raw_types = data.get("types")
+    if not isinstance(raw_types, dict) or not raw_types:
+        src.error(("types",), "'types' must map report type ids to {label, division}")
+        raw_types = {}
+    for tid, item in raw_types.items():
+        label = item.get("label") if isinstance(item, dict) else None
+        division = divisions.get(str(item.get("division"))) if isinstance(item, dict) else None
+        if not isinstance(label, str) or not label.strip() or len(label) > 20:
+            src.error(("types", tid), "a report type needs a label of at most 20 characters (it is a button)")
+            continue
+        if division is None:
+            src.error(("types", tid, "division"), "division must be a division id from municipality.yaml")
+            continue
+        types[str(tid)] = ReportType(id=str(tid), label=label, division=division)
+    statuses = data.get("statuses")
+    if not isinstance(statuses, dict):
+        src.error(("statuses",), "'statuses' must map status ids to the words residents read")
+        statuses = {}
+    for status in REPORT_STATUSES:
+        if not isinstance(statuses.get(status), str):
+            src.error(("statuses",), f"status '{status}' needs its words")
+    return types, {str(k): str(v) for k, v in statuses.items()}

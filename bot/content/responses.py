@@ -109,6 +109,11 @@ REQUIRED_PHRASES = (
     "no_opinions",
     "status_received",
     "status_withdrawn",
+    "chip_send_location",
+    "chip_skip",
+    "chip_reopen",
+    "place_unspecified",
+    "place_location",
 )
 
 

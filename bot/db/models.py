@@ -190,3 +190,38 @@ class ReferenceCounter(Base):
     kind: Mapped[str] = mapped_column(String(16), primary_key=True)
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
     last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Report(Base):
+    """A problem a resident reported, with the status staff keep up to date."""
+
+    __tablename__ = "report"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(16), unique=True)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_event.id"))
+    resident_id: Mapped[int | None] = mapped_column(ForeignKey("resident.id"))
+    type: Mapped[str] = mapped_column(String(32))
+    division: Mapped[str] = mapped_column(String(32))
+    village: Mapped[int | None] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    place: Mapped[str | None] = mapped_column(String(300))
+    latitude: Mapped[float | None] = mapped_column()
+    longitude: Mapped[float | None] = mapped_column()
+    status: Mapped[str] = mapped_column(String(16), default="received")
+    rating: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ReportStatus(Base):
+    """Every status a report went through, who set it and why: the history residents and staff see."""
+
+    __tablename__ = "report_status"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("report.id"))
+    status: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+    changed_by: Mapped[str] = mapped_column(String(64))
+    changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

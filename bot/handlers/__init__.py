@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.dispatch import Router
-from bot.handlers import commands, fallback, follow, media, menu, mydata, opinions, services
+from bot.handlers import commands, fallback, follow, media, menu, mydata, opinions, reports, services
 
 
 def routers() -> list[Router]:
@@ -12,6 +12,7 @@ def routers() -> list[Router]:
         commands.router,
         follow.router,
         opinions.router,
+        reports.router,
         mydata.router,
         services.router,
         menu.router,

@@ -14,7 +14,7 @@ async def contact(turn: Turn) -> None:
     turn.outcome = "contact"
 
 
-@router.on_postback("menu.report", "menu.hearings")
+@router.on_postback("menu.hearings")
 async def feature_not_open_yet(turn: Turn) -> None:
     """Features whose chat flows are not switched on here yet: say so, and give the office's phone."""
     chip = turn.postback["action"].removeprefix("menu.")

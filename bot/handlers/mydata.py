@@ -18,6 +18,7 @@ from bot.db.models import (
     InboundEvent,
     Opinion,
     OutboundMessage,
+    Report,
     Resident,
     ServiceQuery,
 )
@@ -65,8 +66,20 @@ async def summary(turn: Turn) -> WireMessage:
         else phrase(turn, "consent_none")
     )
     notify = resident is None or resident.notify
+    reports = await _reports(turn)
+    report_lines = [
+        phrase(
+            turn,
+            "opinion_line",
+            reference=r.reference,
+            date=r.created_at.astimezone(BANGKOK).strftime("%d/%m"),
+            status=turn.content.report_statuses.get(r.status, r.status),
+        )
+        for r in reports[:MAX_LISTED]
+    ] or [phrase(turn, "no_opinions")]
     message = turn.builder.text(
         "mydata_summary",
+        reports="\n".join(report_lines),
         village=phrase(turn, "village_name", number=village, village=names.get(village, ""))
         if village
         else phrase(turn, "village_unspecified"),
@@ -157,6 +170,7 @@ async def delete_everything(turn: Turn) -> None:
     lane = turn.row.lane_key
     session = turn.session
     await session.execute(update(Opinion).where(Opinion.resident_id == resident.id).values(resident_id=None))
+    await session.execute(update(Report).where(Report.resident_id == resident.id).values(resident_id=None))
     await session.execute(
         update(ServiceQuery).where(ServiceQuery.resident_id == resident.id).values(resident_id=None, text="")
     )
@@ -170,6 +184,15 @@ async def delete_everything(turn: Turn) -> None:
     turn.batch.residents.pop(resident.line_user_id, None)
     turn.batch.states.pop(lane, None)
     turn.resident = None
+
+
+async def _reports(turn: Turn) -> list[Report]:
+    if turn.resident is None:
+        return []
+    rows = await turn.session.scalars(
+        select(Report).where(Report.resident_id == turn.resident.id).order_by(Report.id.desc())
+    )
+    return list(rows)
 
 
 async def _opinions(turn: Turn) -> list[Opinion]:

@@ -9,6 +9,7 @@ from bot.db.models import ChatContext, ServiceQuery, utcnow
 from bot.dispatch import Router, Turn
 from bot.handlers.mydata import show as show_mydata
 from bot.handlers.opinions import start as start_opinion
+from bot.handlers.reports import start as start_report
 from bot.nlp.understand import Reading
 
 router = Router("services")
@@ -24,6 +25,9 @@ async def question(turn: Turn) -> None:
     reading = turn.qa.read(turn.text, context)
     if reading.intent == "opinion":
         await start_opinion(turn)
+        return
+    if reading.intent == "report":
+        await start_report(turn)
         return
     if reading.intent == "mydata":
         await show_mydata(turn)

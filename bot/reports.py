@@ -1,0 +1,64 @@
+"""Problem reports after they are filed: status changes by staff, each pushed to the resident who reported,
+and the rating or reopening that follows 'done'. Used by the chat, the command line and (later) the staff
+workspace; functions take a session and never create one."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.content import Content
+from bot.db.models import EventLane, Report, ReportStatus, Resident, utcnow
+from bot.inbox import queue_messages
+from bot.intake import dialect_insert
+from bot.messages import MessageBuilder, WireMessage, postback_chip
+
+STATUSES = ("received", "in_progress", "done", "forwarded", "reopened")
+RATINGS = range(1, 6)
+
+
+class UnknownReport(LookupError):
+    pass
+
+
+async def change_status(
+    session: AsyncSession, content: Content, reference: str, status: str, note: str | None, changed_by: str
+) -> Report:
+    """Record a new status with its history row, and queue a push to the resident (if they still follow
+    and have not opted out). The push leaves with the commit, through the outbox."""
+    if status not in STATUSES:
+        raise ValueError(f"status must be one of {', '.join(STATUSES)}")
+    report = await session.scalar(select(Report).where(Report.reference == reference))
+    if report is None:
+        raise UnknownReport(reference)
+    report.status, report.updated_at = status, utcnow()
+    session.add(ReportStatus(report_id=report.id, status=status, note=note, changed_by=changed_by, changed_at=utcnow()))
+    resident = await session.get(Resident, report.resident_id) if report.resident_id else None
+    if resident is not None and resident.followed and resident.notify:
+        await _ensure_lane(session, resident.line_user_id)
+        queue_messages(session, resident.line_user_id, status_messages(content, report, note))
+    return report
+
+
+def status_messages(content: Content, report: Report, note: str | None) -> list[WireMessage]:
+    builder = MessageBuilder(content)
+    message = builder.text(
+        "report_status_changed",
+        reference=report.reference,
+        status=content.report_statuses.get(report.status, report.status),
+        note=note or "",
+    )
+    if report.status != "done":
+        return [message]
+    ask = builder.text("report_ask_rating")
+    chips = [postback_chip(str(n), f"action=rpr&ref={report.reference}&v={n}", "⭐" * n) for n in RATINGS]
+    reopen = content.phrases["chip_reopen"]
+    chips.append(postback_chip(reopen, f"action=rpr&ref={report.reference}&do=reopen", reopen))
+    ask["quickReply"] = {"items": chips}
+    return [message, ask]
+
+
+async def _ensure_lane(session: AsyncSession, lane_key: str) -> None:
+    """Messages owed outside any event need their chat's lane, which the inbox leases to send them."""
+    insert = dialect_insert(session)
+    await session.execute(insert(EventLane).values(lane_key=lane_key).on_conflict_do_nothing())

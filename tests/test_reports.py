@@ -1,0 +1,99 @@
+"""Problem reports after filing: each status change reaches the resident, 'done' asks for a rating or lets
+them reopen, and only the resident who reported can do either."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import select
+
+from bot import keys
+from bot.db.models import Report, ReportStatus
+from bot.reports import change_status
+from tests.conftest import Bot, BotFactory, new_user_id
+
+CLOCK = dt.datetime(2026, 11, 23, 5, 0, tzinfo=dt.UTC)
+ROOT = Path(__file__).resolve().parent.parent
+FILE = (
+    "action=menu.report",
+    "action=rp&do=accept",
+    "action=rp&do=type&id=waste",
+    "action=rp&do=village&n=5",
+    "ขยะกองหน้าตลาดไม่มีคนเก็บ",
+    "action=rp&do=done",
+    "action=rp&do=skip",
+    "action=rp&do=confirm",
+)
+
+
+async def _say(bot: Bot, user: str, *turns: str) -> None:
+    for turn in turns:
+        event = bot.postback(user, turn) if turn.startswith("action=") else bot.text(user, turn)
+        assert (await bot.post(event)).status == 200
+        await bot.idle()
+
+
+async def _filed(make_bot: BotFactory) -> tuple[Bot, str]:
+    bot = await make_bot()
+    bot.app[keys.QA].clock = lambda: CLOCK
+    user = new_user_id()
+    await _say(bot, user, *FILE)
+    return bot, user
+
+
+async def test_a_filed_report_has_its_division_and_first_status(make_bot: BotFactory) -> None:
+    bot, _ = await _filed(make_bot)
+    async with bot.sessions() as session:
+        report = await session.scalar(select(Report))
+        history = list(await session.scalars(select(ReportStatus.status)))
+    assert report is not None and report.reference == "2569-00001" and report.division == "health"
+    assert report.village == 5 and report.text == "ขยะกองหน้าตลาดไม่มีคนเก็บ" and report.place is None
+    assert history == ["received"]
+
+
+async def test_status_changes_are_pushed_and_done_asks_for_a_rating(make_bot: BotFactory) -> None:
+    bot, user = await _filed(make_bot)
+    content = bot.app[keys.CONTENT]
+    for status, note in (("in_progress", "ส่งรถเก็บขยะแล้ว"), ("done", None)):
+        async with bot.sessions() as session, session.begin():
+            await change_status(session, content, "2569-00001", status, note, "staff:somchai")
+        await bot.idle()
+    pushed = [d for d in bot.fake.deliveries if d.user_id == user and d.via == "push"]
+    texts = [m.get("text", "") for d in pushed for m in d.messages]
+    assert any(content.report_statuses["in_progress"] in t and "ส่งรถเก็บขยะแล้ว" in t for t in texts)
+    rating = pushed[-1].messages[-1]
+    assert [i["action"]["label"] for i in rating["quickReply"]["items"]] == ["1", "2", "3", "4", "5", "ยังไม่เรียบร้อย"]
+    stranger = new_user_id()
+    await _say(bot, stranger, "action=rpr&ref=2569-00001&v=1")
+    await _say(bot, user, "action=rpr&ref=2569-00001&v=4", "action=rpr&ref=2569-00001&do=reopen")
+    async with bot.sessions() as session:
+        report = await session.scalar(select(Report))
+        history = list(await session.scalars(select(ReportStatus.changed_by).order_by(ReportStatus.id)))
+    assert report is not None and report.rating == 4 and report.status == "reopened"
+    assert history == ["resident", "staff:somchai", "staff:somchai", "resident"]
+
+
+async def test_residents_who_opted_out_are_not_pushed(make_bot: BotFactory) -> None:
+    bot, user = await _filed(make_bot)
+    await _say(bot, user, "action=md&do=notify_off")
+    before = len(bot.fake.messages_to(user))
+    async with bot.sessions() as session, session.begin():
+        await change_status(session, bot.app[keys.CONTENT], "2569-00001", "in_progress", None, "staff")
+    await bot.idle()
+    assert len(bot.fake.messages_to(user)) == before
+
+
+def test_report_status_cli(tmp_path: Path) -> None:
+    env = {"PATH": "/usr/bin:/bin", "DATA_DIR": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "report", "status", "2569-99999", "done"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        check=False,
+    )
+    assert result.returncode == 1 and "no report 2569-99999" in result.stderr

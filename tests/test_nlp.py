@@ -126,3 +126,20 @@ def test_commands_and_intents() -> None:
     assert UNDERSTANDING.read("ยกเลิก").intent == "cancel"
     assert UNDERSTANDING.read("สวัสดีค่ะ").intent == "greeting"
     assert UNDERSTANDING.read("ขอบคุณครับ").intent == "thanks"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=300))
+def test_clean_text_is_idempotent_and_drops_controls(text: str) -> None:
+    from bot.nlp.normalize import clean_text
+
+    once = clean_text(text, 100)
+    assert clean_text(once, 100) == once
+    assert not any(unicodedata.category(ch) in ("Cc", "Cf") and ch not in "\n\t" for ch in once)
+    assert len(once.encode("utf-16-le")) // 2 <= 100
+
+
+def test_clean_text_keeps_the_residents_spelling() -> None:
+    from bot.nlp.normalize import clean_text
+
+    assert clean_text("ถนน\u202eพังงงง ABC\u200b\n") == "ถนนพังงงง ABC"

@@ -13,6 +13,7 @@ from bot.db.models import ReferenceCounter, utcnow
 from bot.dispatch import Turn
 from bot.intake import dialect_insert
 from bot.messages import WireMessage, postback_chip, uri_chip
+from bot.nlp.normalize import clean_text
 from bot.state import FlowState
 from bot.timeline import BANGKOK
 
@@ -140,10 +141,11 @@ def take_part(turn: Turn, state: FlowState) -> WireMessage | None:
     if turn.message_type != "text" or not turn.text.strip():
         return None
     parts: list[str] = state.data.setdefault("parts", [])
+    text = clean_text(turn.text)
     room = MAX_DESCRIPTION_CHARS - sum(len(p) for p in parts)
-    if room > 0:
-        parts.append(turn.text.strip()[:room])
-    if len(turn.text.strip()) > room:
+    if room > 0 and text:
+        parts.append(text[:room])
+    if len(text) > room:
         return turn.builder.text("opinion_text_too_long", limit=str(MAX_DESCRIPTION_CHARS))
     return turn.builder.text("opinion_text_more", count=str(len(parts)))
 

@@ -16,6 +16,7 @@ from bot.db.models import Report, ReportStatus, utcnow
 from bot.dispatch import Router, Turn
 from bot.handlers import participation as shared
 from bot.messages import WireMessage, postback_chip
+from bot.nlp.normalize import clean_text
 from bot.state import FlowState
 
 router = Router("reports")
@@ -115,7 +116,7 @@ async def _on_where(turn: Turn, state: FlowState) -> bool:
     if turn.message_type == "location":
         state.data["location"] = [turn.message.get("latitude"), turn.message.get("longitude")]
     elif turn.message_type == "text" and turn.text.strip() and not shared.is_done(turn, ACTION):
-        state.data["place"] = turn.text.strip()[:MAX_PLACE_CHARS]
+        state.data["place"] = clean_text(turn.text, MAX_PLACE_CHARS)
     elif shared.tap(turn, ACTION).get("do") != "skip":
         return False
     await _ask(turn, state, Step.CONFIRM)

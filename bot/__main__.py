@@ -40,6 +40,14 @@ def main(argv: list[str] | None = None) -> int:
     status.add_argument("--note", help="a short note the resident reads with the new status")
     status.add_argument("--by", default="cli", help="who made the change (kept in the history)")
 
+    opinion = commands.add_parser("opinion", help="work with opinions")
+    opinion_commands = opinion.add_subparsers(dest="opinion_command", required=True)
+    outcome = opinion_commands.add_parser("outcome", help="set what became of an opinion; the resident is told")
+    outcome.add_argument("reference", help="the opinion's reference number, e.g. 2569-00042")
+    outcome.add_argument("outcome", choices=["considering", "in_plan", "forwarded", "rejected"])
+    outcome.add_argument("--detail", help="the project (in_plan), the agency (forwarded) or the reason (rejected)")
+    outcome.add_argument("--by", default="cli", help="who made the decision (kept with the opinion)")
+
     content = commands.add_parser("content", help="work with content/")
     content_commands = content.add_subparsers(dest="content_command", required=True)
     check = content_commands.add_parser("check", help="validate content/ and print file:line errors")
@@ -59,6 +67,8 @@ def main(argv: list[str] | None = None) -> int:
         return _ask(settings, args.text, args.json)
     if args.command == "categorize":
         return _categorize(settings, args.text, args.json)
+    if args.command == "opinion":
+        return _opinion_outcome(settings, args.reference, args.outcome, args.detail, args.by)
     if args.command == "report":
         return _report_status(settings, args.reference, args.status, args.note, args.by)
     if args.command == "content":
@@ -228,6 +238,34 @@ def _report_status(settings: Settings, reference: str, status: str, note: str | 
         finally:
             await engine.dispose()
         print(f"{reference}: {status}")
+        return 0
+
+    return asyncio.run(run())
+
+
+def _opinion_outcome(settings: Settings, reference: str, outcome: str, detail: str | None, by: str) -> int:
+    """Sets an opinion's outcome from the command line; the push leaves through the running server's outbox."""
+    import asyncio
+
+    from bot.content import load_content
+    from bot.db.engine import create_engine, create_sessionmaker, migrate
+    from bot.opinions import UnknownOpinion, set_outcome
+
+    async def run() -> int:
+        engine = create_engine(settings.database_url)
+        try:
+            await migrate(engine)
+            async with create_sessionmaker(engine)() as session, session.begin():
+                await set_outcome(session, load_content(settings.content_dir), reference, outcome, detail, by)
+        except UnknownOpinion:
+            print(f"no opinion {reference} (or it was withdrawn)", file=sys.stderr)
+            return 1
+        except ValueError as exc:
+            print(str(exc), file=sys.stderr)
+            return 2
+        finally:
+            await engine.dispose()
+        print(f"{reference}: {outcome}")
         return 0
 
     return asyncio.run(run())

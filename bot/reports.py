@@ -35,7 +35,7 @@ async def change_status(
     session.add(ReportStatus(report_id=report.id, status=status, note=note, changed_by=changed_by, changed_at=utcnow()))
     resident = await session.get(Resident, report.resident_id) if report.resident_id else None
     if resident is not None and resident.followed and resident.notify:
-        await _ensure_lane(session, resident.line_user_id)
+        await ensure_lane(session, resident.line_user_id)
         queue_messages(session, resident.line_user_id, status_messages(content, report, note))
     return report
 
@@ -58,7 +58,7 @@ def status_messages(content: Content, report: Report, note: str | None) -> list[
     return [message, ask]
 
 
-async def _ensure_lane(session: AsyncSession, lane_key: str) -> None:
+async def ensure_lane(session: AsyncSession, lane_key: str) -> None:
     """Messages owed outside any event need their chat's lane, which the inbox leases to send them."""
     insert = dialect_insert(session)
     await session.execute(insert(EventLane).values(lane_key=lane_key).on_conflict_do_nothing())

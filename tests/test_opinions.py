@@ -216,3 +216,37 @@ async def test_deleting_everything_anonymises_opinions_and_removes_identifiers(m
     # Coming back, the resident starts afresh: the privacy notice is asked again.
     await _say(bot, user, "action=menu.opinion")
     assert "โปรดอย่าส่งข้อมูลอ่อนไหว" in bot.fake.messages_to(user)[-1]["text"]
+
+
+async def test_outcomes_are_pushed_to_residents_who_want_to_hear(make_bot: BotFactory) -> None:
+    import pytest
+
+    from bot.opinions import UnknownOpinion, set_outcome
+
+    bot = await _started(make_bot)
+    user = new_user_id()
+    await _say(bot, user, *HAPPY)
+    content = bot.app[keys.CONTENT]
+    with pytest.raises(ValueError, match="needs a detail"):
+        async with bot.sessions() as session, session.begin():
+            await set_outcome(session, content, "2569-00001", "in_plan", None, "staff")
+    async with bot.sessions() as session, session.begin():
+        await set_outcome(session, content, "2569-00001", "in_plan", "โครงการติดตั้งไฟส่องสว่าง หมู่ 4", "staff:nid")
+    await bot.idle()
+    pushed = [m["text"] for d in bot.fake.deliveries if d.user_id == user and d.via == "push" for m in d.messages]
+    assert len(pushed) == 1 and "2569-00001" in pushed[0] and "โครงการติดตั้งไฟส่องสว่าง หมู่ 4" in pushed[0]
+    assert "ขอไฟส่องสว่างหน้าวัด" in pushed[0]
+    async with bot.sessions() as session:
+        opinion = await session.scalar(select(Opinion))
+    assert opinion is not None and opinion.status == "in_plan" and opinion.outcome_by == "staff:nid"
+    # Opted out: recorded, not pushed. Withdrawn: refused.
+    await _say(bot, user, "action=md&do=notify_off")
+    before = len(bot.fake.messages_to(user))
+    async with bot.sessions() as session, session.begin():
+        await set_outcome(session, content, "2569-00001", "considering", None, "staff")
+    await bot.idle()
+    assert len(bot.fake.messages_to(user)) == before
+    await _say(bot, user, "action=md&do=withdraw_one&ref=2569-00001")
+    with pytest.raises(UnknownOpinion):
+        async with bot.sessions() as session, session.begin():
+            await set_outcome(session, content, "2569-00001", "rejected", "ซ้ำกับโครงการเดิม", "staff")

@@ -178,7 +178,11 @@ class Opinion(Base):
     text: Mapped[str] = mapped_column(Text)
     latitude: Mapped[float | None] = mapped_column()
     longitude: Mapped[float | None] = mapped_column()
+    # received, withdrawn, or an outcome set by staff: considering, in_plan, forwarded, rejected.
     status: Mapped[str] = mapped_column(String(16), default="received")
+    outcome_detail: Mapped[str | None] = mapped_column(Text)  # the project, the agency, or the reason
+    outcome_by: Mapped[str | None] = mapped_column(String(64))
+    outcome_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

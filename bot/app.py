@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import html
 import logging
 import secrets
@@ -18,6 +20,7 @@ from bot.handlers import routers
 from bot.inbox import Inbox
 from bot.intake import EventIntake
 from bot.line import LineGateway, RetryPolicy
+from bot.media import PhotoFetcher
 from bot.qa import QuestionAnswering
 from bot.webhook import callback
 
@@ -116,9 +119,14 @@ async def _inbox(app: web.Application) -> AsyncIterator[None]:
         lanes_per_cycle=settings.inbox_lanes_per_cycle or (16 if settings.is_sqlite else 64),
     )
     app[keys.INBOX] = inbox
+    app[keys.PHOTOS] = PhotoFetcher(app[keys.SESSIONS], app[keys.LINE], settings.data_dir / "media")
+    photos = asyncio.create_task(app[keys.PHOTOS].run_forever())
     await inbox.start()
     yield
     await inbox.stop()
+    photos.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await photos
 
 
 async def healthz(request: web.Request) -> web.Response:

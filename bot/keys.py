@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from bot.inbox import Inbox
     from bot.intake import EventIntake
     from bot.line import LineGateway
+    from bot.media import PhotoFetcher
     from bot.qa import QuestionAnswering
 
 SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
@@ -24,5 +25,6 @@ LINE: web.AppKey[LineGateway] = web.AppKey("line")
 INBOX: web.AppKey[Inbox] = web.AppKey("inbox")
 INTAKE: web.AppKey[EventIntake] = web.AppKey("intake")
 QA: web.AppKey[QuestionAnswering] = web.AppKey("qa")
+PHOTOS: web.AppKey[PhotoFetcher] = web.AppKey("photos")
 CHANNEL_SECRET = web.AppKey("channel_secret", str)
 FAKE_LINE: web.AppKey[FakeLinePlatform] = web.AppKey("fake_line")

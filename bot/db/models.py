@@ -229,3 +229,22 @@ class ReportStatus(Base):
     note: Mapped[str | None] = mapped_column(Text)
     changed_by: Mapped[str] = mapped_column(String(64))
     changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Photo(Base):
+    """A photo a resident attached: recorded with the opinion or report, fetched from LINE after commit,
+    stored re-encoded without EXIF (no GPS, no camera data)."""
+
+    __tablename__ = "photo"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(64), unique=True)
+    opinion_id: Mapped[int | None] = mapped_column(ForeignKey("opinion.id"))
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("report.id"))
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending, stored, failed, deleted
+    path: Mapped[str | None] = mapped_column(String(200))
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Select, delete, or_, select, update
 
 from bot.db.models import (
     ChatContext,
@@ -18,6 +18,7 @@ from bot.db.models import (
     InboundEvent,
     Opinion,
     OutboundMessage,
+    Photo,
     Report,
     Resident,
     ServiceQuery,
@@ -157,6 +158,7 @@ async def _withdraw(turn: Turn, reference: str) -> None:
         turn.outcome = "mydata-withdraw-unknown"
         return
     opinion.status, opinion.text = "withdrawn", ""
+    await _erase_photos(turn, select(Opinion.id).where(Opinion.id == opinion.id), None)
     opinion.latitude = opinion.longitude = None
     turn.say("mydata_withdrawn", reference=reference)
     turn.outcome = f"mydata-withdrawn:{reference}"
@@ -169,6 +171,11 @@ async def delete_everything(turn: Turn) -> None:
     assert resident is not None
     lane = turn.row.lane_key
     session = turn.session
+    await _erase_photos(
+        turn,
+        select(Opinion.id).where(Opinion.resident_id == resident.id),
+        select(Report.id).where(Report.resident_id == resident.id),
+    )
     await session.execute(update(Opinion).where(Opinion.resident_id == resident.id).values(resident_id=None))
     await session.execute(update(Report).where(Report.resident_id == resident.id).values(resident_id=None))
     await session.execute(
@@ -184,6 +191,16 @@ async def delete_everything(turn: Turn) -> None:
     turn.batch.residents.pop(resident.line_user_id, None)
     turn.batch.states.pop(lane, None)
     turn.resident = None
+
+
+async def _erase_photos(turn: Turn, opinions: Select[int] | None, reports: Select[int] | None) -> None:
+    """Photos of these submissions are marked for erasure; bot/media.py removes the files."""
+    conditions = []
+    if opinions is not None:
+        conditions.append(Photo.opinion_id.in_(opinions))
+    if reports is not None:
+        conditions.append(Photo.report_id.in_(reports))
+    await turn.session.execute(update(Photo).where(or_(*conditions)).values(status="erase"))
 
 
 async def _reports(turn: Turn) -> list[Report]:

@@ -167,22 +167,23 @@ async def _on_confirm(turn: Turn, state: FlowState) -> bool:
     reference = await shared.next_reference(turn, "opinion")
     latitude, longitude = shared.location(state)
     consultation = state.data.get("consultation")
-    turn.session.add(
-        Opinion(
-            reference=reference,
-            event_id=turn.row.id,
-            resident_id=turn.resident.id if turn.resident else None,
-            consultation_id=None if consultation == GENERAL else consultation,
-            village=state.data.get("village"),
-            category_suggested=state.data.get("suggested"),
-            category=state.data["category"],
-            text=shared.description(state),
-            latitude=latitude,
-            longitude=longitude,
-            status="received",
-            created_at=utcnow(),
-        )
+    opinion = Opinion(
+        reference=reference,
+        event_id=turn.row.id,
+        resident_id=turn.resident.id if turn.resident else None,
+        consultation_id=None if consultation == GENERAL else consultation,
+        village=state.data.get("village"),
+        category_suggested=state.data.get("suggested"),
+        category=state.data["category"],
+        text=shared.description(state),
+        latitude=latitude,
+        longitude=longitude,
+        status="received",
+        created_at=utcnow(),
     )
+    turn.session.add(opinion)
+    await turn.session.flush()
+    shared.attach_photos(turn, state, opinion_id=opinion.id)
     await turn.end_flow()
     turn.say("opinion_saved", reference=reference)
     turn.outcome = f"opinion-saved:{reference}"

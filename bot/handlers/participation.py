@@ -9,9 +9,10 @@ from typing import Any
 
 from sqlalchemy import update
 
-from bot.db.models import ReferenceCounter, utcnow
+from bot.db.models import Photo, ReferenceCounter, utcnow
 from bot.dispatch import Turn
 from bot.intake import dialect_insert
+from bot.media import PHOTOS_PER_SUBMISSION
 from bot.messages import WireMessage, postback_chip, uri_chip
 from bot.nlp.normalize import clean_text
 from bot.state import FlowState
@@ -136,7 +137,15 @@ def take_part(turn: Turn, state: FlowState) -> WireMessage | None:
     if turn.message_type == "location":
         state.data["location"] = [turn.message.get("latitude"), turn.message.get("longitude")]
         return turn.builder.text("opinion_location_saved")
-    if turn.message_type in ("image", "video", "audio", "file"):
+    if turn.message_type == "image":
+        photos: list[str] = state.data.setdefault("photos", [])
+        limit = str(PHOTOS_PER_SUBMISSION)
+        if len(photos) >= PHOTOS_PER_SUBMISSION or not isinstance(turn.message.get("id"), str):
+            return turn.builder.text("photo_limit", count=limit)
+        # Only the id now: the photo is fetched and cleaned after the submission commits (bot/media.py).
+        photos.append(turn.message["id"])
+        return turn.builder.text("photo_saved", count=str(len(photos)))
+    if turn.message_type in ("video", "audio", "file"):
         return turn.builder.text("opinion_media_not_taken")
     if turn.message_type != "text" or not turn.text.strip():
         return None
@@ -152,6 +161,21 @@ def take_part(turn: Turn, state: FlowState) -> WireMessage | None:
 
 def description(state: FlowState) -> str:
     return "\n".join(state.data.get("parts", []))
+
+
+def attach_photos(turn: Turn, state: FlowState, opinion_id: int | None = None, report_id: int | None = None) -> None:
+    """Photo rows for the submission just filed; bot/media.py fetches them once the transaction commits."""
+    for message_id in state.data.get("photos", []):
+        turn.session.add(
+            Photo(
+                message_id=message_id,
+                opinion_id=opinion_id,
+                report_id=report_id,
+                status="pending",
+                attempts=0,
+                created_at=utcnow(),
+            )
+        )
 
 
 def location(state: FlowState) -> tuple[float | None, float | None]:

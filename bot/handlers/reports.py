@@ -153,6 +153,7 @@ async def _on_confirm(turn: Turn, state: FlowState) -> bool:
     turn.session.add(report)
     await turn.session.flush()
     turn.session.add(ReportStatus(report_id=report.id, status="received", changed_by="resident", changed_at=utcnow()))
+    shared.attach_photos(turn, state, report_id=report.id)
     await turn.end_flow()
     turn.say("report_saved", reference=reference, office=kind.division.name)
     turn.outcome = f"report-saved:{reference}"

@@ -1,0 +1,126 @@
+"""Photos residents send: fetched from LINE's content API (through bot/line.py) after the opinion or report
+that carries them is committed, checked, and stored re-encoded so that no EXIF survives (GPS position,
+camera, time). A failed download never touches the text already saved; it is retried, then marked failed."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import logging
+import secrets
+from pathlib import Path
+
+from PIL import Image, UnidentifiedImageError
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.db.models import Photo, utcnow
+from bot.line import LineGateway, LineLimitError, LineSendError
+
+log = logging.getLogger(__name__)
+
+MAX_BYTES = 10 * 1024 * 1024
+MAX_PIXELS = 25_000_000  # larger images are refused before decoding (decompression bombs)
+MAX_SIDE = 2048  # stored photos are scaled down to this, which is plenty to see a pothole
+MAX_ATTEMPTS = 3
+PHOTOS_PER_SUBMISSION = 3
+
+
+class PhotoRejected(ValueError):
+    """Not an image we accept (not an image at all, or too many pixels)."""
+
+
+def sanitize(data: bytes) -> tuple[bytes, int, int]:
+    """Decode with a pixel cap, drop every piece of metadata, scale down, re-encode as JPEG."""
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            width, height = probe.size
+            if width * height > MAX_PIXELS:
+                raise PhotoRejected(f"{width}x{height} pixels is over the cap")
+            probe.load()
+            image = probe.convert("RGB")  # a new image: no EXIF, no ICC, no comments carried over
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
+        raise PhotoRejected(type(exc).__name__) from None
+    image.thumbnail((MAX_SIDE, MAX_SIDE))
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=85, optimize=True)
+    return out.getvalue(), image.width, image.height
+
+
+class PhotoFetcher:
+    """Fetches pending photos in the background; one pass at a time per process."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], line: LineGateway, media_dir: Path) -> None:
+        self._sessions = sessions
+        self._line = line
+        self._dir = media_dir
+
+    async def run_once(self, limit: int = 20) -> int:
+        """Fetch (or erase) up to `limit` photos waiting for it; return how many were handled."""
+        async with self._sessions() as session:
+            waiting = select(Photo).where(Photo.status.in_(("pending", "erase"))).order_by(Photo.id).limit(limit)
+            pending = list(await session.scalars(waiting))
+        for photo in pending:
+            if photo.status == "erase":
+                await self._erase(photo)
+            else:
+                await self._fetch(photo)
+        return len(pending)
+
+    async def _erase(self, photo: Photo) -> None:
+        """A withdrawn or erased submission: the file goes, the row says so."""
+        if photo.path:
+            await asyncio.to_thread(delete_files, self._dir, [photo.path])
+        await self._record(photo.id, "deleted", path=None, width=None, height=None)
+
+    async def run_forever(self, every: float = 2.0) -> None:
+        while True:
+            try:
+                await self.run_once()
+            except Exception as exc:
+                log.error("photo pass failed", extra={"error": type(exc).__name__})
+            await asyncio.sleep(every)
+
+    async def _fetch(self, photo: Photo) -> None:
+        try:
+            data = await self._line.get_content(photo.message_id, max_bytes=MAX_BYTES)
+            clean, width, height = sanitize(data)
+            path = await asyncio.to_thread(self._write, clean)
+        except (PhotoRejected, LineLimitError) as exc:
+            await self._record(photo.id, "failed", error=str(exc))
+            return
+        except (LineSendError, OSError) as exc:
+            # LINE unreachable, or the disk full or read-only: try again later, then give up clearly.
+            await self._record(photo.id, "retry", error=f"{type(exc).__name__}: {exc}"[:200])
+            return
+        await self._record(photo.id, "stored", path=path, width=width, height=height)
+
+    def _write(self, data: bytes) -> str:
+        today = utcnow()
+        relative = Path(f"{today:%Y}/{today:%m}/{secrets.token_hex(12)}.jpg")
+        target = self._dir / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        return str(relative)
+
+    async def _record(self, photo_id: int, outcome: str, **values: object) -> None:
+        async with self._sessions() as session, session.begin():
+            photo = await session.get(Photo, photo_id)
+            if photo is None:
+                return
+            photo.attempts += 1
+            if outcome == "retry":
+                photo.status = "failed" if photo.attempts >= MAX_ATTEMPTS else "pending"
+            else:
+                photo.status = outcome
+            for key, value in values.items():
+                setattr(photo, key, value)
+        log.info("photo", extra={"photo": photo_id, "outcome": outcome})
+
+
+def delete_files(media_dir: Path, paths: list[str]) -> None:
+    """Remove stored photos (erasure, retention); missing files are fine."""
+    for relative in paths:
+        with contextlib.suppress(FileNotFoundError):
+            (media_dir / relative).unlink()

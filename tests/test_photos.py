@@ -1,0 +1,106 @@
+"""Photos residents attach: fetched after the opinion commits, stored without EXIF/GPS, capped, erased with
+the resident's data; a bad photo never touches the text already saved."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from pathlib import Path
+
+import pytest
+from PIL import ExifTags, Image
+from sqlalchemy import select
+
+from bot import keys
+from bot.db.models import Opinion, Photo
+from bot.dev import events
+from bot.media import MAX_PIXELS, PhotoRejected, sanitize
+from tests.conftest import Bot, BotFactory, new_user_id
+
+CLOCK = dt.datetime(2026, 11, 23, 5, 0, tzinfo=dt.UTC)
+
+
+def jpeg_with_gps(width: int = 640, height: int = 480) -> bytes:
+    image = Image.new("RGB", (width, height), (200, 120, 40))
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = "PhoneMaker"
+    exif[ExifTags.IFD.GPSInfo] = {
+        ExifTags.GPS.GPSLatitudeRef: "N",
+        ExifTags.GPS.GPSLatitude: (13.0, 45.0, 12.5),
+        ExifTags.GPS.GPSLongitudeRef: "E",
+        ExifTags.GPS.GPSLongitude: (100.0, 30.0, 1.0),
+    }
+    out = io.BytesIO()
+    image.save(out, format="JPEG", exif=exif.tobytes())
+    return out.getvalue()
+
+
+def test_sanitize_drops_gps_and_camera_data() -> None:
+    original = jpeg_with_gps()
+    with Image.open(io.BytesIO(original)) as before:
+        assert before.getexif().get_ifd(ExifTags.IFD.GPSInfo)  # the fixture really carries a position
+    clean, width, height = sanitize(original)
+    with Image.open(io.BytesIO(clean)) as after:
+        assert not after.getexif() and "exif" not in after.info
+        assert (after.width, after.height) == (width, height) == (640, 480)
+
+
+def test_sanitize_refuses_what_is_not_an_image_or_too_large() -> None:
+    with pytest.raises(PhotoRejected):
+        sanitize(b"%PDF-1.7 not an image")
+    side = int(MAX_PIXELS**0.5) + 10
+    huge = io.BytesIO()
+    Image.new("L", (side, side)).save(huge, format="PNG")
+    with pytest.raises(PhotoRejected):
+        sanitize(huge.getvalue())
+
+
+async def _opinion_with_photo(make_bot: BotFactory, content: bytes) -> tuple[Bot, str]:
+    bot = await make_bot()
+    bot.app[keys.QA].clock = lambda: CLOCK
+    user = new_user_id()
+    bot.fake.content["photo-1"] = (content, "image/jpeg")
+    steps = ["action=menu.opinion", "action=op&do=accept", "action=op&do=village&n=1", "ถนนพังตรงนี้"]
+    for step in steps:
+        event = bot.postback(user, step) if step.startswith("action=") else bot.text(user, step)
+        await bot.post(event)
+        await bot.idle()
+    await bot.post(events.image_event(user, "photo-1", bot.fake.issue_reply_token(user)))
+    await bot.idle()
+    for step in ("เสร็จ", "action=op&do=category&id=physical", "action=op&do=confirm"):
+        event = bot.postback(user, step) if step.startswith("action=") else bot.text(user, step)
+        await bot.post(event)
+        await bot.idle()
+    await bot.app[keys.PHOTOS].run_once()
+    return bot, user
+
+
+async def test_photo_is_stored_without_exif_after_the_opinion_commits(make_bot: BotFactory, tmp_path: Path) -> None:
+    bot, user = await _opinion_with_photo(make_bot, jpeg_with_gps())
+    async with bot.sessions() as session:
+        opinion = await session.scalar(select(Opinion))
+        photo = await session.scalar(select(Photo))
+    assert opinion is not None and photo is not None
+    assert photo.opinion_id == opinion.id and photo.status == "stored" and photo.path
+    stored = tmp_path / "media" / photo.path
+    with Image.open(stored) as image:
+        assert not image.getexif()
+    assert b"PhoneMaker" not in stored.read_bytes()
+    # Deleting my data erases the file.
+    for step in ("action=md&do=delete", "action=md&do=delete_confirmed"):
+        await bot.post(bot.postback(user, step))
+        await bot.idle()
+    await bot.app[keys.PHOTOS].run_once()
+    assert not stored.exists()
+    async with bot.sessions() as session:
+        photo = await session.scalar(select(Photo))
+    assert photo is not None and photo.status == "deleted" and photo.path is None
+
+
+async def test_a_bad_photo_fails_without_touching_the_opinion(make_bot: BotFactory) -> None:
+    bot, _ = await _opinion_with_photo(make_bot, b"not an image at all")
+    async with bot.sessions() as session:
+        opinion = await session.scalar(select(Opinion))
+        photo = await session.scalar(select(Photo))
+    assert opinion is not None and opinion.text == "ถนนพังตรงนี้"
+    assert photo is not None and photo.status == "failed" and photo.path is None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
+import pytest
 from sqlalchemy import func, select, update
 
 from bot import keys
@@ -250,3 +251,15 @@ async def test_outcomes_are_pushed_to_residents_who_want_to_hear(make_bot: BotFa
     with pytest.raises(UnknownOpinion):
         async with bot.sessions() as session, session.begin():
             await set_outcome(session, content, "2569-00001", "rejected", "ซ้ำกับโครงการเดิม", "staff")
+
+
+@pytest.mark.parametrize("steps_done", range(1, 7))
+async def test_cancel_works_at_every_step(make_bot: BotFactory, steps_done: int) -> None:
+    """After each step of the opinion flow, ยกเลิก ends it: nothing stored, the resident told so."""
+    bot = await _started(make_bot)
+    user = new_user_id()
+    await _say(bot, user, *HAPPY[:steps_done], "ยกเลิก")
+    assert bot.fake.messages_to(user)[-1]["text"] == bot.app[keys.CONTENT].responses["cancelled"].text
+    async with bot.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Opinion)) == 0
+        assert await session.scalar(select(func.count()).select_from(ConversationState)) == 0

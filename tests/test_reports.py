@@ -8,7 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import func, select
 
 from bot import keys
 from bot.db.models import Report, ReportStatus
@@ -97,3 +98,14 @@ def test_report_status_cli(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 1 and "no report 2569-99999" in result.stderr
+
+
+@pytest.mark.parametrize("steps_done", range(1, 7))
+async def test_cancel_works_at_every_step(make_bot: BotFactory, steps_done: int) -> None:
+    bot = await make_bot()
+    bot.app[keys.QA].clock = lambda: CLOCK
+    user = new_user_id()
+    await _say(bot, user, *FILE[:steps_done], "ยกเลิก")
+    assert bot.fake.messages_to(user)[-1]["text"] == bot.app[keys.CONTENT].responses["cancelled"].text
+    async with bot.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Report)) == 0

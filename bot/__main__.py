@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from bot.config import Settings, SettingsError
 
@@ -218,57 +219,55 @@ def _categorize(settings: Settings, text: str | None, as_json: bool) -> int:
     return 0
 
 
-def _report_status(settings: Settings, reference: str, status: str, note: str | None, by: str) -> int:
-    """Sets a report's status from the command line; the push leaves through the running server's outbox."""
+def _in_transaction(settings: Settings, work: Any) -> None:
+    """Run `work(session, content)` in one transaction on the configured database (migrated first), as a
+    staff command does; pushes it queues leave through the running server's outbox."""
     import asyncio
 
     from bot.content import load_content
     from bot.db.engine import create_engine, create_sessionmaker, migrate
-    from bot.reports import UnknownReport, change_status
 
-    async def run() -> int:
+    async def run() -> None:
         engine = create_engine(settings.database_url)
         try:
             await migrate(engine)
             async with create_sessionmaker(engine)() as session, session.begin():
-                await change_status(session, load_content(settings.content_dir), reference, status, note, by)
-        except UnknownReport:
-            print(f"no report {reference}", file=sys.stderr)
-            return 1
+                await work(session, load_content(settings.content_dir))
         finally:
             await engine.dispose()
-        print(f"{reference}: {status}")
-        return 0
 
-    return asyncio.run(run())
+    asyncio.run(run())
+
+
+def _report_status(settings: Settings, reference: str, status: str, note: str | None, by: str) -> int:
+    """Sets a report's status; the resident is told in the chat."""
+    from bot.reports import UnknownReport, change_status
+
+    try:
+        _in_transaction(settings, lambda session, content: change_status(session, content, reference, status, note, by))
+    except UnknownReport:
+        print(f"no report {reference}", file=sys.stderr)
+        return 1
+    print(f"{reference}: {status}")
+    return 0
 
 
 def _opinion_outcome(settings: Settings, reference: str, outcome: str, detail: str | None, by: str) -> int:
-    """Sets an opinion's outcome from the command line; the push leaves through the running server's outbox."""
-    import asyncio
-
-    from bot.content import load_content
-    from bot.db.engine import create_engine, create_sessionmaker, migrate
+    """Sets what became of an opinion; the resident is told in the chat unless they opted out."""
     from bot.opinions import UnknownOpinion, set_outcome
 
-    async def run() -> int:
-        engine = create_engine(settings.database_url)
-        try:
-            await migrate(engine)
-            async with create_sessionmaker(engine)() as session, session.begin():
-                await set_outcome(session, load_content(settings.content_dir), reference, outcome, detail, by)
-        except UnknownOpinion:
-            print(f"no opinion {reference} (or it was withdrawn)", file=sys.stderr)
-            return 1
-        except ValueError as exc:
-            print(str(exc), file=sys.stderr)
-            return 2
-        finally:
-            await engine.dispose()
-        print(f"{reference}: {outcome}")
-        return 0
-
-    return asyncio.run(run())
+    try:
+        _in_transaction(
+            settings, lambda session, content: set_outcome(session, content, reference, outcome, detail, by)
+        )
+    except UnknownOpinion:
+        print(f"no opinion {reference} (or it was withdrawn)", file=sys.stderr)
+        return 1
+    except ValueError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    print(f"{reference}: {outcome}")
+    return 0
 
 
 def _content_check(content_dir: Path) -> int:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
 from bot.config import Settings, SettingsError
+
+WORKER_NICENESS = 10
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -128,6 +131,9 @@ def _worker(settings: Settings) -> int:
     from bot.logs import configure_logging
 
     configure_logging(settings.log_level)
+    # Lower CPU priority than the web process on the same machine: LINE gives up on an acknowledgement after
+    # 2 seconds, while a reply token lasts a minute, so under load replies should wait, not acknowledgements.
+    os.nice(WORKER_NICENESS)
     if settings.local_mode:
         print("the worker needs LINE settings (LINE_CHANNEL_SECRET, LINE_CHANNEL_ACCESS_TOKEN)", file=sys.stderr)
         return 2

@@ -103,7 +103,7 @@ class ServiceAnswers:
 
     # -- whole answers ---------------------------------------------------------------------------------
 
-    def card(self, service: ServiceEntry, query_id: int | None = None) -> WireMessage:
+    def card(self, service: ServiceEntry, feedback_key: int | None = None) -> WireMessage:
         """The Flex bubble answering a question about a service, with follow-up chips."""
         body: list[dict[str, Any]] = [
             _text(service.name, weight="bold", size="lg"),
@@ -126,8 +126,8 @@ class ServiceAnswers:
             "size": "giga",
             "body": {"type": "box", "layout": "vertical", "spacing": "xs", "contents": body},
         }
-        if query_id is not None:
-            bubble["footer"] = self._feedback(query_id)
+        if feedback_key is not None:
+            bubble["footer"] = self._feedback(feedback_key)
         return {
             "type": "flex",
             "altText": self.alt_text(service),
@@ -216,7 +216,9 @@ class ServiceAnswers:
             items.append(postback_chip(label, f"action=svc&id={other}", label))
         return {"items": items[:13]}
 
-    def _feedback(self, query_id: int) -> dict[str, Any]:
+    def _feedback(self, event_id: int) -> dict[str, Any]:
+        """👍/👎 buttons; the event that asked identifies the question (no id needed before commit)."""
+
         def button(vote: str) -> dict[str, Any]:
             label = self.phrase(f"feedback_{vote}")
             return {
@@ -226,7 +228,7 @@ class ServiceAnswers:
                 "action": {
                     "type": "postback",
                     "label": label,
-                    "data": f"action=feedback&q={query_id}&v={vote}",
+                    "data": f"action=feedback&e={event_id}&v={vote}",
                     "displayText": label,
                 },
             }

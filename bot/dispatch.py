@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content import Content
-from bot.db.models import ConversationState, InboundEvent, Resident, utcnow
+from bot.db.models import ChatContext, ConversationState, InboundEvent, Resident, utcnow
 from bot.messages import MessageBuilder, WireMessage
 from bot.qa import QuestionAnswering
 from bot.residents import touch_resident
@@ -176,6 +176,8 @@ class Batch:
 
     residents: dict[str, Resident]
     states: dict[str, FlowState]
+    # The service each chat was last answered about (for follow-ups like "กี่วัน").
+    contexts: dict[str, ChatContext] = field(default_factory=dict)
 
 
 class Dispatcher:
@@ -215,8 +217,11 @@ class Dispatcher:
         lanes = sorted({row.lane_key for row in rows})
         residents = await session.scalars(select(Resident).where(Resident.line_user_id.in_(lanes)))
         states = await session.scalars(select(ConversationState).where(ConversationState.lane_key.in_(lanes)))
+        contexts = await session.scalars(select(ChatContext).where(ChatContext.lane_key.in_(lanes)))
         return Batch(
-            residents={r.line_user_id: r for r in residents}, states={s.lane_key: state_from_row(s) for s in states}
+            residents={r.line_user_id: r for r in residents},
+            states={s.lane_key: state_from_row(s) for s in states},
+            contexts={c.lane_key: c for c in contexts},
         )
 
     async def dispatch(self, session: AsyncSession, row: InboundEvent, batch: Batch | None = None) -> Turn:

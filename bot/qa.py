@@ -47,13 +47,13 @@ class QuestionAnswering:
     def read(self, text: str, context_service: str | None = None) -> Reading:
         return self.understanding.read(text, context_service)
 
-    def reply_for(self, reading: Reading, query_id: int | None = None) -> list[WireMessage]:
+    def reply_for(self, reading: Reading, feedback_key: int | None = None) -> list[WireMessage]:
         """The messages that answer this reading."""
         if reading.intent == "service" and reading.service_id:
             service = self.content.services[reading.service_id]
             if reading.aspect and (reading.follow_up or reading.aspect == "timeline"):
                 return [self.answers.aspect(service, reading.aspect, self.today())]
-            return [self.answers.card(service, query_id)]
+            return [self.answers.card(service, feedback_key)]
         if reading.intent == "clarify":
             message = self.builder.text("clarify")
             chosen = [self.content.services[m.label] for m in reading.candidates]

@@ -39,6 +39,8 @@ async def touch_resident(
             last_seen_at=now,
         )
         session.add(resident)
+        # First contact only: written now, so what this event stores can point to the resident's id.
+        await session.flush()
         if known is not None:
             known[line_user_id] = resident
     else:

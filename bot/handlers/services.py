@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import select
+
 from bot.db.models import ChatContext, ServiceQuery, utcnow
 from bot.dispatch import Router, Turn
 from bot.handlers.mydata import show as show_mydata
@@ -32,8 +34,8 @@ async def question(turn: Turn) -> None:
     if reading.intent == "mydata":
         await show_mydata(turn)
         return
-    query = await _log(turn, reading)
-    turn.replies += turn.qa.reply_for(reading, query.id)
+    _log(turn, reading)
+    turn.replies += turn.qa.reply_for(reading, feedback_key=turn.row.id)
     if reading.answered and reading.service_id:
         await _remember(turn, reading.service_id)
     turn.outcome = f"{reading.intent}:{reading.service_id}" if reading.service_id else reading.intent
@@ -51,8 +53,8 @@ async def service_chip(turn: Turn) -> None:
     if aspect:
         turn.replies.append(turn.qa.answers.aspect(service, aspect, turn.qa.today()))
     else:
-        query = await _log(turn, Reading(text=service.label, intent="service", service_id=service_id, score=1.0))
-        turn.replies.append(turn.qa.answers.card(service, query.id))
+        _log(turn, Reading(text=service.label, intent="service", service_id=service_id, score=1.0))
+        turn.replies.append(turn.qa.answers.card(service, feedback_key=turn.row.id))
     await _remember(turn, service_id)
     turn.outcome = f"service:{service_id}" + (f":{aspect}" if aspect else "")
 
@@ -71,8 +73,12 @@ async def services_menu(turn: Turn) -> None:
 async def feedback(turn: Turn) -> None:
     """👍/👎 under an answer: stored on the question (only the resident who asked can vote on it)."""
     vote = turn.postback.get("v")
-    query_id = turn.postback.get("q", "")
-    query = await turn.session.get(ServiceQuery, int(query_id)) if query_id.isdigit() else None
+    event_id = turn.postback.get("e", "")
+    query = (
+        await turn.session.scalar(select(ServiceQuery).where(ServiceQuery.event_id == int(event_id)))
+        if event_id.isdigit()
+        else None
+    )
     if query is None or vote not in ("up", "down") or turn.resident is None or query.resident_id != turn.resident.id:
         turn.say("postback_expired")
         turn.outcome = "feedback-invalid"
@@ -83,21 +89,24 @@ async def feedback(turn: Turn) -> None:
 
 
 async def _context(turn: Turn) -> str | None:
-    row = await turn.session.get(ChatContext, turn.row.lane_key)
+    row = turn.batch.contexts.get(turn.row.lane_key)
     if row is None or utcnow() - row.updated_at > dt.timedelta(minutes=CONTEXT_MINUTES):
         return None
     return row.service_id
 
 
 async def _remember(turn: Turn, service_id: str) -> None:
-    row = await turn.session.get(ChatContext, turn.row.lane_key)
+    row = turn.batch.contexts.get(turn.row.lane_key)
     if row is None:
-        turn.session.add(ChatContext(lane_key=turn.row.lane_key, service_id=service_id, updated_at=utcnow()))
+        row = ChatContext(lane_key=turn.row.lane_key, service_id=service_id, updated_at=utcnow())
+        turn.session.add(row)
+        turn.batch.contexts[turn.row.lane_key] = row
     else:
         row.service_id, row.updated_at = service_id, utcnow()
 
 
-async def _log(turn: Turn, reading: Reading) -> ServiceQuery:
+def _log(turn: Turn, reading: Reading) -> None:
+    """The question and what the bot made of it; written with the batch's commit (no round trip here)."""
     query = ServiceQuery(
         event_id=turn.row.id,
         resident_id=turn.resident.id if turn.resident else None,
@@ -111,5 +120,3 @@ async def _log(turn: Turn, reading: Reading) -> ServiceQuery:
         created_at=utcnow(),
     )
     turn.session.add(query)
-    await turn.session.flush()
-    return query

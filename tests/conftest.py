@@ -3,9 +3,11 @@ served by aiohttp's test server with LINE_API_BASE_URL pointing at the fake."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import os
 import secrets
+import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,7 @@ from bot.dev.fake_line import FakeLinePlatform
 from bot.webhook import compute_signature
 
 ROOT = Path(__file__).resolve().parent.parent
+CLOSE_TIMEOUT = 30.0
 CHANNEL_SECRET = "0123456789abcdef0123456789abcdef"
 ACCESS_TOKEN = "test-access-token-" + "x" * 24
 
@@ -149,7 +152,12 @@ async def make_bot(database_url: str, fake_line: FakeLinePlatform, tmp_path: Pat
 
     yield start
     for client in reversed(clients):
-        await client.close()
+        # Seen once in ~6 full runs on PostgreSQL: close() never returned while the app kept running (not yet
+        # explained). Bounded, so such a hang shows as a warning instead of stalling the whole suite.
+        try:
+            await asyncio.wait_for(client.close(), CLOSE_TIMEOUT)
+        except TimeoutError:
+            warnings.warn("test server did not shut down in time", stacklevel=1)
 
 
 @pytest.fixture

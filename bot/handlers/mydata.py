@@ -8,7 +8,7 @@ Taps carry 'action=md&do=<what>' postbacks.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, delete, or_, select, update
 
@@ -30,6 +30,8 @@ from bot.timeline import BANGKOK
 
 router = Router("mydata")
 
+Submission = TypeVar("Submission", Opinion, Report)
+
 REDACTED = '{"redacted":true}'
 MAX_LISTED = 10
 
@@ -43,7 +45,7 @@ async def show(turn: Turn) -> None:
 
 async def summary(turn: Turn) -> WireMessage:
     resident = turn.resident
-    opinions = await _opinions(turn)
+    opinions = await _own(turn, Opinion)
     lines = [
         phrase(
             turn,
@@ -67,7 +69,7 @@ async def summary(turn: Turn) -> WireMessage:
         else phrase(turn, "consent_none")
     )
     notify = resident is None or resident.notify
-    reports = await _reports(turn)
+    reports = await _own(turn, Report)
     report_lines = [
         phrase(
             turn,
@@ -134,7 +136,7 @@ async def act(turn: Turn) -> None:
 
 
 async def _choose_withdrawal(turn: Turn) -> None:
-    opinions = [o for o in await _opinions(turn) if o.status != "withdrawn"][:13]
+    opinions = [o for o in await _own(turn, Opinion) if o.status != "withdrawn"][:13]
     if not opinions:
         await show(turn)
         return
@@ -203,21 +205,11 @@ async def _erase_photos(turn: Turn, opinions: Select[int] | None, reports: Selec
     await turn.session.execute(update(Photo).where(or_(*conditions)).values(status="erase"))
 
 
-async def _reports(turn: Turn) -> list[Report]:
+async def _own(turn: Turn, kind: type[Submission]) -> list[Submission]:
+    """The resident's own opinions or reports, newest first."""
     if turn.resident is None:
         return []
-    rows = await turn.session.scalars(
-        select(Report).where(Report.resident_id == turn.resident.id).order_by(Report.id.desc())
-    )
-    return list(rows)
-
-
-async def _opinions(turn: Turn) -> list[Opinion]:
-    if turn.resident is None:
-        return []
-    rows = await turn.session.scalars(
-        select(Opinion).where(Opinion.resident_id == turn.resident.id).order_by(Opinion.id.desc())
-    )
+    rows = await turn.session.scalars(select(kind).where(kind.resident_id == turn.resident.id).order_by(kind.id.desc()))
     return list(rows)
 
 

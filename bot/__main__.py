@@ -57,6 +57,10 @@ def main(argv: list[str] | None = None) -> int:
     check = content_commands.add_parser("check", help="validate content/ and print file:line errors")
     check.add_argument("--dir", type=Path, help="content directory (default: CONTENT_DIR or ./content)")
 
+    from bot.staff import cli as staff_cli
+
+    staff_cli.add_parsers(commands)
+
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()
@@ -77,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
         return _report_status(settings, args.reference, args.status, args.note, args.by)
     if args.command == "content":
         return _content_check(args.dir or settings.content_dir)
+    if args.command in ("staff", "export"):
+        return staff_cli.run(settings, args)
     return 2
 
 

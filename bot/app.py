@@ -21,7 +21,11 @@ from bot.inbox import Inbox
 from bot.intake import EventIntake
 from bot.line import LineGateway, RetryPolicy
 from bot.media import PhotoFetcher
+from bot.nlp.tokenize import for_content
+from bot.phrasings import PhrasingRefresher
 from bot.qa import QuestionAnswering
+from bot.staff.insight import Keywords
+from bot.staff.web import add_staff_routes
 from bot.webhook import callback
 
 log = logging.getLogger(__name__)
@@ -33,10 +37,11 @@ def create_app(settings: Settings, with_inbox: bool = True) -> web.Application:
     # The webhook enforces its own, smaller cap; this one guards every other route.
     app = web.Application(client_max_size=2 * 1024 * 1024)
     app[keys.SETTINGS] = settings
-    app.cleanup_ctx.extend([_database, _content, _line])
+    app.cleanup_ctx.extend([_database, _content, _line, _understanding])
     if with_inbox:
         app.cleanup_ctx.append(_inbox)
     app.router.add_post("/callback", callback)
+    add_staff_routes(app)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/privacy", privacy_notice)
     if settings.local_mode:
@@ -97,10 +102,25 @@ async def _line(app: web.Application) -> AsyncIterator[None]:
         await runner.cleanup()
 
 
+async def _understanding(app: web.Application) -> AsyncIterator[None]:
+    """The matcher (with the phrasings staff taught it, kept fresh) and the staff workspace's word tools:
+    both web and worker processes need them."""
+    content = app[keys.CONTENT]
+    app[keys.QA] = QuestionAnswering.from_content(content)
+    refresher = PhrasingRefresher(app[keys.SESSIONS], app[keys.QA])
+    await refresher.refresh()
+    app[keys.PHRASINGS] = refresher
+    app[keys.STAFF_KEYWORDS] = Keywords(for_content(content))
+    task = asyncio.create_task(refresher.run_forever())
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
 async def _inbox(app: web.Application) -> AsyncIterator[None]:
     settings = app[keys.SETTINGS]
     public = settings.public_url or f"http://{settings.host}:{settings.port}"
-    app[keys.QA] = QuestionAnswering.from_content(app[keys.CONTENT])
     dispatcher = Dispatcher(
         routers(),
         app[keys.CONTENT],

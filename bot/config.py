@@ -82,6 +82,9 @@ class Settings:
     line_retry_base_seconds: float = 0.5
     # Where residents' browsers reach this server (links in chat, such as the full privacy notice).
     public_url: str | None = None
+    # Staff workspace sessions end after this long without a request, and after this long in any case.
+    staff_idle_seconds: int = 30 * 60
+    staff_absolute_seconds: int = 8 * 60 * 60
 
     @property
     def local_mode(self) -> bool:
@@ -131,6 +134,10 @@ class Settings:
                 env, "LINE_REQUEST_TIMEOUT_SECONDS", defaults.line_request_timeout_seconds, 0.1, 120
             ),
             "line_retry_base_seconds": _float(env, "LINE_RETRY_BASE_SECONDS", defaults.line_retry_base_seconds, 0, 30),
+            "staff_idle_seconds": _int(env, "STAFF_IDLE_SECONDS", defaults.staff_idle_seconds, 5, 24 * 3600),
+            "staff_absolute_seconds": _int(
+                env, "STAFF_ABSOLUTE_SECONDS", defaults.staff_absolute_seconds, 60, 7 * 24 * 3600
+            ),
         }
         for name, attr in (("STAFF_SESSION_SECRET", "staff_session_secret"), ("PSEUDONYM_KEY", "pseudonym_key")):
             value = _read_secret(env, name)

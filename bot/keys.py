@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from aiohttp import web
+from jinja2 import Environment
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 if TYPE_CHECKING:
@@ -15,7 +16,9 @@ if TYPE_CHECKING:
     from bot.intake import EventIntake
     from bot.line import LineGateway
     from bot.media import PhotoFetcher
+    from bot.phrasings import PhrasingRefresher
     from bot.qa import QuestionAnswering
+    from bot.staff.insight import Keywords
 
 SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
 ENGINE = web.AppKey("engine", AsyncEngine)
@@ -28,3 +31,6 @@ QA: web.AppKey[QuestionAnswering] = web.AppKey("qa")
 PHOTOS: web.AppKey[PhotoFetcher] = web.AppKey("photos")
 CHANNEL_SECRET = web.AppKey("channel_secret", str)
 FAKE_LINE: web.AppKey[FakeLinePlatform] = web.AppKey("fake_line")
+PHRASINGS: web.AppKey[PhrasingRefresher] = web.AppKey("phrasings")
+STAFF_TEMPLATES = web.AppKey("staff_templates", Environment)
+STAFF_KEYWORDS: web.AppKey[Keywords] = web.AppKey("staff_keywords")

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content import Content
-from bot.db.models import Opinion, Resident, utcnow
+from bot.db.models import Opinion, OpinionChange, Resident, utcnow
 from bot.inbox import queue_messages
 from bot.messages import MessageBuilder
 from bot.reports import ensure_lane
@@ -29,9 +29,10 @@ async def set_outcome(
         raise ValueError(f"outcome must be one of {', '.join(OUTCOMES)}")
     if OUTCOMES[outcome] and not (detail and detail.strip()):
         raise ValueError(f"outcome '{outcome}' needs a detail (project, agency or reason)")
-    opinion = await session.scalar(select(Opinion).where(Opinion.reference == reference))
-    if opinion is None or opinion.status == "withdrawn":
-        raise UnknownOpinion(reference)
+    opinion = await find(session, reference)
+    _record(session, opinion, "status", opinion.status, outcome, by)
+    if detail != opinion.outcome_detail:
+        _record(session, opinion, "outcome_detail", opinion.outcome_detail, detail, by)
     opinion.status, opinion.outcome_detail, opinion.outcome_by, opinion.outcome_at = outcome, detail, by, utcnow()
     resident = await session.get(Resident, opinion.resident_id) if opinion.resident_id else None
     if resident is not None and resident.followed and resident.notify:
@@ -43,3 +44,53 @@ async def set_outcome(
         await ensure_lane(session, resident.line_user_id)
         queue_messages(session, resident.line_user_id, [message])
     return opinion
+
+
+async def find(session: AsyncSession, reference: str) -> Opinion:
+    """The opinion staff may work on (withdrawn ones were taken back by their authors)."""
+    opinion = await session.scalar(select(Opinion).where(Opinion.reference == reference))
+    if opinion is None or opinion.status == "withdrawn":
+        raise UnknownOpinion(reference)
+    return opinion
+
+
+def _record(session: AsyncSession, opinion: Opinion, field: str, old: str | None, new: str | None, by: str) -> None:
+    session.add(OpinionChange(opinion_id=opinion.id, field=field, old=old, new=new, changed_by=by, changed_at=utcnow()))
+
+
+async def correct_category(session: AsyncSession, content: Content, reference: str, category: str, by: str) -> Opinion:
+    """Staff file the opinion under another plan category; the suggestion it had stays on record."""
+    if category not in content.categories:
+        raise ValueError(f"category must be one of {', '.join(content.categories)}")
+    opinion = await find(session, reference)
+    if opinion.category != category:
+        _record(session, opinion, "category", opinion.category, category, by)
+        opinion.category = category
+    return opinion
+
+
+async def set_plan_project(session: AsyncSession, reference: str, project: str | None, by: str) -> Opinion:
+    """Link the opinion to a project in the plan (its name or number), or unlink it with None."""
+    opinion = await find(session, reference)
+    project = (project or "").strip()[:200] or None
+    if opinion.plan_project != project:
+        _record(session, opinion, "plan_project", opinion.plan_project, project, by)
+        opinion.plan_project = project
+    return opinion
+
+
+async def set_staff_note(session: AsyncSession, reference: str, note: str | None, by: str) -> Opinion:
+    """A note for colleagues; residents never see it."""
+    opinion = await find(session, reference)
+    note = (note or "").strip()[:4000] or None
+    if opinion.staff_note != note:
+        _record(session, opinion, "staff_note", opinion.staff_note, note, by)
+        opinion.staff_note = note
+    return opinion
+
+
+async def history(session: AsyncSession, opinion_id: int) -> list[OpinionChange]:
+    rows = await session.scalars(
+        select(OpinionChange).where(OpinionChange.opinion_id == opinion_id).order_by(OpinionChange.id)
+    )
+    return list(rows)

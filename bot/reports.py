@@ -62,3 +62,20 @@ async def ensure_lane(session: AsyncSession, lane_key: str) -> None:
     """Messages owed outside any event need their chat's lane, which the inbox leases to send them."""
     insert = dialect_insert(session)
     await session.execute(insert(EventLane).values(lane_key=lane_key).on_conflict_do_nothing())
+
+
+async def assign(session: AsyncSession, content: Content, reference: str, division_id: str, by: str) -> Report:
+    """Hand the report to another division; the history says so (the resident is not pushed about it)."""
+    divisions = {d.id: d for d in content.municipality.divisions}
+    if division_id not in divisions:
+        raise ValueError(f"division must be one of {', '.join(divisions)}")
+    report = await session.scalar(select(Report).where(Report.reference == reference))
+    if report is None:
+        raise UnknownReport(reference)
+    if report.division != division_id:
+        report.division, report.updated_at = division_id, utcnow()
+        note = content.phrases["report_assigned_note"].format(division=divisions[division_id].name)
+        session.add(
+            ReportStatus(report_id=report.id, status=report.status, note=note, changed_by=by, changed_at=utcnow())
+        )
+    return report

@@ -4,73 +4,22 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from bot.content import load_content
-
-ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
-# Without these, Chromium reaches for Google's hosts at start, and this machine has no such network.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from tests.serving import CHROMIUM, CHROMIUM_ARGS, ROOT, bot_env, served
 
 pytestmark = pytest.mark.browser
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
 def served_bot(tmp_path: Path) -> Iterator[str]:
     """`python -m bot serve` with no LINE credentials, exactly as a newcomer runs it."""
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LINE_", "DATABASE_URL"))}
-    env.update({"DATA_DIR": str(tmp_path / "var"), "PORT": str(port)})
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "serve"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        assert process.stdout is not None
-        banner = process.stdout.readline()
-        assert f"{base}/simulator" in banner, banner
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:  # noqa: S310
-                    if response.status == 200:
-                        break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
+    with served(bot_env(tmp_path / "var")) as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 @pytest.mark.skipif(not shutil.which(CHROMIUM), reason="Debian's chromium is installed by scripts/test")

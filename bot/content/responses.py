@@ -38,9 +38,11 @@ PHRASE_PARAMS = frozenset(
         "version",
         "reference",
         "status",
+        "division",
     }
 )
 REQUIRED_PHRASES = (
+    "report_assigned_note",
     "card_steps",
     "card_time",
     "card_documents",

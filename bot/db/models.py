@@ -147,6 +147,8 @@ class ServiceQuery(Base):
     answered: Mapped[bool] = mapped_column(Boolean)
     follow_up: Mapped[bool] = mapped_column(Boolean, default=False)
     feedback: Mapped[str | None] = mapped_column(String(8))
+    # Staff triage of an unanswered question: "example" (attached to a service) or "out_of_scope".
+    triage: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (Index("ix_service_query_answered", "answered", "created_at"),)
@@ -183,7 +185,12 @@ class Opinion(Base):
     outcome_detail: Mapped[str | None] = mapped_column(Text)  # the project, the agency, or the reason
     outcome_by: Mapped[str | None] = mapped_column(String(64))
     outcome_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Set by staff in the workspace: the plan project this opinion fed, and a note for colleagues.
+    plan_project: Mapped[str | None] = mapped_column(String(200))
+    staff_note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_opinion_created", "created_at"),)
 
 
 class ReferenceCounter(Base):
@@ -248,3 +255,84 @@ class Photo(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OpinionChange(Base):
+    """One change staff made to an opinion (category, outcome, plan project, note): its history page."""
+
+    __tablename__ = "opinion_change"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    opinion_id: Mapped[int] = mapped_column(ForeignKey("opinion.id"))
+    field: Mapped[str] = mapped_column(String(32))
+    old: Mapped[str | None] = mapped_column(Text)
+    new: Mapped[str | None] = mapped_column(Text)
+    changed_by: Mapped[str] = mapped_column(String(64))
+    changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ServiceExample(Base):
+    """A phrasing staff attached to a service from the unanswered questions: the matcher learns it without
+    a code or content change."""
+
+    __tablename__ = "service_example"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    service_id: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    added_by: Mapped[str] = mapped_column(String(64))
+    added_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class StaffUser(Base):
+    """A municipal staff member who signs in to the workspace."""
+
+    __tablename__ = "staff_user"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))  # viewer, exporter, broadcaster, admin
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class StaffSession(Base):
+    """A signed-in browser. Only a hash of the cookie's value is stored, so a copy of the database does not
+    let anyone sign in."""
+
+    __tablename__ = "staff_session"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"))
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LoginFailure(Base):
+    """A failed sign-in, counted per account and per address to throttle password guessing."""
+
+    __tablename__ = "login_failure"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_login_failure_at", "at"),)
+
+
+class AuditEntry(Base):
+    """What staff did (sign-ins, exports, status changes, broadcasts, data requests). Rows are only ever
+    added: the database refuses updates and deletes. Details hold ids and counts, never personal data."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(40))
+    target: Mapped[str | None] = mapped_column(String(100))
+    detail: Mapped[str] = mapped_column(Text, default="{}")

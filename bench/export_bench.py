@@ -1,0 +1,151 @@
+"""Exports at scale: N opinions (default 1,000,000) written to a database, then exported to CSV and to XLSX
+by `python -m bot export` (a child process each, so its peak memory is measured alone). Prints seconds and
+peak RSS for each, and the same rows exported by `sqlite3 -csv` for comparison (SQLite only).
+
+Targets (issue 5): CSV within 3x of sqlite3 -csv; peak RSS under 300 MB for both formats.
+
+    python bench/export_bench.py [--rows 1000000] [--database-url postgresql+asyncpg://...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from sqlalchemy import insert
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.db.engine import create_engine, migrate  # noqa: E402
+from bot.db.models import Opinion, Resident  # noqa: E402
+from bot.residents import pseudonym_for  # noqa: E402
+
+CATEGORIES = ("physical", "economy", "society_environment", "politics_administration", "safety_order", "virtue")
+TEXTS = (
+    "อยากให้ซ่อมถนนในหมู่บ้านที่เป็นหลุมเป็นบ่อ ฝนตกน้ำขังทุกปี",
+    "ขอไฟส่องสว่างซอย 5 มืดมากตอนกลางคืน",
+    "อยากให้มีตลาดนัดชุมชนทุกวันเสาร์ ให้ชาวบ้านขายของ",
+    "ขอให้จัดอบรมอาชีพเสริมให้ผู้สูงอายุ",
+    '=HYPERLINK("x") ข้อความทดสอบสูตร',
+)
+BATCH = 20_000
+
+
+async def fill(url: str, rows: int) -> None:
+    engine = create_engine(url)
+    await migrate(engine)
+    rng = random.Random(7)
+    async with engine.begin() as conn:
+        residents = [
+            {"line_user_id": f"U{i:032x}", "pseudonym": pseudonym_for("k" * 32, f"U{i:032x}"), "followed": True}
+            for i in range(1000)
+        ]
+        await conn.execute(insert(Resident), residents)
+    for start in range(0, rows, BATCH):
+        batch = [
+            {
+                "reference": f"{2569 + n // 100_000}-{n % 100_000:05d}",
+                "resident_id": rng.randint(1, 1000),
+                "consultation_id": "local_plan_2571_2575",
+                "village": rng.randint(1, 8),
+                "category": rng.choice(CATEGORIES),
+                "category_suggested": rng.choice(CATEGORIES),
+                "text": rng.choice(TEXTS),
+                "status": "received",
+            }
+            for n in range(start, min(rows, start + BATCH))
+        ]
+        async with engine.begin() as conn:
+            await conn.execute(insert(Opinion), batch)
+    await engine.dispose()
+
+
+def timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall seconds and the child's peak RSS in MB."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed:\n{done.stderr}")
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    # ru_maxrss of children is the largest of any child so far: measure the export commands before sqlite3.
+    return elapsed, max(peak, before) / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--database-url", help="default: a fresh SQLite file in a temporary directory")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="export-bench-"))
+    url = args.database_url or f"sqlite+aiosqlite:///{work}/bench.sqlite3"
+    print(f"filling {args.rows:,} opinions ...", flush=True)
+    start = time.perf_counter()
+    asyncio.run(fill(url, args.rows))
+    print(f"filled in {time.perf_counter() - start:.1f} s")
+    env = {**os.environ, "DATABASE_URL": url, "DATA_DIR": str(work)}
+    results = []
+    for fmt in ("csv", "xlsx"):
+        out = work / f"opinions.{fmt}"
+        # Each in its own process, so ru_maxrss (the largest child so far) is this export's if it grows.
+        seconds, _ = timed([sys.executable, "-m", "bot", "export", "opinions", "--format", fmt, "--out", str(out)], env)
+        results.append((fmt, seconds, out.stat().st_size))
+    peaks = []
+    for fmt in ("csv", "xlsx"):
+        probe = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import resource,subprocess,sys;"
+                "subprocess.run(sys.argv[1:],check=True,capture_output=True);"
+                "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)",
+                sys.executable,
+                "-m",
+                "bot",
+                "export",
+                "opinions",
+                "--format",
+                fmt,
+                "--out",
+                str(work / f"p.{fmt}"),
+            ],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        peaks.append(int(probe.stdout.strip()) / 1024)
+    print(f"\n{'format':<8}{'seconds':>10}{'rows/s':>12}{'MB out':>10}{'peak RSS MB':>14}")
+    for (fmt, seconds, size), peak in zip(results, peaks, strict=True):
+        print(f"{fmt:<8}{seconds:>10.1f}{args.rows / seconds:>12,.0f}{size / 1e6:>10.1f}{peak:>14.0f}")
+    if url.startswith("sqlite") and shutil.which("sqlite3"):
+        database = url.split("///", 1)[1]
+        query = (
+            "SELECT o.*, r.pseudonym FROM opinion o LEFT JOIN resident r ON r.id = o.resident_id "
+            "WHERE o.status != 'withdrawn' ORDER BY o.id"
+        )
+        start = time.perf_counter()
+        with (work / "sqlite3.csv").open("w") as out:
+            subprocess.run(
+                [shutil.which("sqlite3") or "sqlite3", "-csv", "-header", database, query], stdout=out, check=True
+            )
+        baseline = time.perf_counter() - start
+        ratio = results[0][1] / baseline
+        print(f"sqlite3 -csv on the same rows: {baseline:.1f} s -> CSV export is {ratio:.1f}x (target <= 3x)")
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

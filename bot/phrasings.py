@@ -1,0 +1,70 @@
+"""Phrasings staff taught the matcher: questions the bot could not answer, attached to a service in the
+workspace. They live in the database, so the bot learns them without a code or content change; every
+process reloads them when they change (checked every few seconds, and at once in the process that added
+them)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.db.models import ServiceExample, utcnow
+from bot.nlp.understand import Understanding
+from bot.qa import QuestionAnswering
+
+log = logging.getLogger(__name__)
+REFRESH_SECONDS = 10.0
+
+
+async def load(session: AsyncSession) -> dict[str, list[str]]:
+    rows = await session.execute(select(ServiceExample.service_id, ServiceExample.text).order_by(ServiceExample.id))
+    examples: dict[str, list[str]] = defaultdict(list)
+    for service_id, text in rows:
+        examples[service_id].append(text)
+    return dict(examples)
+
+
+def add(session: AsyncSession, service_id: str, texts: list[str], added_by: str) -> None:
+    now = utcnow()
+    session.add_all(
+        ServiceExample(service_id=service_id, text=t, added_by=added_by, added_at=now) for t in texts if t.strip()
+    )
+
+
+async def _version(session: AsyncSession) -> tuple[int, int]:
+    row = (await session.execute(select(func.count(), func.coalesce(func.max(ServiceExample.id), 0)))).one()
+    return int(row[0]), int(row[1])
+
+
+class PhrasingRefresher:
+    """Keeps a QuestionAnswering's matcher in step with the phrasings in the database."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], qa: QuestionAnswering) -> None:
+        self._sessions = sessions
+        self._qa = qa
+        self._seen: tuple[int, int] = (0, 0)
+
+    async def refresh(self) -> bool:
+        """Rebuild the matcher if the phrasings changed; True when it did."""
+        async with self._sessions() as session:
+            version = await _version(session)
+            if version == self._seen:
+                return False
+            examples = await load(session)
+        # Building the index takes a few hundred milliseconds: off the event loop, then swapped in at once.
+        understanding = await asyncio.to_thread(Understanding, self._qa.content, examples)
+        self._qa.understanding, self._seen = understanding, version
+        log.info("matcher reloaded", extra={"phrasings": version[0]})
+        return True
+
+    async def run_forever(self) -> None:
+        while True:
+            try:
+                await self.refresh()
+            except Exception:
+                log.exception("could not reload staff phrasings; trying again")
+            await asyncio.sleep(REFRESH_SECONDS)

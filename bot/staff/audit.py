@@ -1,0 +1,39 @@
+"""The audit log: who did what in the workspace and the command line. Only ever appended to (the database
+refuses anything else); details carry ids, filters and counts, never residents' personal data."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import AuditEntry, utcnow
+
+ACTIONS = (
+    "login",
+    "login_failed",
+    "logout",
+    "export",
+    "opinion_change",
+    "report_status",
+    "report_assign",
+    "question_triage",
+    "account_add",
+    "account_change",
+    "broadcast",
+    "data_request",
+)
+
+
+def record(session: AsyncSession, actor: str, event: str, target: str | None = None, **detail: object) -> None:
+    if event not in ACTIONS:
+        raise ValueError(f"unknown audit action {event}")
+    session.add(
+        AuditEntry(
+            at=utcnow(),
+            actor=actor[:64],
+            action=event,
+            target=target[:100] if target else None,
+            detail=json.dumps(detail, ensure_ascii=False, sort_keys=True, default=str),
+        )
+    )

@@ -1,0 +1,133 @@
+"""The staff commands of the command line: `staff add` and `export`. Both work on the configured database
+(migrated first), so an operator can create the first admin before the server ever starts."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import getpass
+import sys
+from pathlib import Path
+
+from bot.config import Settings
+from bot.staff.exports import APPLICABLE, FORMATS, KINDS, Filters
+
+
+def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    staff = commands.add_parser("staff", help="staff accounts for the /staff workspace")
+    staff_commands = staff.add_subparsers(dest="staff_command", required=True)
+    add = staff_commands.add_parser("add", help="add an account (password asked, or read from stdin)")
+    add.add_argument("username")
+    add.add_argument("--role", required=True, choices=["viewer", "exporter", "broadcaster", "admin"])
+
+    export = commands.add_parser("export", help="export opinions, reports or questions as CSV or XLSX")
+    export.add_argument("kind", choices=[*KINDS, "plan"], help="plan: opinions grouped by category and village")
+    export.add_argument("--format", choices=FORMATS, required=True)
+    export.add_argument("--out", type=Path, required=True, help="the file to write")
+    export.add_argument("--consultation", help="consultation id (opinions)")
+    export.add_argument("--category", help="plan category id (opinions)")
+    export.add_argument("--village", type=int, help="village number")
+    export.add_argument("--status", help="status id")
+    export.add_argument("--since", type=dt.date.fromisoformat, help="first day, YYYY-MM-DD (Bangkok time)")
+    export.add_argument("--until", type=dt.date.fromisoformat, help="last day, YYYY-MM-DD (Bangkok time)")
+
+
+def _actor() -> str:
+    try:
+        return "cli:" + getpass.getuser()
+    except Exception:  # no user name in some containers
+        return "cli"
+
+
+def run(settings: Settings, args: argparse.Namespace) -> int:
+    if args.command == "staff":
+        return _staff_add(settings, args.username, args.role)
+    return _export(settings, args)
+
+
+def _read_password() -> str:
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("password: ")
+    if getpass.getpass("again: ") != first:
+        raise ValueError("the two passwords differ")
+    return first
+
+
+def _staff_add(settings: Settings, username: str, role: str) -> int:
+    from bot.staff import audit
+    from bot.staff.accounts import AccountError, add_user
+
+    try:
+        password = _read_password()
+    except ValueError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+
+    async def work(session: object, _content: object) -> None:
+        await add_user(session, username, role, password)  # type: ignore[arg-type]
+        audit.record(session, _actor(), "account_add", username, role=role)  # type: ignore[arg-type]
+
+    from bot.__main__ import _in_transaction
+
+    try:
+        _in_transaction(settings, work)
+    except AccountError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    print(f"added {username} ({role})")
+    return 0
+
+
+def _export(settings: Settings, args: argparse.Namespace) -> int:
+    filters = Filters(
+        consultation=args.consultation,
+        category=args.category,
+        village=args.village,
+        status=args.status,
+        since=args.since,
+        until=args.until,
+    )
+    applicable = APPLICABLE["opinions" if args.kind == "plan" else args.kind]
+    misplaced = sorted(set(filters.describe()) - applicable)
+    if misplaced:
+        print(f"{', '.join('--' + m for m in misplaced)} do(es) not apply to {args.kind}", file=sys.stderr)
+        return 2
+    if args.kind == "plan" and args.format != "xlsx":
+        print("the plan summary is XLSX only", file=sys.stderr)
+        return 2
+    try:
+        count = asyncio.run(_write(settings, args.kind, args.format, args.out, filters))
+    except (OSError, ValueError) as exc:
+        print(f"export failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"{count} rows -> {args.out}")
+    return 0
+
+
+async def _write(settings: Settings, kind: str, fmt: str, out: Path, filters: Filters) -> int:
+    from bot.content import load_content
+    from bot.db.engine import create_engine, create_sessionmaker, migrate
+    from bot.staff import audit
+    from bot.staff.exports import export_rows, write_export, write_xlsx_sheets
+    from bot.staff.plan import plan_rows
+
+    content = load_content(settings.content_dir)
+    engine = create_engine(settings.database_url)
+    try:
+        await migrate(engine)
+        sessions = create_sessionmaker(engine)
+        partial = out.with_name(out.name + ".partial")
+        async with sessions() as session:
+            if kind == "plan":
+                count = await write_xlsx_sheets([("สรุปเพื่อจัดทำแผน", plan_rows(session, content, filters))], partial)
+            else:
+                count = await write_export(export_rows(session, content, kind, filters), fmt, partial)
+        # A half-written file never takes the real name.
+        partial.replace(out)
+        async with sessions() as session, session.begin():
+            audit.record(session, _actor(), "export", kind, format=fmt, rows=count, filters=filters.describe())
+        return count
+    finally:
+        await engine.dispose()

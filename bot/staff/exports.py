@@ -1,0 +1,367 @@
+"""Exports of opinions, reports and questions as CSV or XLSX, shared by the workspace and the command line.
+
+Rows stream from the database in partitions and go straight to the file, so memory stays flat however many
+rows there are. Every cell is text that no spreadsheet will run (SECURITY.md item 12): a value that begins
+with = + - @ tab CR LF or NUL gets a leading apostrophe; CSV quotes every field; XLSX cells are strings.
+Residents appear under their keyed pseudonym, never their LINE user id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import csv
+import datetime as dt
+import queue
+import re
+import threading
+from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Select, String, case, cast, func, literal, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+
+from bot.content import Content
+from bot.db.models import Opinion, Report, Resident, ServiceQuery
+from bot.timeline import BANGKOK
+
+KINDS = ("opinions", "reports", "queries")
+FORMATS = ("csv", "xlsx")
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\0")
+# Characters XML 1.0 (and so XLSX) cannot hold; openpyxl refuses them.
+_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_PARTITION = 2000
+# Excel's sheet limit (1,048,576 rows) minus the header row.
+XLSX_MAX_ROWS = 1_048_575
+
+
+def neutralise(value: str) -> str:
+    """Text a spreadsheet shows as it is and never evaluates."""
+    return "'" + value if value.startswith(_FORMULA_STARTS) else value
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What staff narrowed the list to; the same filters serve the pages and the exports."""
+
+    consultation: str | None = None
+    category: str | None = None
+    village: int | None = None
+    status: str | None = None
+    since: dt.date | None = None  # inclusive, Bangkok calendar day
+    until: dt.date | None = None  # inclusive
+    words: tuple[str, ...] = ()  # every word must appear in the text (the search box, tokenized)
+
+    def describe(self) -> dict[str, Any]:
+        """For the audit log: the filters that were set."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) not in (None, ())}
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(0), tzinfo=BANGKOK).astimezone(dt.UTC)
+
+
+def _common(model: Any, filters: Filters) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if filters.since:
+        conditions.append(model.created_at >= _day_start(filters.since))
+    if filters.until:
+        conditions.append(model.created_at < _day_start(filters.until + dt.timedelta(days=1)))
+    conditions += [model.text.contains(word, autoescape=True) for word in filters.words]
+    return conditions
+
+
+def opinion_conditions(filters: Filters) -> list[ColumnElement[bool]]:
+    conditions = _common(Opinion, filters)
+    if filters.consultation:
+        conditions.append(Opinion.consultation_id == filters.consultation)
+    if filters.category:
+        conditions.append(Opinion.category == filters.category)
+    if filters.village is not None:
+        conditions.append(Opinion.village == filters.village)
+    if filters.status:
+        conditions.append(Opinion.status == filters.status)
+    return conditions
+
+
+def report_conditions(filters: Filters) -> list[ColumnElement[bool]]:
+    conditions = _common(Report, filters)
+    if filters.village is not None:
+        conditions.append(Report.village == filters.village)
+    if filters.status:
+        conditions.append(Report.status == filters.status)
+    return conditions
+
+
+def query_conditions(filters: Filters) -> list[ColumnElement[bool]]:
+    return _common(ServiceQuery, filters)
+
+
+# Which filters mean something for each kind (the command line refuses the others rather than ignore them).
+APPLICABLE = {
+    "opinions": {"consultation", "category", "village", "status", "since", "until", "words"},
+    "reports": {"village", "status", "since", "until", "words"},
+    "queries": {"since", "until", "words"},
+}
+
+
+# Every cell is rendered to its final text by the database itself (labels, Bangkok times, the apostrophe
+# before a formula), so a million rows stream through Python without a function call per cell: that is what
+# keeps a CSV export within a small factor of `sqlite3 -csv` (bench/export_bench.py).
+Render = Callable[[str], ColumnElement[str]]  # dialect name -> SQL expression
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    render: Render
+
+
+def _safe(expression: ColumnElement[Any], dialect: str) -> ColumnElement[str]:
+    """The value as text, '' for NULL, with an apostrophe before anything a spreadsheet would evaluate."""
+    as_text = func.coalesce(cast(expression, String), "")
+    # PostgreSQL text cannot hold NUL at all (nor take it as a parameter).
+    starts = [c for c in _FORMULA_STARTS if c != "\0"] if dialect == "postgresql" else list(_FORMULA_STARTS)
+    return case((func.substr(as_text, 1, 1).in_(starts), literal("'") + as_text), else_=as_text)
+
+
+def _plain(column: Any) -> Render:
+    return lambda dialect: _safe(column, dialect)
+
+
+def _generated(column: Any) -> Render:
+    """Values this program makes in a fixed format (reference numbers, hex pseudonyms): nothing to guard."""
+    return lambda _dialect: func.coalesce(column, "")
+
+
+def _labelled(column: Any, labels: dict[str, str]) -> Render:
+    """Ids shown as the labels content gives them (labels neutralised here, ids in SQL)."""
+    mapping = {key: neutralise(label) for key, label in labels.items()}
+    return lambda dialect: (
+        case(mapping, value=column, else_=_safe(column, dialect)) if mapping else _safe(column, dialect)
+    )
+
+
+def _bangkok(column: Any) -> Render:
+    def render(dialect: str) -> ColumnElement[str]:
+        if dialect == "postgresql":
+            local = func.timezone("Asia/Bangkok", column)
+            return func.coalesce(func.to_char(local, "YYYY-MM-DD HH24:MI"), "")
+        # SQLite keeps UTC text; Thailand has kept UTC+7 all year since 1920.
+        return func.coalesce(func.strftime("%Y-%m-%d %H:%M", column, "+7 hours"), "")
+
+    return render
+
+
+def _yes_no(column: Any) -> Render:
+    return lambda _dialect: case((column.is_(True), "ใช่"), else_="ไม่ใช่")
+
+
+def _two_decimals(column: Any) -> Render:
+    def render(dialect: str) -> ColumnElement[str]:
+        if dialect == "postgresql":
+            return func.coalesce(func.to_char(column, "FM0.00"), "")
+        return func.coalesce(func.printf("%.2f", column), "")
+
+    return render
+
+
+def opinion_columns(content: Content) -> list[Column]:
+    categories = {c.id: c.label for c in content.categories.values()}
+    consultations = {c.id: c.title for c in content.consultations.values()}
+    statuses = {k.removeprefix("status_"): v for k, v in content.phrases.items() if k.startswith("status_")}
+    return [
+        Column("เลขที่อ้างอิง", _generated(Opinion.reference)),
+        Column("วันเวลาที่ส่ง", _bangkok(Opinion.created_at)),
+        Column("การรับฟังความคิดเห็น", _labelled(Opinion.consultation_id, consultations)),
+        Column("หมู่ที่", _plain(Opinion.village)),
+        Column("หมวด", _labelled(Opinion.category, categories)),
+        Column("หมวดที่ระบบเสนอ", _labelled(Opinion.category_suggested, categories)),
+        Column("ความคิดเห็น", _plain(Opinion.text)),
+        Column("ละติจูด", _plain(Opinion.latitude)),
+        Column("ลองจิจูด", _plain(Opinion.longitude)),
+        Column("สถานะ", _labelled(Opinion.status, statuses)),
+        Column("รายละเอียดผลการพิจารณา", _plain(Opinion.outcome_detail)),
+        Column("โครงการในแผน", _plain(Opinion.plan_project)),
+        Column("บันทึกเจ้าหน้าที่", _plain(Opinion.staff_note)),
+        Column("ผู้ส่ง (นามแฝง)", _generated(Resident.pseudonym)),
+    ]
+
+
+def report_columns(content: Content) -> list[Column]:
+    types = {t.id: t.label for t in content.report_types.values()}
+    divisions = {d.id: d.name for d in content.municipality.divisions}
+    return [
+        Column("เลขที่อ้างอิง", _generated(Report.reference)),
+        Column("วันเวลาที่แจ้ง", _bangkok(Report.created_at)),
+        Column("ประเภท", _labelled(Report.type, types)),
+        Column("หน่วยงานที่รับผิดชอบ", _labelled(Report.division, divisions)),
+        Column("หมู่ที่", _plain(Report.village)),
+        Column("รายละเอียด", _plain(Report.text)),
+        Column("สถานที่", _plain(Report.place)),
+        Column("ละติจูด", _plain(Report.latitude)),
+        Column("ลองจิจูด", _plain(Report.longitude)),
+        Column("สถานะ", _labelled(Report.status, content.report_statuses)),
+        Column("คะแนนความพึงพอใจ", _plain(Report.rating)),
+        Column("ปรับปรุงล่าสุด", _bangkok(Report.updated_at)),
+        Column("ผู้แจ้ง (นามแฝง)", _generated(Resident.pseudonym)),
+    ]
+
+
+def query_columns(content: Content) -> list[Column]:
+    services = {s.id: s.name for s in content.services.values()}
+    return [
+        Column("วันเวลาที่ถาม", _bangkok(ServiceQuery.created_at)),
+        Column("คำถาม", _plain(ServiceQuery.text)),
+        Column("ความตั้งใจที่ระบบอ่านได้", _plain(ServiceQuery.intent)),
+        Column("บริการที่ตรงที่สุด", _labelled(ServiceQuery.service_id, services)),
+        Column("คะแนนความตรง", _two_decimals(ServiceQuery.score)),
+        Column("ตอบได้", _yes_no(ServiceQuery.answered)),
+        Column("คำติชม", _plain(ServiceQuery.feedback)),
+        Column("การคัดแยกของเจ้าหน้าที่", _plain(ServiceQuery.triage)),
+        Column("ผู้ถาม (นามแฝง)", _generated(Resident.pseudonym)),
+    ]
+
+
+def columns_for(kind: str, content: Content) -> list[Column]:
+    return {"opinions": opinion_columns, "reports": report_columns, "queries": query_columns}[kind](content)
+
+
+def export_statement(kind: str, filters: Filters, columns: list[Column], dialect: str) -> Select[Any]:
+    """The rendered rows of one export, oldest first, each with the resident's pseudonym ('' once they
+    deleted their data)."""
+    model: Any
+    model, conditions = {
+        "opinions": (Opinion, opinion_conditions),
+        "reports": (Report, report_conditions),
+        "queries": (ServiceQuery, query_conditions),
+    }[kind]
+    rendered: list[Any] = [c.render(dialect) for c in columns]
+    statement: Select[Any] = (
+        select(*rendered)
+        .select_from(model)
+        .outerjoin(Resident, Resident.id == model.resident_id)
+        .where(*conditions(filters))
+        .order_by(model.id)
+    )
+    if kind == "opinions":
+        # Withdrawn opinions were taken back by their authors: they are not the municipality's to hand on.
+        statement = statement.where(Opinion.status != "withdrawn")
+    return statement
+
+
+async def export_rows(
+    session: AsyncSession, content: Content, kind: str, filters: Filters
+) -> AsyncIterator[list[list[str]]]:
+    """Batches of neutralised rows (the header first), streamed from the database."""
+    columns = columns_for(kind, content)
+    yield [[neutralise(c.header) for c in columns]]
+    dialect = session.get_bind().dialect.name
+    result = await session.stream(
+        export_statement(kind, filters, columns, dialect).execution_options(yield_per=_PARTITION)
+    )
+    # While the file takes one batch, the database already renders the next.
+    batches = aiter(result.partitions())
+    ahead = asyncio.ensure_future(anext(batches, None))
+    try:
+        while (partition := await ahead) is not None:
+            ahead = asyncio.ensure_future(anext(batches, None))
+            yield partition  # rows of str, written as they are
+    finally:
+        if not ahead.done():
+            ahead.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await ahead
+
+
+async def write_export(rows: AsyncIterator[list[list[str]]], fmt: str, path: Path) -> int:
+    """Write the batches to path as CSV or XLSX; the number of data rows written."""
+    if fmt == "csv":
+        return await _write_csv(rows, path)
+    if fmt == "xlsx":
+        return await write_xlsx_sheets([("ข้อมูล", rows)], path)
+    raise ValueError(f"format must be one of {', '.join(FORMATS)}")
+
+
+async def _write_csv(rows: AsyncIterator[list[list[str]]], path: Path) -> int:
+    count = -1  # the header is not a data row
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        # The BOM Excel needs to read the file as UTF-8 (Thai otherwise shows as mojibake). Written once by
+        # hand: the utf-8-sig codec would be consulted on every row.
+        handle.write("\ufeff")
+        writer = csv.writer(handle, quoting=csv.QUOTE_ALL)
+        async for batch in rows:
+            writer.writerows(batch)
+            count += len(batch)
+    return max(count, 0)
+
+
+_DONE = object()
+
+
+async def write_xlsx_sheets(sheets: Iterable[tuple[str, AsyncIterator[list[list[str]]]]], path: Path) -> int:
+    """Write sheets of rows to an XLSX file. openpyxl's write-only mode keeps memory flat; it runs in a
+    thread fed through a bounded queue, so building a large file never stalls the server's event loop."""
+    handoff: queue.Queue[object] = queue.Queue(maxsize=4)
+    outcome: dict[str, object] = {}
+    writer = threading.Thread(target=_xlsx_writer, args=(handoff, path, outcome), daemon=True)
+    writer.start()
+    count = 0
+    try:
+        for title, rows in sheets:
+            await _hand(handoff, ("sheet", title))
+            first = True
+            async for batch in rows:
+                count += len(batch) - (1 if first else 0)
+                first = False
+                await _hand(handoff, ("rows", batch))
+    finally:
+        await _hand(handoff, _DONE)
+        await asyncio.to_thread(writer.join)
+    if "error" in outcome:
+        raise outcome["error"]  # type: ignore[misc]
+    return count
+
+
+async def _hand(handoff: queue.Queue[object], item: object) -> None:
+    while True:
+        try:
+            handoff.put_nowait(item)
+            return
+        except queue.Full:
+            await asyncio.sleep(0.005)
+
+
+def _xlsx_writer(handoff: queue.Queue[object], path: Path, outcome: dict[str, object]) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = None
+    written = 0
+    failed = False
+    while (item := handoff.get()) is not _DONE:
+        if failed:
+            continue  # drain, so the producer never blocks on a full queue
+        kind: str
+        payload: Any
+        kind, payload = item  # type: ignore[misc]
+        try:
+            if kind == "sheet":
+                sheet, written = book.create_sheet(title=payload[:31]), 0
+                continue
+            for row in payload:
+                if written > XLSX_MAX_ROWS:
+                    raise ValueError(f"more than {XLSX_MAX_ROWS:,} rows: narrow the filters or export CSV")
+                # Every value is a neutralised string, so none starts with "=": openpyxl writes it as text.
+                sheet.append([_XML_ILLEGAL.sub("", v) for v in row])  # type: ignore[union-attr]
+                written += 1
+        except Exception as exc:  # handed to the caller, who raises it in the event loop
+            outcome["error"], failed = exc, True
+    if not failed:
+        try:
+            book.save(path)
+        except Exception as exc:
+            outcome["error"] = exc

@@ -1,0 +1,1 @@
+"""One module per part of the workspace; each adds its own routes."""

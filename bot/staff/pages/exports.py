@@ -1,0 +1,83 @@
+"""Downloads: opinions, reports and questions as CSV or XLSX with the list's current filters, and the
+"for the plan" workbook. Each is written to a temporary file (memory stays flat), sent as an attachment
+that is never cached, and recorded in the audit log with its filters and row count."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import secrets
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from aiohttp import web
+
+from bot import keys
+from bot.staff import audit
+from bot.staff.exports import FORMATS, KINDS, export_rows, write_export, write_xlsx_sheets
+from bot.staff.pages.filtering import filters_from
+from bot.staff.plan import plan_rows
+from bot.staff.web import requires, signed_in
+from bot.timeline import BANGKOK
+
+MEDIA_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def _scratch(request: web.Request, suffix: str) -> Path:
+    folder = request.app[keys.SETTINGS].data_dir / "exports"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{secrets.token_hex(8)}.{suffix}"
+
+
+async def _send(request: web.Request, path: Path, filename: str, fmt: str) -> web.StreamResponse:
+    response = web.StreamResponse(
+        headers={
+            "Content-Type": MEDIA_TYPES[fmt],
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+            "Content-Length": str(path.stat().st_size),  # noqa: ASYNC240 (one stat of a local file)
+        }
+    )
+    await response.prepare(request)
+    with path.open("rb") as handle:
+        while chunk := handle.read(256 * 1024):
+            await response.write(chunk)
+    await response.write_eof()
+    return response
+
+
+@requires("export")
+async def download(request: web.Request) -> web.StreamResponse:
+    """GET /staff/export/{kind}.{format}?filters"""
+    kind, fmt = request.match_info["kind"], request.match_info["format"]
+    if fmt not in FORMATS or kind not in (*KINDS, "plan") or (kind == "plan" and fmt != "xlsx"):
+        raise web.HTTPNotFound(text="ไม่มีไฟล์แบบนี้", content_type="text/plain")
+    filters, problems = filters_from(request)
+    if problems:
+        raise web.HTTPBadRequest(text="; ".join(problems), content_type="text/plain")
+    content = request.app[keys.CONTENT]
+    path = _scratch(request, fmt)
+    try:
+        async with request.app[keys.SESSIONS]() as db:
+            rows: AsyncIterator[list[list[str]]]
+            if kind == "plan":
+                count = await write_xlsx_sheets([("สรุปเพื่อจัดทำแผน", plan_rows(db, content, filters))], path)
+            else:
+                rows = export_rows(db, content, kind, filters)
+                count = await write_export(rows, fmt, path)
+        async with request.app[keys.SESSIONS]() as db, db.begin():
+            audit.record(
+                db, signed_in(request).username, "export", kind, format=fmt, rows=count, filters=filters.describe()
+            )
+        stamp = dt.datetime.now(BANGKOK).strftime("%Y%m%d-%H%M")
+        return await _send(request, path, f"{kind}-{stamp}.{fmt}", fmt)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+
+
+def add_routes(router: web.UrlDispatcher, prefix: str) -> None:
+    router.add_get(f"{prefix}/export/{{kind}}.{{format}}", download)

@@ -1,0 +1,124 @@
+"""Questions the bot could not answer (or answered and got 👎), grouped by similarity, each group with its
+count and the closest service. Staff attach a group to a service (its phrasings teach the matcher at once,
+no code or content change) or mark it out of scope."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from aiohttp import web
+from sqlalchemy import or_, select, update
+from sqlalchemy.sql.elements import ColumnElement
+
+from bot import keys, phrasings
+from bot.db.models import ServiceQuery
+from bot.staff import audit
+from bot.staff.insight import group_similar
+from bot.staff.web import render, requires, signed_in
+
+MAX_QUESTIONS = 2000
+SHOWN_GROUPS = 50
+# What was asked for a service but not answered: small talk and menu words are not the matcher's to learn.
+UNANSWERED_INTENTS = ("service", "clarify", "out_of_scope")
+
+
+@dataclass(frozen=True)
+class QuestionGroup:
+    ids: tuple[int, ...]
+    texts: tuple[str, ...]  # distinct texts, most recent first
+    closest_service: str | None
+    closest_score: float
+    thumbs_down: int
+
+    @property
+    def size(self) -> int:
+        return len(self.ids)
+
+
+def _untriaged() -> list[ColumnElement[bool]]:
+    return [
+        ServiceQuery.triage.is_(None),
+        ServiceQuery.text != "",
+        or_(ServiceQuery.answered.is_(False), ServiceQuery.feedback == "down"),
+        ServiceQuery.intent.in_(UNANSWERED_INTENTS),
+    ]
+
+
+@requires("view")
+async def page(request: web.Request) -> web.Response:
+    """The groups, largest first."""
+    async with request.app[keys.SESSIONS]() as db:
+        rows = (
+            await db.execute(
+                select(ServiceQuery.id, ServiceQuery.text, ServiceQuery.feedback)
+                .where(*_untriaged())
+                .order_by(ServiceQuery.id.desc())
+                .limit(MAX_QUESTIONS)
+            )
+        ).all()
+    qa = request.app[keys.QA]
+
+    def build() -> list[QuestionGroup]:
+        result = []
+        for group in group_similar([r.text for r in rows])[:SHOWN_GROUPS]:
+            members = [rows[i] for i in group.members]
+            reading = qa.read(members[0].text)
+            closest = reading.candidates[0] if reading.candidates else None
+            result.append(
+                QuestionGroup(
+                    ids=tuple(m.id for m in members),
+                    texts=tuple(dict.fromkeys(m.text for m in members)),
+                    closest_service=closest.label if closest else None,
+                    closest_score=closest.score if closest else 0.0,
+                    thumbs_down=sum(m.feedback == "down" for m in members),
+                )
+            )
+        return result
+
+    groups = await asyncio.to_thread(build)
+    services = request.app[keys.CONTENT].services
+    return render(
+        request,
+        "questions.html",
+        groups=groups,
+        total=len(rows),
+        services=services,
+        flash=request.query.get("saved"),
+    )
+
+
+@requires("triage")
+async def triage(request: web.Request) -> web.StreamResponse:
+    """Attach a group's phrasings to a service, or mark the group out of scope."""
+    form = await request.post()
+    try:
+        ids = [int(i) for i in str(form.get("ids", "")).split(",") if i][:MAX_QUESTIONS]
+    except ValueError:
+        raise web.HTTPBadRequest(text="รายการคำถามไม่ถูกต้อง", content_type="text/plain") from None
+    action = str(form.get("action", ""))
+    service_id = str(form.get("service", ""))
+    by = signed_in(request).username
+    if not ids or action not in ("attach", "out_of_scope"):
+        raise web.HTTPBadRequest(text="ไม่รู้จักคำสั่งนี้", content_type="text/plain")
+    if action == "attach" and service_id not in request.app[keys.CONTENT].services:
+        raise web.HTTPBadRequest(text="ไม่มีบริการนี้", content_type="text/plain")
+    async with request.app[keys.SESSIONS]() as db, db.begin():
+        texts = (await db.scalars(select(ServiceQuery.text).where(ServiceQuery.id.in_(ids), *_untriaged()))).all()
+        if action == "attach":
+            phrasings.add(db, service_id, list(dict.fromkeys(texts)), by)
+        await db.execute(
+            update(ServiceQuery)
+            .where(ServiceQuery.id.in_(ids), ServiceQuery.triage.is_(None))
+            .values(triage="example" if action == "attach" else "out_of_scope")
+        )
+        audit.record(db, by, "question_triage", service_id or None, action=action, questions=len(ids))
+    if action == "attach":
+        # This process learns at once; the others within a few seconds (bot.phrasings polls).
+        await request.app[keys.PHRASINGS].refresh()
+    raise web.HTTPSeeOther(f"/staff/questions?saved={action}")
+
+
+def add_routes(router: web.UrlDispatcher, prefix: str) -> None:
+    router.add_get(f"{prefix}/questions", page)
+    router.add_post(f"{prefix}/questions", triage)

@@ -1,0 +1,242 @@
+"""The workspace's plumbing: routes, the guard every /staff request passes (session, roles, CSRF, security
+headers), page rendering, and signing in and out.
+
+SECURITY.md items 13-16: generic sign-in errors with throttling; server-side sessions with a fresh id at
+sign-in, Secure/HttpOnly/SameSite=Lax cookies (prefixed __Host- over HTTPS), idle and absolute timeouts; a
+CSRF token on every form plus an Origin / Sec-Fetch-Site check; GET never changes anything; CSP with
+frame-ancestors 'none', nosniff and a strict Referrer-Policy on every page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import jinja2
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import keys
+from bot.staff import audit, sessions
+from bot.staff.accounts import ROLES, sign_in
+from bot.staff.sessions import SessionPolicy, SignedIn
+from bot.timeline import BANGKOK
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+PREFIX = "/staff"
+STATIC = Path(__file__).parent / "static"
+_PUBLIC_PATHS = {f"{PREFIX}/login"}
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; form-action 'self'; "
+        "base-uri 'none'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",
+}
+_USER = "staff_user"
+
+
+def policy_for(app: web.Application) -> SessionPolicy:
+    settings = app[keys.SETTINGS]
+    return SessionPolicy(
+        key=settings.staff_session_secret.reveal().encode(),
+        idle=dt.timedelta(seconds=settings.staff_idle_seconds),
+        absolute=dt.timedelta(seconds=settings.staff_absolute_seconds),
+    )
+
+
+def _is_https(request: web.Request) -> bool:
+    public = request.app[keys.SETTINGS].public_url
+    return request.secure or bool(public and public.startswith("https://"))
+
+
+def cookie_name(request: web.Request) -> str:
+    # The __Host- prefix makes browsers refuse the cookie unless it is Secure, host-only and for path "/".
+    return "__Host-staff" if _is_https(request) else "staff"
+
+
+def signed_in(request: web.Request) -> SignedIn:
+    user: SignedIn = request[_USER]
+    return user
+
+
+def can(request: web.Request, capability: str) -> bool:
+    user: SignedIn | None = request.get(_USER)
+    return user is not None and capability in ROLES.get(user.role, frozenset())
+
+
+def requires(capability: str) -> Callable[[Handler], Handler]:
+    """Handler decorator: 403 unless the signed-in role has this capability."""
+
+    def wrap(handler: Handler) -> Handler:
+        async def guarded(request: web.Request) -> web.StreamResponse:
+            if not can(request, capability):
+                raise web.HTTPForbidden(text="สิทธิ์ของบัญชีนี้ไม่พอสำหรับหน้านี้", content_type="text/plain")
+            return await handler(request)
+
+        guarded.__doc__ = handler.__doc__
+        guarded.__name__ = handler.__name__
+        return guarded
+
+    return wrap
+
+
+def _same_origin(request: web.Request) -> bool:
+    """Browsers say where a form came from; a state-changing request from another site is refused. Clients
+    that send neither header (scripts, tests) still need the session's CSRF token."""
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        return site == "same-origin"
+    origin = request.headers.get("Origin")
+    if origin is not None:
+        return urlsplit(origin).netloc == request.host
+    return True
+
+
+@web.middleware
+async def staff_guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if not request.path.startswith(PREFIX):
+        return await handler(request)
+    try:
+        response = await _guarded(request, handler)
+    except web.HTTPException as exc:
+        response = exc
+    response.headers.update(SECURITY_HEADERS)
+    if isinstance(response, web.HTTPException):
+        raise response
+    return response
+
+
+async def _guarded(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if request.path.startswith(f"{PREFIX}/static/"):
+        return await handler(request)
+    if request.method not in ("GET", "HEAD") and not _same_origin(request):
+        raise web.HTTPForbidden(text="คำขอนี้ไม่ได้มาจากหน้าของระบบ", content_type="text/plain")
+    if request.path in _PUBLIC_PATHS:
+        return await handler(request)
+    token = request.cookies.get(cookie_name(request))
+    user = None
+    if token:
+        async with request.app[keys.SESSIONS]() as db, db.begin():
+            user = await sessions.resume(db, policy_for(request.app), token)
+    if user is None:
+        target = request.path_qs if request.method == "GET" else PREFIX
+        raise web.HTTPSeeOther(f"{PREFIX}/login?next={quote(target)}")
+    request[_USER] = user
+    if request.method not in ("GET", "HEAD"):
+        form = await request.post()
+        sent = form.get("csrf")
+        if not isinstance(sent, str) or not hmac.compare_digest(sent, user.csrf_token):
+            raise web.HTTPForbidden(text="แบบฟอร์มหมดอายุ กรุณาโหลดหน้าใหม่แล้วลองอีกครั้ง", content_type="text/plain")
+    return await handler(request)
+
+
+def templates() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("bot.staff", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["bangkok"] = lambda value, fmt="%d/%m/%Y %H:%M": (
+        value.astimezone(BANGKOK).strftime(fmt) if value else ""
+    )
+    env.filters["number"] = lambda value: f"{value:,}"
+    return env
+
+
+def render(request: web.Request, template: str, status: int = 200, **context: Any) -> web.Response:
+    content = request.app[keys.CONTENT]
+    user: SignedIn | None = request.get(_USER)
+    page = (
+        request.app[keys.STAFF_TEMPLATES]
+        .get_template(template)
+        .render(
+            user=user,
+            csrf=user.csrf_token if user else "",
+            can=lambda capability: can(request, capability),
+            municipality=content.municipality,
+            path=request.path,
+            **context,
+        )
+    )
+    return web.Response(text=page, content_type="text/html", status=status)
+
+
+async def login_page(request: web.Request) -> web.Response:
+    """The sign-in form."""
+    return render(request, "login.html", next=_safe_next(request.query.get("next")), failed=False)
+
+
+async def login(request: web.Request) -> web.StreamResponse:
+    """Checks the password (throttled), starts a fresh session, and goes where the person was headed."""
+    form = await request.post()
+    username, password = str(form.get("username", "")).strip(), str(form.get("password", ""))
+    address = request.remote or "unknown"
+    async with request.app[keys.SESSIONS]() as db, db.begin():
+        result = await sign_in(db, username, password, address)
+        if result.user is None:
+            audit.record(db, username or "-", "login_failed", throttled=result.throttled)
+        else:
+            token = await sessions.start(db, policy_for(request.app), result.user)
+            audit.record(db, result.user.username, "login")
+    if result.user is None:
+        # One message for every failure: it must not tell a wrong name from a wrong password or a lockout.
+        return render(request, "login.html", status=401, next=_safe_next(str(form.get("next", ""))), failed=True)
+    response = web.HTTPSeeOther(_safe_next(str(form.get("next", ""))))
+    response.set_cookie(
+        cookie_name(request),
+        token,
+        path="/",
+        secure=_is_https(request),
+        httponly=True,
+        samesite="Lax",
+        max_age=request.app[keys.SETTINGS].staff_absolute_seconds,
+    )
+    return response
+
+
+async def logout(request: web.Request) -> web.StreamResponse:
+    """Ends the session here and in the database."""
+    token = request.cookies.get(cookie_name(request), "")
+    async with request.app[keys.SESSIONS]() as db, db.begin():
+        await sessions.end(db, policy_for(request.app), token)
+        audit.record(db, signed_in(request).username, "logout")
+    response = web.HTTPSeeOther(f"{PREFIX}/login")
+    response.del_cookie(cookie_name(request), path="/")
+    return response
+
+
+def _safe_next(target: str | None) -> str:
+    """Only paths inside the workspace: never an open redirect to another site."""
+    if target and target.startswith(f"{PREFIX}") and not target.startswith("//") and "\\" not in target:
+        return target
+    return PREFIX
+
+
+async def in_transaction(request: web.Request, work: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
+    async with request.app[keys.SESSIONS]() as db, db.begin():
+        return await work(db)
+
+
+def add_staff_routes(app: web.Application) -> None:
+    from bot.staff.pages import accounts, content, exports, insight, opinions, overview, questions, reports
+
+    app.middlewares.append(staff_guard)
+    app[keys.STAFF_TEMPLATES] = templates()
+    router = app.router
+    router.add_get(f"{PREFIX}/login", login_page)
+    router.add_post(f"{PREFIX}/login", login)
+    router.add_post(f"{PREFIX}/logout", logout)
+    router.add_static(f"{PREFIX}/static", STATIC)
+    router.add_get(PREFIX, overview.page)
+    for module in (opinions, insight, reports, questions, content, exports, accounts):
+        module.add_routes(router, PREFIX)

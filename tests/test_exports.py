@@ -1,0 +1,160 @@
+"""Exports read back the way staff open them (the csv module, openpyxl): Thai intact, the BOM Excel needs,
+pseudonyms instead of LINE ids, the list's filters applied, an audit row each time, and not one formula
+out of a corpus of spreadsheet-injection payloads."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+from sqlalchemy import select
+
+from bot.db.models import AuditEntry
+from bot.staff.exports import neutralise
+from tests.conftest import ROOT, Bot
+from tests.staffing import add_opinions, add_questions, add_report, add_resident, add_staff, sign_in
+
+# Payloads that spreadsheets run or that hide a formula behind whitespace (SECURITY.md item 12).
+ATTACKS = [
+    "=1+1",
+    '=HYPERLINK("https://evil.example","คลิก")',
+    "+1+1",
+    "-1+1",
+    "@SUM(A1:A2)",
+    "\t=1+1",
+    "\r=1+1",
+    "\n=1+1",
+    "\0=1+1",
+    "=cmd|' /C calc'!A0",
+    "＝1+1",  # full-width equals: harmless text in spreadsheets, kept as it is
+    "ปกติ =1+1",
+]
+# PostgreSQL cannot store NUL in text (and the chat strips control characters before storing anything), so
+# the NUL payload is checked by the neutralise() test only.
+STORED_ATTACKS = [a for a in ATTACKS if "\0" not in a]
+
+
+async def _exporter(bot: Bot) -> None:
+    await add_staff(bot, "somsri", "exporter")
+    await sign_in(bot.client, "somsri")
+
+
+async def _download(bot: Bot, path: str) -> bytes:
+    response = await bot.client.get(path)
+    assert response.status == 200, await response.text()
+    assert response.headers["Content-Disposition"].startswith("attachment;")
+    assert response.headers["Cache-Control"] == "no-store"
+    return await response.read()
+
+
+def _starts_dangerously(value: str) -> bool:
+    return value.startswith(("=", "+", "-", "@", "\t", "\r", "\n", "\0"))
+
+
+def test_neutralise_covers_every_dangerous_start() -> None:
+    for attack in ATTACKS:
+        assert not _starts_dangerously(neutralise(attack))
+    assert neutralise("ถนนชำรุด") == "ถนนชำรุด"
+
+
+async def test_csv_export_is_excel_ready_thai_with_pseudonyms(bot: Bot) -> None:
+    resident = await add_resident(bot)
+    other = await add_resident(bot)
+    await add_opinions(bot, [("ขอไฟส่องสว่างซอย 5", "physical", 5), ("ตลาดนัดชุมชน", "economy", 3)], resident)
+    await add_opinions(bot, [("ซ่อมถนนหมู่ 3", "physical", 3)], other)
+    await _exporter(bot)
+    raw = await _download(bot, "/staff/export/opinions.csv")
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert rows[0][0] == "เลขที่อ้างอิง" and "ผู้ส่ง (นามแฝง)" in rows[0]
+    assert {r[6] for r in rows[1:]} == {"ขอไฟส่องสว่างซอย 5", "ตลาดนัดชุมชน", "ซ่อมถนนหมู่ 3"}
+    pseudonyms = [r[-1] for r in rows[1:]]
+    assert pseudonyms[0] == pseudonyms[1] != pseudonyms[2]
+    assert resident.line_user_id not in raw.decode("utf-8-sig") and other.line_user_id not in raw.decode("utf-8-sig")
+    assert b'"' in raw.splitlines()[1][:1]  # every field quoted
+    filtered = list(
+        csv.reader(io.StringIO((await _download(bot, "/staff/export/opinions.csv?village=3")).decode("utf-8-sig")))
+    )
+    assert len(filtered) == 3
+    async with bot.sessions() as session:
+        entries = list(await session.scalars(select(AuditEntry).where(AuditEntry.action == "export")))
+    assert [json.loads(e.detail)["rows"] for e in entries] == [3, 2]
+    assert json.loads(entries[1].detail)["filters"] == {"village": 3} and entries[1].actor == "somsri"
+
+
+async def test_no_formula_survives_into_csv_or_xlsx(bot: Bot) -> None:
+    resident = await add_resident(bot)
+    await add_opinions(bot, [(attack, "physical", 1) for attack in STORED_ATTACKS], resident, staff_note="=1+1")
+    await add_report(bot, resident, "2569-00001", '=HYPERLINK("x")', place="@evil")
+    await add_questions(bot, ["=1+1", "-2"])
+    await _exporter(bot)
+    for kind in ("opinions", "reports", "queries"):
+        text = (await _download(bot, f"/staff/export/{kind}.csv")).decode("utf-8-sig")
+        cells = [c for row in csv.reader(io.StringIO(text)) for c in row]
+        assert cells and not any(_starts_dangerously(c) for c in cells), kind
+        book = openpyxl.load_workbook(io.BytesIO(await _download(bot, f"/staff/export/{kind}.xlsx")))
+        sheet = book.active
+        assert sheet is not None
+        values = [cell for row in sheet.iter_rows() for cell in row]
+        assert values and all(cell.data_type != "f" for cell in values), kind
+        strings = [str(cell.value) for cell in values if cell.value is not None]
+        assert not any(_starts_dangerously(v) for v in strings), kind
+    book = openpyxl.load_workbook(io.BytesIO(await _download(bot, "/staff/export/opinions.xlsx")))
+    texts = [row[6] for row in book.active.iter_rows(min_row=2, values_only=True)]  # type: ignore[union-attr]
+    assert "'=1+1" in texts and "ปกติ =1+1" in texts and "＝1+1" in texts
+
+
+async def test_the_plan_workbook_groups_by_category_and_village(bot: Bot) -> None:
+    await add_opinions(
+        bot,
+        [
+            ("ขอไฟส่องสว่างซอย 5 ด้วยครับ", "physical", 5),
+            ("ขอไฟส่องสว่างซอย 5 มืดมาก", "physical", 5),
+            ("ซ่อมถนนหมู่ 3", "physical", 3),
+            ("ตลาดนัดชุมชน", "economy", 3),
+        ],
+    )
+    await _exporter(bot)
+    book = openpyxl.load_workbook(io.BytesIO(await _download(bot, "/staff/export/plan.xlsx")))
+    rows = list(book.active.iter_rows(values_only=True))  # type: ignore[union-attr]
+    assert rows[0][:4] == ("หมวด (ยุทธศาสตร์)", "หมู่ที่", "หมู่บ้าน", "จำนวนความคิดเห็น")
+    counts = {(r[0], r[1]): r[3] for r in rows[1:]}
+    physical = next(label for label, _ in counts if "กายภาพ" in label)
+    assert counts[(physical, "5")] == "2" and counts[(physical, "3")] == "1" and len(counts) == 3
+    five = next(r for r in rows[1:] if r[0] == physical and r[1] == "5")
+    assert "(2)" in five[4]  # the two lights opinions are one issue raised twice
+
+
+async def test_export_command_writes_the_file_and_audits_it(bot: Bot, database_url: str, tmp_path: Path) -> None:
+    await add_opinions(bot, [("ขอไฟส่องสว่างซอย 5", "physical", 5), ("ตลาดนัดชุมชน", "economy", 3)])
+    env = {"DATABASE_URL": database_url, "DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "bot", "export", *args],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env=env,
+            timeout=120,
+        )
+
+    out = tmp_path / "opinions.xlsx"
+    done = await asyncio.to_thread(run, "opinions", "--format", "xlsx", "--out", str(out), "--category", "economy")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"1 rows -> {out}"
+    rows = list(openpyxl.load_workbook(out).active.iter_rows(values_only=True))  # type: ignore[union-attr]
+    assert len(rows) == 2 and rows[1][6] == "ตลาดนัดชุมชน"
+    wrong = await asyncio.to_thread(
+        run, "queries", "--format", "csv", "--out", str(tmp_path / "q.csv"), "--village", "3"
+    )
+    assert wrong.returncode == 2 and "--village" in wrong.stderr
+    async with bot.sessions() as session:
+        entry = await session.scalar(select(AuditEntry).where(AuditEntry.action == "export"))
+    assert entry is not None and entry.actor.startswith("cli") and json.loads(entry.detail)["rows"] == 1

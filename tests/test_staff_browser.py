@@ -1,0 +1,135 @@
+"""The staff workspace in Debian's chromium, on the server a newcomer runs (`python -m bot serve`, local
+mode): a resident gives an opinion through the simulator; staff sign in, filter, open it, set its outcome
+(the resident is told on the fake LINE) and download an export; a viewer cannot export; an idle session
+ends."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.serving import CHROMIUM, CHROMIUM_ARGS, bot_env, get_json, post_json, run_cli, served
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not shutil.which(CHROMIUM), reason="Debian's chromium is installed by scripts/test"),
+]
+RESIDENT = "U" + "b" * 32
+PASSWORD = "correct horse battery"
+IDLE_SECONDS = 6
+OPINION = (
+    {"kind": "text", "text": "อยากให้เทศบาลทำถนนลาดยางในซอยบ้านดอนยาง"},
+    {"kind": "postback", "data": "action=op&do=accept"},
+    {"kind": "postback", "data": "action=op&do=village&n=3"},
+    {"kind": "text", "text": "ตอนนี้เป็นหลุมลึก ฝนตกน้ำขัง"},
+    {"kind": "text", "text": "เสร็จ"},
+    {"kind": "postback", "data": "action=op&do=category&id=physical"},
+    {"kind": "postback", "data": "action=op&do=confirm"},
+)
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Iterator[str]:
+    env = bot_env(tmp_path / "var", STAFF_IDLE_SECONDS=str(IDLE_SECONDS))
+    for username, role in (("somsri", "exporter"), ("viewer1", "viewer")):
+        added = run_cli(env, "staff", "add", username, "--role", role, stdin=PASSWORD + "\n")
+        assert added.returncode == 0, added.stderr
+    with served(env) as base:
+        yield base
+
+
+def _resident_says(base: str) -> None:
+    seen = 0
+    post_json(f"{base}/simulator/api/send", {"userId": RESIDENT, "kind": "follow"})
+    for turn in OPINION:
+        seen = max([seen, *(d["seq"] for d in get_json(f"{base}/simulator/api/messages?userId={RESIDENT}&wait=10"))])
+        assert post_json(f"{base}/simulator/api/send", {"userId": RESIDENT, **turn})["status"] == 200
+        answer = get_json(f"{base}/simulator/api/messages?userId={RESIDENT}&after={seen}&wait=10")
+        assert answer, f"no answer to {turn}"
+        seen = max(d["seq"] for d in answer)
+    assert "2569-00001" in str(answer)
+
+
+def _pushed_text(base: str) -> str:
+    return str(get_json(f"{base}/simulator/api/messages?userId={RESIDENT}"))
+
+
+def test_staff_triage_an_opinion_and_export_it(workspace: str, tmp_path: Path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    _resident_says(workspace)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_context(accept_downloads=True).new_page()
+            page.goto(f"{workspace}/staff")
+            expect(page).to_have_url(f"{workspace}/staff/login?next=/staff")
+            page.fill("input[name=username]", "somsri")
+            page.fill("input[name=password]", "wrong password here")
+            page.click("text=เข้าสู่ระบบ >> nth=-1")
+            expect(page.locator(".error")).to_be_visible()
+            page.fill("input[name=username]", "somsri")
+            page.fill("input[name=password]", PASSWORD)
+            page.click("button:has-text('เข้าสู่ระบบ')")
+            expect(page.locator("#opinions-week")).to_have_text("1")
+
+            page.click("nav >> text=ความคิดเห็น")
+            page.select_option("select[name=village]", "3")
+            page.click("button:has-text('กรอง')")
+            expect(page.locator("#total")).to_have_text("พบ 1 รายการ")
+            page.click("text=2569-00001")
+            expect(page.locator("h1")).to_contain_text("2569-00001")
+
+            form = page.locator("#outcome-form")
+            form.locator("select[name=outcome]").select_option("in_plan")
+            form.locator("input[name=detail]").fill("โครงการก่อสร้างถนนลาดยาง หมู่ 3")
+            form.locator("button").click()
+            expect(page.locator(".flash")).to_be_visible()
+            expect(page.locator("#status")).to_have_text("บรรจุในแผนแล้ว")
+            deadline = time.monotonic() + 15
+            while "โครงการก่อสร้างถนนลาดยาง" not in _pushed_text(workspace):
+                assert time.monotonic() < deadline, "the resident was not told"
+                time.sleep(0.3)
+
+            page.goto(f"{workspace}/staff/opinions")
+            with page.expect_download() as download:
+                page.click("text=ดาวน์โหลด CSV")
+            saved = tmp_path / "opinions.csv"
+            download.value.save_as(saved)
+            raw = saved.read_bytes()
+            assert raw.startswith(b"\xef\xbb\xbf") and "ตอนนี้เป็นหลุมลึก".encode() in raw
+            assert RESIDENT.encode() not in raw
+            page.screenshot(path=str(tmp_path / "staff.png"), full_page=True)
+
+            # Idle: past the timeout the next page is the sign-in form.
+            time.sleep(IDLE_SECONDS + 1)
+            page.goto(f"{workspace}/staff/reports")
+            expect(page).to_have_url(f"{workspace}/staff/login?next=/staff/reports")
+        finally:
+            browser.close()
+
+
+def test_a_viewer_reads_but_cannot_export(workspace: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context()
+            page = context.new_page()
+            page.goto(f"{workspace}/staff/login")
+            page.fill("input[name=username]", "viewer1")
+            page.fill("input[name=password]", PASSWORD)
+            page.click("button:has-text('เข้าสู่ระบบ')")
+            page.goto(f"{workspace}/staff/opinions")
+            expect(page.locator("#total")).to_be_visible()
+            expect(page.locator("text=ดาวน์โหลด CSV")).to_have_count(0)
+            assert page.request.get(f"{workspace}/staff/export/opinions.csv").status == 403
+            assert page.request.get(f"{workspace}/staff/accounts").status == 403
+            expect(page.locator("nav >> text=บัญชีผู้ใช้")).to_have_count(0)
+        finally:
+            browser.close()

@@ -67,7 +67,10 @@ async def download(request: web.Request) -> web.StreamResponse:
                 count = await write_xlsx_sheets([("สรุปเพื่อจัดทำแผน", plan_rows(db, content, filters))], path)
             else:
                 rows = export_rows(db, content, kind, filters)
-                count = await write_export(rows, fmt, path)
+                try:
+                    count = await write_export(rows, fmt, path)
+                except ValueError as exc:  # more rows than a spreadsheet holds
+                    raise web.HTTPBadRequest(text=str(exc), content_type="text/plain") from None
         async with request.app[keys.SESSIONS]() as db, db.begin():
             audit.record(
                 db, signed_in(request).username, "export", kind, format=fmt, rows=count, filters=filters.describe()

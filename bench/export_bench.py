@@ -13,7 +13,6 @@ import argparse
 import asyncio
 import os
 import random
-import resource
 import shutil
 import subprocess
 import sys
@@ -70,19 +69,6 @@ async def fill(url: str, rows: int) -> None:
     await engine.dispose()
 
 
-def timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Wall seconds and the child's peak RSS in MB."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    start = time.perf_counter()
-    done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, check=False)
-    elapsed = time.perf_counter() - start
-    if done.returncode != 0:
-        raise SystemExit(f"{' '.join(command)} failed:\n{done.stderr}")
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    # ru_maxrss of children is the largest of any child so far: measure the export commands before sqlite3.
-    return elapsed, max(peak, before) / 1024
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -98,18 +84,14 @@ def main() -> None:
     results = []
     for fmt in ("csv", "xlsx"):
         out = work / f"opinions.{fmt}"
-        # Each in its own process, so ru_maxrss (the largest child so far) is this export's if it grows.
-        seconds, _ = timed([sys.executable, "-m", "bot", "export", "opinions", "--format", fmt, "--out", str(out)], env)
-        results.append((fmt, seconds, out.stat().st_size))
-    peaks = []
-    for fmt in ("csv", "xlsx"):
+        # A wrapper process runs the export as its only child, so RUSAGE_CHILDREN's peak is that export's.
         probe = subprocess.run(
             [
                 sys.executable,
                 "-c",
-                "import resource,subprocess,sys;"
+                "import resource,subprocess,sys,time;t=time.perf_counter();"
                 "subprocess.run(sys.argv[1:],check=True,capture_output=True);"
-                "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)",
+                "print(time.perf_counter()-t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)",
                 sys.executable,
                 "-m",
                 "bot",
@@ -118,7 +100,7 @@ def main() -> None:
                 "--format",
                 fmt,
                 "--out",
-                str(work / f"p.{fmt}"),
+                str(out),
             ],
             env=env,
             cwd=ROOT,
@@ -126,9 +108,10 @@ def main() -> None:
             text=True,
             check=True,
         )
-        peaks.append(int(probe.stdout.strip()) / 1024)
+        seconds, peak_kb = probe.stdout.split()
+        results.append((fmt, float(seconds), out.stat().st_size, int(peak_kb) / 1024))
     print(f"\n{'format':<8}{'seconds':>10}{'rows/s':>12}{'MB out':>10}{'peak RSS MB':>14}")
-    for (fmt, seconds, size), peak in zip(results, peaks, strict=True):
+    for fmt, seconds, size, peak in results:
         print(f"{fmt:<8}{seconds:>10.1f}{args.rows / seconds:>12,.0f}{size / 1e6:>10.1f}{peak:>14.0f}")
     if url.startswith("sqlite") and shutil.which("sqlite3"):
         database = url.split("///", 1)[1]

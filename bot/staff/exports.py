@@ -132,6 +132,12 @@ def _plain(column: Any) -> Render:
     return lambda dialect: _safe(column, dialect)
 
 
+def _number(column: Any) -> Render:
+    """A number only ever starts with a minus sign of all the dangerous characters."""
+    as_text = func.coalesce(cast(column, String), "")
+    return lambda _dialect: case((column < 0, literal("'") + as_text), else_=as_text)
+
+
 def _generated(column: Any) -> Render:
     """Values this program makes in a fixed format (reference numbers, hex pseudonyms): nothing to guard."""
     return lambda _dialect: func.coalesce(column, "")
@@ -177,12 +183,12 @@ def opinion_columns(content: Content) -> list[Column]:
         Column("เลขที่อ้างอิง", _generated(Opinion.reference)),
         Column("วันเวลาที่ส่ง", _bangkok(Opinion.created_at)),
         Column("การรับฟังความคิดเห็น", _labelled(Opinion.consultation_id, consultations)),
-        Column("หมู่ที่", _plain(Opinion.village)),
+        Column("หมู่ที่", _number(Opinion.village)),
         Column("หมวด", _labelled(Opinion.category, categories)),
         Column("หมวดที่ระบบเสนอ", _labelled(Opinion.category_suggested, categories)),
         Column("ความคิดเห็น", _plain(Opinion.text)),
-        Column("ละติจูด", _plain(Opinion.latitude)),
-        Column("ลองจิจูด", _plain(Opinion.longitude)),
+        Column("ละติจูด", _number(Opinion.latitude)),
+        Column("ลองจิจูด", _number(Opinion.longitude)),
         Column("สถานะ", _labelled(Opinion.status, statuses)),
         Column("รายละเอียดผลการพิจารณา", _plain(Opinion.outcome_detail)),
         Column("โครงการในแผน", _plain(Opinion.plan_project)),
@@ -199,13 +205,13 @@ def report_columns(content: Content) -> list[Column]:
         Column("วันเวลาที่แจ้ง", _bangkok(Report.created_at)),
         Column("ประเภท", _labelled(Report.type, types)),
         Column("หน่วยงานที่รับผิดชอบ", _labelled(Report.division, divisions)),
-        Column("หมู่ที่", _plain(Report.village)),
+        Column("หมู่ที่", _number(Report.village)),
         Column("รายละเอียด", _plain(Report.text)),
         Column("สถานที่", _plain(Report.place)),
-        Column("ละติจูด", _plain(Report.latitude)),
-        Column("ลองจิจูด", _plain(Report.longitude)),
+        Column("ละติจูด", _number(Report.latitude)),
+        Column("ลองจิจูด", _number(Report.longitude)),
         Column("สถานะ", _labelled(Report.status, content.report_statuses)),
-        Column("คะแนนความพึงพอใจ", _plain(Report.rating)),
+        Column("คะแนนความพึงพอใจ", _number(Report.rating)),
         Column("ปรับปรุงล่าสุด", _bangkok(Report.updated_at)),
         Column("ผู้แจ้ง (นามแฝง)", _generated(Resident.pseudonym)),
     ]

@@ -57,9 +57,11 @@ def main(argv: list[str] | None = None) -> int:
     check = content_commands.add_parser("check", help="validate content/ and print file:line errors")
     check.add_argument("--dir", type=Path, help="content directory (default: CONTENT_DIR or ./content)")
 
+    from bot.broadcast import cli as hearing_cli
     from bot.staff import cli as staff_cli
 
     staff_cli.add_parsers(commands)
+    hearing_cli.add_parsers(commands)
 
     args = parser.parse_args(argv)
     try:
@@ -83,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
         return _content_check(args.dir or settings.content_dir)
     if args.command in ("staff", "export"):
         return staff_cli.run(settings, args)
+    if args.command == "hearing":
+        return hearing_cli.run(settings, args)
     return 2
 
 

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from bot import keys
+from bot.broadcast.fanout import JobRunner
 from bot.config import Settings
 from bot.content import load_content
 from bot.db.engine import create_engine, create_sessionmaker, migrate, ping
@@ -140,13 +141,24 @@ async def _inbox(app: web.Application) -> AsyncIterator[None]:
     )
     app[keys.INBOX] = inbox
     app[keys.PHOTOS] = PhotoFetcher(app[keys.SESSIONS], app[keys.LINE], settings.data_dir / "media")
-    photos = asyncio.create_task(app[keys.PHOTOS].run_forever())
+    app[keys.BROADCASTS] = JobRunner(
+        app[keys.SESSIONS],
+        app[keys.LINE],
+        app[keys.CONTENT],
+        requests_per_second=settings.broadcast_requests_per_second,
+    )
+    background = [
+        asyncio.create_task(app[keys.PHOTOS].run_forever()),
+        asyncio.create_task(app[keys.BROADCASTS].run_forever()),
+    ]
     await inbox.start()
     yield
     await inbox.stop()
-    photos.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await photos
+    for task in background:
+        task.cancel()
+    for task in background:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 async def healthz(request: web.Request) -> web.Response:

@@ -83,6 +83,8 @@ class Settings:
     # Where residents' browsers reach this server (links in chat, such as the full privacy notice).
     public_url: str | None = None
     # Staff workspace sessions end after this long without a request, and after this long in any case.
+    # Fan-out requests per second (LINE allows 200 multicast requests per second; stay well under).
+    broadcast_requests_per_second: float = 100.0
     staff_idle_seconds: int = 30 * 60
     staff_absolute_seconds: int = 8 * 60 * 60
 
@@ -134,6 +136,9 @@ class Settings:
                 env, "LINE_REQUEST_TIMEOUT_SECONDS", defaults.line_request_timeout_seconds, 0.1, 120
             ),
             "line_retry_base_seconds": _float(env, "LINE_RETRY_BASE_SECONDS", defaults.line_retry_base_seconds, 0, 30),
+            "broadcast_requests_per_second": _float(
+                env, "BROADCAST_REQUESTS_PER_SECOND", defaults.broadcast_requests_per_second, 0.1, 180
+            ),
             "staff_idle_seconds": _int(env, "STAFF_IDLE_SECONDS", defaults.staff_idle_seconds, 5, 24 * 3600),
             "staff_absolute_seconds": _int(
                 env, "STAFF_ABSOLUTE_SECONDS", defaults.staff_absolute_seconds, 60, 7 * 24 * 3600

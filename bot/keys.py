@@ -9,6 +9,7 @@ from jinja2 import Environment
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 if TYPE_CHECKING:
+    from bot.broadcast.fanout import JobRunner
     from bot.config import Settings
     from bot.content import Content
     from bot.dev.fake_line import FakeLinePlatform
@@ -34,3 +35,4 @@ FAKE_LINE: web.AppKey[FakeLinePlatform] = web.AppKey("fake_line")
 PHRASINGS: web.AppKey[PhrasingRefresher] = web.AppKey("phrasings")
 STAFF_TEMPLATES = web.AppKey("staff_templates", Environment)
 STAFF_KEYWORDS: web.AppKey[Keywords] = web.AppKey("staff_keywords")
+BROADCASTS: web.AppKey[JobRunner] = web.AppKey("broadcasts")

@@ -16,8 +16,6 @@ from bot.nlp.categorize import Categorizer
 from bot.nlp.understand import Reading, Understanding
 from bot.timeline import calendar_from, today_in_bangkok
 
-# Intents whose chat flows belong to later features: until then they answer like their menu buttons.
-FEATURE_CHIPS = {"hearing": "hearings"}
 # Command words understood by the reader, answered with the response of the same name.
 COMMAND_RESPONSES = {"menu": "menu", "help": "help", "contact": "contact", "cancel": "nothing_to_cancel"}
 
@@ -71,12 +69,10 @@ class QuestionAnswering:
         if reading.intent == "report":
             # In the chat this starts the report flow (bot/handlers/reports.py); offline, its first question.
             return [self.builder.text("report_ask_type")]
-        if reading.intent == "mydata":
-            # In the chat this shows the resident's own data (bot/handlers/mydata.py); offline, the way there.
+        if reading.intent in ("mydata", "hearing"):
+            # In the chat these show the resident's own data or the coming hearings (bot/handlers/); they
+            # depend on the database, so offline the answer is the way there.
             return [self.builder.text("menu")]
-        if reading.intent in FEATURE_CHIPS:
-            chip = self.builder.chip(FEATURE_CHIPS[reading.intent])
-            return [self.builder.text("feature_coming", topic=chip.label)]
         return [self.builder.text("out_of_scope")]
 
     @cached_property

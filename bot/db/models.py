@@ -336,3 +336,95 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(40))
     target: Mapped[str | None] = mapped_column(String(100))
     detail: Mapped[str] = mapped_column(Text, default="{}")
+
+
+class Hearing(Base):
+    """A public hearing or community forum (ประชาคม): when and where, for whom, and what came of it."""
+
+    __tablename__ = "hearing"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    consultation_id: Mapped[str | None] = mapped_column(String(64))
+    starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    place: Mapped[str] = mapped_column(String(300))
+    latitude: Mapped[float | None] = mapped_column()
+    longitude: Mapped[float | None] = mapped_column()
+    # Village numbers, comma-separated; empty: every village.
+    villages: Mapped[str] = mapped_column(String(200), default="")
+    agenda: Mapped[str | None] = mapped_column(Text)
+    invited: Mapped[str | None] = mapped_column(String(300))
+    online_url: Mapped[str | None] = mapped_column(String(500))
+    capacity: Mapped[int | None] = mapped_column(Integer)
+    rsvp_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Reminders as "days_before@HH:MM", comma-separated (Bangkok time): "1@18:00,0@07:00" by default.
+    reminders: Mapped[str] = mapped_column(String(100), default="1@18:00,0@07:00")
+    attendance: Mapped[int | None] = mapped_column(Integer)
+    minutes: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def village_numbers(self) -> tuple[int, ...]:
+        return tuple(int(v) for v in self.villages.split(",") if v.strip())
+
+
+class Rsvp(Base):
+    """A resident's answer to a hearing: going, not_going or maybe; changeable until it starts."""
+
+    __tablename__ = "rsvp"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hearing_id: Mapped[int] = mapped_column(ForeignKey("hearing.id"))
+    resident_id: Mapped[int] = mapped_column(ForeignKey("resident.id"))
+    answer: Mapped[str] = mapped_column(String(16))
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index("ux_rsvp_hearing_resident", "hearing_id", "resident_id", unique=True),)
+
+
+class BroadcastJob(Base):
+    """One sending to many residents (an announcement, a reminder, a follow-up), run by the worker at its
+    time. Its chunks are written before the first request, so a crash resumes without sending twice."""
+
+    __tablename__ = "broadcast_job"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hearing_id: Mapped[int] = mapped_column(ForeignKey("hearing.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # announce, reminder, follow_up
+    # Unique per hearing: a reminder is scheduled once however many times the hearing is announced.
+    dedupe_key: Mapped[str] = mapped_column(String(64), unique=True)
+    mode: Mapped[str] = mapped_column(String(16), default="multicast")  # multicast, broadcast
+    run_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16), default="scheduled")  # scheduled, running, done, cancelled
+    note: Mapped[str | None] = mapped_column(Text)  # the follow-up message's text
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    leased_by: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
+    sent: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (Index("ix_broadcast_job_due", "status", "run_at"),)
+
+
+class BroadcastChunk(Base):
+    """Up to 500 recipients of a job and the retry key their one request uses, however often it is retried."""
+
+    __tablename__ = "broadcast_chunk"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("broadcast_job.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    recipients: Mapped[str] = mapped_column(Text)  # JSON list of LINE user ids ([] for a broadcast)
+    size: Mapped[int] = mapped_column(Integer)
+    retry_key: Mapped[str] = mapped_column(String(36), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending, sending, sent, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(200))
+
+    __table_args__ = (Index("ix_broadcast_chunk_job", "job_id", "status", "seq"),)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from bot.dispatch import Router
-from bot.handlers import commands, fallback, follow, media, menu, mydata, opinions, reports, services
+from bot.handlers import commands, fallback, follow, hearings, media, menu, mydata, opinions, reports, services
 
 
 def routers() -> list[Router]:
     """Commands first (they work at every step), the fallback last."""
     return [
         commands.router,
+        hearings.router,
         follow.router,
         opinions.router,
         reports.router,

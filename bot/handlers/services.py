@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from bot.db.models import ChatContext, ServiceQuery, utcnow
 from bot.dispatch import Router, Turn
+from bot.handlers.hearings import show_upcoming
 from bot.handlers.mydata import show as show_mydata
 from bot.handlers.opinions import start as start_opinion
 from bot.handlers.reports import start as start_report
@@ -33,6 +34,9 @@ async def question(turn: Turn) -> None:
         return
     if reading.intent == "mydata":
         await show_mydata(turn)
+        return
+    if reading.intent == "hearing":
+        await show_upcoming(turn)
         return
     _log(turn, reading)
     turn.replies += turn.qa.reply_for(reading, feedback_key=turn.row.id)

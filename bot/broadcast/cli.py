@@ -1,0 +1,164 @@
+"""`python -m bot hearing create|list|announce`: hearings from the command line, on the configured database.
+An announcement is a job the running server's worker sends; `--wait` follows it to its report."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import sys
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.config import Settings
+
+WAIT_LIMIT_SECONDS = 3600
+
+
+def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    hearing = commands.add_parser("hearing", help="public hearings: create, list, announce")
+    sub = hearing.add_subparsers(dest="hearing_command", required=True)
+    create = sub.add_parser("create", help="add a hearing; prints its id")
+    create.add_argument("--title", required=True)
+    create.add_argument("--starts", required=True, help='"YYYY-MM-DD HH:MM", Thai time')
+    create.add_argument("--place", required=True)
+    create.add_argument("--villages", help="village numbers, e.g. 1,3 (default: every village)")
+    create.add_argument("--consultation", help="the consultation it belongs to")
+    create.add_argument("--agenda")
+    create.add_argument("--invited", help="who is invited")
+    create.add_argument("--online", help="an https:// link for joining online")
+    create.add_argument("--capacity", type=int)
+    create.add_argument("--no-rsvp", action="store_true", help="no ไป / ไม่สะดวก buttons")
+    create.add_argument("--map", help="latitude,longitude of the place")
+    create.add_argument("--reminders", default="1@18:00,0@07:00", help="days_before@HH:MM, comma-separated")
+    create.add_argument("--json", action="store_true")
+    listing = sub.add_parser("list", help="hearings, soonest first, with RSVP counts")
+    listing.add_argument("--json", action="store_true")
+    announce = sub.add_parser("announce", help="schedule the announcement (and its reminders)")
+    announce.add_argument("id", type=int)
+    announce.add_argument("--at", help='"YYYY-MM-DD HH:MM", Thai time (default: now)')
+    announce.add_argument("--broadcast", action="store_true", help="LINE broadcast to every friend")
+    announce.add_argument("--by", default="cli")
+    announce.add_argument("--wait", action="store_true", help="wait for the worker to finish and print the report")
+    announce.add_argument("--json", action="store_true")
+
+
+def run(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.broadcast.fanout import BroadcastError
+    from bot.broadcast.hearings import HearingError
+
+    try:
+        return asyncio.run(_run(settings, args))
+    except (HearingError, BroadcastError) as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+
+
+async def _run(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.content import load_content
+    from bot.db.engine import create_engine, create_sessionmaker, migrate
+
+    content = load_content(settings.content_dir)
+    engine = create_engine(settings.database_url)
+    try:
+        await migrate(engine)
+        sessions = create_sessionmaker(engine)
+        if args.hearing_command == "create":
+            return await _create(sessions, content, args)
+        if args.hearing_command == "list":
+            return await _list(sessions, args)
+        return await _announce(sessions, args)
+    finally:
+        await engine.dispose()
+
+
+async def _create(sessions: Any, content: Any, args: argparse.Namespace) -> int:
+    from bot.broadcast.hearings import HearingError, NewHearing, create, parse_local, parse_villages
+
+    latitude = longitude = None
+    if args.map:
+        try:
+            latitude, longitude = (float(x) for x in args.map.split(","))
+        except ValueError:
+            raise HearingError("--map is latitude,longitude") from None
+    new = NewHearing(
+        title=args.title,
+        starts_at=parse_local(args.starts),
+        place=args.place,
+        villages=parse_villages(args.villages, content),
+        consultation_id=args.consultation,
+        agenda=args.agenda,
+        invited=args.invited,
+        online_url=args.online,
+        capacity=args.capacity,
+        rsvp_enabled=not args.no_rsvp,
+        latitude=latitude,
+        longitude=longitude,
+        reminders=args.reminders,
+    )
+    async with sessions() as session, session.begin():
+        hearing = create(session, content, new, "cli")
+        await session.flush()
+        hearing_id = hearing.id
+    print(json.dumps({"id": hearing_id}) if args.json else hearing_id)
+    return 0
+
+
+async def _list(sessions: Any, args: argparse.Namespace) -> int:
+    from bot.broadcast.hearings import rsvp_counts
+    from bot.db.models import Hearing
+    from bot.timeline import BANGKOK
+
+    rows = []
+    async with sessions() as session:
+        for hearing in await session.scalars(select(Hearing).order_by(Hearing.starts_at)):
+            counts = await rsvp_counts(session, hearing.id)
+            rows.append(
+                {
+                    "id": hearing.id,
+                    "title": hearing.title,
+                    "starts": hearing.starts_at.astimezone(BANGKOK).strftime("%Y-%m-%d %H:%M"),
+                    "place": hearing.place,
+                    "villages": list(hearing.village_numbers),
+                    "rsvp": counts.by_answer,
+                }
+            )
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False))
+    else:
+        for row in rows:
+            villages = ",".join(map(str, row["villages"])) or "all"
+            print(f"{row['id']}\t{row['starts']}\t{row['title']}\t{row['place']}\tvillages {villages}\t{row['rsvp']}")
+    return 0
+
+
+async def _announce(sessions: Any, args: argparse.Namespace) -> int:
+    from bot.broadcast.fanout import announce, report
+    from bot.broadcast.hearings import HearingError, parse_local
+    from bot.db.models import Hearing, utcnow
+
+    run_at = parse_local(args.at) if args.at else utcnow()
+    async with sessions() as session, session.begin():
+        hearing = await session.get(Hearing, args.id)
+        if hearing is None:
+            raise HearingError(f"no hearing {args.id}")
+        job = await announce(session, hearing, run_at, "broadcast" if args.broadcast else "multicast", args.by)
+        job_id = job.id
+    deadline = asyncio.get_running_loop().time() + WAIT_LIMIT_SECONDS
+    while True:
+        async with sessions() as session:
+            result = await report(session, job_id)
+        assert result is not None
+        if not args.wait or result.status == "done" or asyncio.get_running_loop().time() > deadline:
+            break
+        await asyncio.sleep(0.5)
+    if args.json:
+        print(json.dumps(result.as_dict(), ensure_ascii=False))
+    else:
+        when = result.run_at.astimezone(dt.UTC).isoformat()
+        print(
+            f"job {result.id}: {result.status}, {result.sent}/{result.recipients} sent, {result.failed} failed ({when})"
+        )
+    return 0

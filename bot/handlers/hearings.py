@@ -1,0 +1,75 @@
+"""Hearings in the chat: what is coming up for the resident's village (with RSVP buttons), the RSVP
+postbacks themselves (changeable until the hearing starts), and opting out of or back into announcements
+("ไม่รับข่าวสาร" / "รับข่าวสาร")."""
+
+from __future__ import annotations
+
+from bot.broadcast import cards
+from bot.broadcast.hearings import ANSWERS, answers_of, going_count, record_rsvp, upcoming
+from bot.db.models import Hearing
+from bot.dispatch import Router, Turn
+
+router = Router("hearings")
+
+
+@router.on_postback("menu.hearings")
+async def from_menu(turn: Turn) -> None:
+    """The menu's ประชาคม button."""
+    await show_upcoming(turn)
+
+
+async def show_upcoming(turn: Turn) -> None:
+    """Upcoming hearings for the resident's village, each with their answer so far, or that none is planned."""
+    village = turn.resident.village if turn.resident else None
+    hearings = await upcoming(turn.session, turn.qa.clock(), village)
+    if not hearings:
+        turn.say("hearing_none")
+        turn.outcome = "hearings:none"
+        return
+    answers = await answers_of(turn.session, turn.resident.id) if turn.resident and turn.resident.id else {}
+    shown = []
+    for hearing in hearings:
+        full = hearing.capacity is not None and await going_count(turn.session, hearing.id) >= hearing.capacity
+        shown.append((hearing, answers.get(hearing.id), full))
+    turn.say("hearing_upcoming", count=str(len(hearings)))
+    turn.replies.append(cards.carousel(turn.content, shown))
+    turn.outcome = f"hearings:{len(hearings)}"
+
+
+@router.on_postback("rsvp")
+async def rsvp(turn: Turn) -> None:
+    """ไป / ไม่สะดวก / ยังไม่แน่ใจ tapped on an announcement."""
+    answer = turn.postback.get("a", "")
+    try:
+        hearing_id = int(turn.postback.get("h", ""))
+    except ValueError:
+        hearing_id = 0
+    hearing = await turn.session.get(Hearing, hearing_id) if hearing_id else None
+    if hearing is None or answer not in ANSWERS or turn.resident is None:
+        turn.say("postback_expired")
+        turn.outcome = "rsvp:unknown"
+        return
+    result = await record_rsvp(turn.session, hearing, turn.resident, answer, turn.qa.clock())
+    if result == "saved":
+        turn.say(f"rsvp_saved_{answer}", title=hearing.title, date=cards.when(turn.content, hearing))
+    else:
+        turn.say(f"rsvp_{result}", title=hearing.title)
+    turn.outcome = f"rsvp:{hearing.id}:{answer}:{result}"
+
+
+@router.on_text(lambda turn: turn.is_command("news_off"), escape=True)
+async def news_off(turn: Turn) -> None:
+    """Stops announcements and outcome news (the same switch as in ข้อมูลของฉัน)."""
+    if turn.resident is not None:
+        turn.resident.notify = False
+    turn.say("news_off_done")
+    turn.outcome = "news:off"
+
+
+@router.on_text(lambda turn: turn.is_command("news_on"), escape=True)
+async def news_on(turn: Turn) -> None:
+    """Starts them again."""
+    if turn.resident is not None:
+        turn.resident.notify = True
+    turn.say("news_on_done")
+    turn.outcome = "news:on"

@@ -289,3 +289,50 @@ async def test_hearing_commands_create_list_and_announce(bot: Bot, database_url:
     result = json.loads(done.stdout)
     assert result["status"] == "done" and result["recipients"] == result["sent"] == 3 and result["failed"] == 0
     assert set(_received_counts(bot)) == set(users)
+
+
+async def test_staff_create_preview_and_announce_in_the_workspace(bot: Bot) -> None:
+    from tests.staffing import add_staff, csrf_token, sign_in
+
+    users = await _followers(bot, 4, village=2)
+    await add_staff(bot, "nid", "broadcaster")
+    await add_staff(bot, "viewer1", "viewer")
+    await sign_in(bot.client, "viewer1")
+    assert "new-hearing" not in await (await bot.client.get("/staff/hearings")).text()
+    token = await csrf_token(bot.client, "/staff/hearings")
+    form = {
+        "csrf": token,
+        "title": "ประชาคมหมู่ 2",
+        "starts": "2031-12-20T09:30",
+        "place": "ศาลาหมู่ 2",
+        "villages": "2",
+        "rsvp": "on",
+        "reminders": "1@18:00",
+    }
+    assert (await bot.client.post("/staff/hearings", data=form, allow_redirects=False)).status == 403
+    await sign_in(bot.client, "nid")
+    token = await csrf_token(bot.client, "/staff/hearings")
+    bad = await bot.client.post(
+        "/staff/hearings", data={**form, "csrf": token, "villages": "99"}, allow_redirects=False
+    )
+    assert "error=" in bad.headers["Location"]
+    made = await bot.client.post("/staff/hearings", data={**form, "csrf": token}, allow_redirects=False)
+    page_url = made.headers["Location"]
+    page = await (await bot.client.get(page_url)).text()
+    assert 'class="bubble"' in page and "ศาลาหมู่ 2" in page and "วันเสาร์ 20 ธันวาคม 2574" in page
+    assert "ส่งถึง <strong>4</strong> คน" in page
+    sent = await bot.client.post(
+        page_url, data={"csrf": token, "action": "announce", "mode": "multicast"}, allow_redirects=False
+    )
+    assert sent.headers["Location"].endswith("saved=announce")
+    # The app's own worker sends it (real clock: due now).
+    for _ in range(100):
+        if set(_received_counts(bot)) == set(users):
+            break
+        await asyncio.sleep(0.1)
+    assert _received_counts(bot) == Counter(users)
+    async with bot.sessions() as session:
+        kinds = sorted(await session.scalars(select(BroadcastJob.kind)))
+    assert kinds == ["announce", "reminder"]
+    report_page = await (await bot.client.get(page_url)).text()
+    assert "(1/1 ชุด)" in report_page

@@ -228,7 +228,7 @@ async def in_transaction(request: web.Request, work: Callable[[AsyncSession], Aw
 
 
 def add_staff_routes(app: web.Application) -> None:
-    from bot.staff.pages import accounts, content, exports, insight, opinions, overview, questions, reports
+    from bot.staff.pages import accounts, content, exports, hearings, insight, opinions, overview, questions, reports
 
     app.middlewares.append(staff_guard)
     app[keys.STAFF_TEMPLATES] = templates()
@@ -238,5 +238,5 @@ def add_staff_routes(app: web.Application) -> None:
     router.add_post(f"{PREFIX}/logout", logout)
     router.add_static(f"{PREFIX}/static", STATIC)
     router.add_get(PREFIX, overview.page)
-    for module in (opinions, insight, reports, questions, content, exports, accounts):
+    for module in (opinions, insight, reports, questions, hearings, content, exports, accounts):
         module.add_routes(router, PREFIX)

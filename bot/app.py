@@ -25,6 +25,7 @@ from bot.media import PhotoFetcher
 from bot.nlp.tokenize import for_content
 from bot.phrasings import PhrasingRefresher
 from bot.qa import QuestionAnswering
+from bot.retention import RetentionJob
 from bot.staff.insight import Keywords
 from bot.staff.web import add_staff_routes
 from bot.webhook import callback
@@ -147,9 +148,11 @@ async def _inbox(app: web.Application) -> AsyncIterator[None]:
         app[keys.CONTENT],
         requests_per_second=settings.broadcast_requests_per_second,
     )
+    retention = RetentionJob(app[keys.SESSIONS], app[keys.CONTENT].privacy.retention_months)
     background = [
         asyncio.create_task(app[keys.PHOTOS].run_forever()),
         asyncio.create_task(app[keys.BROADCASTS].run_forever()),
+        asyncio.create_task(retention.run_forever()),
     ]
     await inbox.start()
     yield

@@ -40,7 +40,7 @@ async def csrf_token(client: TestClient, path: str = "/staff") -> str:
 
 async def add_resident(bot: Bot, user_id: str | None = None, **values: object) -> Resident:
     user_id = user_id or new_user_id()
-    resident = Resident(line_user_id=user_id, pseudonym=pseudonym_for("k" * 32, user_id), followed=True, **values)
+    resident = Resident(line_user_id=user_id, pseudonym=pseudonym_for("k" * 32, user_id), **{"followed": True, **values})
     async with bot.sessions() as session, session.begin():
         session.add(resident)
     return resident
@@ -97,7 +97,6 @@ async def add_questions(bot: Bot, texts: Iterable[str], answered: bool = False, 
                     intent="out_of_scope" if not answered else "service",
                     score=0.1,
                     answered=answered,
-                    created_at=now,
-                    **values,
+                    **{"created_at": now, **values},
                 )
             )

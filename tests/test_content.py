@@ -55,10 +55,10 @@ def _line_of(file: Path, needle: str) -> int:
         ),
         (
             "responses.yaml",
-            "quick_replies: [contact, help]",
-            "quick_replies: [contact, helpp]",
-            "quick_replies: [contact, helpp]",
-            "unknown chip 'helpp'",
+            "quick_replies: [services, contact]",
+            "quick_replies: [services, contactt]",
+            "quick_replies: [services, contactt]",
+            "unknown chip 'contactt'",
         ),
         (
             "responses.yaml",
@@ -157,7 +157,7 @@ def test_content_check_cli(content_copy: Path, tmp_path: Path) -> None:
     ok = _content_check(content_copy, tmp_path)
     assert ok.returncode == 0, ok.stderr
     assert "content OK" in ok.stdout
-    _replace(content_copy / "responses.yaml", "quick_replies: [contact, help]", "quick_replies: [nope]")
+    _replace(content_copy / "responses.yaml", "quick_replies: [services, contact]", "quick_replies: [nope]")
     bad = _content_check(content_copy, tmp_path)
     assert bad.returncode == 1
     assert f"{content_copy / 'responses.yaml'}:" in bad.stdout and "unknown chip 'nope'" in bad.stdout

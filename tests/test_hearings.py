@@ -336,3 +336,32 @@ async def test_staff_create_preview_and_announce_in_the_workspace(bot: Bot) -> N
     assert kinds == ["announce", "reminder"]
     report_page = await (await bot.client.get(page_url)).text()
     assert "(1/1 ชุด)" in report_page
+
+
+async def test_with_no_consultation_open_an_opinion_points_to_the_next_hearing(bot: Bot) -> None:
+    bot.app[keys.QA].clock = lambda: NOW  # years after the sample consultation closed
+    await _hearing(bot)
+    user = new_user_id()
+    await bot.post(bot.follow(user))
+    await bot.idle()
+    await bot.post(bot.text(user, "อยากให้ทำถนนลาดยางในซอยบ้านดอนยาง"))
+    await bot.idle()
+    texts = [m.get("text", "") for m in bot.fake.messages_to(user)[-2:]]
+    assert "ประชุมประชาคมหมู่บ้าน" in texts[0] and "วันศุกร์ 12 ธันวาคม 2574 เวลา 09.00 น." in texts[0]
+    assert "ยังไม่มีการรับฟังความคิดเห็นที่เปิดอยู่" in texts[1]
+
+
+async def test_deleting_my_data_removes_my_answers_to_hearings(bot: Bot) -> None:
+    bot.app[keys.QA].clock = lambda: NOW
+    hearing = await _hearing(bot)
+    user = new_user_id()
+    await bot.post(bot.follow(user))
+    await bot.idle()
+    await bot.post(bot.postback(user, f"action=rsvp&h={hearing}&a=going"))
+    await bot.idle()
+    for data in ("action=menu.mydata", "action=md&do=delete", "action=md&do=delete_confirmed"):
+        await bot.post(bot.postback(user, data))
+        await bot.idle()
+    async with bot.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Rsvp)) == 0
+        assert await session.scalar(select(func.count()).where(Resident.line_user_id == user)) == 0

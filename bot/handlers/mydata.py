@@ -21,6 +21,7 @@ from bot.db.models import (
     Photo,
     Report,
     Resident,
+    Rsvp,
     ServiceQuery,
 )
 from bot.dispatch import Router, Turn
@@ -184,6 +185,8 @@ async def delete_everything(turn: Turn) -> None:
         update(ServiceQuery).where(ServiceQuery.resident_id == resident.id).values(resident_id=None, text="")
     )
     await session.execute(update(InboundEvent).where(InboundEvent.lane_key == lane).values(payload=REDACTED))
+    # Answers to hearings go with the person; the hearing's counts shrink accordingly.
+    await session.execute(delete(Rsvp).where(Rsvp.resident_id == resident.id))
     await session.execute(delete(ChatContext).where(ChatContext.lane_key == lane))
     await session.execute(delete(ConversationState).where(ConversationState.lane_key == lane))
     await session.execute(

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.broadcast import cards
+from bot.broadcast.hearings import upcoming
 from bot.content.model import Consultation
 from bot.db.models import Opinion, utcnow
 from bot.dispatch import Router, Turn
@@ -62,10 +64,22 @@ async def start(turn: Turn) -> None:
         turn.replies.append(shared.set_chips(message, chips))
         await turn.save_flow(state)
     else:
+        await _say_next_hearing(turn)
         message = turn.builder.text("opinion_none_open")
         turn.replies.append(shared.set_chips(message, [shared.chip(turn, "chip_keep_general", "action=op&do=general")]))
         await turn.save_flow(state)
     turn.outcome = "opinion-started"
+
+
+async def _say_next_hearing(turn: Turn) -> None:
+    """With no consultation open, the next hearing for the resident's village is where to be heard."""
+    village = turn.resident.village if turn.resident else None
+    coming = await upcoming(turn.session, turn.qa.clock(), village)
+    if coming:
+        hearing = coming[0]
+        turn.say(
+            "opinion_next_hearing", title=hearing.title, when=cards.when(turn.content, hearing), place=hearing.place
+        )
 
 
 @router.on_flow(FLOW)

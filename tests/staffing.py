@@ -40,7 +40,8 @@ async def csrf_token(client: TestClient, path: str = "/staff") -> str:
 
 async def add_resident(bot: Bot, user_id: str | None = None, **values: object) -> Resident:
     user_id = user_id or new_user_id()
-    resident = Resident(line_user_id=user_id, pseudonym=pseudonym_for("k" * 32, user_id), **{"followed": True, **values})
+    values = {"followed": True, **values}
+    resident = Resident(line_user_id=user_id, pseudonym=pseudonym_for("k" * 32, user_id), **values)
     async with bot.sessions() as session, session.begin():
         session.add(resident)
     return resident

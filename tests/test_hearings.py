@@ -20,7 +20,7 @@ from bot import keys
 from bot.broadcast import fanout
 from bot.broadcast.fanout import JobRunner, announce, report
 from bot.broadcast.hearings import NewHearing, create, parse_local
-from bot.db.models import BroadcastChunk, BroadcastJob, Hearing, Resident, Rsvp, utcnow
+from bot.db.models import AuditEntry, BroadcastChunk, BroadcastJob, Hearing, Resident, Rsvp, utcnow
 from bot.residents import pseudonym_for
 from tests.conftest import ROOT, Bot, new_user_id
 
@@ -365,3 +365,5 @@ async def test_deleting_my_data_removes_my_answers_to_hearings(bot: Bot) -> None
     async with bot.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Rsvp)) == 0
         assert await session.scalar(select(func.count()).where(Resident.line_user_id == user)) == 0
+        request = await session.scalar(select(AuditEntry).where(AuditEntry.action == "data_request"))
+    assert request is not None and request.actor == "resident" and user not in request.detail

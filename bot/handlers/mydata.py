@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Select, delete, or_, select, update
 
+from bot import audit
 from bot.db.models import (
     ChatContext,
     ConversationState,
@@ -114,6 +115,7 @@ async def act(turn: Turn) -> None:
         await _choose_withdrawal(turn)
     elif what == "withdraw_one":
         await _withdraw(turn, turn.postback.get("ref", ""))
+        audit.record(turn.session, "resident", "data_request", None, request="withdraw")
     elif what in ("notify_off", "notify_on"):
         turn.resident.notify = what == "notify_on"
         turn.say("mydata_notify_changed", notify=phrase(turn, "notify_on" if turn.resident.notify else "notify_off"))
@@ -127,6 +129,8 @@ async def act(turn: Turn) -> None:
         turn.outcome = "mydata-delete-asked"
     elif what == "delete_confirmed":
         await delete_everything(turn)
+        # The record of the request names no one: it shows that erasure requests are honoured, and when.
+        audit.record(turn.session, "resident", "data_request", None, request="erasure")
         turn.say("mydata_deleted")
         turn.outcome = "mydata-deleted"
     elif what == "keep":

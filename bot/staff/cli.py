@@ -56,7 +56,7 @@ def _read_password() -> str:
 
 
 def _staff_add(settings: Settings, username: str, role: str) -> int:
-    from bot.staff import audit
+    from bot import audit
     from bot.staff.accounts import AccountError, add_user
 
     try:
@@ -107,9 +107,9 @@ def _export(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _write(settings: Settings, kind: str, fmt: str, out: Path, filters: Filters) -> int:
+    from bot import audit
     from bot.content import load_content
     from bot.db.engine import create_engine, create_sessionmaker, migrate
-    from bot.staff import audit
     from bot.staff.exports import export_rows, write_export, write_xlsx_sheets
     from bot.staff.plan import plan_rows
 

@@ -20,8 +20,8 @@ import jinja2
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import keys
-from bot.staff import audit, sessions
+from bot import audit, keys
+from bot.staff import sessions
 from bot.staff.accounts import ROLES, sign_in
 from bot.staff.sessions import SessionPolicy, SignedIn
 from bot.timeline import BANGKOK
@@ -40,7 +40,7 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Cache-Control": "no-store",
 }
-_USER = "staff_user"
+_USER = web.RequestKey("staff_user", SignedIn)
 
 
 def policy_for(app: web.Application) -> SessionPolicy:

@@ -7,9 +7,9 @@ import json
 from aiohttp import web
 from sqlalchemy import func, select
 
-from bot import keys
+from bot import audit, keys
 from bot.db.models import AuditEntry, StaffUser
-from bot.staff import audit, sessions
+from bot.staff import sessions
 from bot.staff.accounts import ROLES, AccountError, add_user, check_new_account, hash_password
 from bot.staff.pages.filtering import page_number
 from bot.staff.web import render, requires, signed_in

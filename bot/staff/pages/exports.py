@@ -12,8 +12,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot import keys
-from bot.staff import audit
+from bot import audit, keys
 from bot.staff.exports import FORMATS, KINDS, export_rows, write_export, write_xlsx_sheets
 from bot.staff.pages.filtering import filters_from
 from bot.staff.plan import plan_rows

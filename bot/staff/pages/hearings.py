@@ -11,7 +11,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import func, select
 
-from bot import keys
+from bot import audit, keys
 from bot.broadcast import cards
 from bot.broadcast.fanout import BroadcastError, announce, audience_size, report, schedule_follow_up
 from bot.broadcast.hearings import (
@@ -25,7 +25,6 @@ from bot.broadcast.hearings import (
 )
 from bot.db.models import BroadcastJob, Hearing, Resident, utcnow
 from bot.line import LineSendError
-from bot.staff import audit
 from bot.staff.preview import render_messages
 from bot.staff.web import render, requires, signed_in
 from bot.timeline import BANGKOK

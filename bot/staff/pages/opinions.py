@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import func, select
 
-from bot import keys
+from bot import audit, keys
 from bot.db.models import Opinion, Photo, Resident
 from bot.opinions import (
     OUTCOMES,
@@ -20,7 +20,6 @@ from bot.opinions import (
     set_plan_project,
     set_staff_note,
 )
-from bot.staff import audit
 from bot.staff.exports import opinion_conditions
 from bot.staff.pages.filtering import PAGE_SIZE, filters_from, page_number, query_without_page
 from bot.staff.web import render, requires, signed_in

@@ -11,9 +11,8 @@ from aiohttp import web
 from sqlalchemy import or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
-from bot import keys, phrasings
+from bot import audit, keys, phrasings
 from bot.db.models import ServiceQuery
-from bot.staff import audit
 from bot.staff.insight import group_similar
 from bot.staff.web import render, requires, signed_in
 

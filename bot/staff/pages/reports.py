@@ -8,10 +8,9 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import func, select
 
-from bot import keys
+from bot import audit, keys
 from bot.db.models import Photo, Report, ReportStatus, Resident, utcnow
 from bot.reports import STATUSES, UnknownReport, assign, change_status
-from bot.staff import audit
 from bot.staff.exports import report_conditions
 from bot.staff.pages.filtering import PAGE_SIZE, filters_from, page_number, query_without_page
 from bot.staff.web import render, requires, signed_in

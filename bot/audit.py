@@ -1,5 +1,6 @@
-"""The audit log: who did what in the workspace and the command line. Only ever appended to (the database
-refuses anything else); details carry ids, filters and counts, never residents' personal data."""
+"""The audit log: who did what in the workspace and the command line, and residents' data requests. Only
+ever appended to (the database refuses anything else); details carry ids, filters and counts, never
+residents' personal data."""
 
 from __future__ import annotations
 

@@ -82,9 +82,12 @@ async def test_csv_export_is_excel_ready_thai_with_pseudonyms(bot: Bot) -> None:
         csv.reader(io.StringIO((await _download(bot, "/staff/export/opinions.csv?village=3")).decode("utf-8-sig")))
     )
     assert len(filtered) == 3
+    for query, expected in (("since=2000-01-01&q=ซอย", 2), ("until=2000-01-01", 1)):
+        raw_rows = (await _download(bot, f"/staff/export/opinions.csv?{query}")).decode("utf-8-sig")
+        assert len(list(csv.reader(io.StringIO(raw_rows)))) == expected, query
     async with bot.sessions() as session:
         entries = list(await session.scalars(select(AuditEntry).where(AuditEntry.action == "export")))
-    assert [json.loads(e.detail)["rows"] for e in entries] == [3, 2]
+    assert [json.loads(e.detail)["rows"] for e in entries] == [3, 2, 1, 0]
     assert json.loads(entries[1].detail)["filters"] == {"village": 3} and entries[1].actor == "somsri"
 
 

@@ -110,7 +110,7 @@ async def _write(settings: Settings, kind: str, fmt: str, out: Path, filters: Fi
     from bot import audit
     from bot.content import load_content
     from bot.db.engine import create_engine, create_sessionmaker, migrate
-    from bot.staff.exports import export_rows, write_export, write_xlsx_sheets
+    from bot.staff.exports import export_to_file, write_xlsx_sheets
     from bot.staff.plan import plan_rows
 
     content = load_content(settings.content_dir)
@@ -123,7 +123,7 @@ async def _write(settings: Settings, kind: str, fmt: str, out: Path, filters: Fi
             if kind == "plan":
                 count = await write_xlsx_sheets([("สรุปเพื่อจัดทำแผน", plan_rows(session, content, filters))], partial)
             else:
-                count = await write_export(export_rows(session, content, kind, filters), fmt, partial)
+                count = await export_to_file(session, content, kind, filters, fmt, partial)
         # A half-written file never takes the real name.
         partial.replace(out)
         async with sessions() as session, session.begin():

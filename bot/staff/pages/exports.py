@@ -7,13 +7,12 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import secrets
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 from aiohttp import web
 
 from bot import audit, keys
-from bot.staff.exports import FORMATS, KINDS, export_rows, write_export, write_xlsx_sheets
+from bot.staff.exports import FORMATS, KINDS, export_to_file, write_xlsx_sheets
 from bot.staff.pages.filtering import filters_from
 from bot.staff.plan import plan_rows
 from bot.staff.web import requires, signed_in
@@ -61,13 +60,11 @@ async def download(request: web.Request) -> web.StreamResponse:
     path = _scratch(request, fmt)
     try:
         async with request.app[keys.SESSIONS]() as db:
-            rows: AsyncIterator[list[list[str]]]
             if kind == "plan":
                 count = await write_xlsx_sheets([("สรุปเพื่อจัดทำแผน", plan_rows(db, content, filters))], path)
             else:
-                rows = export_rows(db, content, kind, filters)
                 try:
-                    count = await write_export(rows, fmt, path)
+                    count = await export_to_file(db, content, kind, filters, fmt, path)
                 except ValueError as exc:  # more rows than a spreadsheet holds
                     raise web.HTTPBadRequest(text=str(exc), content_type="text/plain") from None
         async with request.app[keys.SESSIONS]() as db, db.begin():

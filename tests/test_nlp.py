@@ -143,3 +143,19 @@ def test_clean_text_keeps_the_residents_spelling() -> None:
     from bot.nlp.normalize import clean_text
 
     assert clean_text("ถนน\u202eพังงงง ABC\u200b\n") == "ถนนพังงงง ABC"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=600) | st.text(alphabet="กขคงจาิีึืุูเแโใไ่้๊๋็์ๆ๕ ", max_size=5000))
+def test_any_text_goes_through_the_whole_reading_pipeline(text: str) -> None:
+    """Whatever a resident types (any Unicode, long runs of Thai marks) is read and answered without an
+    exception. How fast: bench/hostile_text.py."""
+    from bot.nlp.normalize import clean_text
+    from bot.qa import QuestionAnswering
+
+    qa = _QA.setdefault("qa", QuestionAnswering.from_content(CONTENT))
+    assert qa.reply_for(qa.read(text))
+    assert len(clean_text(text)) <= len(text) + 1
+
+
+_QA: dict[str, object] = {}

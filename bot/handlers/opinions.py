@@ -12,6 +12,7 @@ Taps carry 'action=op&do=<what>' postbacks; the steps shared with reports are in
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from bot.broadcast import cards
@@ -148,7 +149,8 @@ async def _finish_text(turn: Turn, state: FlowState) -> bool:
         message = turn.builder.text("opinion_text_empty")
         turn.replies.append(shared.set_chips(message, [shared.done_chip(turn, ACTION)]))
         return True
-    ranked = turn.qa.categorizer.suggest(shared.description(state))
+    # Tens of milliseconds of model work: off the event loop, which meanwhile acknowledges webhooks.
+    ranked = await asyncio.to_thread(turn.qa.categorizer.suggest, shared.description(state))
     state.data["suggested"] = ranked[0].category
     state.data["runner_up"] = ranked[1].category
     await _ask(turn, state, Step.CATEGORY)

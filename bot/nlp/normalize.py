@@ -19,6 +19,8 @@ MAX_UTF16_UNITS = 5000
 # U+2066-U+2069) characters; newline and tab are the only ones that carry meaning in a chat message.
 _KEEP = {"\n", "\t"}
 _REPEATS = re.compile(r"([\u0e01-\u0e2e\u0e30-\u0e4e])\1{2,}|([A-Za-z])\2{2,}")
+# Thai writes at most two marks over or under a letter (a vowel and a tone); longer stacks are noise.
+_MARK_STACKS = re.compile(r"[\u0e31\u0e34-\u0e3a\u0e47-\u0e4e]{3,}")
 _SPACES = re.compile(r"[ \t\u00a0\u3000]+")
 _THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 
@@ -40,6 +42,10 @@ def _once(text: str) -> str:
     text = unicodedata.normalize("NFC", text)
     text = "".join(ch for ch in text if ch in _KEEP or unicodedata.category(ch) not in ("Cc", "Cf", "Cs"))
     text = text.translate(_THAI_DIGITS)
+    # Runs collapsed before PyThaiNLP sees them too: its regular expressions take quadratic time on a long
+    # run of one tone mark (5,000 of them: 250 ms), which a hostile message could send.
+    text = _REPEATS.sub(lambda m: m.group(1) or m.group(2), text)
+    text = _MARK_STACKS.sub(lambda m: m.group(0)[:2], text)
     text = thai_normalize(text)
     text = _REPEATS.sub(lambda m: m.group(1) or m.group(2), text)
     text = text.lower()

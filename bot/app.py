@@ -22,6 +22,7 @@ from bot.inbox import Inbox
 from bot.intake import EventIntake
 from bot.line import LineGateway, RetryPolicy
 from bot.media import PhotoFetcher
+from bot.metrics import Metrics, metrics_endpoint
 from bot.nlp.tokenize import for_content
 from bot.phrasings import PhrasingRefresher
 from bot.qa import QuestionAnswering
@@ -39,12 +40,14 @@ def create_app(settings: Settings, with_inbox: bool = True) -> web.Application:
     # The webhook enforces its own, smaller cap; this one guards every other route.
     app = web.Application(client_max_size=2 * 1024 * 1024)
     app[keys.SETTINGS] = settings
+    app[keys.METRICS] = Metrics()
     app.cleanup_ctx.extend([_database, _content, _line, _understanding])
     if with_inbox:
         app.cleanup_ctx.append(_inbox)
     app.router.add_post("/callback", callback)
     add_staff_routes(app)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics_endpoint)
     app.router.add_get("/privacy", privacy_notice)
     if settings.local_mode:
         from bot.dev.simulator import add_simulator_routes
@@ -87,7 +90,7 @@ async def _line(app: web.Application) -> AsyncIterator[None]:
         base = f"http://127.0.0.1:{port}"
         app[keys.FAKE_LINE] = fake
         app[keys.CHANNEL_SECRET] = secrets.token_hex(16)
-        gateway = LineGateway(token, base, base, policy)
+        gateway = LineGateway(token, base, base, policy, on_call=app[keys.METRICS].line_call)
     else:
         assert settings.line_channel_secret and settings.line_channel_access_token
         app[keys.CHANNEL_SECRET] = settings.line_channel_secret.reveal()
@@ -96,6 +99,7 @@ async def _line(app: web.Application) -> AsyncIterator[None]:
             settings.line_api_base_url,
             settings.line_data_api_base_url,
             policy,
+            on_call=app[keys.METRICS].line_call,
         )
     app[keys.LINE] = gateway
     yield
@@ -139,6 +143,7 @@ async def _inbox(app: web.Application) -> AsyncIterator[None]:
         lease_seconds=settings.inbox_lease_seconds,
         poll_seconds=settings.inbox_poll_seconds,
         lanes_per_cycle=settings.inbox_lanes_per_cycle or (16 if settings.is_sqlite else 64),
+        metrics=app[keys.METRICS],
     )
     app[keys.INBOX] = inbox
     app[keys.PHOTOS] = PhotoFetcher(app[keys.SESSIONS], app[keys.LINE], settings.data_dir / "media")

@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.db.models import EventLane, InboundEvent, OutboundMessage, utcnow
 from bot.dispatch import Dispatcher
 from bot.line import LineGateway, LineLimitError, LineSendError, new_retry_key
+from bot.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +96,9 @@ class Inbox:
         poll_seconds: float = 1.0,
         loading_after_seconds: float = 1.0,
         lanes_per_cycle: int = 16,
+        metrics: Metrics | None = None,
     ) -> None:
+        self._metrics = metrics or Metrics()
         self._sessions = sessions
         self._dispatcher = dispatcher
         self._line = line
@@ -331,6 +334,7 @@ class Inbox:
             break
         for row in rows:
             if row.status != "pending":
+                self._metrics.events_handled[row.status] += 1
                 log.info("event handled", extra={"webhook_event_id": row.webhook_event_id, "outcome": row.outcome})
 
     async def _handle_one(self, session: AsyncSession, batch: Any, row: InboundEvent) -> None:

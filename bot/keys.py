@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from bot.intake import EventIntake
     from bot.line import LineGateway
     from bot.media import PhotoFetcher
+    from bot.metrics import Metrics
     from bot.phrasings import PhrasingRefresher
     from bot.qa import QuestionAnswering
     from bot.staff.insight import Keywords
@@ -36,3 +37,4 @@ PHRASINGS: web.AppKey[PhrasingRefresher] = web.AppKey("phrasings")
 STAFF_TEMPLATES = web.AppKey("staff_templates", Environment)
 STAFF_KEYWORDS: web.AppKey[Keywords] = web.AppKey("staff_keywords")
 BROADCASTS: web.AppKey[JobRunner] = web.AppKey("broadcasts")
+METRICS: web.AppKey[Metrics] = web.AppKey("metrics")

@@ -65,6 +65,7 @@ async def callback(request: web.Request) -> web.Response:
         )
     for event in events:
         outcome = "stored" if event.webhook_event_id in new_ids else "duplicate"
+        request.app[keys.METRICS].events_received[outcome] += 1
         log.info(
             "webhook event",
             extra={"webhook_event_id": event.webhook_event_id, "event_type": event.event_type, "outcome": outcome},

@@ -57,6 +57,12 @@ def main(argv: list[str] | None = None) -> int:
     check = content_commands.add_parser("check", help="validate content/ and print file:line errors")
     check.add_argument("--dir", type=Path, help="content directory (default: CONTENT_DIR or ./content)")
 
+    backup = commands.add_parser("backup", help="a consistent copy of the database, while the bot runs")
+    backup.add_argument("--out", type=Path, required=True)
+    restore = commands.add_parser("restore", help="replace the database's contents with a backup's")
+    restore.add_argument("file", type=Path)
+    restore.add_argument("--force", action="store_true", help="overwrite the data already there (stop the bot first)")
+
     from bot.broadcast import cli as hearing_cli
     from bot.staff import cli as staff_cli
 
@@ -87,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
         return staff_cli.run(settings, args)
     if args.command == "hearing":
         return hearing_cli.run(settings, args)
+    if args.command in ("backup", "restore"):
+        return _backup_or_restore(settings, args)
     return 2
 
 
@@ -283,6 +291,22 @@ def _opinion_outcome(settings: Settings, reference: str, outcome: str, detail: s
         print(str(exc), file=sys.stderr)
         return 2
     print(f"{reference}: {outcome}")
+    return 0
+
+
+def _backup_or_restore(settings: Settings, args: Any) -> int:
+    from bot.backup import BackupError, backup, restore
+
+    try:
+        if args.command == "backup":
+            backup(settings.database_url, args.out)
+            print(f"backup written to {args.out}")
+        else:
+            restore(settings.database_url, args.file, args.force)
+            print(f"restored from {args.file}")
+    except (BackupError, OSError) as exc:
+        print(f"{args.command} failed: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

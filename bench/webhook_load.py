@@ -38,6 +38,7 @@ from bot.dev import events  # noqa: E402
 from bot.webhook import compute_signature  # noqa: E402
 
 SECRET = "0123456789abcdef0123456789abcdef"
+FAKE_NICENESS = 15
 TOKEN = "bench-access-token-" + "x" * 30
 
 
@@ -199,6 +200,10 @@ async def run_bot(args: argparse.Namespace, work: Path) -> dict[str, Any]:
             [sys.executable, "-m", "bot.dev.fake_line", "--port", str(fake_port), "--token", TOKEN],
             cwd=ROOT,
             stderr=subprocess.DEVNULL,
+            # The fake stands in for LINE's servers, which in production run elsewhere; validating every
+            # Flex message with the SDK's models costs it as much CPU as the bot spends building them. At a
+            # lower priority it takes only the CPU the bot leaves (replies wait; acknowledgements do not).
+            preexec_fn=lambda: os.nice(FAKE_NICENESS) if args.fake_niceness else None,
         ),
         subprocess.Popen(serve, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
     ]
@@ -304,6 +309,11 @@ def main() -> None:
         help="run `serve --no-worker` and `worker` as two processes (as the Procfile does)",
     )
     parser.add_argument("--drain-timeout", type=float, default=180.0)
+    parser.add_argument(
+        "--fake-niceness",
+        action="store_true",
+        help="run the fake LINE at lower CPU priority (measured worse here: p99 3.2 s instead of 1.1 s at 500/s)",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:

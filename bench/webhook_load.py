@@ -210,16 +210,17 @@ async def run_bot(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     try:
         await _wait_http(f"{fake_url}/_fake/received")
         await _wait_http(f"{bot_url}/healthz")
-        if args.separate_worker:  # started after the web process has migrated the database
+        worker = [sys.executable, "-m", "bot", "worker"]
+
+        def start_worker() -> None:
             processes.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", "bot", "worker"],
-                    cwd=ROOT,
-                    env=env,
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                )
+                subprocess.Popen(worker, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             )
+
+        # Started after the web process has migrated the database; with --worker-after-load, only once the
+        # load phases are over (what acknowledging costs on its own, with no replies being made meanwhile).
+        if args.separate_worker and not args.worker_after_load:
+            start_worker()
         load = Load(args.users, args.duplicates, None)
         per_user = int((args.rate * args.seconds + 3000 * args.seconds) / args.users * 1.5) + 5
         load.tokens = await _issue_tokens(fake_url, load.users, per_user)
@@ -227,6 +228,8 @@ async def run_bot(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         saturated = (
             await saturate(f"{bot_url}/callback", load, args.concurrency, args.seconds) if args.concurrency else None
         )
+        if args.separate_worker and args.worker_after_load:
+            start_worker()
         expected = collections.Counter(user for user, _ in load.acked_events.values())
         drain_start = time.monotonic()
         while True:
@@ -309,6 +312,11 @@ def main() -> None:
         help="run `serve --no-worker` and `worker` as two processes (as the Procfile does)",
     )
     parser.add_argument("--drain-timeout", type=float, default=180.0)
+    parser.add_argument(
+        "--worker-after-load",
+        action="store_true",
+        help="with --separate-worker: start the worker only after the load phases (acknowledging alone)",
+    )
     parser.add_argument(
         "--fake-niceness",
         action="store_true",

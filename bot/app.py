@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import html
 import logging
 import secrets
@@ -12,6 +11,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from bot import keys
+from bot.background import Stopping, stop_tasks
 from bot.broadcast.fanout import JobRunner
 from bot.config import Settings
 from bot.content import load_content
@@ -117,11 +117,10 @@ async def _understanding(app: web.Application) -> AsyncIterator[None]:
     await refresher.refresh()
     app[keys.PHRASINGS] = refresher
     app[keys.STAFF_KEYWORDS] = Keywords(for_content(content))
-    task = asyncio.create_task(refresher.run_forever())
+    stopping = Stopping()
+    task = asyncio.create_task(refresher.run_forever(stopping))
     yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    await stop_tasks([task], stopping)
 
 
 async def _inbox(app: web.Application) -> AsyncIterator[None]:
@@ -154,19 +153,16 @@ async def _inbox(app: web.Application) -> AsyncIterator[None]:
         requests_per_second=settings.broadcast_requests_per_second,
     )
     retention = RetentionJob(app[keys.SESSIONS], app[keys.CONTENT].privacy.retention_months)
+    stopping = Stopping()
     background = [
-        asyncio.create_task(app[keys.PHOTOS].run_forever()),
-        asyncio.create_task(app[keys.BROADCASTS].run_forever()),
-        asyncio.create_task(retention.run_forever()),
+        asyncio.create_task(app[keys.PHOTOS].run_forever(stopping)),
+        asyncio.create_task(app[keys.BROADCASTS].run_forever(stopping)),
+        asyncio.create_task(retention.run_forever(stopping)),
     ]
     await inbox.start()
     yield
     await inbox.stop()
-    for task in background:
-        task.cancel()
-    for task in background:
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    await stop_tasks(background, stopping)
 
 
 async def healthz(request: web.Request) -> web.Response:

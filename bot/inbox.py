@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.background import Stopping, stop_tasks
 from bot.db.models import EventLane, InboundEvent, OutboundMessage, utcnow
 from bot.dispatch import Dispatcher
 from bot.line import LineGateway, LineLimitError, LineSendError, new_retry_key
@@ -99,6 +100,7 @@ class Inbox:
         metrics: Metrics | None = None,
     ) -> None:
         self._metrics = metrics or Metrics()
+        self._stopping = Stopping()
         self._sessions = sessions
         self._dispatcher = dispatcher
         self._line = line
@@ -120,14 +122,15 @@ class Inbox:
         self._wake.set()
 
     async def start(self) -> None:
+        self._stopping = Stopping()
         for _ in range(self._workers):
             self._spawn(self._work())
         self._spawn(self._keep_leases())
 
     async def stop(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        """Let each worker finish the batch it is on (see bot/background.py), then release the leases."""
+        self._wake.set()
+        await stop_tasks(list(self._tasks), self._stopping)
         self._tasks.clear()
         held, self._held = list(self._held), set()
         if held:
@@ -153,22 +156,24 @@ class Inbox:
     # -- the worker loop -------------------------------------------------------------------------------
 
     async def _work(self) -> None:
-        while True:
+        while not self._stopping.requested:
             try:
                 if await self._cycle():
                     continue
             except Exception as exc:
                 log.error("inbox cycle failed", extra={"error": type(exc).__name__})
-                await asyncio.sleep(self._poll)
+                if await self._stopping.sleep(self._poll):
+                    return
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._poll)
+                if self._stopping.requested:
+                    return
                 self._wake.clear()
                 # Let the rest of a burst arrive, so its events are handled in timestamp order.
                 await asyncio.sleep(self._settle.total_seconds())
 
     async def _keep_leases(self) -> None:
-        while True:
-            await asyncio.sleep(self._lease.total_seconds() / 3)
+        while not await self._stopping.sleep(self._lease.total_seconds() / 3):
             if not self._held:
                 continue
             with contextlib.suppress(Exception):

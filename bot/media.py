@@ -15,6 +15,7 @@ from PIL import Image, UnidentifiedImageError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.background import Stopping
 from bot.db.models import Photo, utcnow
 from bot.line import LineGateway, LineLimitError, LineSendError
 
@@ -74,13 +75,14 @@ class PhotoFetcher:
             await asyncio.to_thread(delete_files, self._dir, [photo.path])
         await self._record(photo.id, "deleted", path=None, width=None, height=None)
 
-    async def run_forever(self, every: float = 2.0) -> None:
-        while True:
+    async def run_forever(self, stopping: Stopping, every: float = 2.0) -> None:
+        while not stopping.requested:
             try:
                 await self.run_once()
             except Exception as exc:
                 log.error("photo pass failed", extra={"error": type(exc).__name__})
-            await asyncio.sleep(every)
+            if await stopping.sleep(every):
+                return
 
     async def _fetch(self, photo: Photo) -> None:
         try:

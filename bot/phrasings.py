@@ -12,6 +12,7 @@ from collections import defaultdict
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.background import Stopping
 from bot.db.models import ServiceExample, utcnow
 from bot.nlp.understand import Understanding
 from bot.qa import QuestionAnswering
@@ -61,10 +62,11 @@ class PhrasingRefresher:
         log.info("matcher reloaded", extra={"phrasings": version[0]})
         return True
 
-    async def run_forever(self) -> None:
-        while True:
+    async def run_forever(self, stopping: Stopping) -> None:
+        while not stopping.requested:
             try:
                 await self.refresh()
             except Exception:
                 log.exception("could not reload staff phrasings; trying again")
-            await asyncio.sleep(REFRESH_SECONDS)
+            if await stopping.sleep(REFRESH_SECONDS):
+                return

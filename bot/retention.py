@@ -9,7 +9,6 @@ and have not been seen since go entirely. Run once a day by the worker; safe to 
 
 from __future__ import annotations
 
-import asyncio
 import calendar
 import datetime as dt
 import logging
@@ -19,6 +18,7 @@ from dataclasses import asdict, dataclass
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.background import Stopping
 from bot.db.models import (
     ChatContext,
     ConversationState,
@@ -153,10 +153,11 @@ class RetentionJob:
         log.info("retention purge", extra=asdict(purged))
         return purged
 
-    async def run_forever(self) -> None:
-        while True:
+    async def run_forever(self, stopping: Stopping) -> None:
+        while not stopping.requested:
             try:
                 await self.run_once()
             except Exception:
                 log.exception("retention purge failed; trying again tomorrow")
-            await asyncio.sleep(RUN_EVERY.total_seconds())
+            if await stopping.sleep(RUN_EVERY.total_seconds()):
+                return

@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from bot import keys
+from bot.background import Stopping, stop_tasks
 from bot.broadcast import fanout
 from bot.broadcast.fanout import JobRunner, announce, report
 from bot.broadcast.hearings import NewHearing, create, parse_local
@@ -280,11 +281,12 @@ async def test_hearing_commands_create_list_and_announce(bot: Bot, database_url:
     listed = json.loads((await asyncio.to_thread(run, "list", "--json")).stdout)
     assert listed[0]["id"] == hearing_id and listed[0]["villages"] == [4]
     # The running bot's worker sends the job the command schedules; --wait prints its report.
-    worker = asyncio.create_task(_runner(bot, Clock(utcnow() + dt.timedelta(seconds=5))).run_forever())
+    stopping = Stopping()
+    worker = asyncio.create_task(_runner(bot, Clock(utcnow() + dt.timedelta(seconds=5))).run_forever(stopping))
     try:
         done = await asyncio.to_thread(run, "announce", str(hearing_id), "--wait", "--json")
     finally:
-        worker.cancel()
+        await stop_tasks([worker], stopping)
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert result["status"] == "done" and result["recipients"] == result["sent"] == 3 and result["failed"] == 0

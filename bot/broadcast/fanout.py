@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.background import Stopping
 from bot.broadcast import cards
 from bot.broadcast.hearings import REMINDED, reminder_times
 from bot.content import Content
@@ -238,15 +239,15 @@ class JobRunner:
         self.name = f"broadcast-{secrets.token_hex(4)}"
         self._last_request = 0.0
 
-    async def run_forever(self) -> None:
-        while True:
+    async def run_forever(self, stopping: Stopping) -> None:
+        while not stopping.requested:
             try:
                 worked = await self.run_once()
             except Exception:
                 log.exception("broadcast job failed; it resumes when its lease runs out")
                 worked = False
-            if not worked:
-                await asyncio.sleep(self._poll)
+            if not worked and await stopping.sleep(self._poll):
+                return
 
     async def run_once(self) -> bool:
         """Claim one due job and run it to its end (or to a pause after failures); False when none is due."""

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content import Content
 from bot.db.models import ChatContext, ConversationState, InboundEvent, Resident, utcnow
+from bot.lineids import valid_id
 from bot.messages import MessageBuilder, WireMessage
 from bot.qa import QuestionAnswering
 from bot.residents import touch_resident
@@ -55,8 +56,7 @@ class Turn:
 
     @property
     def user_id(self) -> str | None:
-        value = self.source.get("userId")
-        return value if isinstance(value, str) else None
+        return valid_id(self.source.get("userId"))
 
     @property
     def is_direct_chat(self) -> bool:

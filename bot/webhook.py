@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot import keys
 from bot.intake import StoredEvent
+from bot.lineids import valid_id
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +82,10 @@ def _refuse(status: int, reason: str) -> web.Response:
     return web.json_response({"error": reason}, status=status)
 
 
+# Event times past the year 3000 are not LINE's (and would not fit the database's 64-bit column anyway).
+MAX_TIMESTAMP_MS = 32_503_680_000_000
+
+
 def parse_events(body: bytes) -> list[StoredEvent]:
     """Turn a signed body into rows to store; raise BadWebhook for anything LINE would never send."""
     try:
@@ -102,27 +107,27 @@ def parse_events(body: bytes) -> list[StoredEvent]:
 def _stored_event(index: int, event: Any) -> StoredEvent:
     if not isinstance(event, dict):
         raise BadWebhook(f"events[{index}] is not an object")
-    event_type = event.get("type")
-    if not isinstance(event_type, str) or not event_type:
-        raise BadWebhook(f"events[{index}] has no 'type'")
+    event_type = valid_id(event.get("type"), 40)
+    if event_type is None:
+        raise BadWebhook(f"events[{index}] has no valid 'type'")
     timestamp = event.get("timestamp")
-    if not isinstance(timestamp, int) or isinstance(timestamp, bool) or timestamp < 0:
+    if not isinstance(timestamp, int) or isinstance(timestamp, bool) or not 0 <= timestamp <= MAX_TIMESTAMP_MS:
         raise BadWebhook(f"events[{index}] has no valid 'timestamp'")
     canonical = json.dumps(event, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    event_id = event.get("webhookEventId")
-    if not isinstance(event_id, str) or not 1 <= len(event_id) <= 64:
+    event_id = valid_id(event.get("webhookEventId"), 64)
+    if event_id is None:
         # LINE always sends one; without it, the content itself is the identity, so repeats still collapse.
         event_id = "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:57]
     source: dict[str, Any] = event["source"] if isinstance(event.get("source"), dict) else {}
     # The lane is the chat: a group's or room's events share one lane, a resident's own chat is theirs.
-    lane = source.get("groupId") or source.get("roomId") or source.get("userId") or "-"
+    lane = next((found for key in ("groupId", "roomId", "userId") if (found := valid_id(source.get(key), 64))), "-")
     message: dict[str, Any] = event["message"] if isinstance(event.get("message"), dict) else {}
-    message_id = message.get("id") if isinstance(message.get("id"), str) else None
+    message_id = valid_id(message.get("id"), 64)
     return StoredEvent(
         webhook_event_id=event_id,
-        lane_key=str(lane)[:64],
-        event_type=event_type[:40],
-        message_id=message_id[:64] if message_id else None,
+        lane_key=lane,
+        event_type=event_type,
+        message_id=message_id,
         occurred_at_ms=timestamp,
         payload=canonical,
     )

@@ -10,10 +10,10 @@ import json
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot import keys
-from bot.db.models import InboundEvent
+from bot.db.models import InboundEvent, Resident
 from bot.dev import events
 from bot.webhook import compute_signature, signature_is_valid
 from tests.conftest import CHANNEL_SECRET, Bot, new_user_id
@@ -282,3 +282,39 @@ class _PostgresRefusing:
 
     async def stop(self) -> None:
         await self._run(f'ALTER DATABASE "{self._name}" ALLOW_CONNECTIONS true')
+
+
+async def test_ids_with_control_characters_are_stored_and_handled_as_absent(bot: Bot) -> None:
+    """Found by tests/test_webhook_fuzz.py: a NUL in an id made PostgreSQL refuse the whole body (503 for
+    ever), and a user id with control characters collided in the residents table."""
+    odd = "\u001fÑ\x00nÁ"
+    events = [
+        {
+            "type": "message",
+            "mode": "active",
+            "timestamp": 1,
+            "webhookEventId": "\x00",
+            "replyToken": "x",
+            "deliveryContext": {"isRedelivery": False},
+            "source": {"type": "user", "userId": odd},
+            "message": {"type": "text", "id": "\x00", "text": "อยากเสนอความคิดเห็น", "quoteToken": "q"},
+        },
+        {
+            "type": "follow",
+            "mode": "active",
+            "timestamp": 2,
+            "webhookEventId": "ok-1",
+            "replyToken": "y",
+            "deliveryContext": {"isRedelivery": False},
+            "source": {"type": "user", "userId": odd},
+        },
+    ]
+    response = await bot.post(body=json.dumps({"events": events}).encode())
+    assert response.status == 200
+    await bot.idle()
+    async with bot.sessions() as session:
+        rows = list(await session.execute(select(InboundEvent.lane_key, InboundEvent.status)))
+        assert rows == [("-", "done"), ("-", "done")]
+        assert await session.scalar(select(func.count()).select_from(Resident)) == 0
+    too_late = {**events[1], "webhookEventId": "ok-2", "timestamp": 10**20}
+    assert (await bot.post(body=json.dumps({"events": [too_late]}).encode())).status == 400

@@ -71,21 +71,24 @@ async def correct_category(session: AsyncSession, content: Content, reference: s
 
 async def set_plan_project(session: AsyncSession, reference: str, project: str | None, by: str) -> Opinion:
     """Link the opinion to a project in the plan (its name or number), or unlink it with None."""
-    opinion = await find(session, reference)
-    project = (project or "").strip()[:200] or None
-    if opinion.plan_project != project:
-        _record(session, opinion, "plan_project", opinion.plan_project, project, by)
-        opinion.plan_project = project
-    return opinion
+    return await _set_text(session, reference, "plan_project", project, 200, by)
 
 
 async def set_staff_note(session: AsyncSession, reference: str, note: str | None, by: str) -> Opinion:
     """A note for colleagues; residents never see it."""
+    return await _set_text(session, reference, "staff_note", note, 4000, by)
+
+
+async def _set_text(
+    session: AsyncSession, reference: str, field: str, value: str | None, limit: int, by: str
+) -> Opinion:
+    """A free-text field staff keep on an opinion, trimmed; the change goes into its history."""
     opinion = await find(session, reference)
-    note = (note or "").strip()[:4000] or None
-    if opinion.staff_note != note:
-        _record(session, opinion, "staff_note", opinion.staff_note, note, by)
-        opinion.staff_note = note
+    value = (value or "").strip()[:limit] or None
+    old = getattr(opinion, field)
+    if old != value:
+        _record(session, opinion, field, old, value, by)
+        setattr(opinion, field, value)
     return opinion
 
 

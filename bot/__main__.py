@@ -126,6 +126,12 @@ def _serve(settings: Settings, host: str | None, port: int | None, with_inbox: b
             )
         else:
             print(f"Serving LINE webhook at http://{shown}:{settings.port}/callback", flush=True)
+        # Printed after the first line, which the simulator's browser test reads.
+        print(
+            f"Staff workspace: http://{shown}:{settings.port}/staff "
+            "(first account: python -m bot staff add NAME --role admin)",
+            flush=True,
+        )
 
     app.on_startup.append(announce)
     try:

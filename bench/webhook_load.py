@@ -194,7 +194,7 @@ async def run_bot(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         "DATA_DIR": str(work / "var"),
         "DATABASE_URL": args.database_url or f"sqlite:///{work}/bench.sqlite3",
     }
-    serve = [sys.executable, "-m", "bot", "serve"] + (["--no-worker"] if args.separate_worker else [])
+    serve = [sys.executable, "-m", "bot", "serve", "--reuse-port"] + (["--no-worker"] if args.separate_worker else [])
     processes = [
         subprocess.Popen(
             [sys.executable, "-m", "bot.dev.fake_line", "--port", str(fake_port), "--token", TOKEN],
@@ -210,12 +210,19 @@ async def run_bot(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     try:
         await _wait_http(f"{fake_url}/_fake/received")
         await _wait_http(f"{bot_url}/healthz")
+        # More web processes on the same port (the kernel spreads connections), once the first has migrated.
+        for _ in range(args.processes - 1):
+            processes.append(
+                subprocess.Popen(serve, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            )
+        await asyncio.sleep(3 if args.processes > 1 else 0)  # let them start listening
         worker = [sys.executable, "-m", "bot", "worker"]
 
         def start_worker() -> None:
-            processes.append(
-                subprocess.Popen(worker, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            )
+            for _ in range(args.processes if args.separate_worker else 0):
+                processes.append(
+                    subprocess.Popen(worker, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                )
 
         # Started after the web process has migrated the database; with --worker-after-load, only once the
         # load phases are over (what acknowledging costs on its own, with no replies being made meanwhile).
@@ -313,6 +320,12 @@ def main() -> None:
     )
     parser.add_argument("--drain-timeout", type=float, default=180.0)
     parser.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="web processes sharing the port (and as many workers with --separate-worker); PostgreSQL only",
+    )
+    parser.add_argument(
         "--worker-after-load",
         action="store_true",
         help="with --separate-worker: start the worker only after the load phases (acknowledging alone)",
@@ -331,7 +344,10 @@ def main() -> None:
     fixed_ratio = bot["fixed_rate"]["acked_per_s"] / minimal["fixed_rate"]["acked_per_s"]
     report = {
         "database": "postgresql" if args.database_url else "sqlite",
-        "processes": "web + worker" if args.separate_worker else "one",
+        "processes": (
+            f"{args.processes} web + {args.processes} worker" if args.separate_worker else f"{args.processes} web"
+        )
+        + (" (workers after the load)" if args.worker_after_load else ""),
         "bot": bot,
         "minimal": minimal,
         "ratio_fixed_rate_ack_rate": round(fixed_ratio, 2),

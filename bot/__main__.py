@@ -21,6 +21,11 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", help="address to listen on (default: HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default: PORT or 8080)")
     serve.add_argument(
+        "--reuse-port",
+        action="store_true",
+        help="let several serve processes listen on one port (the kernel spreads connections between them)",
+    )
+    serve.add_argument(
         "--no-worker",
         action="store_true",
         help="only acknowledge webhooks; `python -m bot worker` handles them (needs LINE settings)",
@@ -76,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
     if args.command == "serve":
-        return _serve(settings, args.host, args.port, with_inbox=not args.no_worker)
+        return _serve(settings, args.host, args.port, with_inbox=not args.no_worker, reuse_port=args.reuse_port)
     if args.command == "worker":
         return _worker(settings)
     if args.command == "ask":
@@ -98,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     return 2
 
 
-def _serve(settings: Settings, host: str | None, port: int | None, with_inbox: bool) -> int:
+def _serve(settings: Settings, host: str | None, port: int | None, with_inbox: bool, reuse_port: bool = False) -> int:
     import dataclasses
 
     from aiohttp import web
@@ -136,7 +141,15 @@ def _serve(settings: Settings, host: str | None, port: int | None, with_inbox: b
     app.on_startup.append(announce)
     try:
         # Webhook requests finish in milliseconds; only simulator long-polls would hold shutdown longer.
-        web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None, shutdown_timeout=3.0)
+        web.run_app(
+            app,
+            host=settings.host,
+            port=settings.port,
+            print=None,
+            access_log=None,
+            shutdown_timeout=3.0,
+            reuse_port=reuse_port or None,
+        )
     except ContentError as exc:
         print("content/ has errors:\n" + str(exc), file=sys.stderr)
         return 1

@@ -369,3 +369,15 @@ async def test_deleting_my_data_removes_my_answers_to_hearings(bot: Bot) -> None
         assert await session.scalar(select(func.count()).where(Resident.line_user_id == user)) == 0
         request = await session.scalar(select(AuditEntry).where(AuditEntry.action == "data_request"))
     assert request is not None and request.actor == "resident" and user not in request.detail
+
+
+async def test_hearing_page_works_when_line_does_not_answer_the_quota(bot: Bot) -> None:
+    from tests.staffing import add_staff, sign_in
+
+    await add_staff(bot, "nid", "broadcaster")
+    await sign_in(bot.client, "nid")
+    hearing = await _hearing(bot)
+    for _ in range(8):
+        bot.fake.add_fault("other", {"status": 500})
+    page = await bot.client.get(f"/staff/hearings/{hearing}")
+    assert page.status == 200 and "ดูโควตาจาก LINE ไม่ได้" in await page.text()

@@ -5,6 +5,7 @@ and a follow-up message."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Any
 
@@ -130,11 +131,15 @@ def _quote(text: str) -> str:
     return quote(text[:200])
 
 
+QUOTA_WAIT_SECONDS = 3.0
+
+
 async def _quota(request: web.Request) -> dict[str, Any] | None:
-    """LINE's monthly message quota and what is used; None when LINE does not answer (the page still works)."""
+    """LINE's monthly message quota and what is used; None when LINE does not answer in a few seconds (the
+    page must not wait out the gateway's retries)."""
     try:
-        return await request.app[keys.LINE].get_quota()
-    except LineSendError:
+        return await asyncio.wait_for(request.app[keys.LINE].get_quota(), QUOTA_WAIT_SECONDS)
+    except (LineSendError, TimeoutError):
         return None
 
 

@@ -1,4 +1,6 @@
-"""`python -m bot serve` as a newcomer runs it (local mode, SQLite under DATA_DIR), for browser tests."""
+"""The bot's processes as people start them: `python -m bot serve` as a newcomer runs it (local mode, SQLite
+under DATA_DIR) for browser tests, and the one-shot commands (`ask`, `export`, `hearing`, ...) an operator
+types."""
 
 from __future__ import annotations
 
@@ -40,7 +42,16 @@ def bot_env(data_dir: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+def cli_env(data_dir: Path, database_url: str | None = None, **extra: str) -> dict[str, str]:
+    """A bare environment for a command: nothing from the test runner's own settings leaks in."""
+    env = {"PATH": "/usr/bin:/bin", "DATA_DIR": str(data_dir), **extra}
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    return env
+
+
 def run_cli(env: dict[str, str], *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    """`python -m bot ARGS` in a subprocess, its output captured."""
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
         input=stdin,

@@ -3,24 +3,15 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.serving import cli_env, run_cli
 
 
 def test_ask_reads_stdin_and_prints_json_lines(tmp_path: Path) -> None:
     questions = "ขออนุญาติสร้างบ้านใช้เวลากี่วัน\nหวยงวดนี้ออกอะไร\n\nสวัสดีค่ะ\n"
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "ask"],
-        input=questions,
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={"PATH": "/usr/bin:/bin", "DATA_DIR": str(tmp_path)},
-        check=True,
-    )
+    result = run_cli(cli_env(tmp_path), "ask", stdin=questions)
+    assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert [line["text"] for line in lines] == ["ขออนุญาติสร้างบ้านใช้เวลากี่วัน", "หวยงวดนี้ออกอะไร", "สวัสดีค่ะ"]
     assert lines[0]["intent"] == "service" and lines[0]["service_id"] == "building_permit"
@@ -31,13 +22,7 @@ def test_ask_reads_stdin_and_prints_json_lines(tmp_path: Path) -> None:
 
 
 def test_ask_with_text_prints_the_reply(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "ask", "แจ้งเกิดลูกต้องไปภายในกี่วัน"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={"PATH": "/usr/bin:/bin", "DATA_DIR": str(tmp_path)},
-        check=True,
-    )
+    result = run_cli(cli_env(tmp_path), "ask", "แจ้งเกิดลูกต้องไปภายในกี่วัน")
+    assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("แจ้งเกิด")
     assert "15 วัน" in result.stdout

@@ -7,7 +7,6 @@ import asyncio
 import os
 import secrets
 import subprocess
-import sys
 from pathlib import Path
 
 import asyncpg
@@ -15,15 +14,15 @@ from sqlalchemy import func, select
 
 from bot.db.engine import create_engine, create_sessionmaker
 from bot.db.models import AuditEntry, Opinion, Resident
-from tests.conftest import ROOT, Bot
+from tests.conftest import Bot
+from tests.serving import cli_env, run_cli
 from tests.staffing import add_opinions
 
 
 def _cli(database_url: str, data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {"DATABASE_URL": database_url, "DATA_DIR": str(data_dir), "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args], capture_output=True, text=True, cwd=ROOT, env=env, timeout=120
-    )
+    # The runner's PATH: pg_dump and pg_restore may be wherever the test command installed them.
+    env = cli_env(data_dir, database_url, PATH=os.environ.get("PATH", "/usr/bin:/bin"))
+    return run_cli(env, *args)
 
 
 async def _counts(database_url: str) -> tuple[int, int, list[str]]:

@@ -4,14 +4,13 @@ and `python -m bot categorize` speaks the JSON-lines convention."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from bot.content import load_content
 from bot.nlp.categorize import Categorizer
+from tests.serving import cli_env, run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTENT = load_content(ROOT / "content")
@@ -52,15 +51,8 @@ def test_empty_opinion_scores_nothing(embedded: Categorizer) -> None:
 
 def test_categorize_cli_json_lines(tmp_path: Path) -> None:
     opinions = "อยากให้ทำถนนคอนกรีตเข้าหมู่บ้าน\n\nอยากให้มีกิจกรรมจิตอาสาที่วัด\n"
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "categorize"],
-        input=opinions,
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={"PATH": "/usr/bin:/bin", "DATA_DIR": str(tmp_path)},
-        check=True,
-    )
+    result = run_cli(cli_env(tmp_path), "categorize", stdin=opinions)
+    assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert [line["category"] for line in lines] == ["physical", "virtue"]
     assert all(set(line) == {"text", "category", "scores"} and len(line["scores"]) == 6 for line in lines)

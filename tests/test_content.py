@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from bot.content import ContentError, check_content, load_content
 from bot.messages import MessageBuilder
+from tests.serving import cli_env, run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 CHIPS = "    quick_replies: [services, report, contact, help]"
@@ -142,15 +142,7 @@ def test_missing_file_is_reported(content_copy: Path) -> None:
 
 
 def _content_check(directory: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    env = {"PATH": "/usr/bin:/bin", "DATA_DIR": str(tmp_path / "var"), "HOME": str(tmp_path)}
-    return subprocess.run(
-        [sys.executable, "-m", "bot", "content", "check", "--dir", str(directory)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        check=False,
-    )
+    return run_cli(cli_env(tmp_path / "var", HOME=str(tmp_path)), "content", "check", "--dir", str(directory))
 
 
 def test_content_check_cli(content_copy: Path, tmp_path: Path) -> None:

@@ -9,7 +9,6 @@ import csv
 import io
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import openpyxl
@@ -17,7 +16,8 @@ from sqlalchemy import select
 
 from bot.db.models import AuditEntry
 from bot.staff.exports import neutralise
-from tests.conftest import ROOT, Bot
+from tests.conftest import Bot
+from tests.serving import cli_env, run_cli
 from tests.staffing import add_opinions, add_questions, add_report, add_resident, add_staff, sign_in
 
 # Payloads that spreadsheets run or that hide a formula behind whitespace (SECURITY.md item 12).
@@ -136,17 +136,10 @@ async def test_the_plan_workbook_groups_by_category_and_village(bot: Bot) -> Non
 
 async def test_export_command_writes_the_file_and_audits_it(bot: Bot, database_url: str, tmp_path: Path) -> None:
     await add_opinions(bot, [("ขอไฟส่องสว่างซอย 5", "physical", 5), ("ตลาดนัดชุมชน", "economy", 3)])
-    env = {"DATABASE_URL": database_url, "DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    env = cli_env(tmp_path, database_url)
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "bot", "export", *args],
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-            env=env,
-            timeout=120,
-        )
+        return run_cli(env, "export", *args)
 
     out = tmp_path / "opinions.xlsx"
     done = await asyncio.to_thread(run, "opinions", "--format", "xlsx", "--out", str(out), "--category", "economy")

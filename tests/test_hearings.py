@@ -9,7 +9,6 @@ import asyncio
 import datetime as dt
 import json
 import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -23,7 +22,8 @@ from bot.broadcast.fanout import JobRunner, announce, report
 from bot.broadcast.hearings import NewHearing, create, parse_local
 from bot.db.models import AuditEntry, BroadcastChunk, BroadcastJob, Hearing, Resident, Rsvp, utcnow
 from bot.residents import pseudonym_for
-from tests.conftest import ROOT, Bot, new_user_id
+from tests.conftest import Bot, new_user_id
+from tests.serving import cli_env, run_cli
 
 # Years ahead of the real clock: the app's own background job runner (real time) never finds these jobs
 # due, so only the runners a test drives (with its own clock) send them.
@@ -249,17 +249,10 @@ async def test_residents_opt_out_and_back_in(bot: Bot) -> None:
 
 async def test_hearing_commands_create_list_and_announce(bot: Bot, database_url: str, tmp_path: Path) -> None:
     users = await _followers(bot, 3, village=4)
-    env = {"DATABASE_URL": database_url, "DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    env = cli_env(tmp_path, database_url)
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "bot", "hearing", *args],
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-            env=env,
-            timeout=120,
-        )
+        return run_cli(env, "hearing", *args)
 
     created = await asyncio.to_thread(
         run,

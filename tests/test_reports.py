@@ -4,8 +4,6 @@ them reopen, and only the resident who reported can do either."""
 from __future__ import annotations
 
 import datetime as dt
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,9 +13,9 @@ from bot import keys
 from bot.db.models import Report, ReportStatus
 from bot.reports import change_status
 from tests.conftest import Bot, BotFactory, new_user_id
+from tests.serving import cli_env, run_cli
 
 CLOCK = dt.datetime(2026, 11, 23, 5, 0, tzinfo=dt.UTC)
-ROOT = Path(__file__).resolve().parent.parent
 FILE = (
     "action=menu.report",
     "action=rp&do=accept",
@@ -88,15 +86,7 @@ async def test_residents_who_opted_out_are_not_pushed(make_bot: BotFactory) -> N
 
 
 def test_report_status_cli(tmp_path: Path) -> None:
-    env = {"PATH": "/usr/bin:/bin", "DATA_DIR": str(tmp_path)}
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "report", "status", "2569-99999", "done"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        check=False,
-    )
+    result = run_cli(cli_env(tmp_path), "report", "status", "2569-99999", "done")
     assert result.returncode == 1 and "no report 2569-99999" in result.stderr
 
 

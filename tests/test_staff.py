@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,8 @@ from sqlalchemy.exc import DBAPIError
 from bot import keys
 from bot.db.models import AuditEntry, Opinion, OpinionChange, ServiceExample, ServiceQuery, StaffSession, utcnow
 from bot.staff.accounts import MAX_FAILURES_PER_ACCOUNT
-from tests.conftest import ROOT, Bot, BotFactory
+from tests.conftest import Bot, BotFactory
+from tests.serving import cli_env, run_cli
 from tests.staffing import (
     add_opinions,
     add_questions,
@@ -350,18 +350,10 @@ async def test_service_preview_shows_the_card_residents_get(bot: Bot) -> None:
 
 
 async def test_staff_add_command_reads_the_password_from_stdin(tmp_path: Path, database_url: str) -> None:
-    env = {"DATABASE_URL": database_url, "DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    env = cli_env(tmp_path, database_url)
 
     def add(username: str, password: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "bot", "staff", "add", username, "--role", "admin"],
-            input=password + "\n",
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-            env=env,
-            timeout=120,
-        )
+        return run_cli(env, "staff", "add", username, "--role", "admin", stdin=password + "\n")
 
     done = await asyncio.to_thread(add, "admin1", "a long enough password")
     assert done.returncode == 0, done.stderr

@@ -5,10 +5,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Resident, utcnow
+from bot.db.models import ChatContext, ConversationState, Opinion, Report, Resident, Rsvp, ServiceQuery, utcnow
 
 
 def pseudonym_for(key: str, line_user_id: str) -> str:
@@ -46,3 +46,18 @@ async def touch_resident(
     else:
         resident.last_seen_at = now
     return resident
+
+
+async def forget(session: AsyncSession, resident: Resident, lane: str) -> None:
+    """What erasing a person removes, whether they asked (ข้อมูลของฉัน) or left long ago (retention): their
+    opinions and reports stay, pointing to no one; their questions lose their text; their answers to
+    hearings, the chat's context and conversation state go, and so does the resident record."""
+    await session.execute(update(Opinion).where(Opinion.resident_id == resident.id).values(resident_id=None))
+    await session.execute(update(Report).where(Report.resident_id == resident.id).values(resident_id=None))
+    await session.execute(
+        update(ServiceQuery).where(ServiceQuery.resident_id == resident.id).values(resident_id=None, text="")
+    )
+    await session.execute(delete(Rsvp).where(Rsvp.resident_id == resident.id))
+    await session.execute(delete(ChatContext).where(ChatContext.lane_key == lane))
+    await session.execute(delete(ConversationState).where(ConversationState.lane_key == lane))
+    await session.execute(delete(Resident).where(Resident.id == resident.id))

@@ -20,8 +20,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.background import Stopping
 from bot.db.models import (
-    ChatContext,
-    ConversationState,
     Hearing,
     InboundEvent,
     Opinion,
@@ -33,6 +31,7 @@ from bot.db.models import (
     ServiceQuery,
     utcnow,
 )
+from bot.residents import forget
 
 log = logging.getLogger(__name__)
 REDACTED = "{}"
@@ -108,7 +107,7 @@ async def purge(session: AsyncSession, now: dt.datetime, months: int) -> Purged:
         await session.scalars(select(Resident).where(Resident.followed.is_(False), Resident.last_seen_at < cutoff))
     )
     for resident in gone:
-        await _forget(session, resident)
+        await forget(session, resident, resident.line_user_id)
     return Purged(
         opinions_unlinked=_count(opinions),
         reports_unlinked=_count(reports),
@@ -119,19 +118,6 @@ async def purge(session: AsyncSession, now: dt.datetime, months: int) -> Purged:
         rsvps_deleted=_count(rsvps),
         residents_deleted=len(gone),
     )
-
-
-async def _forget(session: AsyncSession, resident: Resident) -> None:
-    """A resident long gone: nothing may point to them any more."""
-    await session.execute(update(Opinion).where(Opinion.resident_id == resident.id).values(resident_id=None))
-    await session.execute(update(Report).where(Report.resident_id == resident.id).values(resident_id=None))
-    await session.execute(
-        update(ServiceQuery).where(ServiceQuery.resident_id == resident.id).values(resident_id=None, text="")
-    )
-    await session.execute(delete(Rsvp).where(Rsvp.resident_id == resident.id))
-    await session.execute(delete(ChatContext).where(ChatContext.lane_key == resident.line_user_id))
-    await session.execute(delete(ConversationState).where(ConversationState.lane_key == resident.line_user_id))
-    await session.delete(resident)
 
 
 class RetentionJob:

@@ -14,20 +14,16 @@ from sqlalchemy import Select, delete, or_, select, update
 
 from bot import audit
 from bot.db.models import (
-    ChatContext,
-    ConversationState,
     InboundEvent,
     Opinion,
     OutboundMessage,
     Photo,
     Report,
-    Resident,
-    Rsvp,
-    ServiceQuery,
 )
 from bot.dispatch import Router, Turn
 from bot.handlers.participation import chip, phrase
 from bot.messages import WireMessage, postback_chip
+from bot.residents import forget
 from bot.timeline import BANGKOK
 
 router = Router("mydata")
@@ -183,20 +179,11 @@ async def delete_everything(turn: Turn) -> None:
         select(Opinion.id).where(Opinion.resident_id == resident.id),
         select(Report.id).where(Report.resident_id == resident.id),
     )
-    await session.execute(update(Opinion).where(Opinion.resident_id == resident.id).values(resident_id=None))
-    await session.execute(update(Report).where(Report.resident_id == resident.id).values(resident_id=None))
-    await session.execute(
-        update(ServiceQuery).where(ServiceQuery.resident_id == resident.id).values(resident_id=None, text="")
-    )
     await session.execute(update(InboundEvent).where(InboundEvent.lane_key == lane).values(payload=REDACTED))
-    # Answers to hearings go with the person; the hearing's counts shrink accordingly.
-    await session.execute(delete(Rsvp).where(Rsvp.resident_id == resident.id))
-    await session.execute(delete(ChatContext).where(ChatContext.lane_key == lane))
-    await session.execute(delete(ConversationState).where(ConversationState.lane_key == lane))
     await session.execute(
         delete(OutboundMessage).where(OutboundMessage.to == lane, OutboundMessage.status.in_(("sent", "failed")))
     )
-    await session.execute(delete(Resident).where(Resident.id == resident.id))
+    await forget(session, resident, lane)
     turn.batch.residents.pop(resident.line_user_id, None)
     turn.batch.states.pop(lane, None)
     turn.resident = None

@@ -81,6 +81,7 @@ class _Attempt:
     via: str | None = None
     error: str | None = None
     token_dropped: bool = False
+    reply_uncertain: bool = False
 
 
 class Inbox:
@@ -391,7 +392,9 @@ class Inbox:
                     row.status = "failed"
                     log.error("send abandoned", extra={"outbound": row.id, "attempts": row.attempts})
                     continue
-                per_lane[row.to].append(_Attempt(row, may_have_landed=row.attempts > 0))
+                # Left 'sending' by a crash, or an earlier reply went unanswered: it may have been delivered.
+                doubt = row.status == "sending" or row.reply_uncertain
+                per_lane[row.to].append(_Attempt(row, may_have_landed=doubt))
                 row.status, row.attempts = "sending", row.attempts + 1
         attempts = [a for lane in per_lane.values() for a in lane]
         if not attempts:
@@ -433,6 +436,7 @@ class Inbox:
             )
         except LineSendError as exc:
             attempt.error = str(exc)[:200]
+            attempt.reply_uncertain = exc.what == "reply" and exc.may_have_landed
             attempt.outcome = "retry" if exc.retryable and row.attempts < MAX_SEND_ATTEMPTS else "failed"
             log.warning(
                 "send failed",
@@ -451,6 +455,7 @@ class Inbox:
         row = attempt.row
         if attempt.token_dropped:
             row.reply_token = None
+        row.reply_uncertain = row.reply_uncertain or attempt.reply_uncertain
         if attempt.outcome == "sent":
             row.status, row.sent_at, row.sent_via = "sent", utcnow(), attempt.via
         elif attempt.outcome == "retry":

@@ -48,13 +48,19 @@ class LineLimitError(ValueError):
 
 
 class LineSendError(Exception):
-    """LINE refused or could not be reached; `retryable` says whether trying later may help."""
+    """LINE refused or could not be reached; `retryable` says whether trying later may help.
+    `may_have_landed`: some attempt ended without a clear answer (a 5xx or no response at all), so LINE may
+    have delivered it; a 4xx, 429 included, is a clear "not delivered"."""
 
-    def __init__(self, what: str, status: int | None, detail: str, retryable: bool) -> None:
+    def __init__(
+        self, what: str, status: int | None, detail: str, retryable: bool, may_have_landed: bool = False
+    ) -> None:
         super().__init__(f"{what} failed: {status or 'no response'} {detail}".strip())
+        self.what = what
         self.status = status
         self.detail = detail
         self.retryable = retryable
+        self.may_have_landed = may_have_landed
 
 
 class InvalidReplyToken(LineSendError):
@@ -160,36 +166,28 @@ class LineGateway:
 
         reply_may_have_landed: an earlier attempt with this token ended without an answer (timeout, 5xx,
         crash), so 'Invalid reply token' now most likely means that attempt was delivered: pushing again
-        would send the answer twice. on_fallback runs before the push, so a caller can remember that this
-        send has become a push (whose retry key makes later retries safe).
+        would send the answer twice. The same holds within this call's own retries. on_fallback runs before
+        the push, so a caller can remember that this send has become a push (whose retry key makes later
+        retries safe).
         """
         check_messages(messages)
         if reply_token:
-            uncertain = [reply_may_have_landed]
             try:
-                await self._reply(reply_token, messages, uncertain)
+                await self._reply(reply_token, messages)
                 return SendResult("reply")
-            except InvalidReplyToken:
-                if uncertain[0]:
+            except InvalidReplyToken as exc:
+                if reply_may_have_landed or exc.may_have_landed:
                     return SendResult("reply-assumed")
             if on_fallback is not None:
                 await on_fallback()
         await self.push(to, messages, retry_key)
         return SendResult("push")
 
-    async def _reply(self, reply_token: str, messages: Sequence[dict[str, Any]], uncertain: list[bool]) -> None:
+    async def _reply(self, reply_token: str, messages: Sequence[dict[str, Any]]) -> None:
         request = ReplyMessageRequest.from_dict({"replyToken": reply_token, "messages": list(messages)})
-        calls = 0
-
-        async def call() -> Any:
-            nonlocal calls
-            if calls:
-                # Only 5xx and timeouts are retried: the attempt before this one may have been delivered.
-                uncertain[0] = True
-            calls += 1
-            return await self._api.reply_message(request, _request_timeout=self._timeout())
-
-        await self._with_retries("reply", call, retry_key=None)
+        await self._with_retries(
+            "reply", lambda: self._api.reply_message(request, _request_timeout=self._timeout()), retry_key=None
+        )
 
     async def push(self, to: str, messages: Sequence[dict[str, Any]], retry_key: str) -> SendResult:
         check_messages(messages)
@@ -271,6 +269,7 @@ class LineGateway:
         """Run call, retrying 5xx, 429 and network failures with backoff; 409 on a retry key means LINE
         already accepted this very request, which is success."""
         attempt = 0
+        doubtful = False  # an attempt so far may have been delivered (see LineSendError)
         while True:
             try:
                 result = await call()
@@ -283,17 +282,19 @@ class LineGateway:
                 if status == 409 and retry_key is not None:
                     return None  # type: ignore[return-value]
                 if status == 400 and what == "reply" and "reply token" in detail.lower():
-                    raise InvalidReplyToken(what, status, detail, retryable=False) from None
+                    raise InvalidReplyToken(what, status, detail, False, doubtful) from None
                 if status == 429 and "monthly limit" in detail.lower():
-                    raise LineSendError(what, status, detail, retryable=False) from None
+                    raise LineSendError(what, status, detail, False, doubtful) from None
+                doubtful = doubtful or status >= 500
                 retryable = status >= 500 or status == 429
                 if not retryable or attempt + 1 >= self.policy.attempts:
-                    raise LineSendError(what, status, detail, retryable) from None
+                    raise LineSendError(what, status, detail, retryable, doubtful) from None
                 delay = max(self.policy.delay(attempt), _retry_after(exc) if status == 429 else 0.0)
             except (aiohttp.ClientError, TimeoutError) as exc:
                 self._on_call(what, None)
+                doubtful = True
                 if attempt + 1 >= self.policy.attempts:
-                    raise LineSendError(what, None, type(exc).__name__, retryable=True) from None
+                    raise LineSendError(what, None, type(exc).__name__, True, doubtful) from None
                 delay = self.policy.delay(attempt)
             attempt += 1
             log.info("line call retried", extra={"call": what, "attempt": attempt})

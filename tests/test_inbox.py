@@ -112,7 +112,7 @@ async def test_answers_wait_while_line_is_down_and_go_out_once_after(bot: Bot) -
         row = await session.scalar(select(OutboundMessage))
         event = await session.scalar(select(InboundEvent))
     assert event is not None and event.status == "done"
-    assert row is not None and row.status == "pending" and row.attempts == 1
+    assert row is not None and row.status == "pending" and row.attempts == 1 and row.reply_uncertain
     assert bot.fake.messages_to(user) == []
     # Make the retry due now rather than in two seconds.
     async with bot.sessions() as session, session.begin():
@@ -123,6 +123,27 @@ async def test_answers_wait_while_line_is_down_and_go_out_once_after(bot: Bot) -
     # The token still works, but an earlier attempt might have landed, so the retry is a reply: LINE keeps
     # the token usable after a 500 here, and the resident gets the answer once.
     assert len(bot.fake.messages_to(user)) == 1
+
+
+async def test_reply_refused_clearly_then_expired_goes_by_push(bot: Bot) -> None:
+    """Every reply attempt refused with 429 (nothing delivered); by the next try the token has expired: the
+    answer is pushed, not taken for delivered."""
+    for _ in range(4):
+        bot.fake.add_fault("reply", {"status": 429})
+    user = new_user_id()
+    await bot.post(bot.text(user, "ช่วยเหลือ"))
+    await bot.idle()
+    async with bot.sessions() as session:
+        row = await session.scalar(select(OutboundMessage))
+    assert row is not None and row.status == "pending" and not row.reply_uncertain
+    bot.fake.reply_token_lifetime = 0.0
+    async with bot.sessions() as session, session.begin():
+        fresh = await session.get(OutboundMessage, row.id)
+        assert fresh is not None
+        fresh.next_attempt_at = fresh.created_at
+    await bot.idle()
+    assert len(bot.fake.messages_to(user)) == 1
+    assert [d.via for d in bot.fake.deliveries if d.user_id == user] == ["push"]
 
 
 async def test_loading_animation_only_when_the_answer_is_slow(bot: Bot) -> None:

@@ -80,6 +80,30 @@ async def test_reply_that_timed_out_after_delivery_is_not_sent_twice(
     assert len(fake_line.messages_to(user)) == 1
 
 
+async def test_reply_refused_with_429_then_invalid_token_is_pushed(
+    gateway: LineGateway, fake_line: FakeLinePlatform
+) -> None:
+    """A 429 is a clear 'not delivered': when the retry meets an expired token, the answer goes by push."""
+    fake_line.add_fault("reply", {"status": 429})
+    fake_line.reply_token_lifetime = 0.0
+    user = new_user_id()
+    result = await gateway.reply_or_push(user, fake_line.issue_reply_token(user), TEXT, new_retry_key())
+    assert result.via == "push"
+    assert len(fake_line.messages_to(user)) == 1
+
+
+async def test_reply_answered_500_then_invalid_token_is_assumed_delivered(
+    gateway: LineGateway, fake_line: FakeLinePlatform
+) -> None:
+    """After a 500 the first attempt may have landed: 'Invalid reply token' then means delivered, no push."""
+    fake_line.add_fault("reply", {"status": 500})
+    fake_line.reply_token_lifetime = 0.0
+    user = new_user_id()
+    result = await gateway.reply_or_push(user, fake_line.issue_reply_token(user), TEXT, new_retry_key())
+    assert result.via == "reply-assumed"
+    assert fake_line.requests_to("push") == []
+
+
 async def test_push_retries_5xx_and_429_with_one_retry_key(gateway: LineGateway, fake_line: FakeLinePlatform) -> None:
     fake_line.add_fault("push", {"status": 500})
     fake_line.add_fault("push", {"status": 429})
@@ -307,7 +331,7 @@ async def test_loading_profile_quota_and_content(gateway: LineGateway, fake_line
 async def test_invalid_reply_token_error_type(gateway: LineGateway, fake_line: FakeLinePlatform) -> None:
     """Reply alone (without fallback) reports the used token as its own error type."""
     with pytest.raises(InvalidReplyToken):
-        await gateway._reply("never-issued", TEXT, [False])
+        await gateway._reply("never-issued", TEXT)
 
 
 async def test_fake_narrowcast_and_progress(fake_line: FakeLinePlatform) -> None:

@@ -126,6 +126,8 @@ class OutboundMessage(Base):
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     sent_via: Mapped[str | None] = mapped_column(String(16))
     last_error: Mapped[str | None] = mapped_column(String(200))
+    # A reply attempt ended without a clear answer (5xx, timeout): it may have been delivered.
+    reply_uncertain: Mapped[bool] = mapped_column(Boolean, default=False)
 
     __table_args__ = (Index("ix_outbound_message_due", "status", "to", "id"),)
 

@@ -17,9 +17,7 @@ import argparse
 import asyncio
 import collections
 import json
-import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -34,12 +32,21 @@ import aiohttp
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.harness import (  # noqa: E402
+    SECRET,
+    bot_env,
+    fake_get,
+    free_port,
+    issue_tokens,
+    start_bot,
+    start_fake_line,
+    stop_all,
+    wait_http,
+)
 from bot.dev import events  # noqa: E402
 from bot.webhook import compute_signature  # noqa: E402
 
-SECRET = "0123456789abcdef0123456789abcdef"
 FAKE_NICENESS = 15
-TOKEN = "bench-access-token-" + "x" * 30
 
 
 @dataclass
@@ -143,86 +150,26 @@ async def saturate(url: str, load: Load, concurrency: int, seconds: float) -> Ph
     return result
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-async def _wait_http(url: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    async with aiohttp.ClientSession() as session:
-        while True:
-            try:
-                async with session.get(url) as response:
-                    if response.status < 500:
-                        return
-            except aiohttp.ClientError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError(url)
-            await asyncio.sleep(0.2)
-
-
-async def _issue_tokens(fake_url: str, users: list[str], per_user: int) -> dict[str, list[str]]:
-    tokens: dict[str, list[str]] = {}
-    async with aiohttp.ClientSession() as session:
-        for user in users:
-            async with session.post(f"{fake_url}/_fake/reply-tokens", json={"userId": user, "count": per_user}) as r:
-                tokens[user] = (await r.json())["replyTokens"]
-    return tokens
-
-
-async def _deliveries(fake_url: str) -> list[dict[str, Any]]:
-    async with aiohttp.ClientSession() as session, session.get(f"{fake_url}/_fake/deliveries") as response:
-        return list(await response.json())
-
-
 async def run_bot(args: argparse.Namespace, work: Path) -> dict[str, Any]:
-    fake_port, bot_port = _free_port(), _free_port()
+    fake_port, bot_port = free_port(), free_port()
     fake_url, bot_url = f"http://127.0.0.1:{fake_port}", f"http://127.0.0.1:{bot_port}"
-    env = {
-        **os.environ,
-        "LINE_CHANNEL_SECRET": SECRET,
-        "LINE_CHANNEL_ACCESS_TOKEN": TOKEN,
-        "LINE_API_BASE_URL": fake_url,
-        "LINE_DATA_API_BASE_URL": fake_url,
-        "PORT": str(bot_port),
-        "PSEUDONYM_KEY": "p" * 32,
-        "STAFF_SESSION_SECRET": "s" * 32,
-        "LOG_LEVEL": "WARNING",
-        "DATA_DIR": str(work / "var"),
-        "DATABASE_URL": args.database_url or f"sqlite:///{work}/bench.sqlite3",
-    }
-    serve = [sys.executable, "-m", "bot", "serve", "--reuse-port"] + (["--no-worker"] if args.separate_worker else [])
-    processes = [
-        subprocess.Popen(
-            [sys.executable, "-m", "bot.dev.fake_line", "--port", str(fake_port), "--token", TOKEN],
-            cwd=ROOT,
-            stderr=subprocess.DEVNULL,
-            # The fake stands in for LINE's servers, which in production run elsewhere; validating every
-            # Flex message with the SDK's models costs it as much CPU as the bot spends building them. At a
-            # lower priority it takes only the CPU the bot leaves (replies wait; acknowledgements do not).
-            preexec_fn=lambda: os.nice(FAKE_NICENESS) if args.fake_niceness else None,
-        ),
-        subprocess.Popen(serve, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
-    ]
+    env = bot_env(fake_url, bot_port, work, args.database_url)
+    serve = ["serve", "--reuse-port"] + (["--no-worker"] if args.separate_worker else [])
+    # The fake stands in for LINE's servers, which in production run elsewhere; validating every Flex message
+    # with the SDK's models costs it as much CPU as the bot spends building them. At a lower priority it takes
+    # only the CPU the bot leaves (replies wait; acknowledgements do not).
+    processes = [start_fake_line(fake_port, FAKE_NICENESS if args.fake_niceness else 0), start_bot(serve, env)]
     try:
-        await _wait_http(f"{fake_url}/_fake/received")
-        await _wait_http(f"{bot_url}/healthz")
+        await wait_http(f"{fake_url}/_fake/received")
+        await wait_http(f"{bot_url}/healthz")
         # More web processes on the same port (the kernel spreads connections), once the first has migrated.
         for _ in range(args.processes - 1):
-            processes.append(
-                subprocess.Popen(serve, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            )
+            processes.append(start_bot(serve, env))
         await asyncio.sleep(3 if args.processes > 1 else 0)  # let them start listening
-        worker = [sys.executable, "-m", "bot", "worker"]
 
         def start_worker() -> None:
             for _ in range(args.processes if args.separate_worker else 0):
-                processes.append(
-                    subprocess.Popen(worker, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                )
+                processes.append(start_bot(["worker"], env))
 
         # Started after the web process has migrated the database; with --worker-after-load, only once the
         # load phases are over (what acknowledging costs on its own, with no replies being made meanwhile).
@@ -230,7 +177,7 @@ async def run_bot(args: argparse.Namespace, work: Path) -> dict[str, Any]:
             start_worker()
         load = Load(args.users, args.duplicates, None)
         per_user = int((args.rate * args.seconds + 3000 * args.seconds) / args.users * 1.5) + 5
-        load.tokens = await _issue_tokens(fake_url, load.users, per_user)
+        load.tokens = await issue_tokens(fake_url, load.users, per_user)
         fixed = await fixed_rate(f"{bot_url}/callback", load, args.rate, args.seconds)
         saturated = (
             await saturate(f"{bot_url}/callback", load, args.concurrency, args.seconds) if args.concurrency else None
@@ -240,12 +187,12 @@ async def run_bot(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         expected = collections.Counter(user for user, _ in load.acked_events.values())
         drain_start = time.monotonic()
         while True:
-            deliveries = await _deliveries(fake_url)
+            deliveries = await fake_get(fake_url, "deliveries")
             if len(deliveries) >= len(load.acked_events) or time.monotonic() - drain_start > args.drain_timeout:
                 break
             await asyncio.sleep(0.5)
         await asyncio.sleep(1.0)  # anything extra (a duplicate effect) would show up now
-        deliveries = await _deliveries(fake_url)
+        deliveries = await fake_get(fake_url, "deliveries")
         drained = time.monotonic() - drain_start
         got = collections.Counter(d["userId"] for d in deliveries)
         lost = sum(max(0, expected[u] - got[u]) for u in expected)
@@ -264,10 +211,7 @@ async def run_bot(args: argparse.Namespace, work: Path) -> dict[str, Any]:
             "replies_via": dict(collections.Counter(d["via"] for d in deliveries)),
         }
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(timeout=15)
+        stop_all(processes)
 
 
 def _lags(load: Load, deliveries: list[dict[str, Any]]) -> list[float]:
@@ -286,14 +230,14 @@ def _lags(load: Load, deliveries: list[dict[str, Any]]) -> list[float]:
 
 
 async def run_minimal(args: argparse.Namespace) -> dict[str, Any]:
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [sys.executable, str(ROOT / "bench" / "minimal_app.py"), "--port", str(port), "--secret", SECRET],
         stderr=subprocess.DEVNULL,
     )
     try:
         url = f"http://127.0.0.1:{port}"
-        await _wait_http(f"{url}/callback")
+        await wait_http(f"{url}/callback")
         load = Load(args.users, args.duplicates, None)
         fixed = await fixed_rate(f"{url}/callback", load, args.rate, args.seconds)
         saturated = (

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import io
 import logging
 import secrets
 from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.background import Stopping
@@ -92,9 +93,17 @@ class PhotoFetcher:
         except (PhotoRejected, LineLimitError) as exc:
             await self._record(photo.id, "failed", error=str(exc))
             return
-        except (LineSendError, OSError) as exc:
-            # LINE unreachable, or the disk full or read-only: try again later, then give up clearly.
+        except LineSendError as exc:
             await self._record(photo.id, "retry", error=f"{type(exc).__name__}: {exc}"[:200])
+            return
+        except OSError as exc:
+            # The disk is full or the media directory read-only: the text of the submission is committed
+            # already; the photo is tried again later, then marked failed, and staff see why.
+            log.error(
+                "photo could not be written to the media directory",
+                extra={"photo": photo.id, "error": errno.errorcode.get(exc.errno or 0, type(exc).__name__)},
+            )
+            await self._record(photo.id, "retry", error=f"{type(exc).__name__}: {exc.strerror or exc}"[:200])
             return
         await self._record(photo.id, "stored", path=path, width=width, height=height)
 
@@ -119,6 +128,13 @@ class PhotoFetcher:
             for key, value in values.items():
                 setattr(photo, key, value)
         log.info("photo", extra={"photo": photo_id, "outcome": outcome})
+
+
+def photos_for_staff(**owner: int) -> Select[Photo]:
+    """The photos of one opinion or report (opinion_id=... or report_id=...) that staff see: the stored ones,
+    and those still being tried or given up on, so a full disk or a bad file is visible."""
+    shown = Photo.status.in_(("stored", "pending", "failed"))
+    return select(Photo).filter_by(**owner).where(shown).order_by(Photo.id)
 
 
 def delete_files(media_dir: Path, paths: list[str]) -> None:

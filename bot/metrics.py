@@ -54,6 +54,7 @@ async def render(app: web.Application) -> str:
         photos = await session.scalar(
             select(func.count()).select_from(Photo).where(Photo.status.in_(("pending", "erase")))
         )
+        photos_failed = await session.scalar(select(func.count()).select_from(Photo).where(Photo.status == "failed"))
         chunks = await session.scalar(
             select(func.count()).select_from(BroadcastChunk).where(BroadcastChunk.status.in_(("pending", "sending")))
         )
@@ -95,6 +96,12 @@ async def render(app: web.Application) -> str:
             _line("bot_queue_size", photos or 0, queue="photos"),
             _line("bot_queue_size", chunks or 0, queue="broadcast_chunks"),
         ],
+    )
+    out += _block(
+        "bot_photos_failed",
+        "gauge",
+        "Photos that could not be stored (a bad file, a full disk or a read-only media directory).",
+        [_line("bot_photos_failed", photos_failed or 0)],
     )
     out += _block(
         "bot_event_lag_seconds",

@@ -4,7 +4,9 @@ the resident's data; a bad photo never touches the text already saved."""
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import io
+import os
 from pathlib import Path
 
 import pytest
@@ -14,8 +16,9 @@ from sqlalchemy import select
 from bot import keys
 from bot.db.models import Opinion, Photo
 from bot.dev import events
-from bot.media import MAX_PIXELS, PhotoRejected, sanitize
+from bot.media import MAX_ATTEMPTS, MAX_PIXELS, PhotoFetcher, PhotoRejected, sanitize
 from tests.conftest import Bot, BotFactory, new_user_id
+from tests.staffing import add_staff, sign_in
 
 CLOCK = dt.datetime(2026, 11, 23, 5, 0, tzinfo=dt.UTC)
 
@@ -104,3 +107,60 @@ async def test_a_bad_photo_fails_without_touching_the_opinion(make_bot: BotFacto
         photo = await session.scalar(select(Photo))
     assert opinion is not None and opinion.text == "ถนนพังตรงนี้"
     assert photo is not None and photo.status == "failed" and photo.path is None
+
+
+async def _staff_sees(bot: Bot, reference: str) -> str:
+    await add_staff(bot, "malee", "viewer")
+    await sign_in(bot.client, "malee")
+    return await (await bot.client.get(f"/staff/opinions/{reference}")).text()
+
+
+async def test_a_read_only_media_directory_keeps_the_opinion_and_says_why(
+    make_bot: BotFactory, tmp_path: Path
+) -> None:
+    """The media path is unwritable (here a file stands where the directory should be: a real OS error, even
+    for root): the opinion's text is committed, the photo is retried, then marked failed with the reason,
+    and staff and /metrics see it."""
+    (tmp_path / "media").write_bytes(b"")
+    bot, _ = await _opinion_with_photo(make_bot, jpeg_with_gps())
+    for _ in range(MAX_ATTEMPTS - 1):
+        await bot.app[keys.PHOTOS].run_once()
+    async with bot.sessions() as session:
+        opinion = await session.scalar(select(Opinion))
+        photo = await session.scalar(select(Photo))
+    assert opinion is not None and opinion.text == "ถนนพังตรงนี้" and opinion.status == "received"
+    assert photo is not None and photo.status == "failed" and photo.attempts == MAX_ATTEMPTS
+    assert photo.error and "Error" in photo.error
+    page = await _staff_sees(bot, opinion.reference)
+    assert "ถนนพังตรงนี้" in page and "ภาพประกอบ 1 รูปบันทึกไม่สำเร็จ" in page and photo.error in page
+    metrics = await (await bot.client.get("/metrics")).text()
+    assert "bot_photos_failed 1" in metrics.splitlines()
+
+
+async def test_a_full_disk_keeps_the_opinion_and_the_photo_is_tried_again(
+    make_bot: BotFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No space left on the device for the first try: the photo waits; once there is space it is stored."""
+    full = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    calls = []
+
+    def write(self: PhotoFetcher, data: bytes) -> str:
+        calls.append(len(data))
+        if len(calls) == 1:
+            raise full
+        return original(self, data)
+
+    original = PhotoFetcher._write
+    monkeypatch.setattr(PhotoFetcher, "_write", write)
+    bot, _ = await _opinion_with_photo(make_bot, jpeg_with_gps())
+    async with bot.sessions() as session:
+        photo = await session.scalar(select(Photo))
+        opinion = await session.scalar(select(Opinion))
+    assert opinion is not None and opinion.text == "ถนนพังตรงนี้"
+    assert photo is not None and photo.status == "pending" and "No space left on device" in (photo.error or "")
+    page = await _staff_sees(bot, opinion.reference)
+    assert "ภาพประกอบกำลังบันทึก" in page
+    await bot.app[keys.PHOTOS].run_once()
+    async with bot.sessions() as session:
+        photo = await session.scalar(select(Photo))
+    assert photo is not None and photo.status == "stored" and len(calls) == 2

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from bot import audit, keys
 from bot.db.models import Opinion, Photo, Resident
+from bot.media import photos_for_staff
 from bot.opinions import (
     OUTCOMES,
     UnknownOpinion,
@@ -77,7 +78,7 @@ async def opinion_page(request: web.Request) -> web.Response:
         except UnknownOpinion:
             raise web.HTTPNotFound(text="ไม่พบความคิดเห็นเลขนี้ (หรือผู้ส่งถอนไปแล้ว)", content_type="text/plain") from None
         changes = await history(db, opinion.id)
-        photos = (await db.scalars(select(Photo).where(Photo.opinion_id == opinion.id, Photo.status == "stored"))).all()
+        photos = (await db.scalars(photos_for_staff(opinion_id=opinion.id))).all()
         pseudonym = await db.scalar(select(Resident.pseudonym).where(Resident.id == opinion.resident_id))
     return render(
         request,

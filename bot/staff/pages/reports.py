@@ -9,7 +9,8 @@ from aiohttp import web
 from sqlalchemy import func, select
 
 from bot import audit, keys
-from bot.db.models import Photo, Report, ReportStatus, Resident, utcnow
+from bot.db.models import Report, ReportStatus, Resident, utcnow
+from bot.media import photos_for_staff
 from bot.reports import STATUSES, UnknownReport, assign, change_status
 from bot.staff.exports import report_conditions
 from bot.staff.pages.filtering import PAGE_SIZE, filters_from, page_number, query_without_page
@@ -76,7 +77,7 @@ async def report_page(request: web.Request) -> web.Response:
         changes = (
             await db.scalars(select(ReportStatus).where(ReportStatus.report_id == report.id).order_by(ReportStatus.id))
         ).all()
-        photos = (await db.scalars(select(Photo).where(Photo.report_id == report.id, Photo.status == "stored"))).all()
+        photos = (await db.scalars(photos_for_staff(report_id=report.id))).all()
         pseudonym = await db.scalar(select(Resident.pseudonym).where(Resident.id == report.resident_id))
     return render(
         request,

@@ -68,11 +68,13 @@ def main(argv: list[str] | None = None) -> int:
     restore.add_argument("file", type=Path)
     restore.add_argument("--force", action="store_true", help="overwrite the data already there (stop the bot first)")
 
+    from bot import richmenu
     from bot.broadcast import cli as hearing_cli
     from bot.staff import cli as staff_cli
 
     staff_cli.add_parsers(commands)
     hearing_cli.add_parsers(commands)
+    richmenu.add_parsers(commands)
 
     args = parser.parse_args(argv)
     try:
@@ -98,6 +100,8 @@ def main(argv: list[str] | None = None) -> int:
         return staff_cli.run(settings, args)
     if args.command == "hearing":
         return hearing_cli.run(settings, args)
+    if args.command == "richmenu":
+        return richmenu.run(settings, args)
     if args.command in ("backup", "restore"):
         return _backup_or_restore(settings, args)
     return 2

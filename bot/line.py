@@ -25,6 +25,7 @@ from linebot.v3.messaging import (
     MulticastRequest,
     PushMessageRequest,
     ReplyMessageRequest,
+    RichMenuRequest,
     ShowLoadingAnimationRequest,
 )
 
@@ -259,6 +260,53 @@ class LineGateway:
         if len(data) > max_bytes:
             raise LineLimitError(f"content of {len(data)} bytes is over the {max_bytes}-byte cap")
         return bytes(data)
+
+    # -- the rich menu (an operator's command, not the chat: nothing here is retried with a key) ----------
+
+    async def validate_rich_menu(self, menu: dict[str, Any]) -> None:
+        request = RichMenuRequest.from_dict(menu)
+        await self._with_retries(
+            "richmenu",
+            lambda: self._api.validate_rich_menu_object(request, _request_timeout=self._timeout()),
+            retry_key=None,
+        )
+
+    async def create_rich_menu(self, menu: dict[str, Any]) -> str:
+        request = RichMenuRequest.from_dict(menu)
+        created = await self._with_retries(
+            "richmenu", lambda: self._api.create_rich_menu(request, _request_timeout=self._timeout()), retry_key=None
+        )
+        return str(created.rich_menu_id)
+
+    async def set_rich_menu_image(self, rich_menu_id: str, image: bytes, content_type: str) -> None:
+        await self._with_retries(
+            "richmenu",
+            lambda: self._blob.set_rich_menu_image(
+                rich_menu_id, body=image, _headers={"Content-Type": content_type}, _request_timeout=self._timeout()
+            ),
+            retry_key=None,
+        )
+
+    async def set_default_rich_menu(self, rich_menu_id: str) -> None:
+        await self._with_retries(
+            "richmenu",
+            lambda: self._api.set_default_rich_menu(rich_menu_id, _request_timeout=self._timeout()),
+            retry_key=None,
+        )
+
+    async def rich_menus(self) -> list[dict[str, Any]]:
+        """Every rich menu of the channel, as LINE's objects (richMenuId, name, ...)."""
+        listed = await self._with_retries(
+            "richmenu", lambda: self._api.get_rich_menu_list(_request_timeout=self._timeout()), retry_key=None
+        )
+        return [dict(menu.to_dict()) for menu in listed.richmenus]
+
+    async def delete_rich_menu(self, rich_menu_id: str) -> None:
+        await self._with_retries(
+            "richmenu",
+            lambda: self._api.delete_rich_menu(rich_menu_id, _request_timeout=self._timeout()),
+            retry_key=None,
+        )
 
     # -- the retry loop --------------------------------------------------------------------------------
 

@@ -115,9 +115,7 @@ async def _staff_sees(bot: Bot, reference: str) -> str:
     return await (await bot.client.get(f"/staff/opinions/{reference}")).text()
 
 
-async def test_a_read_only_media_directory_keeps_the_opinion_and_says_why(
-    make_bot: BotFactory, tmp_path: Path
-) -> None:
+async def test_a_read_only_media_directory_keeps_the_opinion_and_says_why(make_bot: BotFactory, tmp_path: Path) -> None:
     """The media path is unwritable (here a file stands where the directory should be: a real OS error, even
     for root): the opinion's text is committed, the photo is retried, then marked failed with the reason,
     and staff and /metrics see it."""

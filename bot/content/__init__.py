@@ -19,6 +19,7 @@ from bot.content.model import (
 )
 from bot.content.participation import read_consultations, read_privacy, read_report_kinds
 from bot.content.responses import QUICK_REPLY_LABEL_MAX, read_responses
+from bot.content.richmenu import RichMenu, read_rich_menu
 from bot.content.services import ServiceEntry, read_services
 from bot.content.source import ContentError, ContentErrors, Located, read_yaml
 
@@ -29,6 +30,7 @@ __all__ = [
     "Municipality",
     "QuickReplyOption",
     "ResponseTemplate",
+    "RichMenu",
     "ServiceEntry",
     "Village",
     "check_content",
@@ -53,7 +55,8 @@ def check_content(content_dir: Path) -> tuple[Content | None, list[str]]:
     privacy = read_privacy(content_dir / "privacy.yaml", errors)
     divisions_by_id = {d.id: d for d in municipality.divisions} if municipality else {}
     report_types, report_statuses = read_report_kinds(content_dir / "reports.yaml", divisions_by_id, errors)
-    if errors or municipality is None or privacy is None:
+    rich_menu = read_rich_menu(content_dir / "richmenu.yaml", quick, errors)
+    if errors or municipality is None or privacy is None or rich_menu is None:
         return None, list(errors)
     return Content(
         municipality=municipality,
@@ -72,6 +75,7 @@ def check_content(content_dir: Path) -> tuple[Content | None, list[str]]:
         privacy=privacy,
         report_types=report_types,
         report_statuses=report_statuses,
+        rich_menu=rich_menu,
     ), []
 
 

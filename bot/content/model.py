@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from bot.content.richmenu import RichMenu
     from bot.content.services import ServiceEntry
 
 
@@ -132,3 +133,5 @@ class Content:
     # content/calendar.yaml: days off beyond the national holidays, and holidays the office works.
     extra_holidays: tuple[dt.date, ...]
     working_days: tuple[dt.date, ...]
+    # content/richmenu.yaml: the tiles under the chat (pushed to LINE by `python -m bot richmenu push`).
+    rich_menu: RichMenu

@@ -11,6 +11,7 @@ tokens, register media content, and read what each user was sent.
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import secrets
 import time
@@ -27,8 +28,10 @@ from linebot.v3.messaging import (
     NarrowcastRequest,
     PushMessageRequest,
     ReplyMessageRequest,
+    RichMenuRequest,
     ShowLoadingAnimationRequest,
 )
+from PIL import Image, UnidentifiedImageError
 from pydantic.v1 import ValidationError
 
 REPLY_TOKEN_LIFETIME_S = 60.0
@@ -42,8 +45,15 @@ DEFAULT_RATES: dict[str, float] = {
     "broadcast": 60 / 3600,
     "narrowcast": 60 / 3600,
     "loading": 100.0,
+    "richmenu": 100 / 3600,  # creating and deleting rich menus: 100 an hour
     "other": 2000.0,
 }
+# Hourly limits allow their whole hour's worth at once.
+BURSTS: dict[str, float] = {"richmenu": 100.0}
+# Rich menu object and image limits (shared/reference/line-platform.md).
+RICH_MENU_MAX_AREAS = 20
+RICH_MENU_CHAT_BAR_MAX = 14
+RICH_MENU_IMAGE_MAX_BYTES = 1024 * 1024
 
 
 @dataclass
@@ -110,6 +120,9 @@ class FakeLinePlatform:
         self._rates = {**DEFAULT_RATES, **(rates or {})}
         self._buckets: dict[str, _Bucket] = {}
         self._narrowcasts: dict[str, int] = {}
+        self.rich_menus: dict[str, dict[str, Any]] = {}  # id -> LINE's rich menu object
+        self.rich_menu_images: dict[str, tuple[bytes, str]] = {}
+        self.default_rich_menu: str | None = None
         self._seq = 0
         self._new_delivery = asyncio.Condition()
 
@@ -165,6 +178,14 @@ class FakeLinePlatform:
         app.router.add_get("/v2/bot/message/quota", route("other", self._quota))
         app.router.add_get("/v2/bot/message/quota/consumption", route("other", self._consumption))
         app.router.add_get("/v2/bot/message/{message_id}/content", route("content", self._content))
+        app.router.add_post("/v2/bot/richmenu/validate", route("other", self._validate_rich_menu))
+        app.router.add_post("/v2/bot/richmenu", route("richmenu", self._create_rich_menu))
+        app.router.add_get("/v2/bot/richmenu/list", route("other", self._list_rich_menus))
+        app.router.add_delete("/v2/bot/richmenu/{rich_menu_id}", route("richmenu", self._delete_rich_menu))
+        upload = route("richmenu-image", self._upload_rich_menu_image)
+        app.router.add_post("/v2/bot/richmenu/{rich_menu_id}/content", upload)
+        app.router.add_post("/v2/bot/user/all/richmenu/{rich_menu_id}", route("other", self._set_default_rich_menu))
+        app.router.add_get("/v2/bot/user/all/richmenu", route("other", self._default_rich_menu))
         app.router.add_post("/_fake/reply-tokens", self._control_token)
         app.router.add_post("/_fake/faults", self._control_faults)
         app.router.add_get("/_fake/deliveries", self._control_deliveries)
@@ -188,7 +209,9 @@ class FakeLinePlatform:
         raw = await request.read()
         retry_key = request.headers.get("X-Line-Retry-Key")
         body: Any = None
-        if raw:
+        if request.content_type.startswith("image/"):
+            body = raw  # an upload (a rich menu's image): the handler checks the bytes
+        elif raw:
             try:
                 body = json.loads(raw)
             except ValueError:
@@ -230,7 +253,8 @@ class FakeLinePlatform:
         key = endpoint if endpoint in self._rates else "other"
         if key not in self._buckets:
             rate = self._rates[key]
-            self._buckets[key] = _Bucket(rate=rate, capacity=max(1.0, rate), tokens=max(1.0, rate))
+            capacity = BURSTS.get(key, max(1.0, rate))
+            self._buckets[key] = _Bucket(rate=rate, capacity=capacity, tokens=capacity)
         return self._buckets[key]
 
     def _check_retry_key(self, endpoint: str, key: str) -> web.Response | None:
@@ -340,6 +364,59 @@ class FakeLinePlatform:
             raise _LineError(404, "Not found")
         return web.Response(body=item[0], content_type=item[1])
 
+    async def _validate_rich_menu(self, _request: web.Request, body: Any) -> web.Response:
+        _validate_rich_menu_object(body)
+        return web.json_response({})
+
+    async def _create_rich_menu(self, _request: web.Request, body: Any) -> web.Response:
+        _validate_rich_menu_object(body)
+        rich_menu_id = f"richmenu-{uuid.uuid4().hex}"
+        self.rich_menus[rich_menu_id] = {"richMenuId": rich_menu_id, **body}
+        return web.json_response({"richMenuId": rich_menu_id})
+
+    async def _list_rich_menus(self, _request: web.Request, _body: Any) -> web.Response:
+        return web.json_response({"richmenus": list(self.rich_menus.values())})
+
+    async def _delete_rich_menu(self, request: web.Request, _body: Any) -> web.Response:
+        rich_menu_id = request.match_info["rich_menu_id"]
+        if self.rich_menus.pop(rich_menu_id, None) is None:
+            raise _LineError(404, "Not found")
+        self.rich_menu_images.pop(rich_menu_id, None)
+        if self.default_rich_menu == rich_menu_id:
+            self.default_rich_menu = None
+        return web.json_response({})
+
+    async def _upload_rich_menu_image(self, request: web.Request, body: Any) -> web.Response:
+        rich_menu_id = request.match_info["rich_menu_id"]
+        menu = self.rich_menus.get(rich_menu_id)
+        if menu is None:
+            raise _LineError(404, "Not found")
+        if rich_menu_id in self.rich_menu_images:
+            raise _LineError(400, "An image has already been uploaded to the richmenu")
+        if request.content_type not in ("image/png", "image/jpeg") or not isinstance(body, bytes):
+            raise _LineError(415, "Unsupported media type")
+        if len(body) > RICH_MENU_IMAGE_MAX_BYTES:
+            raise _LineError(400, "The image is larger than 1 MB")
+        size = _image_size(body, request.content_type)
+        if size != (menu["size"]["width"], menu["size"]["height"]):
+            raise _LineError(400, "The image size does not match the size of the rich menu")
+        self.rich_menu_images[rich_menu_id] = (body, request.content_type)
+        return web.json_response({})
+
+    async def _set_default_rich_menu(self, request: web.Request, _body: Any) -> web.Response:
+        rich_menu_id = request.match_info["rich_menu_id"]
+        if rich_menu_id not in self.rich_menus:
+            raise _LineError(404, "Not found")
+        if rich_menu_id not in self.rich_menu_images:
+            raise _LineError(400, "Must upload richmenu image before applying it to user")
+        self.default_rich_menu = rich_menu_id
+        return web.json_response({})
+
+    async def _default_rich_menu(self, _request: web.Request, _body: Any) -> web.Response:
+        if self.default_rich_menu is None:
+            raise _LineError(404, "no default richmenu")
+        return web.json_response({"richMenuId": self.default_rich_menu})
+
     # -- control routes --------------------------------------------------------------------------------
 
     async def _control_token(self, request: web.Request) -> web.Response:
@@ -413,6 +490,39 @@ def _validate(model: Any, body: Any) -> Any:
     if details:
         raise _LineError(400, f"The request body has {len(details)} error(s)", details)
     return parsed
+
+
+def _validate_rich_menu_object(body: Any) -> None:
+    """The SDK's model, then the limits LINE documents for a rich menu object."""
+    _validate(RichMenuRequest, body)
+    size = body["size"]
+    width, height = int(size["width"]), int(size["height"])
+    problems = []
+    if not (800 <= width <= 2500 and height >= 250 and width / height >= 1.45):
+        shape = "must be 800-2500 wide, at least 250 high, width/height >= 1.45"
+        problems.append({"message": shape, "property": "size"})
+    if len(str(body.get("chatBarText", ""))) > RICH_MENU_CHAT_BAR_MAX:
+        problems.append({"message": f"Length must be at most {RICH_MENU_CHAT_BAR_MAX}", "property": "chatBarText"})
+    areas = body.get("areas") or []
+    if len(areas) > RICH_MENU_MAX_AREAS:
+        problems.append({"message": f"Size must be at most {RICH_MENU_MAX_AREAS}", "property": "areas"})
+    for i, area in enumerate(areas):
+        b = area["bounds"]
+        if b["x"] < 0 or b["y"] < 0 or b["x"] + b["width"] > width or b["y"] + b["height"] > height:
+            problems.append({"message": "the area is outside the rich menu", "property": f"areas[{i}].bounds"})
+    if problems:
+        raise _LineError(400, f"The request body has {len(problems)} error(s)", problems)
+
+
+def _image_size(data: bytes, content_type: str) -> tuple[int, int]:
+    """Width and height read from the image's own header (PNG's IHDR, JPEG's start-of-frame)."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if image.format != {"image/png": "PNG", "image/jpeg": "JPEG"}[content_type]:
+                raise _LineError(400, "The image does not match its content type")
+            return image.size
+    except UnidentifiedImageError:
+        raise _LineError(400, "The image could not be read") from None
 
 
 def _limit_problems(messages: list[dict[str, Any]]) -> Any:

@@ -115,6 +115,10 @@ class Inbox:
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._held: set[str] = set()
+        # Outbox rows whose reply token LINE refused outright while the database could not record it (the
+        # send left 'sending' with the token in place): the next try pushes, instead of reading 'sending' as
+        # "the reply may have landed". Lost with the process, which then falls back to that reading.
+        self._token_refused: set[int] = set()
         # A hook for crash tests: called between steps; raising there simulates the process dying there.
         self.fault_point: Callable[[str], None] | None = None
 
@@ -392,8 +396,11 @@ class Inbox:
                     row.status = "failed"
                     log.error("send abandoned", extra={"outbound": row.id, "attempts": row.attempts})
                     continue
+                if row.id in self._token_refused:
+                    self._token_refused.discard(row.id)
+                    row.reply_token = None  # committed with 'sending' below
                 # Left 'sending' by a crash, or an earlier reply went unanswered: it may have been delivered.
-                doubt = row.status == "sending" or row.reply_uncertain
+                doubt = (row.status == "sending" and row.reply_token is not None) or row.reply_uncertain
                 per_lane[row.to].append(_Attempt(row, may_have_landed=doubt))
                 row.status, row.attempts = "sending", row.attempts + 1
         attempts = [a for lane in per_lane.values() for a in lane]
@@ -420,10 +427,13 @@ class Inbox:
         async def forget_token() -> None:
             # Persisted at once: from here this send is a push, whose retry key makes retries safe.
             attempt.token_dropped = True
+            self._token_refused.add(row.id)
+            self._fault("token-refused")
             async with self._sessions() as other, other.begin():
                 await other.execute(
                     update(OutboundMessage).where(OutboundMessage.id == row.id).values(reply_token=None)
                 )
+            self._token_refused.discard(row.id)
 
         try:
             result = await self._line.reply_or_push(

@@ -77,6 +77,31 @@ async def test_crash_at_each_step_completes_exactly_once_after_restart(make_bot,
     assert len(sends) == 1 and sends[0].status == "sent"
 
 
+async def test_database_lost_while_switching_to_push_still_pushes_once(make_bot) -> None:  # type: ignore[no-untyped-def]
+    """LINE refused the reply token outright; recording the switch to push failed (the database went away).
+    The send stays 'sending' with its token, which after a crash would read as "the reply may have landed";
+    this process knows better and pushes once the database is back."""
+    bot: Bot = await make_bot(inbox_workers=1, inbox_lease_seconds=0.5)
+    bot.fake.reply_token_lifetime = 0.0
+    failed = asyncio.Event()
+
+    def database_gone(where: str) -> None:
+        if where == "token-refused" and not failed.is_set():
+            failed.set()
+            raise ConnectionError("database unreachable")
+
+    bot.app[keys.INBOX].fault_point = database_gone
+    user = new_user_id()
+    await bot.post(bot.text(user, "ช่วยเหลือ"))
+    await asyncio.wait_for(failed.wait(), 10)
+    await asyncio.sleep(0.6)  # the lease on the chat runs out, and the next cycle takes it again
+    await bot.idle()
+    assert [d.via for d in bot.fake.deliveries if d.user_id == user] == ["push"]
+    async with bot.sessions() as session:
+        row = await session.scalar(select(OutboundMessage))
+    assert row is not None and row.status == "sent" and row.sent_via == "push"
+
+
 async def test_a_handler_that_keeps_failing_gets_an_apology_once(bot: Bot, monkeypatch: pytest.MonkeyPatch) -> None:
     from bot.handlers import commands
 

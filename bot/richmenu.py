@@ -10,13 +10,18 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PIL import Image, ImageDraw, ImageFont, features
 
-from bot.config import Settings
-from bot.content import ContentError, load_content
 from bot.content.richmenu import RichMenu, image_type
-from bot.line import LineGateway, LineSendError, RetryPolicy
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from bot.line import LineGateway
+
+# The command line builds its parser on every command: the LINE SDK (a second and a half to import) is
+# imported only when a menu is pushed.
 
 # Fonts with Thai letters, as Debian and Ubuntu install them (fonts-thai-tlwg, fonts-noto-core); RICHMENU_FONT
 # names another .ttf/.otf file.
@@ -95,6 +100,8 @@ class Pushed:
 async def push(menu: RichMenu, image: bytes, line: LineGateway) -> Pushed:
     """Create the menu, attach its picture, make it every friend's default, then delete the menus it replaces.
     A failure before it becomes the default removes the half-made one and leaves the old menu in place."""
+    from bot.line import LineSendError
+
     body = menu.line_object()
     await line.validate_rich_menu(body)
     new_id = await line.create_rich_menu(body)
@@ -121,6 +128,9 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.content import ContentError, load_content
+    from bot.line import LineSendError
+
     try:
         menu = load_content(settings.content_dir).rich_menu
         image = picture(menu)
@@ -142,6 +152,8 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
 async def _push(settings: Settings, menu: RichMenu, image: bytes) -> Pushed:
     if settings.line_channel_access_token is None:
         raise RichMenuError("LINE_CHANNEL_ACCESS_TOKEN is not set (the channel's long-lived access token)")
+    from bot.line import LineGateway, RetryPolicy
+
     policy = RetryPolicy(timeout=settings.line_request_timeout_seconds, base_delay=settings.line_retry_base_seconds)
     line = LineGateway(
         settings.line_channel_access_token.reveal(),

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import datetime as dt
 import io
 import json
 import subprocess
 from pathlib import Path
 
 import openpyxl
+import pytest
 from sqlalchemy import select
 
 from bot.db.models import AuditEntry
@@ -154,3 +156,32 @@ async def test_export_command_writes_the_file_and_audits_it(bot: Bot, database_u
     async with bot.sessions() as session:
         entry = await session.scalar(select(AuditEntry).where(AuditEntry.action == "export"))
     assert entry is not None and entry.actor.startswith("cli") and json.loads(entry.detail)["rows"] == 1
+
+
+async def test_csv_on_sqlite_in_several_processes_matches_the_rows_read_through_the_driver(
+    bot: Bot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The SQLite CSV path cuts the ids into ranges written by child processes and joins them; it must give
+    byte for byte what reading the same rendered rows through SQLAlchemy gives, filters included."""
+    from bot import keys
+    from bot.staff import exports
+
+    async with bot.sessions() as session:
+        if session.get_bind().dialect.name != "sqlite":
+            pytest.skip("PostgreSQL writes CSV with COPY (tested above)")
+    resident = await add_resident(bot)
+    texts = [(f'ความเห็นที่ {i} "ถนน"', "physical" if i % 2 else "economy", i % 3 + 1) for i in range(23)]
+    await add_opinions(bot, texts + [(attack, "virtue", 1) for attack in STORED_ATTACKS], resident)
+    monkeypatch.setattr(exports, "SQLITE_ROWS_PER_PROCESS", 5)
+    monkeypatch.setattr(exports.os, "cpu_count", lambda: 4)
+    content = bot.app[keys.CONTENT]
+    for filters in (exports.Filters(), exports.Filters(village=2, since=dt.date(2000, 1, 1))):
+        split, read = tmp_path / "split.csv", tmp_path / "read.csv"
+        async with bot.sessions() as session:
+            count = await exports.export_to_file(session, content, "opinions", filters, "csv", split)
+        async with bot.sessions() as session:
+            rows = exports.export_rows(session, content, "opinions", filters)
+            expected = await exports.write_export(rows, "csv", read)
+        assert count == expected > 0
+        assert split.read_bytes() == read.read_bytes()
+        assert [p.name for p in tmp_path.iterdir() if ".part" in p.name] == []  # noqa: ASYNC240

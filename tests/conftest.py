@@ -7,6 +7,7 @@ import asyncio
 import dataclasses
 import os
 import secrets
+import shutil
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -34,6 +35,14 @@ ACCESS_TOKEN = "test-access-token-" + "x" * 24
 
 def new_user_id() -> str:
     return "U" + secrets.token_hex(16)
+
+
+@pytest.fixture
+def content_copy(tmp_path: Path) -> Path:
+    """A copy of the bundled content/ to break on purpose."""
+    target = tmp_path / "content"
+    shutil.copytree(ROOT / "content", target)
+    return target
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

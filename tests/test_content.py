@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -24,13 +23,6 @@ def test_shipped_content_is_valid_and_every_response_renders() -> None:
         message = builder.text(response.id, **params)
         assert "{" not in message["text"], response.id
         assert message["text"].strip()
-
-
-@pytest.fixture
-def content_copy(tmp_path: Path) -> Path:
-    target = tmp_path / "content"
-    shutil.copytree(ROOT / "content", target)
-    return target
 
 
 def _replace(file: Path, old: str, new: str) -> None:

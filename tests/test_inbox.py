@@ -126,6 +126,15 @@ async def test_a_handler_that_keeps_failing_gets_an_apology_once(bot: Bot, monke
     assert bot.app[keys.CONTENT].responses["processing_failed"].text.split("\n")[0] in messages[0]["text"]
 
 
+async def _retry_now(bot: Bot, outbound_id: int) -> None:
+    """Make a send that is backing off due now rather than in seconds, and let the worker take it."""
+    async with bot.sessions() as session, session.begin():
+        row = await session.get(OutboundMessage, outbound_id)
+        assert row is not None
+        row.next_attempt_at = row.created_at
+    await bot.idle()
+
+
 async def test_answers_wait_while_line_is_down_and_go_out_once_after(bot: Bot) -> None:
     """LINE failing every call: the event is handled and its answer kept; later sent exactly once."""
     for _ in range(4):
@@ -139,12 +148,7 @@ async def test_answers_wait_while_line_is_down_and_go_out_once_after(bot: Bot) -
     assert event is not None and event.status == "done"
     assert row is not None and row.status == "pending" and row.attempts == 1 and row.reply_uncertain
     assert bot.fake.messages_to(user) == []
-    # Make the retry due now rather than in two seconds.
-    async with bot.sessions() as session, session.begin():
-        fresh = await session.get(OutboundMessage, row.id)
-        assert fresh is not None
-        fresh.next_attempt_at = fresh.created_at
-    await bot.idle()
+    await _retry_now(bot, row.id)
     # The token still works, but an earlier attempt might have landed, so the retry is a reply: LINE keeps
     # the token usable after a 500 here, and the resident gets the answer once.
     assert len(bot.fake.messages_to(user)) == 1
@@ -162,11 +166,7 @@ async def test_reply_refused_clearly_then_expired_goes_by_push(bot: Bot) -> None
         row = await session.scalar(select(OutboundMessage))
     assert row is not None and row.status == "pending" and not row.reply_uncertain
     bot.fake.reply_token_lifetime = 0.0
-    async with bot.sessions() as session, session.begin():
-        fresh = await session.get(OutboundMessage, row.id)
-        assert fresh is not None
-        fresh.next_attempt_at = fresh.created_at
-    await bot.idle()
+    await _retry_now(bot, row.id)
     assert len(bot.fake.messages_to(user)) == 1
     assert [d.via for d in bot.fake.deliveries if d.user_id == user] == ["push"]
 

@@ -80,28 +80,19 @@ async def test_reply_that_timed_out_after_delivery_is_not_sent_twice(
     assert len(fake_line.messages_to(user)) == 1
 
 
-async def test_reply_refused_with_429_then_invalid_token_is_pushed(
-    gateway: LineGateway, fake_line: FakeLinePlatform
+@pytest.mark.parametrize(("status", "via", "pushes"), [(429, "push", 1), (500, "reply-assumed", 0)])
+async def test_invalid_token_after_a_failed_reply_depends_on_whether_it_may_have_landed(
+    gateway: LineGateway, fake_line: FakeLinePlatform, status: int, via: str, pushes: int
 ) -> None:
-    """A 429 is a clear 'not delivered': when the retry meets an expired token, the answer goes by push."""
-    fake_line.add_fault("reply", {"status": 429})
+    """The first reply attempt fails, the retry meets 'Invalid reply token'. After a 429 (a clear "not
+    delivered") the answer goes by push; after a 500 the first attempt may have landed, so nothing is pushed
+    (never twice)."""
+    fake_line.add_fault("reply", {"status": status})
     fake_line.reply_token_lifetime = 0.0
     user = new_user_id()
     result = await gateway.reply_or_push(user, fake_line.issue_reply_token(user), TEXT, new_retry_key())
-    assert result.via == "push"
-    assert len(fake_line.messages_to(user)) == 1
-
-
-async def test_reply_answered_500_then_invalid_token_is_assumed_delivered(
-    gateway: LineGateway, fake_line: FakeLinePlatform
-) -> None:
-    """After a 500 the first attempt may have landed: 'Invalid reply token' then means delivered, no push."""
-    fake_line.add_fault("reply", {"status": 500})
-    fake_line.reply_token_lifetime = 0.0
-    user = new_user_id()
-    result = await gateway.reply_or_push(user, fake_line.issue_reply_token(user), TEXT, new_retry_key())
-    assert result.via == "reply-assumed"
-    assert fake_line.requests_to("push") == []
+    assert result.via == via
+    assert len(fake_line.requests_to("push")) == pushes
 
 
 async def test_push_retries_5xx_and_429_with_one_retry_key(gateway: LineGateway, fake_line: FakeLinePlatform) -> None:

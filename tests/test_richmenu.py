@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import shutil
 from pathlib import Path
 
 import pytest
@@ -18,13 +17,6 @@ from bot.dev.fake_line import FakeLinePlatform
 from bot.richmenu import picture
 from tests.conftest import ACCESS_TOKEN, ROOT, Bot, new_user_id
 from tests.serving import cli_env, run_cli
-
-
-@pytest.fixture
-def content_copy(tmp_path: Path) -> Path:
-    target = tmp_path / "content"
-    shutil.copytree(ROOT / "content", target)
-    return target
 
 
 def _edit(file: Path, old: str, new: str) -> None:

@@ -377,10 +377,15 @@ class Inbox:
         """Send what the lanes are owed: each lane in order, the lanes side by side."""
         now = utcnow()
         async with session.begin():
+            # Only chats this worker still holds: after a stall longer than the lease, another worker may
+            # have taken the chat, and both sending its messages could answer twice.
+            held = select(EventLane.lane_key).where(
+                EventLane.lane_key.in_(lanes), EventLane.leased_by == self.name, EventLane.lease_until > now
+            )
             rows = list(
                 await session.scalars(
                     select(OutboundMessage)
-                    .where(OutboundMessage.to.in_(lanes), OutboundMessage.status.in_(("pending", "sending")))
+                    .where(OutboundMessage.to.in_(held), OutboundMessage.status.in_(("pending", "sending")))
                     .order_by(OutboundMessage.to, OutboundMessage.id)
                 )
             )

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import random
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot import keys
-from bot.db.models import InboundEvent, OutboundMessage
+from bot.db.models import EventLane, InboundEvent, OutboundMessage, utcnow
 from tests.conftest import Bot, new_user_id
 
 
@@ -151,6 +152,34 @@ async def test_answers_wait_while_line_is_down_and_go_out_once_after(bot: Bot) -
     await _retry_now(bot, row.id)
     # The token still works, but an earlier attempt might have landed, so the retry is a reply: LINE keeps
     # the token usable after a 500 here, and the resident gets the answer once.
+    assert len(bot.fake.messages_to(user)) == 1
+
+
+async def test_a_worker_whose_lease_ran_out_sends_nothing(bot: Bot) -> None:
+    """After a stall longer than its lease, another worker may hold the chat: the stale one leaves the chat's
+    messages to it, so no answer goes out twice."""
+    for _ in range(4):
+        bot.fake.add_fault("reply", {"status": 500})
+    user = new_user_id()
+    await bot.post(bot.text(user, "ช่วยเหลือ"))
+    await bot.idle()
+    async with bot.sessions() as session, session.begin():
+        row = await session.scalar(select(OutboundMessage))
+        assert row is not None and row.status == "pending"
+        row.next_attempt_at = row.created_at
+        await session.execute(
+            update(EventLane)
+            .where(EventLane.lane_key == user)
+            .values(leased_by="w-other", lease_until=utcnow() + dt.timedelta(minutes=1))
+        )
+    async with bot.sessions() as session:
+        await bot.app[keys.INBOX]._deliver(session, [user])
+    assert bot.fake.messages_to(user) == []
+    async with bot.sessions() as session, session.begin():
+        await session.execute(
+            update(EventLane).where(EventLane.lane_key == user).values(leased_by=None, lease_until=None)
+        )
+    await bot.idle()
     assert len(bot.fake.messages_to(user)) == 1
 
 

@@ -407,7 +407,7 @@ async def _sqlite_child(database: str, sql: str, params: list[Any], out: Path) -
     job = {"database": database, "sql": sql, "params": params, "out": str(out)}
     stdout, stderr = await child.communicate(json.dumps(job).encode())
     if child.returncode != 0:
-        raise RuntimeError(f"CSV export part failed: {stderr.decode(errors='replace')[-500:]}")
+        raise OSError(f"CSV export part failed: {stderr.decode(errors='replace')[-500:]}")
     return int(stdout)
 
 

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.background import Stopping, stop_tasks
@@ -115,6 +115,7 @@ class Inbox:
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._held: set[str] = set()
+        self._claiming = asyncio.Lock()
         # Outbox rows whose reply token LINE refused outright while the database could not record it (the
         # send left 'sending' with the token in place): the next try pushes, instead of reading 'sending' as
         # "the reply may have landed". Lost with the process, which then falls back to that reading.
@@ -226,6 +227,11 @@ class Inbox:
 
     async def _claim(self, ignore_settle: bool) -> list[str]:
         """Lease lanes whose newest pending event has settled, or that are owed messages now."""
+        # One claim at a time in this process: the next one must see the lanes this one took in _held.
+        async with self._claiming:
+            return await self._claim_now(ignore_settle)
+
+    async def _claim_now(self, ignore_settle: bool) -> list[str]:
         now = utcnow()
         cutoff = now if ignore_settle else now - self._settle
         limit = self._lanes_per_cycle
@@ -251,12 +257,16 @@ class Inbox:
                 return []
             # SKIP LOCKED (PostgreSQL): workers in other processes pass over lanes being leased right now
             # instead of queueing behind them. SQLite has one writer at a time and ignores the clause.
+            # Besides free lanes, this process's own orphans: lanes it still holds in the database but no
+            # longer works on (a cycle failed with the database down, so releasing failed too). Taking them
+            # back at once, rather than after the lease, keeps what this process knows about their sends.
+            orphaned = and_(EventLane.leased_by == self.name, EventLane.lane_key.not_in(list(self._held)))
             free = list(
                 await session.scalars(
                     select(EventLane.lane_key)
                     .where(
                         EventLane.lane_key.in_(candidates),
-                        or_(EventLane.lease_until.is_(None), EventLane.lease_until < now),
+                        or_(EventLane.lease_until.is_(None), EventLane.lease_until < now, orphaned),
                     )
                     .limit(limit)
                     .with_for_update(skip_locked=True)

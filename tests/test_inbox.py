@@ -79,11 +79,13 @@ async def test_crash_at_each_step_completes_exactly_once_after_restart(make_bot,
 
 
 async def test_database_lost_while_switching_to_push_still_pushes_once(make_bot) -> None:  # type: ignore[no-untyped-def]
-    """LINE refused the reply token outright; recording the switch to push failed (the database went away).
-    The send stays 'sending' with its token, which after a crash would read as "the reply may have landed";
-    this process knows better and pushes once the database is back."""
-    bot: Bot = await make_bot(inbox_workers=1, inbox_lease_seconds=0.5)
+    """LINE refused the reply token outright; recording the switch to push failed, and so did releasing the
+    chat (the database went away). The send stays 'sending' with its token, which after a crash would read as
+    "the reply may have landed"; this process knows better, takes its orphaned chat back at once (not after
+    the 30 s lease) and pushes."""
+    bot: Bot = await make_bot(inbox_workers=1, inbox_lease_seconds=30)
     bot.fake.reply_token_lifetime = 0.0
+    inbox = bot.app[keys.INBOX]
     failed = asyncio.Event()
 
     def database_gone(where: str) -> None:
@@ -91,12 +93,21 @@ async def test_database_lost_while_switching_to_push_still_pushes_once(make_bot)
             failed.set()
             raise ConnectionError("database unreachable")
 
-    bot.app[keys.INBOX].fault_point = database_gone
+    release = inbox._release
+
+    async def release_fails_while_down(lanes: list[str]) -> None:
+        if failed.is_set() and inbox.fault_point is not None:
+            inbox.fault_point = None  # the database is back from here on
+            inbox._held.difference_update(lanes)
+            raise ConnectionError("database unreachable")
+        await release(lanes)
+
+    inbox.fault_point = database_gone
+    inbox._release = release_fails_while_down
     user = new_user_id()
     await bot.post(bot.text(user, "ช่วยเหลือ"))
     await asyncio.wait_for(failed.wait(), 10)
-    await asyncio.sleep(0.6)  # the lease on the chat runs out, and the next cycle takes it again
-    await bot.idle()
+    await bot.idle(timeout=10)
     assert [d.via for d in bot.fake.deliveries if d.user_id == user] == ["push"]
     async with bot.sessions() as session:
         row = await session.scalar(select(OutboundMessage))

@@ -414,8 +414,9 @@ class Inbox:
                 if row.id in self._token_refused:
                     self._token_refused.discard(row.id)
                     row.reply_token = None  # committed with 'sending' below
-                # Left 'sending' by a crash, or an earlier reply went unanswered: it may have been delivered.
-                doubt = (row.status == "sending" and row.reply_token is not None) or row.reply_uncertain
+                # Left 'sending' by a crash, or an earlier reply went unanswered: it may have been delivered
+                # (read only while the send still has a reply token).
+                doubt = row.status == "sending" or row.reply_uncertain
                 per_lane[row.to].append(_Attempt(row, may_have_landed=doubt))
                 row.status, row.attempts = "sending", row.attempts + 1
         attempts = [a for lane in per_lane.values() for a in lane]

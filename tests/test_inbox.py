@@ -147,18 +147,26 @@ async def _retry_now(bot: Bot, outbound_id: int) -> None:
     await bot.idle()
 
 
-async def test_answers_wait_while_line_is_down_and_go_out_once_after(bot: Bot) -> None:
-    """LINE failing every call: the event is handled and its answer kept; later sent exactly once."""
+async def _answer_held_back(bot: Bot, status: int) -> tuple[str, OutboundMessage]:
+    """A resident asks; LINE answers every reply attempt with `status`, so the answer waits in the outbox."""
     for _ in range(4):
-        bot.fake.add_fault("reply", {"status": 500})
+        bot.fake.add_fault("reply", {"status": status})
     user = new_user_id()
     await bot.post(bot.text(user, "ช่วยเหลือ"))
     await bot.idle()
     async with bot.sessions() as session:
         row = await session.scalar(select(OutboundMessage))
+    assert row is not None and row.status == "pending"
+    return user, row
+
+
+async def test_answers_wait_while_line_is_down_and_go_out_once_after(bot: Bot) -> None:
+    """LINE failing every call: the event is handled and its answer kept; later sent exactly once."""
+    user, row = await _answer_held_back(bot, 500)
+    async with bot.sessions() as session:
         event = await session.scalar(select(InboundEvent))
     assert event is not None and event.status == "done"
-    assert row is not None and row.status == "pending" and row.attempts == 1 and row.reply_uncertain
+    assert row.attempts == 1 and row.reply_uncertain
     assert bot.fake.messages_to(user) == []
     await _retry_now(bot, row.id)
     # The token still works, but an earlier attempt might have landed, so the retry is a reply: LINE keeps
@@ -169,15 +177,11 @@ async def test_answers_wait_while_line_is_down_and_go_out_once_after(bot: Bot) -
 async def test_a_worker_whose_lease_ran_out_sends_nothing(bot: Bot) -> None:
     """After a stall longer than its lease, another worker may hold the chat: the stale one leaves the chat's
     messages to it, so no answer goes out twice."""
-    for _ in range(4):
-        bot.fake.add_fault("reply", {"status": 500})
-    user = new_user_id()
-    await bot.post(bot.text(user, "ช่วยเหลือ"))
-    await bot.idle()
+    user, row = await _answer_held_back(bot, 500)
     async with bot.sessions() as session, session.begin():
-        row = await session.scalar(select(OutboundMessage))
-        assert row is not None and row.status == "pending"
-        row.next_attempt_at = row.created_at
+        await session.execute(
+            update(OutboundMessage).where(OutboundMessage.id == row.id).values(next_attempt_at=row.created_at)
+        )
         await session.execute(
             update(EventLane)
             .where(EventLane.lane_key == user)
@@ -197,14 +201,8 @@ async def test_a_worker_whose_lease_ran_out_sends_nothing(bot: Bot) -> None:
 async def test_reply_refused_clearly_then_expired_goes_by_push(bot: Bot) -> None:
     """Every reply attempt refused with 429 (nothing delivered); by the next try the token has expired: the
     answer is pushed, not taken for delivered."""
-    for _ in range(4):
-        bot.fake.add_fault("reply", {"status": 429})
-    user = new_user_id()
-    await bot.post(bot.text(user, "ช่วยเหลือ"))
-    await bot.idle()
-    async with bot.sessions() as session:
-        row = await session.scalar(select(OutboundMessage))
-    assert row is not None and row.status == "pending" and not row.reply_uncertain
+    user, row = await _answer_held_back(bot, 429)
+    assert not row.reply_uncertain
     bot.fake.reply_token_lifetime = 0.0
     await _retry_now(bot, row.id)
     assert len(bot.fake.messages_to(user)) == 1

@@ -74,7 +74,6 @@ async def _content(app: web.Application) -> AsyncIterator[None]:
 
 async def _line(app: web.Application) -> AsyncIterator[None]:
     settings = app[keys.SETTINGS]
-    policy = RetryPolicy(timeout=settings.line_request_timeout_seconds, base_delay=settings.line_retry_base_seconds)
     runner: web.AppRunner | None = None
     if settings.local_mode:
         # No LINE channel: play LINE ourselves, on a loopback port of this same process.
@@ -90,17 +89,12 @@ async def _line(app: web.Application) -> AsyncIterator[None]:
         base = f"http://127.0.0.1:{port}"
         app[keys.FAKE_LINE] = fake
         app[keys.CHANNEL_SECRET] = secrets.token_hex(16)
+        policy = RetryPolicy.from_settings(settings)
         gateway = LineGateway(token, base, base, policy, on_call=app[keys.METRICS].line_call)
     else:
-        assert settings.line_channel_secret and settings.line_channel_access_token
+        assert settings.line_channel_secret
         app[keys.CHANNEL_SECRET] = settings.line_channel_secret.reveal()
-        gateway = LineGateway(
-            settings.line_channel_access_token.reveal(),
-            settings.line_api_base_url,
-            settings.line_data_api_base_url,
-            policy,
-            on_call=app[keys.METRICS].line_call,
-        )
+        gateway = LineGateway.for_channel(settings, on_call=app[keys.METRICS].line_call)
     app[keys.LINE] = gateway
     yield
     await gateway.close()

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.db.engine import driver_connection
 from bot.db.models import EventLane, InboundEvent, utcnow
 
 # Upper bound on events per transaction, so one commit stays short.
@@ -89,8 +90,7 @@ SELECT webhook_event_id FROM new
 
 
 async def _store_on_postgresql(session: AsyncSession, events: list[StoredEvent], now: dt.datetime) -> set[str]:
-    connection = await session.connection()
-    driver = (await connection.get_raw_connection()).driver_connection
+    driver = await driver_connection(session)
     columns = [
         [e.webhook_event_id for e in events],
         [e.lane_key for e in events],
@@ -99,7 +99,7 @@ async def _store_on_postgresql(session: AsyncSession, events: list[StoredEvent],
         [e.occurred_at_ms for e in events],
         [e.payload for e in events],
     ]
-    rows = await driver.fetch(_STORE_ON_POSTGRESQL, *columns, now)  # type: ignore[union-attr]
+    rows = await driver.fetch(_STORE_ON_POSTGRESQL, *columns, now)
     return {row["webhook_event_id"] for row in rows}
 
 

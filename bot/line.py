@@ -12,7 +12,7 @@ import random
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import aiohttp
 from linebot.v3.messaging import (
@@ -30,6 +30,9 @@ from linebot.v3.messaging import (
 )
 
 from bot.content.responses import QUICK_REPLY_ITEMS_MAX, QUICK_REPLY_LABEL_MAX, TEXT_MAX_UTF16, utf16_len
+
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +77,10 @@ class RetryPolicy:
     base_delay: float = 0.5
     max_delay: float = 8.0
     timeout: float = 10.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RetryPolicy:
+        return cls(timeout=settings.line_request_timeout_seconds, base_delay=settings.line_retry_base_seconds)
 
     def delay(self, attempt: int) -> float:
         """Full-jitter exponential backoff: spreads retries so many processes do not retry in step."""
@@ -147,6 +154,19 @@ class LineGateway:
         self._blob = AsyncMessagingApiBlob(self._data_client)
         self.policy = policy or RetryPolicy()
         self._on_call = on_call or (lambda _what, _status: None)
+
+    @classmethod
+    def for_channel(cls, settings: Settings, on_call: Callable[[str, int | None], None] | None = None) -> LineGateway:
+        """The gateway to the configured LINE channel (its token and hosts, its retry settings)."""
+        if settings.line_channel_access_token is None:
+            raise ValueError("LINE_CHANNEL_ACCESS_TOKEN is not set")
+        return cls(
+            settings.line_channel_access_token.reveal(),
+            settings.line_api_base_url,
+            settings.line_data_api_base_url,
+            RetryPolicy.from_settings(settings),
+            on_call=on_call,
+        )
 
     async def close(self) -> None:
         await self._api_client.close()

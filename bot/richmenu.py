@@ -152,15 +152,9 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
 async def _push(settings: Settings, menu: RichMenu, image: bytes) -> Pushed:
     if settings.line_channel_access_token is None:
         raise RichMenuError("LINE_CHANNEL_ACCESS_TOKEN is not set (the channel's long-lived access token)")
-    from bot.line import LineGateway, RetryPolicy
+    from bot.line import LineGateway
 
-    policy = RetryPolicy(timeout=settings.line_request_timeout_seconds, base_delay=settings.line_retry_base_seconds)
-    line = LineGateway(
-        settings.line_channel_access_token.reveal(),
-        settings.line_api_base_url,
-        settings.line_data_api_base_url,
-        policy,
-    )
+    line = LineGateway.for_channel(settings)
     try:
         return await push(menu, image, line)
     finally:

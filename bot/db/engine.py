@@ -55,6 +55,13 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+async def driver_connection(session: AsyncSession) -> Any:
+    """The session's own connection as the database driver sees it (asyncpg's, for COPY and array
+    parameters), inside whatever the session is doing."""
+    connection = await session.connection()
+    return (await connection.get_raw_connection()).driver_connection
+
+
 def _alembic_config(connection: Connection) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))

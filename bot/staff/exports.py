@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import csv
 import datetime as dt
-import io
 import json
 import os
 import queue
@@ -30,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.content import Content
+from bot.db.engine import driver_connection
 from bot.db.models import Opinion, Report, Resident, ServiceQuery
 from bot.staff import sqlite_csv
 from bot.timeline import BANGKOK
@@ -326,22 +326,16 @@ async def _copy_csv(session: AsyncSession, content: Content, kind: str, filters:
     """On PostgreSQL the database writes the CSV itself (COPY ... TO STDOUT, every field quoted) from the
     same rendered query: no Python work per row at all."""
     columns = columns_for(kind, content)
-    statement = export_statement(kind, filters, columns, "postgresql")
-    # IN lists are rendered out ("expanding" parameters otherwise leave placeholders only SQLAlchemy fills).
-    compiled = statement.compile(dialect=session.get_bind().dialect, compile_kwargs={"render_postcompile": True})
-    arguments = [compiled.params[name] for name in compiled.positiontup or ()]
-    connection = await session.connection()
-    driver = (await connection.get_raw_connection()).driver_connection
-    header = io.StringIO()
-    csv.writer(header, quoting=csv.QUOTE_ALL, lineterminator="\n").writerow([neutralise(c.header) for c in columns])
-    with path.open("wb") as handle:
-        handle.write(("\ufeff" + header.getvalue()).encode("utf-8"))
+    sql, arguments = _driver_query(export_statement(kind, filters, columns, "postgresql"), session.get_bind().dialect)
+    driver = await driver_connection(session)
+    _start_csv(path, columns, lineterminator="\n")  # COPY ends its lines with \n
+    with path.open("ab") as handle:
 
         async def write(chunk: bytes) -> None:
             handle.write(chunk)
 
-        status = await driver.copy_from_query(  # type: ignore[union-attr]
-            compiled.string, *arguments, output=write, format="csv", force_quote=True, encoding="utf-8"
+        status = await driver.copy_from_query(
+            sql, *arguments, output=write, format="csv", force_quote=True, encoding="utf-8"
         )
     return int(str(status).rsplit(" ", 1)[-1])
 
@@ -354,15 +348,13 @@ async def _sqlite_csv(session: AsyncSession, content: Content, kind: str, filter
     statement = export_statement(kind, filters, columns, "sqlite")
     model = _MODELS[kind]
     low, high = (await session.execute(select(func.min(model.id), func.max(model.id)))).one()
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        handle.write("\ufeff")  # the BOM Excel needs to read the file as UTF-8
-        csv.writer(handle, quoting=csv.QUOTE_ALL).writerow([neutralise(c.header) for c in columns])
+    _start_csv(path, columns, lineterminator="\r\n")  # what the csv module ends lines with in the parts
     if low is None:
         return 0
     parts = max(1, min(os.cpu_count() or 1, SQLITE_MAX_PROCESSES, (high - low + 1) // SQLITE_ROWS_PER_PROCESS))
     step = (high - low + 1) // parts
     ranges = [(low + k * step, high if k == parts - 1 else low + (k + 1) * step - 1) for k in range(parts)]
-    jobs = [_sqlite_job(statement.where(model.id.between(a, b)), bind.dialect) for a, b in ranges]
+    jobs = [_driver_query(statement.where(model.id.between(a, b)), bind.dialect) for a, b in ranges]
     database = str(bind.engine.url.database)
     if parts == 1:
         return await asyncio.to_thread(sqlite_csv.write_part, database, *jobs[0], str(path))
@@ -382,9 +374,19 @@ async def _sqlite_csv(session: AsyncSession, content: Content, kind: str, filter
     return sum(counts)
 
 
-def _sqlite_job(statement: Select[Any], dialect: Any) -> tuple[str, list[Any]]:
-    """SQL text and positional values for the sqlite3 module, each value through its type's own bind
-    processing (a datetime becomes the text SQLite stores), as SQLAlchemy would send it."""
+def _start_csv(path: Path, columns: list[Column], lineterminator: str) -> None:
+    """A new CSV file holding the BOM Excel needs to read it as UTF-8, and the quoted header row."""
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        handle.write("\ufeff")
+        header = [neutralise(c.header) for c in columns]
+        csv.writer(handle, quoting=csv.QUOTE_ALL, lineterminator=lineterminator).writerow(header)
+
+
+def _driver_query(statement: Select[Any], dialect: Any) -> tuple[str, list[Any]]:
+    """SQL text and positional values for the database driver itself (asyncpg's COPY, the sqlite3 module),
+    each value through its type's own bind processing (on SQLite a datetime becomes the text stored), as
+    SQLAlchemy would send it. IN lists are rendered out: "expanding" parameters otherwise leave placeholders
+    only SQLAlchemy fills."""
     compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
     params = compiled.construct_params()
     values = []

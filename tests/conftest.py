@@ -56,19 +56,26 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
         if os.environ.get("CI"):
             pytest.fail("TEST_POSTGRES_URL is not set in CI: run the suite through scripts/test")
         pytest.skip("PostgreSQL is not provisioned here: run the suite through scripts/test")
-    name = "t_" + secrets.token_hex(6)
-    dsn = admin.replace("postgresql+asyncpg://", "postgresql://")
+    url = await postgres_database("t_")
+    yield url
+    await _postgres_admin(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+
+
+async def _postgres_admin(statement: str) -> None:
+    """One statement on the test cluster's admin database (TEST_POSTGRES_URL)."""
+    dsn = os.environ["TEST_POSTGRES_URL"].replace("postgresql+asyncpg://", "postgresql://")
     conn = await asyncpg.connect(dsn)
     try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
+        await conn.execute(statement)
     finally:
         await conn.close()
-    yield admin.rsplit("/", 1)[0] + "/" + name
-    conn = await asyncpg.connect(dsn)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
+
+
+async def postgres_database(prefix: str) -> str:
+    """A new, empty database on the test cluster; its SQLAlchemy URL."""
+    name = prefix + secrets.token_hex(6)
+    await _postgres_admin(f'CREATE DATABASE "{name}"')
+    return os.environ["TEST_POSTGRES_URL"].rsplit("/", 1)[0] + "/" + name
 
 
 @pytest.fixture

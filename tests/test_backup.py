@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import secrets
 import subprocess
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from sqlalchemy import func, select
 
 from bot.db.engine import create_engine, create_sessionmaker
 from bot.db.models import AuditEntry, Opinion, Resident
-from tests.conftest import Bot
+from tests.conftest import Bot, postgres_database
 from tests.serving import cli_env, run_cli
 from tests.staffing import add_opinions
 
@@ -40,14 +39,7 @@ async def _counts(database_url: str) -> tuple[int, int, list[str]]:
 async def _empty_database(database_url: str, tmp_path: Path) -> str:
     if database_url.startswith("sqlite"):
         return f"sqlite+aiosqlite:///{tmp_path}/restored/bot.sqlite3"
-    admin = os.environ["TEST_POSTGRES_URL"].replace("postgresql+asyncpg://", "postgresql://")
-    name = "r_" + secrets.token_hex(6)
-    conn = await asyncpg.connect(admin)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return database_url.rsplit("/", 1)[0] + "/" + name
+    return await postgres_database("r_")
 
 
 async def test_backup_while_running_and_restore_into_an_empty_database(

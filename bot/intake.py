@@ -7,8 +7,6 @@ acknowledgements per second on SQLite.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.engine import driver_connection
 from bot.db.models import EventLane, InboundEvent, utcnow
+from bot.groupcommit import GroupCommit
 
 # Upper bound on events per transaction, so one commit stays short.
 MAX_EVENTS_PER_COMMIT = 2000
@@ -108,42 +107,19 @@ class EventIntake:
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
-        self._waiting: list[tuple[list[StoredEvent], asyncio.Future[set[str]]]] = []
-        self._writer: asyncio.Task[None] | None = None
+        self._group: GroupCommit[list[StoredEvent], set[str]] = GroupCommit(
+            self._store_groups, MAX_EVENTS_PER_COMMIT, size=len
+        )
 
     async def store(self, events: list[StoredEvent]) -> set[str]:
         """Store the events (or raise what the database raised); return the ids that were new."""
         if not events:
             return set()
-        future: asyncio.Future[set[str]] = asyncio.get_running_loop().create_future()
-        self._waiting.append((events, future))
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write())
-        return await future
+        new_ids = await self._group.submit(events)
+        return {e.webhook_event_id for e in events} & new_ids
 
     async def close(self) -> None:
-        if self._writer is not None:
-            with contextlib.suppress(Exception):
-                await self._writer
+        await self._group.close()
 
-    async def _write(self) -> None:
-        # Whatever arrived while one transaction ran goes into the next.
-        while self._waiting:
-            batch: list[tuple[list[StoredEvent], asyncio.Future[set[str]]]] = []
-            count = 0
-            while self._waiting and (not batch or count + len(self._waiting[0][0]) <= MAX_EVENTS_PER_COMMIT):
-                item = self._waiting.pop(0)
-                batch.append(item)
-                count += len(item[0])
-            try:
-                new_ids = await store_events(self._sessions, [e for events, _ in batch for e in events])
-            except BaseException as exc:
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
-                if not isinstance(exc, Exception):
-                    raise
-                continue
-            for events, future in batch:
-                if not future.done():
-                    future.set_result({e.webhook_event_id for e in events} & new_ids)
+    async def _store_groups(self, groups: list[list[StoredEvent]]) -> set[str]:
+        return await store_events(self._sessions, [e for events in groups for e in events])

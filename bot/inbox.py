@@ -6,9 +6,9 @@ in one transaction (a savepoint each, so one failing handler does not undo the o
 handlers queued in the outbox, each lane's messages in order and the lanes side by side.
 
 Why this is exactly once: a handler's effects, its outbox rows and "done" commit together, so a crash before
-that commit leaves the event to be handled again with nothing done. Outbox rows are marked 'sending' before
-any request leaves; a row found 'sending' after a crash may have been delivered, and the retry is arranged so
-LINE itself refuses a second delivery (a push reuses its retry key; a reply token works only once).
+that commit leaves the event to be handled again with nothing done. Each outbox row is marked 'sending' just
+before its own request leaves; a row found 'sending' after a crash may have been delivered, and the retry is
+arranged so LINE itself refuses a second delivery (a push reuses its retry key; a reply token works only once).
 """
 
 from __future__ import annotations
@@ -26,10 +26,12 @@ from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.background import Stopping, stop_tasks
 from bot.db.models import EventLane, InboundEvent, OutboundMessage, utcnow
 from bot.dispatch import Dispatcher
+from bot.groupcommit import GroupCommit
 from bot.line import LineGateway, LineLimitError, LineSendError, new_retry_key
 from bot.metrics import Metrics
 
@@ -120,6 +122,7 @@ class Inbox:
         # send left 'sending' with the token in place): the next try pushes, instead of reading 'sending' as
         # "the reply may have landed". Lost with the process, which then falls back to that reading.
         self._token_refused: set[int] = set()
+        self._sending_marks: GroupCommit[int, set[int]] = GroupCommit(self._commit_sending, SEND_CONCURRENCY)
         # A hook for crash tests: called between steps; raising there simulates the process dying there.
         self.fault_point: Callable[[str], None] | None = None
 
@@ -413,21 +416,23 @@ class Inbox:
                     continue
                 if row.id in self._token_refused:
                     self._token_refused.discard(row.id)
-                    row.reply_token = None  # committed with 'sending' below
+                    row.reply_token = None
                 # Left 'sending' by a crash, or an earlier reply went unanswered: it may have been delivered
                 # (read only while the send still has a reply token).
                 doubt = row.status == "sending" or row.reply_uncertain
                 per_lane[row.to].append(_Attempt(row, may_have_landed=doubt))
-                row.status, row.attempts = "sending", row.attempts + 1
         attempts = [a for lane in per_lane.values() for a in lane]
         if not attempts:
             return
-        self._fault("sending")
         limit = asyncio.Semaphore(SEND_CONCURRENCY)
 
         async def send_lane(lane: list[_Attempt]) -> None:
             for attempt in lane:
                 async with limit:
+                    self._fault("before-sending")
+                    if not await self._mark_sending(attempt.row):
+                        return  # the chat is no longer ours (or the database is away): send nothing
+                    self._fault("sending")
                     await self._send(attempt)
                 if attempt.outcome == "retry":
                     return  # later messages wait, so the resident never reads them out of order
@@ -436,6 +441,39 @@ class Inbox:
         async with session.begin():
             for attempt in attempts:
                 self._record(attempt)
+
+    async def _mark_sending(self, row: OutboundMessage) -> bool:
+        """Commit 'sending' for one row just before its request leaves; False when it must not be sent.
+
+        Marked one by one (many per commit) rather than the whole batch up front: a row found 'sending' after
+        a crash is read as "may have been delivered", and with an expired token that answer is withheld, so
+        only rows whose request really left may carry it.
+        """
+        try:
+            ours = await self._sending_marks.submit(row.id)
+        except Exception as exc:
+            log.warning("could not mark a send", extra={"outbound": row.id, "error": type(exc).__name__})
+            return False
+        if row.id not in ours:
+            return False
+        # What the database now holds, without making the row dirty (this session is between transactions).
+        set_committed_value(row, "status", "sending")
+        set_committed_value(row, "attempts", row.attempts + 1)
+        return True
+
+    async def _commit_sending(self, ids: list[int]) -> set[int]:
+        # The lease is checked again here, right before the requests, which narrows the window in which a
+        # worker that stalled past its lease could send beside the worker that took the chat over.
+        now = utcnow()
+        held = select(EventLane.lane_key).where(EventLane.leased_by == self.name, EventLane.lease_until > now)
+        async with self._sessions() as session, session.begin():
+            marked = await session.scalars(
+                update(OutboundMessage)
+                .where(OutboundMessage.id.in_(ids), OutboundMessage.to.in_(held))
+                .values(status="sending", attempts=OutboundMessage.attempts + 1)
+                .returning(OutboundMessage.id)
+            )
+            return set(marked)
 
     async def _send(self, attempt: _Attempt) -> None:
         row = attempt.row
@@ -489,6 +527,4 @@ class Inbox:
             row.next_attempt_at = utcnow() + dt.timedelta(seconds=min(300, 2**row.attempts))
         elif attempt.outcome == "failed":
             row.status, row.last_error = "failed", attempt.error
-        else:
-            # Never tried, because an earlier message of the lane must go first: not an attempt.
-            row.status, row.attempts = "pending", row.attempts - 1
+        # Otherwise never tried (an earlier message of the lane must go first): the row was left as it was.

@@ -78,6 +78,39 @@ async def test_crash_at_each_step_completes_exactly_once_after_restart(make_bot,
     assert len(sends) == 1 and sends[0].status == "sent"
 
 
+async def test_a_crash_mid_batch_leaves_unsent_answers_free_to_be_pushed(
+    make_bot, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """Two residents' answers in one batch, sent one at a time; the process dies right after the first is
+    accepted. By the time another process takes over, the reply tokens have expired: the answer that left is
+    not sent again, and the one whose request never left is pushed (it must not read as "may have landed")."""
+    monkeypatch.setattr("bot.inbox.SEND_CONCURRENCY", 1)
+    first: Bot = await make_bot(inbox_workers=1, inbox_lease_seconds=0.5, inbox_settle_seconds=0.5)
+    crashed = asyncio.Event()
+
+    def crash_after_first_send(where: str) -> None:
+        # The process is dead from here: the other chat's send, waiting for its turn, goes nowhere either.
+        if crashed.is_set() or where == "sent":
+            crashed.set()
+            raise SimulatedCrash(where)
+
+    first.app[keys.INBOX].fault_point = crash_after_first_send
+    users = [new_user_id(), new_user_id()]
+    await asyncio.gather(*(first.post(first.text(user, "ช่วยเหลือ")) for user in users))
+    await asyncio.wait_for(crashed.wait(), 10)
+    await first.client.close()
+
+    first.fake.reply_token_lifetime = 0.0
+    second: Bot = await make_bot(inbox_workers=1, inbox_lease_seconds=0.5)
+    await asyncio.sleep(0.6)
+    await second.idle()
+    vias = sorted(d.via for user in users for d in second.fake.deliveries if d.user_id == user)
+    assert vias == ["push", "reply"]
+    async with second.sessions() as session:
+        rows = list(await session.scalars(select(OutboundMessage)))
+    assert sorted(r.sent_via or "" for r in rows) == ["push", "reply-assumed"]
+
+
 async def test_database_lost_while_switching_to_push_still_pushes_once(make_bot) -> None:  # type: ignore[no-untyped-def]
     """LINE refused the reply token outright; recording the switch to push failed, and so did releasing the
     chat (the database went away). The send stays 'sending' with its token, which after a crash would read as

@@ -7,6 +7,7 @@ import asyncio
 import base64
 import json
 
+import asyncpg
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -203,6 +204,35 @@ async def test_redelivered_event_has_no_second_effect(bot: Bot) -> None:
     await bot.idle()
     assert len(bot.fake.messages_to(user)) == 1
     assert await bot.count_events() == 1
+
+
+async def test_acknowledging_does_not_wait_for_the_worker_holding_the_chat(make_bot, database_url: str) -> None:  # type: ignore[no-untyped-def]
+    """While a worker's transaction has the event and the chat's lane updated (handling it, leasing it), a
+    redelivery of that event and the resident's next message are both acknowledged, and stored once."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite has one writer at a time: every commit waits for an open write transaction")
+    bot: Bot = await make_bot(inbox_workers=0)
+    user = new_user_id()
+    event = bot.text(user, "เมนู")
+    assert (await bot.post(event)).status == 200
+    worker = await asyncpg.connect(database_url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        async with worker.transaction():
+            await worker.execute(
+                "UPDATE inbound_event SET attempts = attempts + 1 WHERE webhook_event_id = $1",
+                event["webhookEventId"],
+            )
+            await worker.execute("UPDATE event_lane SET lease_until = now() WHERE lane_key = $1", user)
+            again = json.loads(json.dumps(event))
+            again["deliveryContext"]["isRedelivery"] = True
+            # Bounded only so a regression fails instead of hanging: without the fix these wait for the
+            # transaction, which ends only after them.
+            redelivered = await asyncio.wait_for(bot.post(again), 10)
+            following = await asyncio.wait_for(bot.post(bot.text(user, "ช่วยเหลือ")), 10)
+    finally:
+        await worker.close()
+    assert (redelivered.status, following.status) == (200, 200)
+    assert await bot.count_events() == 2
 
 
 async def test_header_name_is_case_insensitive(bot: Bot) -> None:

@@ -61,7 +61,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     await migrate(engine)
     app[keys.ENGINE] = engine
     app[keys.SESSIONS] = create_sessionmaker(engine)
-    app[keys.INTAKE] = EventIntake(app[keys.SESSIONS])
+    app[keys.INTAKE] = EventIntake(engine, app[keys.SESSIONS])
     yield
     await app[keys.INTAKE].close()
     await engine.dispose()

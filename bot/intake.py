@@ -7,14 +7,14 @@ acknowledgements per second on SQLite.
 
 from __future__ import annotations
 
-import datetime as dt
+import contextlib
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.db.engine import driver_connection
 from bot.db.models import EventLane, InboundEvent, utcnow
 from bot.groupcommit import GroupCommit
 
@@ -39,29 +39,22 @@ def dialect_insert(session: AsyncSession) -> Any:
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
-async def store_events(sessions: async_sessionmaker[AsyncSession], events: list[StoredEvent]) -> set[str]:
+async def store_on_sqlite(sessions: async_sessionmaker[AsyncSession], events: list[StoredEvent]) -> set[str]:
     """Store events in one transaction, ignoring ones already stored; return the ids that were new."""
-    if not events:
-        return set()
     now = utcnow()
-    async with sessions() as session:
-        if session.get_bind().dialect.name == "postgresql":
-            return await _store_on_postgresql(session, events, now)
-        async with session.begin():
-            # One cached statement with a list of parameter sets: SQLAlchemy batches it into multi-row
-            # INSERTs ("insertmanyvalues") without compiling a new statement for every batch size.
-            rows = [{**e.__dict__, "received_at": now, "status": "pending", "attempts": 0} for e in events]
-            statement = (
-                sqlite.insert(InboundEvent)
-                .on_conflict_do_nothing(index_elements=["webhook_event_id"])
-                .returning(InboundEvent.webhook_event_id, sort_by_parameter_order=True)
-            )
-            new_ids = set(await session.scalars(statement, rows))
-            lanes = sorted({e.lane_key for e in events if e.webhook_event_id in new_ids})
-            if lanes:
-                await session.execute(
-                    sqlite.insert(EventLane).on_conflict_do_nothing(), [{"lane_key": k} for k in lanes]
-                )
+    async with sessions() as session, session.begin():
+        # One cached statement with a list of parameter sets: SQLAlchemy batches it into multi-row
+        # INSERTs ("insertmanyvalues") without compiling a new statement for every batch size.
+        rows = [{**e.__dict__, "received_at": now, "status": "pending", "attempts": 0} for e in events]
+        statement = (
+            sqlite.insert(InboundEvent)
+            .on_conflict_do_nothing(index_elements=["webhook_event_id"])
+            .returning(InboundEvent.webhook_event_id, sort_by_parameter_order=True)
+        )
+        new_ids = set(await session.scalars(statement, rows))
+        lanes = sorted({e.lane_key for e in events if e.webhook_event_id in new_ids})
+        if lanes:
+            await session.execute(sqlite.insert(EventLane).on_conflict_do_nothing(), [{"lane_key": k} for k in lanes])
     return new_ids
 
 
@@ -98,8 +91,8 @@ SELECT webhook_event_id FROM new
 """
 
 
-async def _store_on_postgresql(session: AsyncSession, events: list[StoredEvent], now: dt.datetime) -> set[str]:
-    driver = await driver_connection(session)
+async def store_on_postgresql(driver: Any, events: list[StoredEvent]) -> set[str]:
+    """The same on PostgreSQL, in one statement on an asyncpg connection (autocommit)."""
     columns = [
         [e.webhook_event_id for e in events],
         [e.lane_key for e in events],
@@ -108,21 +101,33 @@ async def _store_on_postgresql(session: AsyncSession, events: list[StoredEvent],
         [e.occurred_at_ms for e in events],
         [e.payload for e in events],
     ]
-    rows = await driver.fetch(_STORE_ON_POSTGRESQL, *columns, now)
+    rows = await driver.fetch(_STORE_ON_POSTGRESQL, *columns, utcnow())
     return {row["webhook_event_id"] for row in rows}
 
 
-class EventIntake:
-    """Group commit: each request hands its events over and waits for the transaction that stores them."""
+class StorageUnavailable(Exception):
+    """The events could not be stored (the database is down, restarting, or refused them): LINE should retry."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+
+class EventIntake:
+    """Group commit: each request hands its events over and waits for the transaction that stores them.
+
+    On PostgreSQL the intake keeps one connection of its own: a group commit is one statement, and taking a
+    connection from the pool for each would add the pool's liveness ping, a second round trip, to every
+    acknowledgement (measured: 1,850-2,150 -> about 2,500 acknowledgements/s with the worker running). A
+    connection that fails is thrown away; the next commit opens a new one.
+    """
+
+    def __init__(self, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._engine = engine
         self._sessions = sessions
+        self._own: AsyncConnection | None = None
         self._group: GroupCommit[list[StoredEvent], set[str]] = GroupCommit(
             self._store_groups, MAX_EVENTS_PER_COMMIT, size=len
         )
 
     async def store(self, events: list[StoredEvent]) -> set[str]:
-        """Store the events (or raise what the database raised); return the ids that were new."""
+        """Store the events and return the ids that were new; StorageUnavailable when they were not stored."""
         if not events:
             return set()
         new_ids = await self._group.submit(events)
@@ -130,6 +135,28 @@ class EventIntake:
 
     async def close(self) -> None:
         await self._group.close()
+        if self._own is not None:
+            with contextlib.suppress(Exception):
+                await self._own.close()
+            self._own = None
 
     async def _store_groups(self, groups: list[list[StoredEvent]]) -> set[str]:
-        return await store_events(self._sessions, [e for events in groups for e in events])
+        events = [e for events in groups for e in events]
+        if self._engine.dialect.name != "postgresql":
+            return await store_on_sqlite(self._sessions, events)
+        try:
+            if self._own is None:
+                self._own = await self._engine.connect()
+            driver = (await self._own.get_raw_connection()).driver_connection
+            return await store_on_postgresql(driver, events)
+        except BaseException as exc:
+            broken, self._own = self._own, None
+            if broken is not None:
+                with contextlib.suppress(Exception):
+                    await broken.invalidate()
+                    await broken.close()
+            # asyncpg's own errors (a connection cut by a restart, a server shutting down) come straight from
+            # the driver, past SQLAlchemy's translation.
+            if isinstance(exc, asyncpg.PostgresError | asyncpg.InterfaceError):
+                raise StorageUnavailable(type(exc).__name__) from exc
+            raise

@@ -18,7 +18,7 @@ from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import keys
-from bot.intake import StoredEvent
+from bot.intake import StorageUnavailable, StoredEvent
 from bot.lineids import valid_id
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,7 @@ async def callback(request: web.Request) -> web.Response:
         return _refuse(400, str(exc))
     try:
         new_ids = await request.app[keys.INTAKE].store(events)
-    except (SQLAlchemyError, OSError, TimeoutError) as exc:
+    except (StorageUnavailable, SQLAlchemyError, OSError, TimeoutError) as exc:
         log.error("webhook not stored", extra={"error": type(exc).__name__, "events": len(events)})
         return web.json_response(
             {"error": "storage unavailable, retry later"}, status=503, headers={"Retry-After": "5"}

@@ -30,6 +30,7 @@ from sqlalchemy import insert
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.harness import fresh_database  # noqa: E402
 from bot.broadcast.fanout import LEASE, JobRunner, announce, report  # noqa: E402
 from bot.broadcast.hearings import NewHearing, create  # noqa: E402
 from bot.content import load_content  # noqa: E402
@@ -158,24 +159,11 @@ def main() -> None:
         return
     for kill in (False, True):
         work = Path(tempfile.mkdtemp(prefix="broadcast-bench-"))
-        url = asyncio.run(fresh_database(args.database_url, kill)) if args.database_url else None
+        name = f"broadcast_bench_{int(kill)}"
+        url = asyncio.run(fresh_database(args.database_url, name)) if args.database_url else None
         url = url or f"sqlite+aiosqlite:///{work}/bench.sqlite3"
         asyncio.run(fill(url, args.followers))
         asyncio.run(measure(url, args.followers, args.rate, kill))
-
-
-async def fresh_database(admin_url: str, second: bool) -> str:
-    """A new, empty PostgreSQL database next to the one given (dropped first if left by an earlier run)."""
-    import asyncpg
-
-    name = f"broadcast_bench_{int(second)}"
-    conn = await asyncpg.connect(admin_url.replace("postgresql+asyncpg://", "postgresql://"))
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return admin_url.rsplit("/", 1)[0] + "/" + name
 
 
 if __name__ == "__main__":

@@ -47,6 +47,20 @@ def bot_env(fake_url: str, port: int, work: Path, database_url: str | None, **ex
     }
 
 
+async def fresh_database(server_url: str, name: str) -> str:
+    """A new, empty PostgreSQL database on the server of server_url (dropped first if an earlier run left it);
+    returns its URL."""
+    import asyncpg
+
+    conn = await asyncpg.connect(server_url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return server_url.rsplit("/", 1)[0] + "/" + name
+
+
 def start_fake_line(port: int, niceness: int = 0) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "bot.dev.fake_line", "--port", str(port), "--token", TOKEN],

@@ -37,6 +37,7 @@ from bench.harness import (  # noqa: E402
     bot_env,
     fake_get,
     free_port,
+    fresh_database,
     issue_tokens,
     start_bot,
     start_fake_line,
@@ -153,12 +154,15 @@ async def saturate(url: str, load: Load, concurrency: int, seconds: float) -> Ph
 async def run_bot(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     fake_port, bot_port = free_port(), free_port()
     fake_url, bot_url = f"http://127.0.0.1:{fake_port}", f"http://127.0.0.1:{bot_port}"
-    env = bot_env(fake_url, bot_port, work, args.database_url)
+    # Each run on an empty database, so a repeat does not inherit the backlog of the run before.
+    database_url = await fresh_database(args.database_url, "webhook_load") if args.database_url else None
+    env = bot_env(fake_url, bot_port, work, database_url)
     serve = ["serve", "--reuse-port"] + (["--no-worker"] if args.separate_worker else [])
     # The fake stands in for LINE's servers, which in production run elsewhere; validating every Flex message
     # with the SDK's models costs it as much CPU as the bot spends building them. At a lower priority it takes
     # only the CPU the bot leaves (replies wait; acknowledgements do not).
-    processes = [start_fake_line(fake_port, FAKE_NICENESS if args.fake_niceness else 0), start_bot(serve, env)]
+    niceness = 0 if args.fake_same_priority else FAKE_NICENESS
+    processes = [start_fake_line(fake_port, niceness), start_bot(serve, env)]
     try:
         await wait_http(f"{fake_url}/_fake/received")
         await wait_http(f"{bot_url}/healthz")
@@ -256,7 +260,11 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32, help="connections in phase 2")
     parser.add_argument("--users", type=int, default=1000)
     parser.add_argument("--duplicates", type=float, default=0.05, help="share of requests that are redeliveries")
-    parser.add_argument("--database-url", help="default: a fresh SQLite file")
+    parser.add_argument(
+        "--database-url",
+        help="a PostgreSQL server to run on (each run creates and uses a database named webhook_load there); "
+        "default: a fresh SQLite file",
+    )
     parser.add_argument(
         "--separate-worker",
         action="store_true",
@@ -275,18 +283,37 @@ def main() -> None:
         help="with --separate-worker: start the worker only after the load phases (acknowledging alone)",
     )
     parser.add_argument(
-        "--fake-niceness",
+        "--fake-same-priority",
         action="store_true",
-        help="run the fake LINE at lower CPU priority (measured worse here: p99 3.2 s instead of 1.1 s at 500/s)",
+        help="run the fake LINE at the bot's CPU priority (by default it yields: LINE's servers are elsewhere)",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="run bot and minimal app this many times in turn; print each run and the medians",
     )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    reports = []
+    for _ in range(args.repeat):
+        reports.append(measure(args))
+        if not args.json:
+            print_report(args, reports[-1])
+    if args.json:
+        print(json.dumps(reports if args.repeat > 1 else reports[0], indent=2))
+    elif args.repeat > 1:
+        print_medians(reports)
+
+
+def measure(args: argparse.Namespace) -> dict[str, Any]:
+    """One run of the bot, then of the minimal app, under the same load."""
     with tempfile.TemporaryDirectory() as tmp:
         bot = asyncio.run(run_bot(args, Path(tmp)))
     minimal = asyncio.run(run_minimal(args))
     ratio = bot["saturated"]["acked_per_s"] / minimal["saturated"]["acked_per_s"] if bot["saturated"] else float("nan")
     fixed_ratio = bot["fixed_rate"]["acked_per_s"] / minimal["fixed_rate"]["acked_per_s"]
-    report = {
+    return {
         "database": "postgresql" if args.database_url else "sqlite",
         "processes": (
             f"{args.processes} web + {args.processes} worker" if args.separate_worker else f"{args.processes} web"
@@ -297,9 +324,11 @@ def main() -> None:
         "ratio_fixed_rate_ack_rate": round(fixed_ratio, 2),
         "ratio_saturated_ack_rate": round(ratio, 2),
     }
-    if args.json:
-        print(json.dumps(report, indent=2))
-        return
+
+
+def print_report(args: argparse.Namespace, report: dict[str, Any]) -> None:
+    bot, minimal = report["bot"], report["minimal"]
+    fixed_ratio, ratio = report["ratio_fixed_rate_ack_rate"], report["ratio_saturated_ack_rate"]
     print(
         f"webhook load ({report['database']}, {report['processes']} process(es), {args.rate:.0f} events/s "
         f"for {args.seconds:.0f} s, then {args.concurrency} connections back to back; "
@@ -324,6 +353,29 @@ def main() -> None:
         f"ms; drained {bot['drain_seconds_after_load']} s after load; replies via {bot['replies_via']}"
     )
     print(f"  ratio bot/minimal acks per second: at {args.rate:.0f}/s offered {fixed_ratio:.2f}; saturated {ratio:.2f}")
+
+
+def print_medians(reports: list[dict[str, Any]]) -> None:
+    """The figures that wander most from run to run on a shared machine, as medians over the runs."""
+
+    def median(path: str) -> float:
+        values = []
+        for report in reports:
+            value: Any = report
+            for key in path.split("."):
+                value = value[key] if value is not None else None
+            if value is not None:
+                values.append(value)
+        return statistics.median(values) if values else float("nan")
+
+    print(f"medians over {len(reports)} runs:")
+    print(
+        f"  bot fixed rate p50 {median('bot.fixed_rate.p50_ms'):.2f} ms, p95 {median('bot.fixed_rate.p95_ms'):.2f} "
+        f"ms, p99 {median('bot.fixed_rate.p99_ms'):.2f} ms; saturated {median('bot.saturated.acked_per_s'):.0f} "
+        f"acks/s (minimal app {median('minimal.saturated.acked_per_s'):.0f}); saturated ratio "
+        f"{median('ratio_saturated_ack_rate'):.2f} (each run's ratio: "
+        f"{', '.join(str(r['ratio_saturated_ack_rate']) for r in reports)})"
+    )
 
 
 if __name__ == "__main__":

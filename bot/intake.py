@@ -118,8 +118,8 @@ class EventIntake:
     On PostgreSQL the intake keeps one connection of its own: a group commit is one statement, and taking a
     connection from the pool for each would add the pool's liveness ping, a second round trip, to every
     acknowledgement (bench/webhook_load.py with the worker running: 1,580-2,160 acknowledgements/s in four
-    runs before, a median of 2,830 over five after). A
-    connection that fails is thrown away; the next commit opens a new one.
+    runs before, a median of 2,830 over five after). A connection that fails is thrown away; the next commit
+    opens a new one.
     """
 
     def __init__(self, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]) -> None:

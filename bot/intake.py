@@ -11,7 +11,6 @@ import contextlib
 from dataclasses import dataclass
 from typing import Any
 
-import asyncpg
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -159,8 +158,10 @@ class EventIntake:
                 with contextlib.suppress(Exception):
                     await broken.invalidate()
                     await broken.close()
-            # asyncpg's own errors (a connection cut by a restart, a server shutting down) come straight from
-            # the driver, past SQLAlchemy's translation.
-            if isinstance(exc, asyncpg.PostgresError | asyncpg.InterfaceError):
+            # The driver's own errors come straight from asyncpg, past SQLAlchemy's translation, and a cut
+            # connection shows as more than one kind (InterfaceError, a PostgresError for "terminating
+            # connection", even InternalClientError "another operation is in progress"): whatever failed, the
+            # events were not stored, and LINE should deliver them again.
+            if isinstance(exc, Exception):
                 raise StorageUnavailable(type(exc).__name__) from exc
             raise

@@ -60,7 +60,8 @@ async def callback(request: web.Request) -> web.Response:
     try:
         new_ids = await request.app[keys.INTAKE].store(events)
     except (StorageUnavailable, SQLAlchemyError, OSError, TimeoutError) as exc:
-        log.error("webhook not stored", extra={"error": type(exc).__name__, "events": len(events)})
+        cause = exc.__cause__ or exc  # StorageUnavailable names what the driver raised
+        log.error("webhook not stored", extra={"error": type(cause).__name__, "events": len(events)})
         return web.json_response(
             {"error": "storage unavailable, retry later"}, status=503, headers={"Retry-After": "5"}
         )

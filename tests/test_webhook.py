@@ -273,6 +273,30 @@ async def test_database_down_gets_503_then_recovers_once(make_bot, database_url:
     assert (await bot.client.get("/healthz")).status == 200
 
 
+async def test_a_driver_error_of_any_kind_while_storing_answers_503(
+    make_bot, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """Seen in CI: a connection cut while in use raised asyncpg's InternalClientError ("another operation is
+    in progress"), which is neither a PostgresError nor an InterfaceError, and LINE got a 500."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the intake talks to the driver directly only on PostgreSQL")
+    bot: Bot = await make_bot()
+    user = new_user_id()
+    event = bot.text(user, "เมนู")
+
+    async def cut(driver, events):  # type: ignore[no-untyped-def]
+        raise asyncpg.InternalClientError("cannot switch to state 12; another operation (2) is in progress")
+
+    with monkeypatch.context() as patch:
+        patch.setattr("bot.intake.store_on_postgresql", cut)
+        refused = await bot.post(event)
+    assert refused.status == 503
+    assert (await bot.post(event)).status == 200
+    await bot.idle()
+    assert await bot.count_events() == 1
+    assert len(bot.fake.messages_to(user)) == 1
+
+
 class _SqliteLocked:
     """Another process holding SQLite's write lock: writers time out as if the database were gone."""
 

@@ -155,7 +155,9 @@ async def run_bot(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     fake_port, bot_port = free_port(), free_port()
     fake_url, bot_url = f"http://127.0.0.1:{fake_port}", f"http://127.0.0.1:{bot_port}"
     # Each run on an empty database, so a repeat does not inherit the backlog of the run before.
-    database_url = await fresh_database(args.database_url, "webhook_load") if args.database_url else None
+    database_url = args.database_url
+    if database_url and database_url.startswith("postgres"):
+        database_url = await fresh_database(database_url, "webhook_load")
     env = bot_env(fake_url, bot_port, work, database_url)
     serve = ["serve", "--reuse-port"] + (["--no-worker"] if args.separate_worker else [])
     # The fake stands in for LINE's servers, which in production run elsewhere; validating every Flex message
@@ -262,8 +264,8 @@ def main() -> None:
     parser.add_argument("--duplicates", type=float, default=0.05, help="share of requests that are redeliveries")
     parser.add_argument(
         "--database-url",
-        help="a PostgreSQL server to run on (each run creates and uses a database named webhook_load there); "
-        "default: a fresh SQLite file",
+        help="on PostgreSQL, the server to run on (each run creates and uses a database named webhook_load "
+        "there); default: a fresh SQLite file",
     )
     parser.add_argument(
         "--separate-worker",

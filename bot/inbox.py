@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -392,9 +392,7 @@ class Inbox:
         async with session.begin():
             # Only chats this worker still holds: after a stall longer than the lease, another worker may
             # have taken the chat, and both sending its messages could answer twice.
-            held = select(EventLane.lane_key).where(
-                EventLane.lane_key.in_(lanes), EventLane.leased_by == self.name, EventLane.lease_until > now
-            )
+            held = self._lanes_held(now).where(EventLane.lane_key.in_(lanes))
             rows = list(
                 await session.scalars(
                     select(OutboundMessage)
@@ -464,16 +462,18 @@ class Inbox:
     async def _commit_sending(self, ids: list[int]) -> set[int]:
         # The lease is checked again here, right before the requests, which narrows the window in which a
         # worker that stalled past its lease could send beside the worker that took the chat over.
-        now = utcnow()
-        held = select(EventLane.lane_key).where(EventLane.leased_by == self.name, EventLane.lease_until > now)
         async with self._sessions() as session, session.begin():
             marked = await session.scalars(
                 update(OutboundMessage)
-                .where(OutboundMessage.id.in_(ids), OutboundMessage.to.in_(held))
+                .where(OutboundMessage.id.in_(ids), OutboundMessage.to.in_(self._lanes_held(utcnow())))
                 .values(status="sending", attempts=OutboundMessage.attempts + 1)
                 .returning(OutboundMessage.id)
             )
             return set(marked)
+
+    def _lanes_held(self, now: dt.datetime) -> Select[str]:
+        """The chats whose lease this worker still holds at `now`."""
+        return select(EventLane.lane_key).where(EventLane.leased_by == self.name, EventLane.lease_until > now)
 
     async def _send(self, attempt: _Attempt) -> None:
         row = attempt.row

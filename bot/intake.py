@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.db.engine import driver_connection
 from bot.db.models import EventLane, InboundEvent, utcnow
 from bot.groupcommit import GroupCommit
 
@@ -150,8 +151,7 @@ class EventIntake:
         try:
             if self._own is None:
                 self._own = await self._engine.connect()
-            driver = (await self._own.get_raw_connection()).driver_connection
-            return await store_on_postgresql(driver, events)
+            return await store_on_postgresql(await driver_connection(self._own), events)
         except BaseException as exc:
             broken, self._own = self._own, None
             if broken is not None:

@@ -9,7 +9,13 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # Any fixed number works: every process that migrates this database takes the same advisory lock.
@@ -55,10 +61,9 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
-async def driver_connection(session: AsyncSession) -> Any:
-    """The session's own connection as the database driver sees it (asyncpg's, for COPY and array
-    parameters), inside whatever the session is doing."""
-    connection = await session.connection()
+async def driver_connection(connection: AsyncConnection) -> Any:
+    """The connection as the database driver sees it (asyncpg's, for COPY and array parameters), inside
+    whatever the connection is doing."""
     return (await connection.get_raw_connection()).driver_connection
 
 

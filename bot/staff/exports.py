@@ -327,7 +327,7 @@ async def _copy_csv(session: AsyncSession, content: Content, kind: str, filters:
     same rendered query: no Python work per row at all."""
     columns = columns_for(kind, content)
     sql, arguments = _driver_query(export_statement(kind, filters, columns, "postgresql"), session.get_bind().dialect)
-    driver = await driver_connection(session)
+    driver = await driver_connection(await session.connection())
     _start_csv(path, columns, lineterminator="\n")  # COPY ends its lines with \n
     with path.open("ab") as handle:
 

@@ -60,8 +60,9 @@ async def callback(request: web.Request) -> web.Response:
     try:
         new_ids = await request.app[keys.INTAKE].store(events)
     except (StorageUnavailable, SQLAlchemyError, OSError, TimeoutError) as exc:
-        cause = exc.__cause__ or exc  # StorageUnavailable names what the driver raised
-        log.error("webhook not stored", extra={"error": type(cause).__name__, "events": len(events)})
+        # StorageUnavailable stands for what the driver raised; name that.
+        failed = exc.__cause__ if isinstance(exc, StorageUnavailable) and exc.__cause__ else exc
+        log.error("webhook not stored", extra={"error": type(failed).__name__, "events": len(events)})
         return web.json_response(
             {"error": "storage unavailable, retry later"}, status=503, headers={"Retry-After": "5"}
         )

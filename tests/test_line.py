@@ -93,6 +93,7 @@ async def test_invalid_token_after_a_failed_reply_depends_on_whether_it_may_have
     result = await gateway.reply_or_push(user, fake_line.issue_reply_token(user), TEXT, new_retry_key())
     assert result.via == via
     assert len(fake_line.requests_to("push")) == pushes
+    assert len(fake_line.messages_to(user)) == pushes  # delivered once by the push, or not by the bot at all
 
 
 async def test_push_retries_5xx_and_429_with_one_retry_key(gateway: LineGateway, fake_line: FakeLinePlatform) -> None:

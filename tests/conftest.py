@@ -58,15 +58,16 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
         pytest.skip("PostgreSQL is not provisioned here: run the suite through scripts/test")
     url = await postgres_database("t_")
     yield url
-    await _postgres_admin(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+    await postgres_admin(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
 
 
-async def _postgres_admin(statement: str) -> None:
-    """One statement on the test cluster's admin database (TEST_POSTGRES_URL)."""
+async def postgres_admin(*statements: str) -> None:
+    """Statements, in order, on the test cluster's admin database (TEST_POSTGRES_URL)."""
     dsn = os.environ["TEST_POSTGRES_URL"].replace("postgresql+asyncpg://", "postgresql://")
     conn = await asyncpg.connect(dsn)
     try:
-        await conn.execute(statement)
+        for statement in statements:
+            await conn.execute(statement)
     finally:
         await conn.close()
 
@@ -74,7 +75,7 @@ async def _postgres_admin(statement: str) -> None:
 async def postgres_database(prefix: str) -> str:
     """A new, empty database on the test cluster; its SQLAlchemy URL."""
     name = prefix + secrets.token_hex(6)
-    await _postgres_admin(f'CREATE DATABASE "{name}"')
+    await postgres_admin(f'CREATE DATABASE "{name}"')
     return os.environ["TEST_POSTGRES_URL"].rsplit("/", 1)[0] + "/" + name
 
 

@@ -17,7 +17,7 @@ from bot import keys
 from bot.db.models import InboundEvent, Resident
 from bot.dev import events
 from bot.webhook import compute_signature, signature_is_valid
-from tests.conftest import CHANNEL_SECRET, Bot, new_user_id
+from tests.conftest import CHANNEL_SECRET, Bot, new_user_id, postgres_admin
 
 # LINE's documented known-answer vector.
 KAT_SECRET = "8c570fa6dd201bb328f1c1eac23a96d8"
@@ -319,24 +319,15 @@ class _PostgresRefusing:
 
     def __init__(self, url: str) -> None:
         self._name = url.rsplit("/", 1)[1]
-        self._admin = url.rsplit("/", 1)[0].replace("postgresql+asyncpg://", "postgresql://") + "/postgres"
-
-    async def _run(self, *statements: str) -> None:
-        conn = await asyncpg.connect(self._admin)
-        try:
-            for statement in statements:
-                await conn.execute(statement)
-        finally:
-            await conn.close()
 
     async def start(self) -> None:
-        await self._run(
+        await postgres_admin(
             f'ALTER DATABASE "{self._name}" ALLOW_CONNECTIONS false',
             f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{self._name}'",
         )
 
     async def stop(self) -> None:
-        await self._run(f'ALTER DATABASE "{self._name}" ALLOW_CONNECTIONS true')
+        await postgres_admin(f'ALTER DATABASE "{self._name}" ALLOW_CONNECTIONS true')
 
 
 async def test_ids_with_control_characters_are_stored_and_handled_as_absent(bot: Bot) -> None:

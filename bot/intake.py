@@ -70,6 +70,11 @@ async def store_on_sqlite(sessions: async_sessionmaker[AsyncSession], events: li
 # chat's lane row while leasing it. A redelivered event or a resident's next message would then be
 # acknowledged only after that transaction ends. Rows already committed are seen in the statement's snapshot
 # and skipped without a wait; ON CONFLICT still settles races between web processes inserting the same row.
+#
+# OFFSET 0 keeps each NOT EXISTS a lookup in the unique index for every incoming row. Without it PostgreSQL
+# turns it into a join, and while a table has no statistics yet (a new database, until autovacuum first
+# analyzes it) the prepared statement's plan reads the whole table into a hash on every commit: on a fresh
+# database the intake slowed as the table grew, PostgreSQL's own CPU becoming the limit.
 _STORE_ON_POSTGRESQL = """
 WITH new AS (
     INSERT INTO inbound_event
@@ -77,13 +82,13 @@ WITH new AS (
     SELECT e.*, $7::timestamptz, 'pending', 0
     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[])
         AS e(webhook_event_id, lane_key, event_type, message_id, occurred_at_ms, payload)
-    WHERE NOT EXISTS (SELECT 1 FROM inbound_event AS old WHERE old.webhook_event_id = e.webhook_event_id)
+    WHERE NOT EXISTS (SELECT 1 FROM inbound_event AS old WHERE old.webhook_event_id = e.webhook_event_id OFFSET 0)
     ON CONFLICT (webhook_event_id) DO NOTHING
     RETURNING webhook_event_id, lane_key
 ), lanes AS (
     INSERT INTO event_lane (lane_key)
     SELECT DISTINCT new.lane_key FROM new
-    WHERE NOT EXISTS (SELECT 1 FROM event_lane AS old WHERE old.lane_key = new.lane_key)
+    WHERE NOT EXISTS (SELECT 1 FROM event_lane AS old WHERE old.lane_key = new.lane_key OFFSET 0)
     ORDER BY new.lane_key
     ON CONFLICT DO NOTHING
 )

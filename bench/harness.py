@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "0123456789abcdef0123456789abcdef"
@@ -58,7 +59,8 @@ async def fresh_database(server_url: str, name: str) -> str:
         await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
         await conn.close()
-    return server_url.rsplit("/", 1)[0] + "/" + name
+    # Through make_url, so a socket directory in the query (?host=/run/postgresql) stays as it was.
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
 
 
 def start_fake_line(port: int, niceness: int = 0) -> subprocess.Popen[bytes]:

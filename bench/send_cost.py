@@ -1,5 +1,6 @@
-"""CPU per reply: the LINE SDK's usual path (request models, validated arguments) against the JSON body handed to
-the same AsyncMessagingApi method as it is (what bot/line.py does), for a reply carrying one service card.
+"""CPU per reply: the LINE SDK's usual path (request models, validated arguments) against bot/line.py's
+LineGateway.reply_or_push (LINE's limits checked, then the JSON body handed to the same AsyncMessagingApi method
+as it is), for a reply carrying one service card.
 
     python bench/send_cost.py [--sends 300]
 
@@ -24,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.harness import TOKEN, free_port  # noqa: E402
 from bot.content import load_content  # noqa: E402
+from bot.line import LineGateway, new_retry_key  # noqa: E402
 from bot.qa import QuestionAnswering  # noqa: E402
 
 
@@ -56,20 +58,22 @@ async def main() -> None:
     await runner.setup()
     port = free_port()
     await web.TCPSite(runner, "127.0.0.1", port).start()
-    client = AsyncApiClient(Configuration(access_token=TOKEN, host=f"http://127.0.0.1:{port}"))
+    stub = f"http://127.0.0.1:{port}"
+    client = AsyncApiClient(Configuration(access_token=TOKEN, host=stub))
     api = AsyncMessagingApi(client)
+    gateway = LineGateway(TOKEN, stub, stub)
     try:
         usual = await _per_send_ms(lambda: api.reply_message(ReplyMessageRequest.from_dict(body)), args.sends)
         as_is = await _per_send_ms(
-            lambda: AsyncMessagingApi.reply_message_with_http_info.raw_function(api, body, _return_http_data_only=True),
-            args.sends,
+            lambda: gateway.reply_or_push("U" + "0" * 32, body["replyToken"], messages, new_retry_key()), args.sends
         )
     finally:
         await client.close()
+        await gateway.close()
         await runner.cleanup()
     print(f"reply with one service card, CPU per send (this process: client and stub), {args.sends} sends:")
     print(f"  SDK request models      {usual:6.2f} ms")
-    print(f"  JSON body as it is      {as_is:6.2f} ms   ({usual / as_is:.1f}x less)")
+    print(f"  bot/line.py             {as_is:6.2f} ms   ({usual / as_is:.1f}x less)")
 
 
 if __name__ == "__main__":

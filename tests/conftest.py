@@ -61,10 +61,14 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
     await postgres_admin(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
 
 
+def asyncpg_dsn(url: str) -> str:
+    """A SQLAlchemy URL of the test cluster as asyncpg.connect takes it."""
+    return url.replace("postgresql+asyncpg://", "postgresql://")
+
+
 async def postgres_admin(*statements: str) -> None:
     """Statements, in order, on the test cluster's admin database (TEST_POSTGRES_URL)."""
-    dsn = os.environ["TEST_POSTGRES_URL"].replace("postgresql+asyncpg://", "postgresql://")
-    conn = await asyncpg.connect(dsn)
+    conn = await asyncpg.connect(asyncpg_dsn(os.environ["TEST_POSTGRES_URL"]))
     try:
         for statement in statements:
             await conn.execute(statement)

@@ -8,12 +8,11 @@ import os
 import subprocess
 from pathlib import Path
 
-import asyncpg
 from sqlalchemy import func, select
 
 from bot.db.engine import create_engine, create_sessionmaker
 from bot.db.models import AuditEntry, Opinion, Resident
-from tests.conftest import Bot, postgres_database
+from tests.conftest import Bot, postgres_admin, postgres_database
 from tests.serving import cli_env, run_cli
 from tests.staffing import add_opinions
 
@@ -73,9 +72,4 @@ async def test_backup_while_running_and_restore_into_an_empty_database(
         await engine.dispose()
     assert (await _counts(target))[0] == 2
     if not target.startswith("sqlite"):
-        admin = os.environ["TEST_POSTGRES_URL"].replace("postgresql+asyncpg://", "postgresql://")
-        conn = await asyncpg.connect(admin)
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{target.rsplit("/", 1)[1]}" WITH (FORCE)')
-        finally:
-            await conn.close()
+        await postgres_admin(f'DROP DATABASE IF EXISTS "{target.rsplit("/", 1)[1]}" WITH (FORCE)')

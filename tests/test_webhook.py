@@ -18,7 +18,7 @@ from bot.db.models import InboundEvent, Resident
 from bot.dev import events
 from bot.intake import _STORE_ON_POSTGRESQL
 from bot.webhook import compute_signature, signature_is_valid
-from tests.conftest import CHANNEL_SECRET, Bot, new_user_id, postgres_admin
+from tests.conftest import CHANNEL_SECRET, Bot, asyncpg_dsn, new_user_id, postgres_admin
 
 # LINE's documented known-answer vector.
 KAT_SECRET = "8c570fa6dd201bb328f1c1eac23a96d8"
@@ -216,7 +216,7 @@ async def test_acknowledging_does_not_wait_for_the_worker_holding_the_chat(make_
     user = new_user_id()
     event = bot.text(user, "เมนู")
     assert (await bot.post(event)).status == 200
-    worker = await asyncpg.connect(database_url.replace("postgresql+asyncpg://", "postgresql://"))
+    worker = await asyncpg.connect(asyncpg_dsn(database_url))
     try:
         async with worker.transaction():
             await worker.execute(
@@ -243,7 +243,7 @@ async def test_storing_looks_up_each_event_in_the_index_on_a_new_database(make_b
     if not database_url.startswith("postgresql"):
         pytest.skip("the statement is PostgreSQL's")
     await make_bot(inbox_workers=0)  # migrates the new database
-    conn = await asyncpg.connect(database_url.replace("postgresql+asyncpg://", "postgresql://"))
+    conn = await asyncpg.connect(asyncpg_dsn(database_url))
     try:
         await conn.execute("SET plan_cache_mode = force_generic_plan")
         await conn.execute(

@@ -26,6 +26,7 @@ from bot.metrics import Metrics, metrics_endpoint
 from bot.nlp.tokenize import for_content
 from bot.phrasings import PhrasingRefresher
 from bot.qa import QuestionAnswering
+from bot.request_body import body_deadline
 from bot.retention import RetentionJob
 from bot.staff.insight import Keywords
 from bot.staff.web import add_staff_routes
@@ -38,7 +39,9 @@ def create_app(settings: Settings, with_inbox: bool = True) -> web.Application:
     """The whole service. with_inbox=False makes a web-only process, for when `python -m bot worker`
     runs the inbox elsewhere (production on PostgreSQL: acknowledgements and handling on separate cores)."""
     # The webhook enforces its own, smaller cap; this one guards every other route.
-    app = web.Application(client_max_size=2 * 1024 * 1024)
+    app = web.Application(
+        client_max_size=2 * 1024 * 1024, middlewares=[body_deadline(settings.body_timeout_seconds)]
+    )
     app[keys.SETTINGS] = settings
     app[keys.METRICS] = Metrics()
     app.cleanup_ctx.extend([_database, _content, _line, _understanding])

@@ -78,6 +78,9 @@ class Settings:
     # (SQLite's single connection is shared with the webhook). None: 16 on SQLite, 64 on PostgreSQL.
     inbox_lanes_per_cycle: int | None = None
     webhook_max_body_bytes: int = 1_048_576
+    # A request's body must have arrived this long after its headers (LINE sends it at once); a client
+    # that never sends it would otherwise keep its connection open for ever.
+    body_timeout_seconds: float = 10.0
     line_request_timeout_seconds: float = 10.0
     line_retry_base_seconds: float = 0.5
     # Where residents' browsers reach this server (links in chat, such as the full privacy notice).
@@ -136,6 +139,7 @@ class Settings:
                 env, "LINE_REQUEST_TIMEOUT_SECONDS", defaults.line_request_timeout_seconds, 0.1, 120
             ),
             "line_retry_base_seconds": _float(env, "LINE_RETRY_BASE_SECONDS", defaults.line_retry_base_seconds, 0, 30),
+            "body_timeout_seconds": _float(env, "BODY_TIMEOUT_SECONDS", defaults.body_timeout_seconds, 0.1, 300),
             "broadcast_requests_per_second": _float(
                 env, "BROADCAST_REQUESTS_PER_SECOND", defaults.broadcast_requests_per_second, 0.1, 180
             ),

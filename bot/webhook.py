@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import json
 import logging
+import math
 from typing import Any
 
 from aiohttp import web
@@ -20,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot import keys
 from bot.intake import StorageUnavailable, StoredEvent
 from bot.lineids import valid_id
+from bot.request_body import BodyTooLarge, read_capped
 
 log = logging.getLogger(__name__)
 
@@ -46,10 +48,9 @@ async def callback(request: web.Request) -> web.Response:
     if not signature:
         return _refuse(400, "missing x-line-signature header")
     limit = settings.webhook_max_body_bytes
-    if request.content_length is not None and request.content_length > limit:
-        return _refuse(413, f"body larger than {limit} bytes")
-    body = await request.content.read(limit + 1)
-    if len(body) > limit:
+    try:
+        body = await read_capped(request, limit)
+    except BodyTooLarge:
         return _refuse(413, f"body larger than {limit} bytes")
     if not signature_is_valid(request.app[keys.CHANNEL_SECRET], body, signature):
         return _refuse(401, "invalid signature")
@@ -95,7 +96,9 @@ def parse_events(body: bytes) -> list[StoredEvent]:
     except UnicodeDecodeError:
         raise BadWebhook("body is not valid UTF-8") from None
     try:
-        payload = json.loads(text)
+        payload = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+    except RecursionError:
+        raise BadWebhook("body is nested too deeply") from None
     except ValueError:
         raise BadWebhook("body is not JSON") from None
     if not isinstance(payload, dict) or not isinstance(payload.get("events"), list):
@@ -104,6 +107,18 @@ def parse_events(body: bytes) -> list[StoredEvent]:
     if destination is not None and not isinstance(destination, str):
         raise BadWebhook("'destination' must be a string")
     return [_stored_event(i, event) for i, event in enumerate(payload["events"])]
+
+
+def _refuse_constant(name: str) -> Any:
+    # Python's json accepts NaN and Infinity, which JSON (and LINE) does not.
+    raise ValueError(name)
+
+
+def _finite_float(literal: str) -> float:
+    number = float(literal)
+    if math.isinf(number):  # 1e999: valid JSON syntax, but no real number
+        raise ValueError(literal)
+    return number
 
 
 def _stored_event(index: int, event: Any) -> StoredEvent:
@@ -116,6 +131,11 @@ def _stored_event(index: int, event: Any) -> StoredEvent:
     if not isinstance(timestamp, int) or isinstance(timestamp, bool) or not 0 <= timestamp <= MAX_TIMESTAMP_MS:
         raise BadWebhook(f"events[{index}] has no valid 'timestamp'")
     canonical = json.dumps(event, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    try:
+        canonical.encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone surrogate escaped as \ud800 decodes to a str that no database or LINE request can carry.
+        raise BadWebhook(f"events[{index}] holds an unpaired surrogate") from None
     event_id = valid_id(event.get("webhookEventId"), 64)
     if event_id is None:
         # LINE always sends one; without it, the content itself is the identity, so repeats still collapse.

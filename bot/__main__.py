@@ -25,6 +25,22 @@ def freeze_startup_objects() -> None:
     gc.freeze()
 
 
+def raise_open_files_limit(wanted: int = 65_536) -> int:
+    """Lift the soft limit on open files towards the hard one; return the limit now in force.
+
+    Each connection is a file descriptor. Under the usual soft limit of 1,024, a thousand clients that
+    connect and stall (until their body times out) leave the server unable to accept LINE's next delivery.
+    """
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        soft = target
+    return soft
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="LINE chatbot for Thai local governments")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -130,6 +146,7 @@ def _serve(settings: Settings, host: str | None, port: int | None, with_inbox: b
 
     settings = dataclasses.replace(settings, host=host or settings.host, port=port or settings.port)
     configure_logging(settings.log_level)
+    raise_open_files_limit()
     if settings.local_mode and not with_inbox:
         print(
             "--no-worker needs LINE settings: in local mode the simulator's fake LINE lives in this process",

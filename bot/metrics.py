@@ -1,11 +1,17 @@
 """GET /metrics in Prometheus' text format: what this process counted since it started (webhook events
 received, events handled, LINE API calls by result) and what the database says now (events waiting and the
 age of the oldest, messages and photos waiting, announcement chunks waiting, the share of questions answered
-in the last 24 hours). Each process is scraped on its own; counters restart with it, as Prometheus expects."""
+in the last 24 hours). Each process is scraped on its own; counters restart with it, as Prometheus expects.
+
+The database's figures are read at most once every GAUGE_SECONDS, one reading at a time: scrapes meanwhile get
+the last figures, so a flood of GET /metrics costs one set of queries, not one per request, and never queues
+in front of the webhook's intake for SQLite's single connection."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -15,6 +21,33 @@ from sqlalchemy import case, func, select
 from bot import keys
 from bot.db.models import BroadcastChunk, InboundEvent, OutboundMessage, Photo, ServiceQuery, utcnow
 
+GAUGE_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class Gauges:
+    """What the database said at one moment."""
+
+    pending: int
+    oldest: dt.datetime | None
+    outbox: int
+    photos: int
+    photos_failed: int
+    chunks: int
+    asked: int
+    answered: int
+    at: dt.datetime
+
+
+@dataclass
+class GaugeCache:
+    """The last Gauges read, and the lock that lets one request at a time read new ones."""
+
+    max_age: float = GAUGE_SECONDS
+    last: Gauges | None = None
+    read_at: float = float("-inf")
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
 
 @dataclass
 class Metrics:
@@ -23,6 +56,7 @@ class Metrics:
     events_received: Counter[str] = field(default_factory=Counter)  # stored | duplicate
     events_handled: Counter[str] = field(default_factory=Counter)  # done | failed
     line_calls: Counter[tuple[str, str]] = field(default_factory=Counter)  # (call, status)
+    gauges: GaugeCache = field(default_factory=GaugeCache)
 
     def line_call(self, call: str, status: int | None) -> None:
         self.line_calls[(call, str(status) if status is not None else "none")] += 1
@@ -39,8 +73,7 @@ def _block(name: str, kind: str, help_text: str, lines: list[str]) -> list[str]:
     return [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}", *lines]
 
 
-async def render(app: web.Application) -> str:
-    metrics = app[keys.METRICS]
+async def _read_gauges(app: web.Application) -> Gauges:
     now = utcnow()
     async with app[keys.SESSIONS]() as session:
         pending, oldest = (
@@ -66,6 +99,37 @@ async def render(app: web.Application) -> str:
                 )
             )
         ).one()
+    return Gauges(
+        pending=int(pending or 0),
+        oldest=oldest,
+        outbox=int(outbox or 0),
+        photos=int(photos or 0),
+        photos_failed=int(photos_failed or 0),
+        chunks=int(chunks or 0),
+        asked=int(asked or 0),
+        answered=int(answered or 0),
+        at=now,
+    )
+
+
+async def gauges(app: web.Application) -> Gauges:
+    """The database's figures, at most GAUGE_SECONDS old; while one request reads them, others that have older
+    figures go on with those, and those with none wait for that one reading."""
+    cache = app[keys.METRICS].gauges
+    if cache.last is not None and (time.monotonic() - cache.read_at < cache.max_age or cache.lock.locked()):
+        return cache.last
+    async with cache.lock:
+        if cache.last is None or time.monotonic() - cache.read_at >= cache.max_age:
+            cache.last = await _read_gauges(app)
+            cache.read_at = time.monotonic()
+        return cache.last
+
+
+async def render(app: web.Application) -> str:
+    metrics = app[keys.METRICS]
+    g = await gauges(app)
+    pending, oldest, outbox, photos, photos_failed = g.pending, g.oldest, g.outbox, g.photos, g.photos_failed
+    chunks, asked, answered, now = g.chunks, g.asked, g.answered, g.at
     lag = (now - oldest).total_seconds() if oldest is not None else 0.0
     out: list[str] = []
     out += _block(

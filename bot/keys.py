@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from bot.phrasings import PhrasingRefresher
     from bot.qa import QuestionAnswering
     from bot.staff.insight import Keywords
+    from bot.staff.throttle import SignInGuard
 
 SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
 ENGINE = web.AppKey("engine", AsyncEngine)
@@ -38,3 +39,4 @@ STAFF_TEMPLATES = web.AppKey("staff_templates", Environment)
 STAFF_KEYWORDS: web.AppKey[Keywords] = web.AppKey("staff_keywords")
 BROADCASTS: web.AppKey[JobRunner] = web.AppKey("broadcasts")
 METRICS: web.AppKey[Metrics] = web.AppKey("metrics")
+STAFF_SIGN_IN: web.AppKey[SignInGuard] = web.AppKey("staff_sign_in")

@@ -4,14 +4,19 @@ headers), page rendering, and signing in and out.
 SECURITY.md items 13-16: generic sign-in errors with throttling; server-side sessions with a fresh id at
 sign-in, Secure/HttpOnly/SameSite=Lax cookies (prefixed __Host- over HTTPS), idle and absolute timeouts; a
 CSRF token on every form plus an Origin / Sec-Fetch-Site check; GET never changes anything; CSP with
-frame-ancestors 'none', nosniff and a strict Referrer-Policy on every page.
+frame-ancestors 'none', nosniff and a strict Referrer-Policy on every page, and HSTS behind HTTPS.
+
+An anonymous flood of sign-ins is refused from the process's memory before any database work or hashing
+(bot/staff/throttle.py); a password is verified with no transaction held, so LINE's webhook never waits on it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hmac
-from collections.abc import Awaitable, Callable
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -21,10 +26,24 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import audit, keys
+from bot.background import Stopping, stop_tasks
+from bot.db.models import utcnow
 from bot.staff import sessions
-from bot.staff.accounts import ROLES, sign_in
+from bot.staff.accounts import (
+    MAX_FAILURES_PER_ACCOUNT,
+    MAX_FAILURES_PER_ADDRESS,
+    ROLES,
+    THROTTLE_WINDOW,
+    Checked,
+    check_password,
+    complete_sign_in,
+    purge_login_failures,
+)
 from bot.staff.sessions import SessionPolicy, SignedIn
+from bot.staff.throttle import Busy, FailureDigest, SignInGuard, SlidingWindow, VerificationGate
 from bot.timeline import BANGKOK
+
+log = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 PREFIX = "/staff"
@@ -40,7 +59,18 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Cache-Control": "no-store",
 }
+# Sent only when the workspace is reached over HTTPS (as the Secure cookie is); no preload: a municipality's
+# domain may serve other things over plain HTTP.
+HSTS = "max-age=31536000"
 _USER = web.RequestKey("staff_user", SignedIn)
+# Keys each in-memory window remembers: a flood of new names or addresses pushes out the oldest.
+THROTTLE_KEYS = 10_000
+# Sign-ins verified at once per process, and how many more may wait; argon2 takes ~50 ms of a core each.
+VERIFYING, WAITING = 1, 8
+# Failed sign-ins of one name from one address within this window are one audit row plus one with the count.
+AUDIT_COLLAPSE = dt.timedelta(minutes=5)
+FLUSH_EVERY = 30.0
+PURGE_EVERY = dt.timedelta(hours=1)
 
 
 def policy_for(app: web.Application) -> SessionPolicy:
@@ -55,6 +85,11 @@ def policy_for(app: web.Application) -> SessionPolicy:
 def _is_https(request: web.Request) -> bool:
     public = request.app[keys.SETTINGS].public_url
     return request.secure or bool(public and public.startswith("https://"))
+
+
+async def _strict_transport(request: web.Request, response: web.StreamResponse) -> None:
+    if _is_https(request):
+        response.headers["Strict-Transport-Security"] = HSTS
 
 
 def cookie_name(request: web.Request) -> str:
@@ -173,25 +208,48 @@ def render(request: web.Request, template: str, status: int = 200, **context: An
 
 async def login_page(request: web.Request) -> web.Response:
     """The sign-in form."""
-    return render(request, "login.html", next=_safe_next(request.query.get("next")), failed=False)
+    return render(request, "login.html", next=_safe_next(request.query.get("next")), failed=False, malformed=False)
 
 
 async def login(request: web.Request) -> web.StreamResponse:
     """Checks the password (throttled), starts a fresh session, and goes where the person was headed."""
-    form = await request.post()
-    username, password = str(form.get("username", "")).strip(), str(form.get("password", ""))
-    address = request.remote or "unknown"
-    async with request.app[keys.SESSIONS]() as db, db.begin():
-        result = await sign_in(db, username, password, address)
-        if result.user is None:
-            audit.record(db, username or "-", "login_failed", throttled=result.throttled)
-        else:
-            token = await sessions.start(db, policy_for(request.app), result.user)
-            audit.record(db, result.user.username, "login")
-    if result.user is None:
+    try:
+        form = await request.post()
+    except ValueError:  # a malformed form body (multipart or urlencoded)
+        form = None
+    fields = [form.get(name, "") for name in ("username", "password", "next")] if form is not None else []
+    if form is None or not all(isinstance(value, str) for value in fields):
+        return render(request, "login.html", status=400, next=PREFIX, failed=False, malformed=True)
+    username, password, target = str(fields[0]).strip()[:64], str(fields[1]), _safe_next(str(fields[2]))
+    address = (request.remote or "unknown")[:64]
+    guard = request.app[keys.STAFF_SIGN_IN]
+    checked: Checked | None = None
+    stamps = guard.admit(username, address)
+    if stamps is not None:
+        try:
+            async with guard.gate:
+                checked = await check_password(request.app[keys.SESSIONS], username, password, address)
+        except Busy:
+            guard.succeeded(username, address, stamps)  # never tried: it does not count against them
+    token = None
+    if checked is not None and checked.user_id is not None:
+        async with request.app[keys.SESSIONS]() as db, db.begin():
+            user = await complete_sign_in(db, checked)
+            if user is not None:
+                token = await sessions.start(db, policy_for(request.app), user)
+                audit.record(db, user.username, "login")
+    if token is None:
+        # Refused from memory (or by the database's count): nothing is written. A failure is written as the first
+        # of its window, or counted into the row written when the window closes.
+        refused = checked is None or checked.throttled
+        if guard.digest.note(username or "-", address, throttled=refused):
+            async with request.app[keys.SESSIONS]() as db, db.begin():
+                audit.record(db, username or "-", "login_failed", attempts=1)
         # One message for every failure: it must not tell a wrong name from a wrong password or a lockout.
-        return render(request, "login.html", status=401, next=_safe_next(str(form.get("next", ""))), failed=True)
-    response = web.HTTPSeeOther(_safe_next(str(form.get("next", ""))))
+        return render(request, "login.html", status=401, next=target, failed=True, malformed=False)
+    assert stamps is not None
+    guard.succeeded(username, address, stamps)
+    response = web.HTTPSeeOther(target)
     response.set_cookie(
         cookie_name(request),
         token,
@@ -227,11 +285,66 @@ async def in_transaction(request: web.Request, work: Callable[[AsyncSession], Aw
         return await work(db)
 
 
+def sign_in_guard() -> SignInGuard:
+    window = THROTTLE_WINDOW.total_seconds()
+    return SignInGuard(
+        by_account=SlidingWindow(MAX_FAILURES_PER_ACCOUNT, window, THROTTLE_KEYS),
+        by_address=SlidingWindow(MAX_FAILURES_PER_ADDRESS, window, THROTTLE_KEYS),
+        gate=VerificationGate(VERIFYING, WAITING),
+        digest=FailureDigest(AUDIT_COLLAPSE.total_seconds(), THROTTLE_KEYS),
+    )
+
+
+async def flush_failures(app: web.Application, everything: bool = False) -> int:
+    """Writes the collapsed rows of the failure windows that have closed; how many."""
+    rows = app[keys.STAFF_SIGN_IN].digest.closed(everything)
+    if rows:
+        async with app[keys.SESSIONS]() as db, db.begin():
+            for row in rows:
+                audit.record(
+                    db, row.username, "login_failed", attempts=row.failed, refused=row.throttled, collapsed=True
+                )
+    return len(rows)
+
+
+async def _keep_house(app: web.Application, stopping: Stopping) -> None:
+    last_purge: dt.datetime | None = None
+    while not stopping.requested:
+        try:
+            await flush_failures(app)
+            now = utcnow()
+            if last_purge is None or now - last_purge >= PURGE_EVERY:
+                async with app[keys.SESSIONS]() as db, db.begin():
+                    purged = await purge_login_failures(db, now)
+                last_purge = now
+                if purged:
+                    log.info("login failures purged", extra={"rows": purged})
+        except Exception:
+            log.exception("sign-in housekeeping failed; trying again")
+        if await stopping.sleep(FLUSH_EVERY):
+            return
+
+
+async def _sign_in_housekeeping(app: web.Application) -> AsyncIterator[None]:
+    """Collapsed audit rows for failed sign-ins, and old login failures purged, while the process runs."""
+    stopping = Stopping()
+    task = asyncio.create_task(_keep_house(app, stopping))
+    yield
+    await stop_tasks([task], stopping)
+    try:
+        await flush_failures(app, everything=True)
+    except Exception:
+        log.exception("failed sign-ins not written to the audit log at shutdown")
+
+
 def add_staff_routes(app: web.Application) -> None:
     from bot.staff.pages import accounts, content, exports, hearings, insight, opinions, overview, questions, reports
 
     app.middlewares.append(staff_guard)
+    app.on_response_prepare.append(_strict_transport)
     app[keys.STAFF_TEMPLATES] = templates()
+    app[keys.STAFF_SIGN_IN] = sign_in_guard()
+    app.cleanup_ctx.append(_sign_in_housekeeping)
     router = app.router
     router.add_get(f"{PREFIX}/login", login_page)
     router.add_post(f"{PREFIX}/login", login)

@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
+from urllib.parse import urlsplit
 
 from bot.content import Content, QuickReplyOption, ResponseTemplate
 
 WireMessage = dict[str, Any]
+LINK_MAX = 1000  # LINE takes uri actions of up to 1,000 characters
+
+
+def is_web_link(url: str | None) -> bool:
+    """An absolute http(s) link with a host and nothing a browser or LINE would read otherwise (no
+    javascript:, data:, spaces or control characters): the only links cards and previews carry."""
+    if not url or len(url) > LINK_MAX or any(ch.isspace() or unicodedata.category(ch)[0] == "C" for ch in url):
+        return False
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(host)
 
 
 class MessageBuilder:

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.broadcast.hearings import map_point
 from bot.cards import thai_date
 from bot.content import Content
 from bot.db.models import Hearing
-from bot.messages import MessageBuilder, WireMessage
+from bot.messages import MessageBuilder, WireMessage, is_web_link
 from bot.timeline import BANGKOK
 
 ALT_TEXT_MAX = 400  # LINE allows 1,500; a notification shows far less
@@ -55,12 +56,14 @@ def announcement(content: Content, hearing: Hearing, answer: str | None = None, 
     if hearing.rsvp_enabled:
         for value, phrase in _ANSWER_PHRASES.items():
             footer.append(_postback_button(phrases[phrase], f"action=rsvp&h={hearing.id}&a={value}", value == "going"))
-    if hearing.latitude is not None and hearing.longitude is not None:
-        uri = f"https://www.google.com/maps/search/?api=1&query={hearing.latitude:.6f},{hearing.longitude:.6f}"
+    # Links only to the web (a row saved before edits were checked may hold anything): see is_web_link.
+    point = map_point(hearing.latitude, hearing.longitude)
+    if point is not None:
+        uri = f"https://www.google.com/maps/search/?api=1&query={point[0]:.6f},{point[1]:.6f}"
         footer.append(
             {"type": "button", "height": "sm", "action": {"type": "uri", "label": phrases["hearing_map"], "uri": uri}}
         )
-    if hearing.online_url:
+    if is_web_link(hearing.online_url):
         footer.append(
             {
                 "type": "button",

@@ -4,15 +4,18 @@ hearing starts; not past its capacity), and the counts staff see. Functions take
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content import Content
 from bot.db.models import Hearing, Resident, Rsvp, utcnow
+from bot.messages import is_web_link
+from bot.nlp.normalize import clean_text
 from bot.timeline import BANGKOK
 
 ANSWERS = ("going", "not_going", "maybe")
@@ -24,7 +27,12 @@ UPCOMING_SHOWN = 5
 
 
 class HearingError(ValueError):
-    pass
+    """What is wrong, in English (the command line prints it); `code` names it for the staff pages, which
+    show their own Thai sentence for each code."""
+
+    def __init__(self, code: str, message: str | None = None) -> None:
+        super().__init__(message or code)
+        self.code = code
 
 
 def parse_local(text: str) -> dt.datetime:
@@ -32,7 +40,7 @@ def parse_local(text: str) -> dt.datetime:
     try:
         local = dt.datetime.strptime(text.strip(), "%Y-%m-%d %H:%M")
     except ValueError:
-        raise HearingError(f"'{text}' is not YYYY-MM-DD HH:MM") from None
+        raise HearingError("starts", f"'{text}' is not YYYY-MM-DD HH:MM") from None
     return local.replace(tzinfo=BANGKOK).astimezone(dt.UTC)
 
 
@@ -44,10 +52,10 @@ def parse_villages(text: str | None, content: Content) -> str:
     try:
         numbers = sorted({int(part) for part in text.split(",") if part.strip()})
     except ValueError:
-        raise HearingError("villages must be numbers separated by commas, e.g. 1,3") from None
+        raise HearingError("villages", "villages must be numbers separated by commas, e.g. 1,3") from None
     unknown = [n for n in numbers if n not in known]
     if unknown:
-        raise HearingError(f"no village {', '.join(map(str, unknown))} in municipality.yaml")
+        raise HearingError("villages", f"no village {', '.join(map(str, unknown))} in municipality.yaml")
     return ",".join(map(str, numbers))
 
 
@@ -70,7 +78,7 @@ def reminder_times(hearing: Hearing) -> list[tuple[str, dt.datetime]]:
 def check_reminders(text: str) -> str:
     specs = [s.strip() for s in text.split(",") if s.strip()]
     if not all(_REMINDER.match(s) for s in specs):
-        raise HearingError("reminders are days_before@HH:MM, comma-separated, e.g. 1@18:00,0@07:00")
+        raise HearingError("reminders", "reminders are days_before@HH:MM, comma-separated, e.g. 1@18:00,0@07:00")
     return ",".join(specs)
 
 
@@ -91,38 +99,78 @@ class NewHearing:
     reminders: str = DEFAULT_REMINDERS
 
 
-def create(session: AsyncSession, content: Content, new: NewHearing, by: str) -> Hearing:
-    if not new.title.strip() or len(new.title) > 200:
-        raise HearingError("a title of 1 to 200 characters is needed")
-    if not new.place.strip() or len(new.place) > 300:
-        raise HearingError("a place of 1 to 300 characters is needed")
+TITLE_MAX, PLACE_MAX, AGENDA_MAX, INVITED_MAX, LINK_MAX = 200, 300, 2000, 300, 500
+CAPACITY_MAX = 100_000
+# Fields a hearing's edit replaces (everything staff fill in; not attendance, minutes or who created it).
+EDITABLE = tuple(f.name for f in fields(NewHearing))
+
+
+def map_point(latitude: float | None, longitude: float | None) -> tuple[float, float] | None:
+    """The point when it is one on Earth; None otherwise (NaN, infinities, out of range, half given)."""
+    if latitude is None or longitude is None:
+        return None
+    if not (math.isfinite(latitude) and math.isfinite(longitude)):
+        return None
+    if not (-90.0 <= latitude <= 90.0 and -180.0 <= longitude <= 180.0):
+        return None
+    return latitude, longitude
+
+
+def _clean(text: str | None, limit: int) -> str:
+    return clean_text(text or "", max_units=4 * limit)
+
+
+def validate(content: Content, new: NewHearing) -> NewHearing:
+    """The one check of a hearing's fields, for creating and for editing: the cleaned values, or a
+    HearingError naming the first field that is wrong."""
+    title, place = _clean(new.title, TITLE_MAX), _clean(new.place, PLACE_MAX)
+    agenda, invited = _clean(new.agenda, AGENDA_MAX), _clean(new.invited, INVITED_MAX)
+    online = (new.online_url or "").strip()
+    if not title or len(title) > TITLE_MAX:
+        raise HearingError("title", f"a title of 1 to {TITLE_MAX} characters is needed")
+    if not place or len(place) > PLACE_MAX:
+        raise HearingError("place", f"a place of 1 to {PLACE_MAX} characters is needed")
+    if len(agenda) > AGENDA_MAX:
+        raise HearingError("agenda", f"the agenda takes at most {AGENDA_MAX} characters")
+    if len(invited) > INVITED_MAX:
+        raise HearingError("invited", f"who is invited takes at most {INVITED_MAX} characters")
+    if new.starts_at.tzinfo is None:
+        raise HearingError("starts", "the start needs a time zone")
     if new.consultation_id and new.consultation_id not in content.consultations:
-        raise HearingError(f"no consultation '{new.consultation_id}' in content/consultations")
-    if new.capacity is not None and new.capacity < 1:
-        raise HearingError("capacity must be at least 1")
-    if (new.latitude is None) != (new.longitude is None):
-        raise HearingError("give both latitude and longitude, or neither")
-    if new.online_url and not new.online_url.startswith("https://"):
-        raise HearingError("the online link must start with https://")
-    hearing = Hearing(
-        title=new.title.strip(),
-        starts_at=new.starts_at,
-        place=new.place.strip(),
-        villages=new.villages,
-        consultation_id=new.consultation_id,
-        agenda=(new.agenda or "").strip() or None,
-        invited=(new.invited or "").strip() or None,
-        online_url=new.online_url or None,
-        capacity=new.capacity,
-        rsvp_enabled=new.rsvp_enabled,
-        latitude=new.latitude,
-        longitude=new.longitude,
+        raise HearingError("consultation", f"no consultation '{new.consultation_id}' in content/consultations")
+    if new.capacity is not None and not 1 <= new.capacity <= CAPACITY_MAX:
+        raise HearingError("capacity", f"capacity must be 1 to {CAPACITY_MAX:,}")
+    point = map_point(new.latitude, new.longitude)
+    if (new.latitude is not None or new.longitude is not None) and point is None:
+        raise HearingError("map", "the map point is latitude,longitude: both finite, -90..90 and -180..180")
+    if online and not (len(online) <= LINK_MAX and is_web_link(online) and online.startswith("https://")):
+        raise HearingError("online", "the online link must be a https:// address")
+    return replace(
+        new,
+        title=title,
+        place=place,
+        villages=parse_villages(new.villages, content),
+        agenda=agenda or None,
+        invited=invited or None,
+        online_url=online or None,
+        latitude=point[0] if point else None,
+        longitude=point[1] if point else None,
         reminders=check_reminders(new.reminders),
-        created_by=by,
-        created_at=utcnow(),
     )
+
+
+def create(session: AsyncSession, content: Content, new: NewHearing, by: str) -> Hearing:
+    checked = validate(content, new)
+    hearing = Hearing(**{name: getattr(checked, name) for name in EDITABLE}, created_by=by, created_at=utcnow())
     session.add(hearing)
     return hearing
+
+
+def edit(content: Content, hearing: Hearing, new: NewHearing) -> None:
+    """Replace the hearing's fields with new ones, checked exactly as create() checks them."""
+    checked = validate(content, new)
+    for name in EDITABLE:
+        setattr(hearing, name, getattr(checked, name))
 
 
 def is_for(hearing: Hearing, village: int | None) -> bool:
@@ -153,7 +201,7 @@ async def record_rsvp(
 ) -> str:
     """'saved', or why not: 'closed' (started), 'not_open' (no RSVP), 'full' (no seat left to say 'going')."""
     if answer not in ANSWERS:
-        raise HearingError(f"answer must be one of {', '.join(ANSWERS)}")
+        raise HearingError("answer", f"answer must be one of {', '.join(ANSWERS)}")
     if not hearing.rsvp_enabled:
         return "not_open"
     if now >= hearing.starts_at:

@@ -1,5 +1,6 @@
 """Staff see a service answer as a resident would: LINE messages (text, Flex bubble, quick replies)
-rendered as plain HTML. Every string is escaped; nothing of the message runs."""
+rendered as plain HTML. Every string is escaped; nothing of the message runs, and only http(s) links become
+links (a javascript: or data: one is shown as a plain label)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from html import escape
 from typing import Any
 
 from markupsafe import Markup
+
+from bot.messages import is_web_link
 
 
 def _node(node: dict[str, Any]) -> str:
@@ -22,9 +25,9 @@ def _node(node: dict[str, Any]) -> str:
     if kind == "button":
         action = node.get("action", {})
         label = escape(str(action.get("label", "")))
-        if action.get("type") == "uri":
-            uri = escape(str(action.get("uri", "")))
-            return f'<a class="fx-button" href="{uri}" rel="noopener noreferrer">{label}</a>'
+        uri = str(action.get("uri", ""))
+        if action.get("type") == "uri" and is_web_link(uri):
+            return f'<a class="fx-button" href="{escape(uri)}" rel="noopener noreferrer">{label}</a>'
         return f'<span class="fx-button">{label}</span>'
     if kind == "separator":
         return '<div class="fx-sep"></div>'

@@ -6,6 +6,7 @@ timeouts, and retries that reuse one X-Line-Retry-Key per logical send.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import logging
 import random
@@ -15,6 +16,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import aiohttp
+from linebot.v3.insight import ApiException as InsightApiException
+from linebot.v3.insight import AsyncApiClient as InsightApiClient
+from linebot.v3.insight import AsyncInsight
+from linebot.v3.insight import Configuration as InsightConfiguration
 from linebot.v3.messaging import (
     ApiException,
     AsyncApiClient,
@@ -146,8 +151,10 @@ class LineGateway:
         # host=None keeps the SDK's own LINE hosts; anything else redirects every call (tests, local mode).
         self._api_client = AsyncApiClient(Configuration(access_token=access_token, host=api_base_url))
         self._data_client = AsyncApiClient(Configuration(access_token=access_token, host=data_api_base_url))
+        self._insight_client = InsightApiClient(InsightConfiguration(access_token=access_token, host=api_base_url))
         self._api = AsyncMessagingApi(self._api_client)
         self._blob = AsyncMessagingApiBlob(self._data_client)
+        self._insight = AsyncInsight(self._insight_client)
         self.policy = policy or RetryPolicy()
         self._on_call = on_call or (lambda _what, _status: None)
 
@@ -167,6 +174,7 @@ class LineGateway:
     async def close(self) -> None:
         await self._api_client.close()
         await self._data_client.close()
+        await self._insight_client.close()
 
     # -- sending ---------------------------------------------------------------------------------------
 
@@ -283,6 +291,26 @@ class LineGateway:
             retry_key=None,
         )
         return {**quota.to_dict(), "totalUsage": usage.total_usage}
+
+    async def get_friends(self, day: dt.date) -> int | None:
+        """How many users a LINE broadcast reaches, by LINE's count for `day` (a date in UTC+9, as LINE
+        keeps them): friends ever added minus those blocking the account. None when LINE has no figure for
+        that day yet ('unready', or 'out_of_service')."""
+
+        async def call() -> Any:
+            try:
+                return await self._insight.get_number_of_followers(
+                    var_date=day.strftime("%Y%m%d"), _request_timeout=self._timeout()
+                )
+            except InsightApiException as exc:  # the insight module's own class: retried like the others
+                same = ApiException(status=exc.status, reason=exc.reason)
+                same.body, same.headers = exc.body, exc.headers
+                raise same from None
+
+        numbers = await self._with_retries("insight", call, retry_key=None)
+        if numbers.status != "ready" or numbers.followers is None:
+            return None
+        return max(0, int(numbers.followers) - int(numbers.blocks or 0))
 
     async def get_content(self, message_id: str, max_bytes: int) -> bytes:
         """The bytes of an image (or other media) a resident sent, refusing anything over max_bytes."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import re
 import subprocess
 from collections import Counter
 from pathlib import Path
@@ -316,8 +317,11 @@ async def test_staff_create_preview_and_announce_in_the_workspace(bot: Bot) -> N
     page = await (await bot.client.get(page_url)).text()
     assert 'class="bubble"' in page and "ศาลาหมู่ 2" in page and "วันเสาร์ 20 ธันวาคม 2574" in page
     assert "ส่งถึง <strong>4</strong> คน" in page
+    key = re.search(r'name="key" value="([^"]+)"', page)
+    assert key is not None  # the announce form's one-time key (tests/test_hearings_hardening.py)
     sent = await bot.client.post(
-        page_url, data={"csrf": token, "action": "announce", "mode": "multicast"}, allow_redirects=False
+        page_url, data={"csrf": token, "action": "announce", "mode": "multicast", "key": key.group(1)},
+        allow_redirects=False,
     )
     assert sent.headers["Location"].endswith("saved=announce")
     # The app's own worker sends it (real clock: due now).

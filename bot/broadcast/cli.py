@@ -40,20 +40,32 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     announce.add_argument("id", type=int)
     announce.add_argument("--at", help='"YYYY-MM-DD HH:MM", Thai time (default: now)')
     announce.add_argument("--broadcast", action="store_true", help="LINE broadcast to every friend")
+    announce.add_argument(
+        "--again", action="store_true", help="announce a hearing that was announced before (it is refused otherwise)"
+    )
     announce.add_argument("--by", default="cli")
     announce.add_argument("--wait", action="store_true", help="wait for the worker to finish and print the report")
     announce.add_argument("--json", action="store_true")
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.broadcast.fanout import BroadcastError
+    from bot.broadcast.fanout import AlreadyAnnounced, BroadcastError
     from bot.broadcast.hearings import HearingError
+    from bot.timeline import BANGKOK
 
     try:
         return asyncio.run(_run(settings, args))
     except (HearingError, BroadcastError) as exc:
         print(str(exc), file=sys.stderr)
         return 2
+    except AlreadyAnnounced as exc:
+        when = exc.when.astimezone(BANGKOK).strftime("%Y-%m-%d %H:%M")
+        print(
+            f"hearing {args.id} was already announced: job {exc.job_id}, {exc.status} ({when} Thai time), "
+            f"{exc.sent} of {exc.recipients} recipients reached; add --again to send it again",
+            file=sys.stderr,
+        )
+        return 3
 
 
 async def _run(settings: Settings, args: argparse.Namespace) -> int:
@@ -82,7 +94,7 @@ async def _create(sessions: Any, content: Any, args: argparse.Namespace) -> int:
         try:
             latitude, longitude = (float(x) for x in args.map.split(","))
         except ValueError:
-            raise HearingError("--map is latitude,longitude") from None
+            raise HearingError("map", "--map is latitude,longitude") from None
     new = NewHearing(
         title=args.title,
         starts_at=parse_local(args.starts),
@@ -135,17 +147,25 @@ async def _list(sessions: Any, args: argparse.Namespace) -> int:
 
 
 async def _announce(sessions: Any, args: argparse.Namespace) -> int:
-    from bot.broadcast.fanout import announce, report
+    from bot import audit
+    from bot.broadcast.fanout import announce, last_announcement, lock_hearing, report
     from bot.broadcast.hearings import HearingError, parse_local
-    from bot.db.models import Hearing, utcnow
+    from bot.db.models import utcnow
 
     run_at = parse_local(args.at) if args.at else utcnow()
+    mode = "broadcast" if args.broadcast else "multicast"
     async with sessions() as session, session.begin():
-        hearing = await session.get(Hearing, args.id)
+        hearing = await lock_hearing(session, args.id)
         if hearing is None:
-            raise HearingError(f"no hearing {args.id}")
-        job = await announce(session, hearing, run_at, "broadcast" if args.broadcast else "multicast", args.by)
+            raise HearingError("hearing", f"no hearing {args.id}")
+        last = await last_announcement(session, hearing.id)
+        again = last.id if last is not None and args.again else None
+        job = await announce(session, hearing, run_at, mode, args.by, again=again)
         job_id = job.id
+        detail: dict[str, Any] = {"job": job_id, "mode": mode}
+        if again is not None:
+            detail["again"] = again
+        audit.record(session, args.by, "broadcast", f"hearing:{hearing.id}", step="announce", **detail)
     deadline = asyncio.get_running_loop().time() + WAIT_LIMIT_SECONDS
     while True:
         async with sessions() as session:

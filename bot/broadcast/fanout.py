@@ -14,6 +14,7 @@ import asyncio
 import datetime as dt
 import json
 import logging
+import re
 import secrets
 import uuid
 from collections.abc import Awaitable, Callable
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.background import Stopping
@@ -51,29 +53,122 @@ async def _no_fault(_where: str) -> None:
 
 
 class BroadcastError(ValueError):
-    pass
+    """What is wrong, in English (the command line prints it); `code` names it for the staff pages."""
+
+    def __init__(self, code: str, message: str | None = None) -> None:
+        super().__init__(message or code)
+        self.code = code
+
+
+class AlreadySubmitted(Exception):
+    """The announce form's one-time key was used before: `job_id` is the sending it created."""
+
+    def __init__(self, job_id: int) -> None:
+        super().__init__(f"this form was already sent as job {job_id}")
+        self.job_id = job_id
+
+
+# The one-time key an announce form carries (secrets.token_urlsafe(16) makes 22 of these characters).
+FORM_KEY = re.compile(r"^[A-Za-z0-9_-]{16,43}$")
+# Announcements that count as "already announced": sent, being sent, or waiting for their time.
+LIVE = ("scheduled", "running", "done")
+
+
+def _announce_key(hearing: Hearing, form_key: str | None) -> str:
+    if form_key is None:
+        return f"h{hearing.id}:announce:{uuid.uuid4()}"
+    if not FORM_KEY.match(form_key):
+        raise BroadcastError("form_key", "the form's one-time key is malformed")
+    return f"h{hearing.id}:announce:form:{form_key}"
 
 
 def schedule_announcement(
-    session: AsyncSession, hearing: Hearing, run_at: dt.datetime, mode: str, by: str
+    session: AsyncSession, hearing: Hearing, run_at: dt.datetime, mode: str, by: str, form_key: str | None = None
 ) -> BroadcastJob:
-    """The announcement at run_at, and each of the hearing's reminders still ahead (scheduled once: their
-    keys are unique per hearing)."""
+    """The announcement at run_at (form_key, when given, becomes part of its unique dedupe key)."""
     if mode not in MODES:
-        raise BroadcastError(f"mode must be one of {', '.join(MODES)}")
+        raise BroadcastError("mode", f"mode must be one of {', '.join(MODES)}")
     if run_at >= hearing.starts_at:
-        raise BroadcastError("the announcement must go out before the hearing starts")
-    job = _job(hearing, "announce", f"h{hearing.id}:announce:{uuid.uuid4()}", run_at, by, mode=mode)
+        raise BroadcastError("too_late", "the announcement must go out before the hearing starts")
+    job = _job(hearing, "announce", _announce_key(hearing, form_key), run_at, by, mode=mode)
     session.add(job)
     return job
 
 
-async def announce(session: AsyncSession, hearing: Hearing, run_at: dt.datetime, mode: str, by: str) -> BroadcastJob:
-    """Schedule the announcement and the reminders that go with it."""
-    job = schedule_announcement(session, hearing, run_at, mode, by)
+async def submitted_job(session: AsyncSession, hearing: Hearing, form_key: str) -> int | None:
+    """The job an announce form with this one-time key already created, if any."""
+    job_id = await session.scalar(
+        select(BroadcastJob.id).where(BroadcastJob.dedupe_key == _announce_key(hearing, form_key))
+    )
+    return None if job_id is None else int(job_id)
+
+
+async def last_announcement(session: AsyncSession, hearing_id: int) -> BroadcastJob | None:
+    """The hearing's newest announcement that is sent, being sent or waiting (None: never announced)."""
+    return await session.scalar(
+        select(BroadcastJob)
+        .where(BroadcastJob.hearing_id == hearing_id, BroadcastJob.kind == "announce", BroadcastJob.status.in_(LIVE))
+        .order_by(BroadcastJob.id.desc())
+        .limit(1)
+    )
+
+
+async def announce(
+    session: AsyncSession,
+    hearing: Hearing,
+    run_at: dt.datetime,
+    mode: str,
+    by: str,
+    form_key: str | None = None,
+    again: int | None = None,
+) -> BroadcastJob:
+    """Schedule the announcement and the reminders that go with it, at most once per hearing unless asked.
+
+    A hearing already announced (see last_announcement) is announced again only when `again` is the id of
+    that last announcement (what the person was shown when asked "send again?"); otherwise AlreadyAnnounced.
+    With form_key, a second submit of the same form raises AlreadySubmitted naming the first job: the key
+    is checked by the database's unique index on dedupe_key (inside a savepoint, so this transaction goes
+    on), which holds between processes on SQLite and PostgreSQL alike. Call it in a transaction that took
+    the hearing's row with lock_hearing(), so two different forms cannot both find it not yet announced."""
+    dedupe = _announce_key(hearing, form_key) if form_key is not None else None
+    if form_key is not None:
+        earlier = await submitted_job(session, hearing, form_key)
+        if earlier is not None:
+            raise AlreadySubmitted(earlier)
+    last = await last_announcement(session, hearing.id)
+    if last is not None and again != last.id:
+        raise AlreadyAnnounced(last)
+    try:
+        async with session.begin_nested():
+            job = schedule_announcement(session, hearing, run_at, mode, by, form_key)
+            await session.flush()
+    except IntegrityError:
+        # Another request with the same key got there first (it committed while this one waited on the index).
+        if dedupe is None:
+            raise
+        earlier = await session.scalar(select(BroadcastJob.id).where(BroadcastJob.dedupe_key == dedupe))
+        if earlier is None:
+            raise
+        raise AlreadySubmitted(int(earlier)) from None
     await schedule_reminders(session, hearing, utcnow(), by)
     await session.flush()
     return job
+
+
+class AlreadyAnnounced(Exception):
+    """The hearing was announced before: that sending's id, status, when (finished, started or due) and
+    how many it reached, copied out (the transaction that found it is rolled back)."""
+
+    def __init__(self, last: BroadcastJob) -> None:
+        super().__init__(f"hearing already announced by job {last.id} ({last.status})")
+        self.job_id, self.status, self.sent, self.recipients = last.id, last.status, last.sent, last.recipients
+        self.when = last.finished_at or last.started_at or last.run_at
+
+
+async def lock_hearing(session: AsyncSession, hearing_id: int) -> Hearing | None:
+    """The hearing, its row locked until the transaction ends (PostgreSQL; SQLite's BEGIN IMMEDIATE already
+    holds the whole database), so announcements of one hearing are decided one at a time."""
+    return await session.get(Hearing, hearing_id, with_for_update=True, populate_existing=True)
 
 
 async def schedule_reminders(session: AsyncSession, hearing: Hearing, now: dt.datetime, by: str) -> list[BroadcastJob]:
@@ -84,7 +179,15 @@ async def schedule_reminders(session: AsyncSession, hearing: Hearing, now: dt.da
         if due <= now or await session.scalar(select(BroadcastJob.id).where(BroadcastJob.dedupe_key == dedupe)):
             continue
         job = _job(hearing, "reminder", dedupe, due, by)
-        session.add(job)
+        try:
+            async with session.begin_nested():
+                session.add(job)
+                await session.flush()
+        except IntegrityError:
+            # Scheduled meanwhile by another transaction: once is what the unique key is for.
+            if job in session:
+                session.expunge(job)
+            continue
         jobs.append(job)
     return jobs
 
@@ -92,7 +195,7 @@ async def schedule_reminders(session: AsyncSession, hearing: Hearing, now: dt.da
 def schedule_follow_up(session: AsyncSession, hearing: Hearing, note: str, by: str) -> BroadcastJob:
     """A thank-you (with the minutes, say) to those who answered ไป, sent as soon as the worker can."""
     if not note.strip():
-        raise BroadcastError("the follow-up needs a message")
+        raise BroadcastError("note", "the follow-up needs a message")
     job = _job(hearing, "follow_up", f"h{hearing.id}:follow_up:{uuid.uuid4()}", utcnow(), by, note=note.strip()[:1000])
     session.add(job)
     return job

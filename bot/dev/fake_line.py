@@ -112,6 +112,10 @@ class FakeLinePlatform:
         self.profiles: dict[str, str] = {}
         self.content: dict[str, tuple[bytes, str]] = {}
         self.monthly_quota = monthly_quota
+        # GET /v2/bot/insight/followers: 'ready' with counts for days before today (UTC+9), or what a test
+        # sets ('unready', 'out_of_service'); `blocks` users blocking the account on top of `followers`.
+        self.insight_status = "ready"
+        self.blocks = 0
         self.reply_token_lifetime = reply_token_lifetime
         self._reply_tokens: dict[str, tuple[str, float]] = {}
         self._used_tokens: set[str] = set()
@@ -177,6 +181,7 @@ class FakeLinePlatform:
         app.router.add_get("/v2/bot/profile/{user_id}", route("other", self._profile))
         app.router.add_get("/v2/bot/message/quota", route("other", self._quota))
         app.router.add_get("/v2/bot/message/quota/consumption", route("other", self._consumption))
+        app.router.add_get("/v2/bot/insight/followers", route("other", self._insight_followers))
         app.router.add_get("/v2/bot/message/{message_id}/content", route("content", self._content))
         app.router.add_post("/v2/bot/richmenu/validate", route("other", self._validate_rich_menu))
         app.router.add_post("/v2/bot/richmenu", route("richmenu", self._create_rich_menu))
@@ -357,6 +362,23 @@ class FakeLinePlatform:
 
     async def _consumption(self, _request: web.Request, _body: Any) -> web.Response:
         return web.json_response({"totalUsage": self.quota_used})
+
+    async def _insight_followers(self, request: web.Request, _body: Any) -> web.Response:
+        """LINE's friend count for a day (yyyyMMdd, UTC+9; optional): 'unready' until that day is over. As
+        LINE counts: `followers` is every user who ever added the account (blocking does not lower it),
+        `blocks` those blocking it now; the fake's current friends are those not blocking."""
+        day = request.query.get("date")
+        if day is not None and not (len(day) == 8 and day.isascii() and day.isdigit()):
+            details = [{"message": "Must be yyyyMMdd", "property": "date"}]
+            raise _LineError(400, "The request parameter is invalid", details)
+        today = time.strftime("%Y%m%d", time.gmtime(time.time() + 9 * 3600))
+        if self.insight_status != "ready" or (day is not None and day >= today):
+            status = self.insight_status if self.insight_status != "ready" else "unready"
+            return web.json_response({"status": status})
+        friends = len(self.followers)
+        return web.json_response(
+            {"status": "ready", "followers": friends + self.blocks, "targetedReaches": friends, "blocks": self.blocks}
+        )
 
     async def _content(self, request: web.Request, _body: Any) -> web.Response:
         item = self.content.get(request.match_info["message_id"])

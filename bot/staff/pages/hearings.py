@@ -1,12 +1,19 @@
 """Hearings in the workspace: create and edit (broadcaster or admin), preview the announcement, see how many
 residents it reaches and what it costs against LINE's monthly quota, send it now or at a time, follow each
 sending's progress and report, RSVP counts by answer and village, and after the hearing: attendance, minutes
-and a follow-up message."""
+and a follow-up message.
+
+An announcement cannot go out twice by accident: the form carries a one-time key (a second submit of the
+same form, a double click or the back button, shows the first sending's progress instead); a hearing
+already announced asks "send again?" with that sending's date and count; and a LINE broadcast to every
+friend asks once more, naming how many friends LINE counts (or saying the number is not known). Errors
+reach the page as a code (?error=capacity), which the template turns into its own Thai sentence."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import secrets
 from typing import Any
 
 from aiohttp import web
@@ -14,16 +21,28 @@ from sqlalchemy import func, select
 
 from bot import audit, keys
 from bot.broadcast import cards
-from bot.broadcast.fanout import BroadcastError, announce, audience_size, report, schedule_follow_up
+from bot.broadcast.fanout import (
+    FORM_KEY,
+    AlreadyAnnounced,
+    AlreadySubmitted,
+    BroadcastError,
+    announce,
+    audience_size,
+    last_announcement,
+    lock_hearing,
+    report,
+    schedule_follow_up,
+    submitted_job,
+)
 from bot.broadcast.hearings import (
     DEFAULT_REMINDERS,
     HearingError,
     NewHearing,
-    check_reminders,
     create,
-    parse_villages,
+    edit,
     rsvp_counts,
 )
+from bot.cards import thai_date
 from bot.db.models import BroadcastJob, Hearing, Resident, utcnow
 from bot.line import LineSendError
 from bot.staff.preview import render_messages
@@ -50,32 +69,40 @@ def _local_input(value: dt.datetime) -> str:
     return value.astimezone(BANGKOK).strftime("%Y-%m-%dT%H:%M")
 
 
-def _parse_when(raw: str) -> dt.datetime:
+def thai_moment(value: dt.datetime) -> str:
+    """'วันเสาร์ 12 ธันวาคม 2569 09.00': the day in the Buddhist era and the time, in Thai time."""
+    local = value.astimezone(BANGKOK)
+    return f"{thai_date(local.date())} {local:%H.%M}"
+
+
+def _parse_when(raw: str, code: str = "starts") -> dt.datetime:
     try:
         local = dt.datetime.fromisoformat(raw.strip())
     except ValueError:
-        raise HearingError("วันเวลาไม่ถูกต้อง") from None
+        raise HearingError(code, "not a date and time") from None
+    if local.tzinfo is not None:
+        raise HearingError(code, "a local date and time is expected")
     return local.replace(tzinfo=BANGKOK).astimezone(dt.UTC)
 
 
-def _from_form(request: web.Request, form: Any) -> NewHearing:
-    content = request.app[keys.CONTENT]
+def _from_form(form: Any) -> NewHearing:
+    """The form's fields as typed; bot.broadcast.hearings.validate checks them (for create and edit alike)."""
     value = {name: str(form.get(name, "")).strip() for name in FIELDS}
     latitude = longitude = None
     if value["map"]:
         try:
             latitude, longitude = (float(x) for x in value["map"].split(","))
         except ValueError:
-            raise HearingError("พิกัดต้องเป็น ละติจูด,ลองจิจูด") from None
+            raise HearingError("map", "latitude,longitude expected") from None
     try:
         capacity = int(value["capacity"]) if value["capacity"] else None
     except ValueError:
-        raise HearingError("จำนวนที่นั่งต้องเป็นตัวเลข") from None
+        raise HearingError("capacity", "not a number") from None
     return NewHearing(
         title=value["title"],
         starts_at=_parse_when(value["starts"]),
         place=value["place"],
-        villages=parse_villages(value["villages"], content),
+        villages=value["villages"],
         consultation_id=value["consultation"] or None,
         agenda=value["agenda"] or None,
         invited=value["invited"] or None,
@@ -84,7 +111,7 @@ def _from_form(request: web.Request, form: Any) -> NewHearing:
         rsvp_enabled=form.get("rsvp") == "on",
         latitude=latitude,
         longitude=longitude,
-        reminders=check_reminders(value["reminders"] or DEFAULT_REMINDERS),
+        reminders=value["reminders"] or DEFAULT_REMINDERS,
     )
 
 
@@ -105,6 +132,7 @@ async def hearing_list(request: web.Request) -> web.Response:
         consultations=request.app[keys.CONTENT].consultations,
         error=request.query.get("error"),
         defaults={"reminders": DEFAULT_REMINDERS},
+        thai_moment=thai_moment,
         local_input=_local_input,
     )
 
@@ -114,21 +142,21 @@ async def hearing_create(request: web.Request) -> web.StreamResponse:
     """Adds a hearing from the form."""
     form = await request.post()
     try:
-        new = _from_form(request, form)
+        new = _from_form(form)
         async with request.app[keys.SESSIONS]() as db, db.begin():
             hearing = create(db, request.app[keys.CONTENT], new, signed_in(request).username)
             await db.flush()
             hearing_id = hearing.id
             audit.record(db, signed_in(request).username, "broadcast", f"hearing:{hearing_id}", step="create")
     except HearingError as exc:
-        raise web.HTTPSeeOther(f"/staff/hearings?error={_quote(str(exc))}") from None
+        raise web.HTTPSeeOther(f"/staff/hearings?error={_quote(exc.code)}") from None
     raise web.HTTPSeeOther(f"/staff/hearings/{hearing_id}")
 
 
-def _quote(text: str) -> str:
+def _quote(code: str) -> str:
     from urllib.parse import quote
 
-    return quote(text[:200])
+    return quote(code[:40])
 
 
 QUOTA_WAIT_SECONDS = 3.0
@@ -167,6 +195,8 @@ async def hearing_page(request: web.Request) -> web.Response:
     return render(
         request,
         "hearing.html",
+        form_key=secrets.token_urlsafe(16),
+        thai_moment=thai_moment,
         hearing=hearing,
         preview=render_messages([cards.announcement(content, hearing)]),
         audience=audience,
@@ -198,21 +228,20 @@ async def hearing_update(request: web.Request) -> web.StreamResponse:
     action = str(form.get("action", ""))
     by = signed_in(request).username
     here = f"/staff/hearings/{hearing_id}"
+    if action == "announce":
+        return await _announce(request, hearing_id, form)
     try:
         async with request.app[keys.SESSIONS]() as db, db.begin():
             hearing = await db.get(Hearing, hearing_id)
             if hearing is None:
                 raise web.HTTPNotFound()
             if action == "edit":
-                _apply_edit(hearing, _from_form(request, form))
+                edit(request.app[keys.CONTENT], hearing, _from_form(form))
                 audit.record(db, by, "broadcast", f"hearing:{hearing_id}", step="edit")
-            elif action == "announce":
-                run_at = _parse_when(str(form["at"])) if form.get("at") else utcnow()
-                mode = "broadcast" if form.get("mode") == "broadcast" else "multicast"
-                job = await announce(db, hearing, max(run_at, utcnow()), mode, by)
-                audit.record(db, by, "broadcast", f"hearing:{hearing_id}", step="announce", job=job.id, mode=mode)
             elif action == "record":
                 attendance = str(form.get("attendance", "")).strip()
+                if attendance and not (attendance.isascii() and attendance.isdigit() and len(attendance) <= 6):
+                    raise HearingError("attendance")
                 hearing.attendance = int(attendance) if attendance else None
                 hearing.minutes = str(form.get("minutes", "")).strip()[:4000] or None
                 audit.record(db, by, "broadcast", f"hearing:{hearing_id}", step="record")
@@ -222,28 +251,121 @@ async def hearing_update(request: web.Request) -> web.StreamResponse:
                 audit.record(db, by, "broadcast", f"hearing:{hearing_id}", step="follow_up", job=job.id)
             else:
                 raise web.HTTPBadRequest(text="ไม่รู้จักคำสั่งนี้", content_type="text/plain")
-    except (HearingError, BroadcastError, ValueError) as exc:
-        raise web.HTTPSeeOther(f"{here}?error={_quote(str(exc))}") from None
+    except (HearingError, BroadcastError) as exc:
+        raise web.HTTPSeeOther(f"{here}?error={_quote(exc.code)}") from None
     raise web.HTTPSeeOther(f"{here}?saved={action}")
 
 
-def _apply_edit(hearing: Hearing, new: NewHearing) -> None:
-    for name in (
-        "title",
-        "starts_at",
-        "place",
-        "villages",
-        "consultation_id",
-        "agenda",
-        "invited",
-        "online_url",
-        "capacity",
-        "rsvp_enabled",
-        "latitude",
-        "longitude",
-        "reminders",
-    ):
-        setattr(hearing, name, getattr(new, name))
+FRIENDS_WAIT_SECONDS = 3.0
+
+
+async def _friends(request: web.Request) -> tuple[int | None, dt.date]:
+    """How many friends a LINE broadcast reaches, by LINE's count for yesterday (Japan's date, as LINE
+    keeps it; today's is not ready until the day ends): None when LINE gives no figure or does not answer
+    within a few seconds. Never our own guess: the confirmation says the number is not known instead."""
+    day = (utcnow() + dt.timedelta(hours=9)).date() - dt.timedelta(days=1)
+    try:
+        count = await asyncio.wait_for(request.app[keys.LINE].get_friends(day), FRIENDS_WAIT_SECONDS)
+    except (LineSendError, TimeoutError):
+        count = None
+    return count, day
+
+
+def _count(raw: object) -> int | None:
+    """A form's id or count: digits only, or None."""
+    text = str(raw or "")
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 12 else None
+
+
+async def _announce(request: web.Request, hearing_id: int, form: Any) -> web.StreamResponse:
+    """Schedule the announcement, or ask first: "send again?" when the hearing was announced before, and
+    "to every friend?" for a LINE broadcast. The form's one-time key makes a second submit of the same form
+    show the first sending's progress."""
+    here = f"/staff/hearings/{hearing_id}"
+    by = signed_in(request).username
+    key = str(form.get("key", ""))
+    mode = "broadcast" if form.get("mode") == "broadcast" else "multicast"
+    at = str(form.get("at", "")).strip()
+    again = _count(form.get("again"))
+    broadcast_confirmed = form.get("confirm_broadcast") == "yes"
+    friends_shown = _count(form.get("friends"))
+    last = None
+    try:
+        if not FORM_KEY.match(key):
+            raise BroadcastError("form_key")
+        run_at = max(_parse_when(at, "at"), utcnow()) if at else utcnow()
+        async with request.app[keys.SESSIONS]() as db, db.begin():
+            hearing = await lock_hearing(db, hearing_id)
+            if hearing is None:
+                raise web.HTTPNotFound()
+            earlier = await submitted_job(db, hearing, key)
+            if earlier is not None:
+                raise AlreadySubmitted(earlier)
+            last = await last_announcement(db, hearing_id)
+            if (last is None or again == last.id) and (mode == "multicast" or broadcast_confirmed):
+                job = await announce(db, hearing, run_at, mode, by, form_key=key, again=again)
+                detail: dict[str, Any] = {"job": job.id, "mode": mode}
+                if last is not None:
+                    detail["again"] = last.id
+                if mode == "broadcast":
+                    detail["friends"] = friends_shown
+                audit.record(db, by, "broadcast", f"hearing:{hearing_id}", step="announce", **detail)
+                job_id = job.id
+            else:
+                job_id = None
+                title = hearing.title
+                last_report = await report(db, last.id) if last is not None else None
+    except AlreadySubmitted as exc:
+        raise web.HTTPSeeOther(f"{here}/sendings/{exc.job_id}?again=submitted") from None
+    except AlreadyAnnounced:
+        # Announced by someone else between this page's question and the answer: ask again, afresh.
+        raise web.HTTPSeeOther(f"{here}?error=announced_meanwhile") from None
+    except (HearingError, BroadcastError) as exc:
+        raise web.HTTPSeeOther(f"{here}?error={_quote(exc.code)}") from None
+    if job_id is not None:
+        raise web.HTTPSeeOther(f"{here}/sendings/{job_id}?saved=announce")
+    # Asked first, outside any transaction (LINE may take a few seconds to give the friend count).
+    friends, friends_day = await _friends(request) if mode == "broadcast" else (None, None)
+    return render(
+        request,
+        "hearing_confirm.html",
+        hearing_id=hearing_id,
+        title=title,
+        key=key,
+        at=at,
+        mode=mode,
+        last=last_report,
+        needs_again=last_report is not None,
+        friends=friends,
+        friends_day=friends_day,
+        thai_moment=thai_moment,
+        thai_date=thai_date,
+    )
+
+
+@requires("view")
+async def sending_page(request: web.Request) -> web.Response:
+    """One sending's progress and report (where an announce form leads, and a second submit of it)."""
+    hearing_id = _id(request)
+    try:
+        job_id = int(request.match_info["job_id"])
+    except ValueError:
+        raise web.HTTPNotFound() from None
+    async with request.app[keys.SESSIONS]() as db:
+        hearing = await db.get(Hearing, hearing_id)
+        result = await report(db, job_id)
+    if hearing is None or result is None or result.hearing_id != hearing_id:
+        raise web.HTTPNotFound(text="ไม่มีการส่งนี้", content_type="text/plain")
+    return render(
+        request,
+        "hearing_sending.html",
+        hearing=hearing,
+        r=result,
+        now=utcnow(),
+        thai_moment=thai_moment,
+        flash=request.query.get("saved"),
+        resubmitted=request.query.get("again") == "submitted",
+    )
 
 
 def add_routes(router: web.UrlDispatcher, prefix: str) -> None:
@@ -251,3 +373,4 @@ def add_routes(router: web.UrlDispatcher, prefix: str) -> None:
     router.add_post(f"{prefix}/hearings", hearing_create)
     router.add_get(f"{prefix}/hearings/{{hearing_id}}", hearing_page)
     router.add_post(f"{prefix}/hearings/{{hearing_id}}", hearing_update)
+    router.add_get(f"{prefix}/hearings/{{hearing_id}}/sendings/{{job_id}}", sending_page)

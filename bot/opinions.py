@@ -10,11 +10,13 @@ from bot.content import Content
 from bot.db.models import Opinion, OpinionChange, Resident, utcnow
 from bot.inbox import queue_messages
 from bot.messages import MessageBuilder
+from bot.nlp.normalize import clean_text
 from bot.reports import ensure_lane
 
 # The outcome, and whether it needs a detail: the project's name, the agency, or the reason.
 OUTCOMES = {"considering": False, "in_plan": True, "forwarded": True, "rejected": True}
 SUMMARY_CHARS = 60
+DETAIL_UNITS = 1000
 
 
 class UnknownOpinion(LookupError):
@@ -27,7 +29,8 @@ async def set_outcome(
     """Record the outcome and queue the push (if the resident still follows and has not opted out)."""
     if outcome not in OUTCOMES:
         raise ValueError(f"outcome must be one of {', '.join(OUTCOMES)}")
-    if OUTCOMES[outcome] and not (detail and detail.strip()):
+    detail = clean_text(detail or "", DETAIL_UNITS) or None  # it goes to the resident, and into exports
+    if OUTCOMES[outcome] and not detail:
         raise ValueError(f"outcome '{outcome}' needs a detail (project, agency or reason)")
     opinion = await find(session, reference)
     _record(session, opinion, "status", opinion.status, outcome, by)
@@ -82,9 +85,10 @@ async def set_staff_note(session: AsyncSession, reference: str, note: str | None
 async def _set_text(
     session: AsyncSession, reference: str, field: str, value: str | None, limit: int, by: str
 ) -> Opinion:
-    """A free-text field staff keep on an opinion, trimmed; the change goes into its history."""
+    """A free-text field staff keep on an opinion, cleaned as residents' text is (no control, zero-width or
+    bidi characters: an export must show what the page shows) and capped; the change goes into its history."""
     opinion = await find(session, reference)
-    value = (value or "").strip()[:limit] or None
+    value = clean_text(value or "", limit) or None
     old = getattr(opinion, field)
     if old != value:
         _record(session, opinion, field, old, value, by)

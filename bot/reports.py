@@ -12,8 +12,10 @@ from bot.db.models import EventLane, Report, ReportStatus, Resident, utcnow
 from bot.inbox import queue_messages
 from bot.intake import dialect_insert
 from bot.messages import MessageBuilder, WireMessage, postback_chip
+from bot.nlp.normalize import clean_text
 
 STATUSES = ("received", "in_progress", "done", "forwarded", "reopened")
+NOTE_UNITS = 1000
 RATINGS = range(1, 6)
 
 
@@ -28,6 +30,7 @@ async def change_status(
     and have not opted out). The push leaves with the commit, through the outbox."""
     if status not in STATUSES:
         raise ValueError(f"status must be one of {', '.join(STATUSES)}")
+    note = clean_text(note or "", NOTE_UNITS) or None  # staff's free text, cleaned as residents' text is
     report = await session.scalar(select(Report).where(Report.reference == reference))
     if report is None:
         raise UnknownReport(reference)

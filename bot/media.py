@@ -1,6 +1,7 @@
 """Photos residents send: fetched from LINE's content API (through bot/line.py) after the opinion or report
-that carries them is committed, checked, and stored re-encoded so that no EXIF survives (GPS position,
-camera, time). A failed download never touches the text already saved; it is retried, then marked failed."""
+that carries them is committed, checked, and stored re-encoded so that no metadata survives: no EXIF (GPS
+position, camera, time), XMP, ICC profile, JPEG comment or other APPn segment, no PNG text chunk. A failed
+download never touches the text already saved; it is retried, then marked failed."""
 
 from __future__ import annotations
 
@@ -41,11 +42,16 @@ def sanitize(data: bytes) -> tuple[bytes, int, int]:
             if width * height > MAX_PIXELS:
                 raise PhotoRejected(f"{width}x{height} pixels is over the cap")
             probe.load()
-            image = probe.convert("RGB")  # a new image: no EXIF, no ICC, no comments carried over
+            image = probe.convert("RGB")
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
         raise PhotoRejected(type(exc).__name__) from None
+    # convert() copies the source's info: the JPEG writer would write its "comment" back as a COM segment.
+    # Only the pixels go on. The ICC profile goes too: a pothole needs no colour management, and a profile is
+    # one more blob of the sender's (device names, free text) for viewers to parse.
+    image.info.clear()
     image.thumbnail((MAX_SIDE, MAX_SIDE))
     out = io.BytesIO()
+    # Pillow writes only what it is given here: the JFIF APP0 header (version and pixel density) and the image.
     image.save(out, format="JPEG", quality=85, optimize=True)
     return out.getvalue(), image.width, image.height
 

@@ -7,13 +7,17 @@ from __future__ import annotations
 import csv
 import io
 import unicodedata
+from pathlib import Path
 
 import openpyxl
+import pytest
+from PIL import ExifTags, Image, PngImagePlugin
 from sqlalchemy import select
 
-from bot.db.models import Opinion, ReportStatus
-from tests.conftest import Bot
+from bot.db.models import Opinion, Photo, ReportStatus
+from tests.conftest import Bot, BotFactory
 from tests.staffing import add_opinions, add_questions, add_report, add_resident, add_staff, csrf_token, sign_in
+from tests.test_photos import _opinion_with_photo
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\0")
 # What may stand before a formula: every ASCII control, the BOM, zero-width and bidi characters.
@@ -112,3 +116,69 @@ async def test_staff_free_text_is_cleaned_when_saved(bot: Bot) -> None:
     book = openpyxl.load_workbook(io.BytesIO(await _download(bot, "/staff/export/opinions.xlsx")))
     row = next(book.active.iter_rows(min_row=2, values_only=True))  # type: ignore[union-attr]
     assert row[12] == "'=" + PAYLOAD and row[10] == "'+" + PAYLOAD and row[11] == "'@SUM(1)"
+
+
+def _markers(data: bytes) -> list[tuple[int, bytes]]:
+    """Every JPEG marker of the file, in order, with its segment's payload (b"" for those without one)."""
+    assert data[:2] == b"\xff\xd8"
+    found: list[tuple[int, bytes]] = [(0xD8, b"")]
+    i = 2
+    while i < len(data):
+        assert data[i] == 0xFF, f"no marker at {i}"
+        marker = data[i + 1]
+        if marker == 0xD9:
+            found.append((marker, b""))
+            break
+        length = int.from_bytes(data[i + 2 : i + 4], "big")
+        found.append((marker, data[i + 4 : i + 2 + length]))
+        i += 2 + length
+        if marker == 0xDA:  # entropy-coded data up to the next marker that is not a stuffed byte or a restart
+            while not (data[i] == 0xFF and data[i + 1] not in (0x00, *range(0xD0, 0xD8))):
+                i += 1
+    return found
+
+
+def _photo_full_of_metadata() -> bytes:
+    image = Image.new("RGB", (640, 480), (200, 120, 40))
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = "PhoneMaker"
+    exif[ExifTags.IFD.GPSInfo] = {
+        ExifTags.GPS.GPSLatitudeRef: "N",
+        ExifTags.GPS.GPSLatitude: (13.0, 45.0, 12.5),
+        ExifTags.GPS.GPSLongitudeRef: "E",
+        ExifTags.GPS.GPSLongitude: (100.0, 30.0, 1.0),
+    }
+    xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF><rdf:Description CreatorTool="SecretCam"/></rdf:RDF>'
+    xmp += b"</x:xmpmeta>"
+    out = io.BytesIO()
+    image.save(out, format="JPEG", exif=exif.tobytes(), comment=b"home of Somchai, soi 5", xmp=xmp)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["jpeg", "png"])
+async def test_a_stored_photo_has_no_metadata_segment(make_bot: BotFactory, tmp_path: Path, fmt: str) -> None:
+    if fmt == "jpeg":
+        original = _photo_full_of_metadata()
+        markers = {m for m, _ in _markers(original)}
+        assert {0xFE, 0xE1} <= markers  # the fixture really carries a comment, EXIF and XMP
+        assert sum(1 for m, p in _markers(original) if m == 0xE1) == 2
+    else:
+        text = PngImagePlugin.PngInfo()
+        text.add_text("Comment", "home of Somchai, soi 5")
+        text.add_itxt("XML:com.adobe.xmp", "SecretCam")
+        out = io.BytesIO()
+        Image.new("RGB", (320, 240), (10, 200, 40)).save(out, format="PNG", pnginfo=text)
+        original = out.getvalue()
+    bot, _ = await _opinion_with_photo(make_bot, original)
+    async with bot.sessions() as session:
+        photo = await session.scalar(select(Photo))
+    assert photo is not None and photo.status == "stored" and photo.path
+    stored = (tmp_path / "media" / photo.path).read_bytes()
+    markers = _markers(stored)
+    # Only what a plain baseline JPEG needs: SOI, the JFIF header, tables, the frame, the scan, EOI.
+    assert {m for m, _ in markers} <= {0xD8, 0xE0, 0xDB, 0xC4, 0xC0, 0xDA, 0xD9}, [hex(m) for m, _ in markers]
+    assert [p[:5] for m, p in markers if m == 0xE0] == [b"JFIF\x00"]
+    for secret in (b"PhoneMaker", b"Somchai", b"SecretCam", b"xmpmeta"):
+        assert secret not in stored
+    with Image.open(io.BytesIO(stored)) as image:
+        assert not image.getexif() and not {"comment", "xmp", "icc_profile", "exif"} & set(image.info)

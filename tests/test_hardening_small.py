@@ -182,3 +182,49 @@ async def test_a_stored_photo_has_no_metadata_segment(make_bot: BotFactory, tmp_
         assert secret not in stored
     with Image.open(io.BytesIO(stored)) as image:
         assert not image.getexif() and not {"comment", "xmp", "icc_profile", "exif"} & set(image.info)
+
+
+BAD_FILTERS = [
+    ("until=9999-12-31", "until"),
+    ("since=0001-01-01", "since"),
+    ("since=9999-12-31", "since"),
+    ("until=0001-01-01", "until"),
+    ("since=2569-11-01", "since"),  # a Buddhist-era year
+    ("village=123456789012345678901234", "village"),
+    ("village=-99999999999999999999", "village"),
+    ("village=2147483648", "village"),
+    ("village=0", "village"),
+    ("village=" + "9" * 5000, "village"),
+    ("status=%00", "status"),
+    ("consultation=%00", "consultation"),
+    ("consultation=" + "x" * 5000, "consultation"),
+]
+
+
+async def test_absurd_filters_are_refused_on_the_page_not_a_500(bot: Bot) -> None:
+    await add_staff(bot, "somsri", "exporter")
+    await sign_in(bot.client, "somsri")
+    resident = await add_resident(bot)
+    await add_opinions(bot, [("ขอไฟส่องสว่างซอย 5", "physical", 5)], resident)
+    await add_report(bot, resident, "2569-00001", "ถนนเป็นหลุม")
+    tried = 0
+    for query, field in [*BAD_FILTERS, ("division=%00", "division")]:
+        pages = ["/staff/reports"] if field == "division" else ["/staff/opinions", "/staff/reports", "/staff/insight"]
+        for page in pages:
+            response = await bot.client.get(f"{page}?{query}")
+            body = await response.text()
+            assert response.status == 200, (page, query, response.status)
+            assert "ไม่ได้กรองตาม" in body, (page, query)  # the bad filter is dropped, and the page says so
+            tried += 1
+    for query, _field in BAD_FILTERS:
+        for kind in ("opinions.csv", "opinions.xlsx", "reports.csv", "queries.xlsx", "plan.xlsx"):
+            response = await bot.client.get(f"/staff/export/{kind}?{query}")
+            assert response.status == 400, (kind, query, response.status)
+            body = await response.text()
+            assert "ดาวน์โหลดไม่ได้" in body and "ไม่ได้กรองตาม" in body, (kind, query)
+            tried += 1
+    # The edges still allowed work.
+    for query in ("since=1900-01-01", "until=2499-12-31", "village=999"):
+        assert (await bot.client.get(f"/staff/opinions?{query}")).status == 200
+        assert (await bot.client.get(f"/staff/export/opinions.csv?{query}")).status == 200
+    print(f"bad filter requests: {tried}, 5xx: 0")

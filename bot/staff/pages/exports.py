@@ -15,7 +15,7 @@ from bot import audit, keys
 from bot.staff.exports import FORMATS, KINDS, export_to_file, write_xlsx_sheets
 from bot.staff.pages.filtering import filters_from
 from bot.staff.plan import plan_rows
-from bot.staff.web import requires, signed_in
+from bot.staff.web import render, requires, signed_in
 from bot.timeline import BANGKOK
 
 MEDIA_TYPES = {
@@ -54,8 +54,9 @@ async def download(request: web.Request) -> web.StreamResponse:
     if fmt not in FORMATS or kind not in (*KINDS, "plan") or (kind == "plan" and fmt != "xlsx"):
         raise web.HTTPNotFound(text="ไม่มีไฟล์แบบนี้", content_type="text/plain")
     filters, problems = filters_from(request)
-    if problems:
-        raise web.HTTPBadRequest(text="; ".join(problems), content_type="text/plain")
+    if problems:  # a file must hold what the filters say: refused, not narrowed differently
+        back = {"queries": "/staff/questions", "plan": "/staff/opinions"}.get(kind, f"/staff/{kind}")
+        return render(request, "export_refused.html", status=400, problems=problems, back=back)
     content = request.app[keys.CONTENT]
     path = _scratch(request, fmt)
     try:

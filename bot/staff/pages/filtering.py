@@ -1,10 +1,12 @@
 """Reading the filter bar of a list page (and an export link) into Filters, leniently: a bad value is
-dropped and said so, never a server error."""
+dropped and said so, never a server error. Each problem is a code the page words in Thai
+(templates/_filter_problems.html); an export refuses with 400 and the same words."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from aiohttp import web
 
@@ -12,43 +14,82 @@ from bot import keys
 from bot.staff.exports import Filters
 
 PAGE_SIZE = 50
+# Dates staff can filter on. Python's own calendar ends at 9999-12-31 and begins at 0001-01-01, and a filter
+# day becomes a Bangkok day's bounds in UTC (the day after `until`, the evening before `since`), so the very
+# ends overflow. Nothing the bot holds is older than 1900, and a year past 2499 is a Buddhist-era year typed
+# by mistake (2569 is 2026): the page says so.
+EARLIEST = dt.date(1900, 1, 1)
+LATEST = dt.date(2499, 12, 31)
+# Village numbers (หมู่ที่) are small; anything past this is not one (and past 2**31 PostgreSQL's integer
+# refuses it, past 2**63 SQLite's).
+MAX_VILLAGE = 999
+# A value chosen from a list (consultation, status, division) is an id: short, printable.
+MAX_ID_CHARS = 100
 
 
-def _date(raw: str | None, problems: list[str], name: str) -> dt.date | None:
+@dataclass(frozen=True)
+class Problem:
+    """A filter that was dropped: which (`field`), why (`code`), and what it was (`value`, shown escaped)."""
+
+    field: str
+    code: str  # unreadable | date_range | village_range | unknown
+    value: str
+
+
+def _date(raw: str | None, problems: list[Problem], name: str) -> dt.date | None:
     if not raw:
         return None
     try:
-        return dt.date.fromisoformat(raw)
+        day = dt.date.fromisoformat(raw)
     except ValueError:
-        problems.append(f"วันที่ '{raw}' ใน {name} อ่านไม่ได้ (ใช้รูปแบบ ปปปป-ดด-วว)")
+        problems.append(Problem(name, "unreadable", raw[:40]))
         return None
+    if not EARLIEST <= day <= LATEST:
+        problems.append(Problem(name, "date_range", raw[:40]))
+        return None
+    return day
 
 
-def filters_from(request: web.Request, query: Mapping[str, str] | None = None) -> tuple[Filters, list[str]]:
+def text_filter(query: Mapping[str, str], name: str, problems: list[Problem]) -> str | None:
+    """A filter that names an id: refused if it could not be one (control characters, which PostgreSQL
+    text cannot even hold when it is NUL, or absurd length)."""
+    raw = query.get(name) or None
+    if raw is not None and (len(raw) > MAX_ID_CHARS or not raw.isprintable()):
+        problems.append(Problem(name, "unreadable", raw[:40]))
+        return None
+    return raw
+
+
+def filters_from(request: web.Request, query: Mapping[str, str] | None = None) -> tuple[Filters, list[Problem]]:
     """The filters in the query string, and the problems found reading it (shown above the list)."""
     query = request.query if query is None else query
     content = request.app[keys.CONTENT]
-    problems: list[str] = []
+    problems: list[Problem] = []
     village: int | None = None
-    if query.get("village"):
+    if raw := query.get("village"):
         try:
-            village = int(query["village"])
+            village = int(raw)
         except ValueError:
-            problems.append("หมู่ที่ต้องเป็นตัวเลข")
+            problems.append(Problem("village", "unreadable", raw[:40]))
+        else:
+            if not 1 <= village <= MAX_VILLAGE:
+                problems.append(Problem("village", "village_range", raw[:40]))
+                village = None
     category = query.get("category") or None
     if category and category not in content.categories:
-        problems.append("ไม่มีหมวดนี้")
+        problems.append(Problem("category", "unknown", category[:40]))
         category = None
-    consultation = query.get("consultation") or None
+    consultation = text_filter(query, "consultation", problems)
+    status = text_filter(query, "status", problems)
     search = (query.get("q") or "").strip()[:200]
     words = request.app[keys.STAFF_KEYWORDS].search_words(search) if search else ()
     filters = Filters(
         consultation=consultation,
         category=category,
         village=village,
-        status=query.get("status") or None,
-        since=_date(query.get("since"), problems, "ตั้งแต่"),
-        until=_date(query.get("until"), problems, "ถึง"),
+        status=status,
+        since=_date(query.get("since"), problems, "since"),
+        until=_date(query.get("until"), problems, "until"),
         words=words,
     )
     return filters, problems

@@ -13,7 +13,7 @@ from bot.db.models import Report, ReportStatus, Resident, utcnow
 from bot.media import photos_for_staff
 from bot.reports import STATUSES, UnknownReport, assign, change_status
 from bot.staff.exports import report_conditions
-from bot.staff.pages.filtering import PAGE_SIZE, filters_from, page_number, query_without_page
+from bot.staff.pages.filtering import PAGE_SIZE, filters_from, page_number, query_without_page, text_filter
 from bot.staff.web import render, requires, signed_in
 
 
@@ -33,7 +33,7 @@ def _labels(request: web.Request) -> dict[str, Any]:
 async def report_list(request: web.Request) -> web.Response:
     """Reports, the ones waiting longest first unless a status is chosen; counts per status on top."""
     filters, problems = filters_from(request)
-    division = request.query.get("division") or None
+    division = text_filter(request.query, "division", problems)
     page = page_number(request)
     conditions = report_conditions(filters)
     if division:

@@ -4,6 +4,7 @@ photo carries no metadata block at all, and absurd filter values are refused on 
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import unicodedata
@@ -16,6 +17,7 @@ from sqlalchemy import select
 
 from bot.db.models import Opinion, Photo, ReportStatus
 from tests.conftest import Bot, BotFactory
+from tests.serving import cli_env, run_cli
 from tests.staffing import add_opinions, add_questions, add_report, add_resident, add_staff, csrf_token, sign_in
 from tests.test_photos import _opinion_with_photo
 
@@ -228,3 +230,19 @@ async def test_absurd_filters_are_refused_on_the_page_not_a_500(bot: Bot) -> Non
         assert (await bot.client.get(f"/staff/opinions?{query}")).status == 200
         assert (await bot.client.get(f"/staff/export/opinions.csv?{query}")).status == 200
     print(f"bad filter requests: {tried}, 5xx: 0")
+
+
+async def test_the_export_command_refuses_absurd_filters_with_a_message(
+    bot: Bot, database_url: str, tmp_path: Path
+) -> None:
+    env = cli_env(tmp_path, database_url)
+    out = tmp_path / "opinions.csv"
+    for flag, value in (("--until", "9999-12-31"), ("--since", "0001-01-01"), ("--village", "9" * 24)):
+        args = ("export", "opinions", "--format", "csv", "--out", str(out), flag, value)
+        done = await asyncio.to_thread(run_cli, env, *args)
+        assert done.returncode == 2 and "expected" in done.stderr and "Traceback" not in done.stderr, done.stderr
+        assert not out.exists()
+    done = await asyncio.to_thread(
+        run_cli, env, "export", "opinions", "--format", "csv", "--out", str(out), "--until", "2499-12-31"
+    )
+    assert done.returncode == 0 and out.exists(), done.stderr

@@ -11,7 +11,28 @@ import sys
 from pathlib import Path
 
 from bot.config import Settings
-from bot.staff.exports import APPLICABLE, FORMATS, KINDS, Filters
+from bot.staff.exports import APPLICABLE, EARLIEST_DAY, FORMATS, KINDS, LATEST_DAY, MAX_VILLAGE, Filters
+
+
+def _day(text: str) -> dt.date:
+    """A filter day, YYYY-MM-DD, within the range the exports take."""
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected YYYY-MM-DD") from None
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise argparse.ArgumentTypeError(f"expected a day from {EARLIEST_DAY} to {LATEST_DAY} (Gregorian years)")
+    return day
+
+
+def _village(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected a village number") from None
+    if not 1 <= number <= MAX_VILLAGE:
+        raise argparse.ArgumentTypeError(f"expected a village number from 1 to {MAX_VILLAGE}")
+    return number
 
 
 def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -27,10 +48,10 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     export.add_argument("--out", type=Path, required=True, help="the file to write")
     export.add_argument("--consultation", help="consultation id (opinions)")
     export.add_argument("--category", help="plan category id (opinions)")
-    export.add_argument("--village", type=int, help="village number")
+    export.add_argument("--village", type=_village, help="village number")
     export.add_argument("--status", help="status id")
-    export.add_argument("--since", type=dt.date.fromisoformat, help="first day, YYYY-MM-DD (Bangkok time)")
-    export.add_argument("--until", type=dt.date.fromisoformat, help="last day, YYYY-MM-DD (Bangkok time)")
+    export.add_argument("--since", type=_day, help="first day, YYYY-MM-DD (Bangkok time)")
+    export.add_argument("--until", type=_day, help="last day, YYYY-MM-DD (Bangkok time)")
 
 
 def _actor() -> str:

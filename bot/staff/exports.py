@@ -72,6 +72,16 @@ def neutralise(value: str) -> str:
     return "'" + value if value and ord(value[0]) in _GUARDED else value
 
 
+# The filters' sane range (the staff pages and the command line refuse the rest). Python's calendar ends at
+# 9999-12-31 and begins at 0001-01-01, and a filter day becomes a Bangkok day's bounds in UTC (the day after
+# `until`, the evening before `since`), so the very ends overflowed. Nothing the bot holds is older than 1900,
+# and a year past 2499 is a Buddhist-era year typed by mistake (2569 is 2026). Village numbers (หมู่ที่) are
+# small: past 2**31 PostgreSQL's integer refuses one, past 2**63 SQLite's.
+EARLIEST_DAY = dt.date(1900, 1, 1)
+LATEST_DAY = dt.date(2499, 12, 31)
+MAX_VILLAGE = 999
+
+
 @dataclass(frozen=True)
 class Filters:
     """What staff narrowed the list to; the same filters serve the pages and the exports."""

@@ -11,18 +11,9 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from bot import keys
-from bot.staff.exports import Filters
+from bot.staff.exports import EARLIEST_DAY, LATEST_DAY, MAX_VILLAGE, Filters
 
 PAGE_SIZE = 50
-# Dates staff can filter on. Python's own calendar ends at 9999-12-31 and begins at 0001-01-01, and a filter
-# day becomes a Bangkok day's bounds in UTC (the day after `until`, the evening before `since`), so the very
-# ends overflow. Nothing the bot holds is older than 1900, and a year past 2499 is a Buddhist-era year typed
-# by mistake (2569 is 2026): the page says so.
-EARLIEST = dt.date(1900, 1, 1)
-LATEST = dt.date(2499, 12, 31)
-# Village numbers (หมู่ที่) are small; anything past this is not one (and past 2**31 PostgreSQL's integer
-# refuses it, past 2**63 SQLite's).
-MAX_VILLAGE = 999
 # A value chosen from a list (consultation, status, division) is an id: short, printable.
 MAX_ID_CHARS = 100
 
@@ -44,7 +35,7 @@ def _date(raw: str | None, problems: list[Problem], name: str) -> dt.date | None
     except ValueError:
         problems.append(Problem(name, "unreadable", raw[:40]))
         return None
-    if not EARLIEST <= day <= LATEST:
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
         problems.append(Problem(name, "date_range", raw[:40]))
         return None
     return day

@@ -29,6 +29,7 @@ from bot.qa import QuestionAnswering
 from bot.request_body import body_deadline
 from bot.retention import RetentionJob
 from bot.staff.insight import Keywords
+from bot.staff.pages.insight import insight_runner
 from bot.staff.web import add_staff_routes
 from bot.webhook import callback
 
@@ -44,7 +45,7 @@ def create_app(settings: Settings, with_inbox: bool = True) -> web.Application:
     )
     app[keys.SETTINGS] = settings
     app[keys.METRICS] = Metrics()
-    app.cleanup_ctx.extend([_database, _content, _line, _understanding])
+    app.cleanup_ctx.extend([_database, _content, _line, _understanding, insight_runner])
     if with_inbox:
         app.cleanup_ctx.append(_inbox)
     app.router.add_post("/callback", callback)

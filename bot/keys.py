@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from bot.metrics import Metrics
     from bot.phrasings import PhrasingRefresher
     from bot.qa import QuestionAnswering
-    from bot.staff.insight import Keywords
+    from bot.staff.insight import InsightRunner, Keywords
     from bot.staff.throttle import SignInGuard
 
 SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
@@ -37,6 +37,7 @@ FAKE_LINE: web.AppKey[FakeLinePlatform] = web.AppKey("fake_line")
 PHRASINGS: web.AppKey[PhrasingRefresher] = web.AppKey("phrasings")
 STAFF_TEMPLATES = web.AppKey("staff_templates", Environment)
 STAFF_KEYWORDS: web.AppKey[Keywords] = web.AppKey("staff_keywords")
+STAFF_INSIGHT: web.AppKey[InsightRunner] = web.AppKey("staff_insight")
 BROADCASTS: web.AppKey[JobRunner] = web.AppKey("broadcasts")
 METRICS: web.AppKey[Metrics] = web.AppKey("metrics")
 STAFF_SIGN_IN: web.AppKey[SignInGuard] = web.AppKey("staff_sign_in")

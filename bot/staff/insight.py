@@ -1,32 +1,64 @@
 """What a pile of texts says: near-duplicates grouped with their counts, and the words that come up most.
 
 Grouping compares character 2-4-grams (the matcher's representation: robust to typos and to Thai written
-without spaces), hashed into a fixed-size vector so a few thousand texts compare in one matrix product.
+without spaces) with TF-IDF weights, feature-hashed with a sign (so collisions cancel out on average instead of
+adding up: unsigned hashing into 4,096 columns raised the similarity of two unrelated 300-character texts by
+about 0.14, and of 2,000-character texts past the threshold, so every long opinion fell into one group). Rows
+are compared block by block, so memory stays bounded (10,000 texts: a 41 MB matrix and 4 MB blocks) and the
+cost is one matrix product of 10,000 x 1,024. Each text is read up to its first MAX_CHARS characters.
 Keywords are PyThaiNLP words (through bot.nlp.tokenize) without stop words, counted once per text.
 """
 
 from __future__ import annotations
 
-import zlib
-from collections import Counter
-from collections.abc import Sequence
+import asyncio
+import multiprocessing
+import os
+import re
+import time
+import unicodedata
+from collections import Counter, OrderedDict
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
 import numpy as np
 from pythainlp.corpus import thai_stopwords
 
 from bot.nlp.normalize import normalize
-from bot.nlp.retrieve import char_ngrams
+from bot.nlp.retrieve import NGRAM_SIZES
 from bot.nlp.tokenize import Tokenizer
 
-_DIMENSIONS = 4096
+_DIMENSIONS = 1024
+_BLOCK_ROWS = 512
+_SLICE_TEXTS = 1000
+# Texts are compared (and their words counted) by their first this many characters: near-duplicates start
+# alike, and the cost of everything here grows with the length read.
+MAX_CHARS = 300
 # Cosine similarity at which two texts say the same thing in other words. On tests/data/opinions_dev.tsv
-# (150 different opinions) 0.35 joins one pair, both about the child development centre; 0.33 also joins
-# "ส่งเสริมการเลี้ยงโคขุน" with "ส่งเสริมการเล่นดนตรีไทย". "ขอไฟส่องสว่างซอย 5 ด้วยครับ" and
-# "อยากได้ไฟส่องสว่างในซอย5ครับ" score 0.39-0.43.
+# (150 different opinions) 0.35 joins two pairs on one subject each (the child development centre, training
+# courses), at 0.35-0.39. "ขอไฟส่องสว่างซอย 5 ด้วยครับ" and "อยากได้ไฟส่องสว่างในซอย5ครับ" score 0.40.
 SAME_THING = 0.35
 # Words that say nothing about the subject in residents' messages, beyond PyThaiNLP's stop words.
 _CHAT_WORDS = {"อยาก", "ให้", "ขอ", "ครับ", "ค่ะ", "คะ", "นะ", "ด้วย", "หน่อย", "ช่วย", "ทำ", "มี", "ได้", "เป็น"}
+
+# fold(): what normalize() does that matters for comparing texts, at a tenth of its cost (normalize runs
+# PyThaiNLP's normalize, about 2 ms for 300 characters, which made it most of the work for thousands of texts).
+_INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+_REPEATS = re.compile(r"([\u0e01-\u0e2e\u0e30-\u0e4e])\1{2,}|([A-Za-z])\2{2,}")
+_SPELLINGS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
+_SPACES = re.compile(r"\s+")
+
+
+def fold(text: str, max_chars: int = MAX_CHARS) -> str:
+    """The first max_chars characters of text, cleaned for comparison: NFC, no invisible characters, Thai
+    digits as Arabic, runs of a letter collapsed, the two common Thai misspellings of vowels (เเ, ํา) fixed,
+    Latin lower-cased, spaces squeezed."""
+    text = unicodedata.normalize("NFC", text[: max_chars + 16])
+    text = _INVISIBLE.sub("", text).translate(_SPELLINGS).replace("เเ", "แ").replace("\u0e4d\u0e32", "\u0e33")
+    text = _REPEATS.sub(lambda m: m.group(1) or m.group(2), text)
+    return _SPACES.sub(" ", text.lower()).strip()[:max_chars]
 
 
 @dataclass
@@ -40,47 +72,110 @@ class Group:
         return len(self.members)
 
 
+def _gram_hashes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(row, 64-bit hash) of every character n-gram occurrence, as bot.nlp.retrieve.char_ngrams cuts them
+    (spaces removed, ends marked), hashed without Python loops over characters."""
+    compact = ["\x02" + "".join(t.split()) + "\x03" for t in texts]
+    lengths = np.fromiter((len(c) for c in compact), dtype=np.int64, count=len(compact))
+    points = np.frombuffer("".join(compact).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    row_of = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
+    rows, hashes = [], []
+    with np.errstate(over="ignore"):
+        for n in NGRAM_SIZES:
+            valid = np.arange(len(points) - n + 1)
+            valid = valid[valid + n <= (starts + lengths)[row_of[valid]]]
+            h = np.full(len(valid), np.uint64(n * 0x9E3779B97F4A7C15 & 0xFFFFFFFFFFFFFFFF))
+            for k in range(n):
+                h = (h ^ points[valid + k]) * np.uint64(0x100000001B3)
+            # splitmix64's finaliser: every bit of the n-gram reaches the column and the sign.
+            h ^= h >> np.uint64(30)
+            h *= np.uint64(0xBF58476D1CE4E5B9)
+            h ^= h >> np.uint64(27)
+            h *= np.uint64(0x94D049BB133111EB)
+            h ^= h >> np.uint64(31)
+            rows.append(row_of[valid])
+            hashes.append(h)
+    return np.concatenate(rows), np.concatenate(hashes)
+
+
 def _vectors(texts: Sequence[str]) -> np.ndarray:
-    grams = [char_ngrams(normalize(t)) for t in texts]
-    document_frequency: Counter[str] = Counter()
-    for g in grams:
-        document_frequency.update(g.keys())
+    """Unit rows: sublinear TF times IDF of each n-gram, in a signed hashed column. Texts are cut into
+    n-grams a slice at a time, so only one slice's occurrences and weights are held at once."""
     total = len(texts)
-    matrix = np.zeros((total, _DIMENSIONS), dtype=np.float32)
-    for row, counts in enumerate(grams):
-        for gram, count in counts.items():
-            idf = np.log((1 + total) / (1 + document_frequency[gram])) + 1.0
-            # crc32 rather than hash(): stable across processes, so groups do not change between restarts.
-            matrix[row, zlib.crc32(gram.encode()) % _DIMENSIONS] += (1 + np.log(count)) * idf
+    mask = np.uint64((1 << 44) - 1)  # the hash's low 44 bits name the n-gram
+    slices = []
+    distinct: np.ndarray = np.zeros(0, dtype=np.uint64)
+    document_frequency: np.ndarray = np.zeros(0)
+    for start in range(0, total, _SLICE_TEXTS):
+        row, hashes = _gram_hashes(texts[start : start + _SLICE_TEXTS])
+        # One entry per (text, n-gram) with its count.
+        pairs, count = np.unique((row.astype(np.uint64) << np.uint64(44)) | (hashes & mask), return_counts=True)
+        del row, hashes
+        gram = pairs & mask
+        slices.append((start, (pairs >> np.uint64(44)).astype(np.uint16), gram, count.astype(np.uint16)))
+        # Document frequencies so far, merged slice by slice (one sort of everything would double the peak).
+        here, times = np.unique(gram, return_counts=True)
+        distinct, where = np.unique(np.concatenate([distinct, here]), return_inverse=True)
+        document_frequency = np.bincount(where, weights=np.concatenate([document_frequency, times]))
+    idf = (np.log((1 + total) / (1 + document_frequency)) + 1.0).astype(np.float32)
+    del document_frequency
+    matrix = np.empty((total, _DIMENSIONS), dtype=np.float32)
+    while slices:
+        start, offset, slice_gram, slice_count = slices.pop(0)
+        size = min(_SLICE_TEXTS, total - start)
+        weight = (1 + np.log(slice_count, dtype=np.float32)) * idf[np.searchsorted(distinct, slice_gram)]
+        weight[(slice_gram >> np.uint64(43)) & np.uint64(1) == 0] *= -1
+        cell = offset.astype(np.int64) * _DIMENSIONS + (slice_gram % np.uint64(_DIMENSIONS)).astype(np.int64)
+        flat = np.bincount(cell, weights=weight, minlength=size * _DIMENSIONS)
+        matrix[start : start + size] = flat.reshape(size, _DIMENSIONS)
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
-    result: np.ndarray = matrix / norms
-    return result
+    matrix /= norms
+    return matrix
 
 
-def group_similar(texts: Sequence[str], threshold: float = SAME_THING) -> list[Group]:
+def group_similar(texts: Sequence[str], threshold: float = SAME_THING, folded: bool = False) -> list[Group]:
     """Groups of near-duplicates, largest first; each text is in exactly one group. Two texts at least
-    `threshold` alike share a group, and so do their groups (single linkage), whatever order they came in."""
+    `threshold` alike share a group, and so do their groups (single linkage), whatever order they came in.
+    folded: the texts already went through fold()."""
     if not texts:
         return []
-    vectors = _vectors(texts)
-    parent = list(range(len(texts)))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for a, b in np.argwhere(np.triu(vectors @ vectors.T, k=1) >= threshold):
-        ra, rb = root(int(a)), root(int(b))
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
+    vectors = _vectors(texts if folded else [fold(t) for t in texts])
+    parent = np.arange(len(texts), dtype=np.int64)
+    for start in range(0, len(texts), _BLOCK_ROWS):
+        block = vectors[start : start + _BLOCK_ROWS] @ vectors[start:].T
+        a, b = np.nonzero(block >= threshold)
+        del block
+        above = b > a  # the block's own rows meet each other on both sides of the diagonal
+        _join(parent, a[above] + start, b[above] + start)
     members: dict[int, list[int]] = {}
-    for index in range(len(texts)):
-        members.setdefault(root(index), []).append(index)
+    for index, root in enumerate(parent.tolist()):
+        members.setdefault(root, []).append(index)
     groups = [Group(m) for m in members.values()]
     return sorted(groups, key=lambda g: (-g.size, g.members[0]))
+
+
+def _join(parent: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
+    """Union-find over arrays of pairs: each tree hangs from its smallest index, and parent is left pointing
+    straight at the roots. Whole arrays at a time, so thousands of copies of one message cost no Python loop
+    per pair."""
+    while True:
+        _flatten(parent)
+        ra, rb = parent[a], parent[b]
+        apart = ra != rb
+        if not apart.any():
+            return
+        a, b, ra, rb = a[apart], b[apart], ra[apart], rb[apart]
+        np.minimum.at(parent, np.maximum(ra, rb), np.minimum(ra, rb))
+
+
+def _flatten(parent: np.ndarray) -> None:
+    while True:
+        grand = parent[parent]
+        if np.array_equal(grand, parent):
+            return
+        parent[:] = grand
 
 
 class Keywords:
@@ -90,18 +185,19 @@ class Keywords:
         self._tokenizer = tokenizer
         self._stop = set(thai_stopwords()) | _CHAT_WORDS
 
-    def words(self, text: str) -> set[str]:
+    def words(self, text: str, folded: bool = False) -> set[str]:
+        """folded: text already went through fold() (else it is normalized here)."""
         return {
             w
-            for w in self._tokenizer.words(normalize(text))
+            for w in self._tokenizer.words(text if folded else normalize(text))
             if len(w) > 1 and w not in self._stop and not w.isdigit() and any(c.isalpha() for c in w)
         }
 
-    def top(self, texts: Sequence[str], limit: int = 10) -> list[tuple[str, int]]:
+    def top(self, texts: Sequence[str], limit: int = 10, folded: bool = False) -> list[tuple[str, int]]:
         """The words found in the most texts, with in how many."""
         counts: Counter[str] = Counter()
         for text in texts:
-            counts.update(self.words(text))
+            counts.update(self.words(text, folded))
         return counts.most_common(limit)
 
     def search_words(self, query: str) -> tuple[str, ...]:
@@ -109,3 +205,124 @@ class Keywords:
         words = [w for w in self._tokenizer.words(normalize(query)) if w.strip()]
         meaningful = [w for w in words if w not in self._stop]
         return tuple(dict.fromkeys(meaningful or words))
+
+
+@dataclass(frozen=True)
+class OpinionGroup:
+    text: str  # the first opinion of the group stands for it
+    references: tuple[str, ...]
+    villages: tuple[tuple[int | None, int], ...]  # (village, count), most first
+    category: str
+
+    @property
+    def size(self) -> int:
+        return len(self.references)
+
+
+@dataclass(frozen=True)
+class Insight:
+    groups: list[OpinionGroup]
+    keywords: dict[str, list[tuple[str, int]]]  # category id -> (word, in how many opinions)
+    considered: int
+    truncated: bool  # only the newest opinions were read
+    shortened: int = 0  # opinions read only up to their first MAX_CHARS characters
+
+
+# (reference, text, category, village, longer than MAX_CHARS); the text may be cut at MAX_CHARS already.
+Row = tuple[str, str, str, int | None, bool]
+
+
+def summarise(rows: Sequence[Row], keywords: Keywords, truncated: bool = False) -> Insight:
+    """Groups and top words per category of the rows. Pure and CPU-bound: the web process runs it in
+    InsightRunner's worker process."""
+    folded = [fold(text) for _, text, _, _, _ in rows]
+    groups = []
+    for group in group_similar(folded, folded=True):
+        members = [rows[i] for i in group.members]
+        villages = Counter(m[3] for m in members).most_common()
+        category = Counter(m[2] for m in members).most_common(1)[0][0]
+        groups.append(OpinionGroup(members[0][1], tuple(m[0] for m in members), tuple(villages), category))
+    by_category: dict[str, list[str]] = {}
+    for (_, _, category, _, _), text in zip(rows, folded, strict=True):
+        by_category.setdefault(category, []).append(text)
+    return Insight(
+        groups=groups,
+        keywords={category: keywords.top(texts, folded=True) for category, texts in by_category.items()},
+        considered=len(rows),
+        truncated=truncated,
+        shortened=sum(1 for row in rows if row[4]),
+    )
+
+
+# The worker process's own Keywords, built once when the pool starts it.
+_worker_keywords: Keywords | None = None
+_WORKER_NICENESS = 10  # as `python -m bot worker`: the web process's requests come first
+
+
+def _start_worker(domain_words: tuple[str, ...]) -> None:
+    global _worker_keywords
+    os.nice(_WORKER_NICENESS)
+    _worker_keywords = Keywords(Tokenizer(domain_words))
+
+
+def _summarise_in_worker(rows: Sequence[Row], truncated: bool) -> Insight:
+    assert _worker_keywords is not None, "the pool's initializer builds it"
+    return summarise(rows, _worker_keywords, truncated)
+
+
+class InsightRunner:
+    """Runs summarise() outside the web process, in one worker process started on first use ('spawn': a fresh
+    interpreter, safe next to asyncio's threads), so the event loop and the GIL stay free for /callback.
+
+    One run at a time: the pool has one worker, and viewers asking for the same key while it runs await the
+    same result. Results are kept for `ttl` seconds under their key (which should name the filters and the
+    data's freshness), at most `entries` of them."""
+
+    def __init__(self, domain_words: Iterable[str], ttl: float = 300.0, entries: int = 16) -> None:
+        self._domain_words = tuple(domain_words)
+        self._ttl = ttl
+        self._entries = entries
+        self._pool: ProcessPoolExecutor | None = None
+        self._running: dict[Hashable, asyncio.Future[Insight]] = {}
+        self._cache: OrderedDict[Hashable, tuple[float, Insight]] = OrderedDict()
+        self.runs = 0  # summarise() calls made, for tests and metrics
+
+    async def get(self, key: Hashable, load: Callable[[], Awaitable[tuple[list[Row], bool]]]) -> Insight:
+        """The insight for key: cached, being computed, or computed now from what load() returns (rows, and
+        whether they are only the newest)."""
+        cached = self._cache.get(key)
+        if cached is not None and cached[0] > time.monotonic():
+            self._cache.move_to_end(key)
+            return cached[1]
+        running = self._running.get(key)
+        if running is None:
+            running = asyncio.ensure_future(self._compute(key, load))
+            self._running[key] = running
+            running.add_done_callback(lambda _: self._running.pop(key, None))
+        # Shielded: a viewer who leaves does not cancel the run the others wait for.
+        return await asyncio.shield(running)
+
+    async def _compute(self, key: Hashable, load: Callable[[], Awaitable[tuple[list[Row], bool]]]) -> Insight:
+        rows, truncated = await load()
+        self.runs += 1
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                max_workers=1,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_start_worker,
+                initargs=(self._domain_words,),
+            )
+        try:
+            insight = await asyncio.wrap_future(self._pool.submit(_summarise_in_worker, rows, truncated))
+        except BrokenProcessPool:
+            self._pool = None  # the worker died (killed, out of memory): the next request starts another
+            raise
+        self._cache[key] = (time.monotonic() + self._ttl, insight)
+        while len(self._cache) > self._entries:
+            self._cache.popitem(last=False)
+        return insight
+
+    async def close(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)

@@ -1,80 +1,68 @@
 """What matters most: near-duplicate opinions grouped with their counts and villages, and the top words of
-each plan category, for the filters chosen (a village, a consultation, a period)."""
+each plan category, for the filters chosen (a village, a consultation, a period).
+
+The grouping runs in InsightRunner's worker process, on the newest MAX_OPINIONS opinions, each read up to its
+first MAX_CHARS characters; a result is kept until an opinion is added, withdrawn or changed, or for five
+minutes (bench/insight_bench.py: 10,000 opinions)."""
 
 from __future__ import annotations
 
-import asyncio
-from collections import Counter
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
+from typing import Any
 
 from aiohttp import web
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot import keys
-from bot.db.models import Opinion
+from bot.db.models import Opinion, OpinionChange
 from bot.staff.exports import Filters, opinion_conditions
-from bot.staff.insight import Keywords, group_similar
+from bot.staff.insight import MAX_CHARS, Insight, InsightRunner, OpinionGroup, Row
 from bot.staff.pages.filtering import filters_from
 from bot.staff.web import render, requires
 
-# Grouping compares every opinion with every group: the newest this many are enough for a committee meeting.
-MAX_OPINIONS = 3000
+MAX_OPINIONS = 10_000
 TOP_GROUPS = 30
 
-
-@dataclass(frozen=True)
-class OpinionGroup:
-    text: str  # the first opinion of the group stands for it
-    references: tuple[str, ...]
-    villages: tuple[tuple[int | None, int], ...]  # (village, count), most first
-    category: str
-
-    @property
-    def size(self) -> int:
-        return len(self.references)
+__all__ = ["MAX_OPINIONS", "Insight", "OpinionGroup", "add_routes", "insight_runner", "load_insight"]
 
 
-@dataclass(frozen=True)
-class Insight:
-    groups: list[OpinionGroup]
-    keywords: dict[str, list[tuple[str, int]]]  # category id -> (word, in how many opinions)
-    considered: int
-    truncated: bool
-
-
-def summarise(rows: list[tuple[str, str, str, int | None]], keywords: Keywords) -> Insight:
-    """rows: (reference, text, category, village). Pure and CPU-bound: run it in a thread."""
-    groups = []
-    for group in group_similar([text for _, text, _, _ in rows]):
-        members = [rows[i] for i in group.members]
-        villages = Counter(village for _, _, _, village in members).most_common()
-        category = Counter(category for _, _, category, _ in members).most_common(1)[0][0]
-        groups.append(OpinionGroup(members[0][1], tuple(m[0] for m in members), tuple(villages), category))
-    by_category: dict[str, list[str]] = {}
-    for _, text, category, _ in rows:
-        by_category.setdefault(category, []).append(text)
-    return Insight(
-        groups=groups,
-        keywords={category: keywords.top(texts) for category, texts in by_category.items()},
-        considered=len(rows),
-        truncated=len(rows) >= MAX_OPINIONS,
-    )
+async def insight_runner(app: web.Application) -> AsyncIterator[None]:
+    """Cleanup context: the runner (its worker process starts on the first visit to the page)."""
+    content = app[keys.CONTENT]
+    # The same domain words as bot.nlp.tokenize.for_content, so the worker splits words as the web process.
+    words = (word for service in content.services.values() for word in (service.name, *service.aliases))
+    app[keys.STAFF_INSIGHT] = runner = InsightRunner(words)
+    yield
+    await runner.close()
 
 
 async def load_insight(request: web.Request, filters: Filters) -> Insight:
     conditions = [*opinion_conditions(filters), Opinion.status != "withdrawn"]
-    async with request.app[keys.SESSIONS]() as db:
-        rows = (
-            await db.execute(
-                select(Opinion.reference, Opinion.text, Opinion.category, Opinion.village)
+    sessions = request.app[keys.SESSIONS]
+    async with sessions() as db:
+        # What the result depends on besides the filters: a new, withdrawn or changed opinion makes a new key.
+        count, newest = (await db.execute(select(func.count(), func.max(Opinion.id)).where(*conditions))).one()
+        changed = await db.scalar(select(func.max(OpinionChange.id)))
+
+    async def rows() -> tuple[list[Row], bool]:
+        async with sessions() as db:
+            result = await db.execute(
+                # Only what the grouping reads crosses from the database: the first MAX_CHARS characters.
+                select(
+                    Opinion.reference,
+                    func.substr(Opinion.text, 1, MAX_CHARS),
+                    Opinion.category,
+                    Opinion.village,
+                    func.length(Opinion.text) > MAX_CHARS,
+                )
                 .where(*conditions)
                 .order_by(Opinion.id.desc())
                 .limit(MAX_OPINIONS)
             )
-        ).all()
-    return await asyncio.to_thread(
-        summarise, [(r[0], r[1], r[2], r[3]) for r in rows], request.app[keys.STAFF_KEYWORDS]
-    )
+            found = [(r[0], r[1], r[2], r[3], bool(r[4])) for r in result]
+        return found, count > MAX_OPINIONS
+
+    return await request.app[keys.STAFF_INSIGHT].get((filters, count, newest, changed), rows)
 
 
 @requires("view")
@@ -83,6 +71,7 @@ async def page(request: web.Request) -> web.Response:
     filters, problems = filters_from(request)
     insight = await load_insight(request, filters)
     content = request.app[keys.CONTENT]
+    context: dict[str, Any] = {"max_opinions": MAX_OPINIONS, "max_chars": MAX_CHARS}
     return render(
         request,
         "insight.html",
@@ -95,6 +84,7 @@ async def page(request: web.Request) -> web.Response:
         consultations=content.consultations,
         villages=content.municipality.villages,
         statuses={},
+        **context,
     )
 
 

@@ -17,6 +17,7 @@ from bot.config import Settings
 from bot.content import load_content
 from bot.db.engine import create_engine, create_sessionmaker, migrate, ping
 from bot.dispatch import Dispatcher
+from bot.erasure import ErasureJob
 from bot.handlers import routers
 from bot.inbox import Inbox
 from bot.intake import EventIntake
@@ -150,12 +151,14 @@ async def _inbox(app: web.Application) -> AsyncIterator[None]:
         app[keys.CONTENT],
         requests_per_second=settings.broadcast_requests_per_second,
     )
+    app[keys.ERASURES] = ErasureJob(app[keys.SESSIONS])
     retention = RetentionJob(app[keys.SESSIONS], app[keys.CONTENT].privacy.retention_months)
     stopping = Stopping()
     background = [
         asyncio.create_task(app[keys.PHOTOS].run_forever(stopping)),
         asyncio.create_task(app[keys.BROADCASTS].run_forever(stopping)),
         asyncio.create_task(retention.run_forever(stopping)),
+        asyncio.create_task(app[keys.ERASURES].run_forever(stopping)),
     ]
     await inbox.start()
     yield

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from bot.config import Settings
     from bot.content import Content
     from bot.dev.fake_line import FakeLinePlatform
+    from bot.erasure import ErasureJob
     from bot.inbox import Inbox
     from bot.intake import EventIntake
     from bot.line import LineGateway
@@ -32,6 +33,7 @@ INBOX: web.AppKey[Inbox] = web.AppKey("inbox")
 INTAKE: web.AppKey[EventIntake] = web.AppKey("intake")
 QA: web.AppKey[QuestionAnswering] = web.AppKey("qa")
 PHOTOS: web.AppKey[PhotoFetcher] = web.AppKey("photos")
+ERASURES: web.AppKey[ErasureJob] = web.AppKey("erasures")
 CHANNEL_SECRET = web.AppKey("channel_secret", str)
 FAKE_LINE: web.AppKey[FakeLinePlatform] = web.AppKey("fake_line")
 PHRASINGS: web.AppKey[PhrasingRefresher] = web.AppKey("phrasings")

@@ -430,3 +430,15 @@ class BroadcastChunk(Base):
     last_error: Mapped[str | None] = mapped_column(String(200))
 
     __table_args__ = (Index("ix_broadcast_chunk_job", "job_id", "status", "seq"),)
+
+
+class PendingErasure(Base):
+    """A resident's "delete everything" whose last traces wait for its answer to be sent: until then the chat's
+    LINE id stays in that answer's outbox row, in the request's event and in the chat's lane (bot/erasure.py
+    removes them). Names no one itself."""
+
+    __tablename__ = "pending_erasure"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("inbound_event.id"))
+    requested_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

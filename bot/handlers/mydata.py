@@ -1,8 +1,9 @@
 """ข้อมูลของฉัน: a resident sees what is held about them and exercises their PDPA rights from the chat,
 all by taps: withdraw an opinion, delete everything, switch notifications off or on.
 
-Deleting everything anonymises opinions (they stay countable for the plan but no longer point to anyone),
-blanks the resident's questions and stored messages, and removes the resident record itself.
+Deleting everything anonymises opinions and reports (they stay countable for the plan but no longer point to
+anyone, lose their map point, and the numbers and addresses in their text), erases photos, blanks the
+resident's questions and stored messages, and removes the resident record itself (bot/erasure.py).
 Taps carry 'action=md&do=<what>' postbacks.
 """
 
@@ -10,27 +11,19 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, delete, or_, select, update
+from sqlalchemy import Select, or_, select, update
 
-from bot import audit
-from bot.db.models import (
-    InboundEvent,
-    Opinion,
-    OutboundMessage,
-    Photo,
-    Report,
-)
+from bot import audit, erasure
+from bot.db.models import Opinion, Photo, Report
 from bot.dispatch import Router, Turn
 from bot.handlers.participation import chip, phrase
 from bot.messages import WireMessage, postback_chip
-from bot.residents import forget
 from bot.timeline import BANGKOK
 
 router = Router("mydata")
 
 Submission = TypeVar("Submission", Opinion, Report)
 
-REDACTED = '{"redacted":true}'
 MAX_LISTED = 10
 
 
@@ -169,23 +162,15 @@ async def _withdraw(turn: Turn, reference: str) -> None:
 
 async def delete_everything(turn: Turn) -> None:
     """The right to erasure: nothing left that points to this resident, except what is needed to send the
-    confirmation (the chat's id, in the outbox row of this very reply)."""
+    confirmation (the chat's id, in the outbox row of this very reply, this event and the chat's lane), which
+    bot/erasure.py's job removes once the reply has gone out."""
     resident = turn.resident
     assert resident is not None
     lane = turn.row.lane_key
-    session = turn.session
-    await _erase_photos(
-        turn,
-        select(Opinion.id).where(Opinion.resident_id == resident.id),
-        select(Report.id).where(Report.resident_id == resident.id),
-    )
-    await session.execute(update(InboundEvent).where(InboundEvent.lane_key == lane).values(payload=REDACTED))
-    await session.execute(
-        delete(OutboundMessage).where(OutboundMessage.to == lane, OutboundMessage.status.in_(("sent", "failed")))
-    )
-    await forget(session, resident, lane)
+    await erasure.erase(turn.session, resident, lane, turn.row.id)
     turn.batch.residents.pop(resident.line_user_id, None)
     turn.batch.states.pop(lane, None)
+    turn.batch.contexts.pop(lane, None)
     turn.resident = None
 
 

@@ -1,0 +1,29 @@
+"""Erasures whose answer is still to be sent: bot/erasure.py removes the chat's LINE id from the outbox, the
+request's event and the chat's lane once it has gone out.
+
+Revision ID: 0013
+Revises: 0010
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+from bot.db.models import UTCDateTime
+
+revision = "0013"
+down_revision = "0010"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "pending_erasure",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("event_id", sa.Integer, sa.ForeignKey("inbound_event.id"), nullable=False),
+        sa.Column("requested_at", UTCDateTime, nullable=False),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("pending_erasure")

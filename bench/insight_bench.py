@@ -140,9 +140,10 @@ async def serve_and_load(opinions: list[tuple[str, str, int]], args: argparse.Na
             secret = f"{PASSWORD}\n{PASSWORD}\n"
             run = dict(input=secret, text=True, cwd=ROOT, env=env, check=True, capture_output=True)
             await asyncio.to_thread(subprocess.run, command, **run)  # type: ignore[call-overload]
-            session = aiohttp.ClientSession()
-            await session.post(f"{url}/staff/login", data={"username": name, "password": PASSWORD, "next": "/staff"},
-                               allow_redirects=False)
+            session = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))  # cookies of 127.0.0.1
+            form = {"username": name, "password": PASSWORD, "next": "/staff"}
+            async with session.post(f"{url}/staff/login", data=form, allow_redirects=False) as response:
+                assert response.status == 303, f"sign-in failed: {response.status}"
             viewers.append(session)
 
         async def callbacks(seconds: float) -> list[float]:
@@ -166,9 +167,9 @@ async def serve_and_load(opinions: list[tuple[str, str, int]], args: argparse.Na
 
         async def view(session: aiohttp.ClientSession) -> float:
             started = time.perf_counter()
-            async with session.get(f"{url}/staff/insight") as response:
+            async with session.get(f"{url}/staff/insight", allow_redirects=False) as response:
                 assert response.status == 200, response.status
-                await response.read()
+                assert "ความคิดเห็นที่ไม่ซ้ำใคร" in await response.text()
             return time.perf_counter() - started
 
         def summary(latencies: list[float]) -> str:

@@ -5,7 +5,9 @@ in the last 24 hours). Each process is scraped on its own; counters restart with
 
 The database's figures are read at most once every GAUGE_SECONDS, one reading at a time: scrapes meanwhile get
 the last figures, so a flood of GET /metrics costs one set of queries, not one per request, and never queues
-in front of the webhook's intake for SQLite's single connection."""
+in front of the webhook's intake for SQLite's single connection. Scrapes are answered at most
+SCRAPES_PER_SECOND, one at a time: an anonymous flood of them waits, idle, instead of taking the event loop
+from LINE's webhook."""
 
 from __future__ import annotations
 
@@ -20,8 +22,13 @@ from sqlalchemy import case, func, select
 
 from bot import keys
 from bot.db.models import BroadcastChunk, InboundEvent, OutboundMessage, Photo, ServiceQuery, utcnow
+from bot.pacing import Busy, Pacer
 
 GAUGE_SECONDS = 5.0
+# Prometheus scrapes each process every 15 s or so; a flood of scrapes is answered at this pace, the rest
+# waiting idle (a waiting request costs a connection, not CPU), and beyond SCRAPES_WAITING refused with 503.
+SCRAPES_PER_SECOND = 10.0
+SCRAPES_WAITING = 1000
 
 
 @dataclass(frozen=True)
@@ -47,6 +54,7 @@ class GaugeCache:
     last: Gauges | None = None
     read_at: float = float("-inf")
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    pace: Pacer = field(default_factory=lambda: Pacer(SCRAPES_PER_SECOND, SCRAPES_WAITING))
 
 
 @dataclass
@@ -191,4 +199,9 @@ async def render(app: web.Application) -> str:
 
 async def metrics_endpoint(request: web.Request) -> web.Response:
     """Prometheus scrape target."""
-    return web.Response(text=await render(request.app), content_type="text/plain", charset="utf-8")
+    try:
+        async with request.app[keys.METRICS].gauges.pace:
+            text = await render(request.app)
+    except Busy:
+        raise web.HTTPServiceUnavailable(text="busy", content_type="text/plain") from None
+    return web.Response(text=text, content_type="text/plain", charset="utf-8")

@@ -2,19 +2,20 @@
 
 Each process refuses, before any database work or password hashing, a sign-in whose account or address has
 made too many attempts lately (a sliding window per key, over a bounded table of keys: a flood of rotating
-names or addresses evicts the oldest keys instead of growing it), and admits only a few verifications at a
-time (the rest are refused at once rather than queued behind argon2). The database count in
+names or addresses evicts the oldest keys instead of growing it); sign-ins are handled one at a time and a few
+a second (bot/pacing.py), the rest waiting their turn, idle, and beyond a bound refused at once. The database count in
 bot/staff/accounts.py stays the guard across processes. Failed sign-ins reach the audit log collapsed: the
 first for a name and address in a window is written at once, the rest of that window as one row with a count.
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from bot.pacing import Pacer
 
 Clock = Callable[[], float]
 
@@ -138,41 +139,13 @@ class FailureDigest:
         return out
 
 
-class Busy(Exception):
-    """Too many sign-ins are being checked already."""
-
-
-class VerificationGate:
-    """At most `concurrent` sign-ins past the memory checks at a time and `waiting` more in line; others are
-    refused at once, so a flood costs neither database work nor argon2 beyond that."""
-
-    def __init__(self, concurrent: int, waiting: int) -> None:
-        self._slots = asyncio.Semaphore(concurrent)
-        self._capacity = concurrent + waiting
-        self._inside = 0
-
-    async def __aenter__(self) -> None:
-        if self._inside >= self._capacity:
-            raise Busy
-        self._inside += 1
-        try:
-            await self._slots.acquire()
-        except BaseException:
-            self._inside -= 1
-            raise
-
-    async def __aexit__(self, *exc: object) -> None:
-        self._slots.release()
-        self._inside -= 1
-
-
 @dataclass
 class SignInGuard:
     """A process's defences for the sign-in form (one per application)."""
 
     by_account: SlidingWindow
     by_address: SlidingWindow
-    gate: VerificationGate
+    gate: Pacer
     digest: FailureDigest
 
     def admit(self, username: str, address: str) -> tuple[float, float] | None:

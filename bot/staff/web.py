@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import audit, keys
 from bot.background import Stopping, stop_tasks
 from bot.db.models import utcnow
+from bot.pacing import Busy, Pacer
 from bot.staff import sessions
 from bot.staff.accounts import (
     MAX_FAILURES_PER_ACCOUNT,
@@ -40,7 +41,7 @@ from bot.staff.accounts import (
     purge_login_failures,
 )
 from bot.staff.sessions import SessionPolicy, SignedIn
-from bot.staff.throttle import Busy, FailureDigest, SignInGuard, SlidingWindow, VerificationGate
+from bot.staff.throttle import FailureDigest, SignInGuard, SlidingWindow
 from bot.timeline import BANGKOK
 
 log = logging.getLogger(__name__)
@@ -65,8 +66,9 @@ HSTS = "max-age=31536000"
 _USER = web.RequestKey("staff_user", SignedIn)
 # Keys each in-memory window remembers: a flood of new names or addresses pushes out the oldest.
 THROTTLE_KEYS = 10_000
-# Sign-ins verified at once per process, and how many more may wait; argon2 takes ~50 ms of a core each.
-VERIFYING, WAITING = 1, 8
+# Sign-ins handled per second and process, one at a time (argon2 takes ~50 ms of a core each), and how many
+# more may wait their turn before the rest are refused at once.
+SIGN_INS_PER_SECOND, WAITING = 10.0, 1000
 # Failed sign-ins of one name from one address within this window are one audit row plus one with the count.
 AUDIT_COLLAPSE = dt.timedelta(minutes=5)
 FLUSH_EVERY = 30.0
@@ -213,6 +215,16 @@ async def login_page(request: web.Request) -> web.Response:
 
 async def login(request: web.Request) -> web.StreamResponse:
     """Checks the password (throttled), starts a fresh session, and goes where the person was headed."""
+    guard = request.app[keys.STAFF_SIGN_IN]
+    try:
+        async with guard.gate:
+            return await _login(request, guard)
+    except Busy:
+        # One message for every failure: it must not tell a wrong name from a wrong password or a lockout.
+        return render(request, "login.html", status=401, next=PREFIX, failed=True, malformed=False)
+
+
+async def _login(request: web.Request, guard: SignInGuard) -> web.StreamResponse:
     try:
         form = await request.post()
     except ValueError:  # a malformed form body (multipart or urlencoded)
@@ -222,15 +234,10 @@ async def login(request: web.Request) -> web.StreamResponse:
         return render(request, "login.html", status=400, next=PREFIX, failed=False, malformed=True)
     username, password, target = str(fields[0]).strip()[:64], str(fields[1]), _safe_next(str(fields[2]))
     address = (request.remote or "unknown")[:64]
-    guard = request.app[keys.STAFF_SIGN_IN]
     checked: Checked | None = None
     stamps = guard.admit(username, address)
     if stamps is not None:
-        try:
-            async with guard.gate:
-                checked = await check_password(request.app[keys.SESSIONS], username, password, address)
-        except Busy:
-            guard.succeeded(username, address, stamps)  # never tried: it does not count against them
+        checked = await check_password(request.app[keys.SESSIONS], username, password, address)
     token = None
     if checked is not None and checked.user_id is not None:
         async with request.app[keys.SESSIONS]() as db, db.begin():
@@ -245,7 +252,6 @@ async def login(request: web.Request) -> web.StreamResponse:
         if guard.digest.note(username or "-", address, throttled=refused):
             async with request.app[keys.SESSIONS]() as db, db.begin():
                 audit.record(db, username or "-", "login_failed", attempts=1)
-        # One message for every failure: it must not tell a wrong name from a wrong password or a lockout.
         return render(request, "login.html", status=401, next=target, failed=True, malformed=False)
     assert stamps is not None
     guard.succeeded(username, address, stamps)
@@ -290,7 +296,7 @@ def sign_in_guard() -> SignInGuard:
     return SignInGuard(
         by_account=SlidingWindow(MAX_FAILURES_PER_ACCOUNT, window, THROTTLE_KEYS),
         by_address=SlidingWindow(MAX_FAILURES_PER_ADDRESS, window, THROTTLE_KEYS),
-        gate=VerificationGate(VERIFYING, WAITING),
+        gate=Pacer(SIGN_INS_PER_SECOND, WAITING),
         digest=FailureDigest(AUDIT_COLLAPSE.total_seconds(), THROTTLE_KEYS),
     )
 

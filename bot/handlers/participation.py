@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import update
 
+from bot import geo
 from bot.db.models import Photo, ReferenceCounter, utcnow
 from bot.dispatch import Turn
 from bot.intake import dialect_insert
@@ -135,7 +136,10 @@ def is_done(turn: Turn, action: str) -> bool:
 def take_part(turn: Turn, state: FlowState) -> WireMessage | None:
     """Adds a text or a location to the description; the acknowledgement, or None if the input was neither."""
     if turn.message_type == "location":
-        state.data["location"] = [turn.message.get("latitude"), turn.message.get("longitude")]
+        sent = sent_location(turn)
+        if sent is None:
+            return turn.builder.text("location_invalid")  # what was typed so far stays as it was
+        state.data["location"] = list(sent)
         return turn.builder.text("opinion_location_saved")
     if turn.message_type == "image":
         photos: list[str] = state.data.setdefault("photos", [])
@@ -178,9 +182,21 @@ def attach_photos(turn: Turn, state: FlowState, opinion_id: int | None = None, r
         )
 
 
+def sent_location(turn: Turn) -> tuple[float, float] | None:
+    """The point of a location message, or None when its coordinates are not a point on Earth. Every flow
+    reads a location through here, so nothing else ever reaches the state, the database or a map link."""
+    return geo.point(turn.message.get("latitude"), turn.message.get("longitude"))
+
+
 def location(state: FlowState) -> tuple[float | None, float | None]:
-    latitude, longitude = state.data.get("location") or [None, None]
-    return latitude, longitude
+    """The point the flow holds, checked again: a state saved by an older version may hold anything."""
+    stored = state.data.get("location")
+    found = geo.point(*stored) if isinstance(stored, list) and len(stored) == 2 else None
+    return found if found is not None else (None, None)
+
+
+def has_location(state: FlowState) -> bool:
+    return location(state)[0] is not None
 
 
 async def next_reference(turn: Turn, kind: str) -> str:

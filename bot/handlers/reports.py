@@ -100,7 +100,7 @@ async def _on_text(turn: Turn, state: FlowState) -> bool:
         if not state.data.get("parts"):
             turn.replies.append(shared.set_chips(turn.builder.text("opinion_text_empty"), _text_chips(turn)))
             return True
-        await _ask(turn, state, Step.CONFIRM if state.data.get("location") else Step.WHERE)
+        await _ask(turn, state, Step.CONFIRM if shared.has_location(state) else Step.WHERE)
         return True
     message = shared.take_part(turn, state)
     if message is None:
@@ -114,7 +114,14 @@ async def _on_text(turn: Turn, state: FlowState) -> bool:
 async def _on_where(turn: Turn, state: FlowState) -> bool:
     """A location, a typed place, or ข้าม; then the summary."""
     if turn.message_type == "location":
-        state.data["location"] = [turn.message.get("latitude"), turn.message.get("longitude")]
+        sent = shared.sent_location(turn)
+        if sent is None:
+            # Asked again, politely, at the same step: the description typed so far is kept.
+            turn.say("location_invalid")
+            turn.replies.append(_question(turn, state))
+            turn.outcome = "report-location-invalid"
+            return True
+        state.data["location"] = list(sent)
     elif turn.message_type == "text" and turn.text.strip() and not shared.is_done(turn, ACTION):
         state.data["place"] = clean_text(turn.text, MAX_PLACE_CHARS)
     elif shared.tap(turn, ACTION).get("do") != "skip":
@@ -198,7 +205,7 @@ def _question(turn: Turn, state: FlowState) -> WireMessage:
 
 def _summary(turn: Turn, state: FlowState) -> WireMessage:
     village = state.data.get("village")
-    if state.data.get("location"):
+    if shared.has_location(state):
         where = shared.phrase(turn, "place_location")
     else:
         where = state.data.get("place") or shared.phrase(turn, "place_unspecified")

@@ -1,0 +1,20 @@
+"""What counts as a map point in what residents (or the simulator) send: two finite numbers, a latitude in
+-90..90 and a longitude in -180..180. Anything else (a string, a boolean, null, NaN, a number off the globe)
+is treated as no point at all, the same way wherever a location is read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+MAX_LATITUDE = 90.0
+MAX_LONGITUDE = 180.0
+
+
+def point(latitude: Any, longitude: Any) -> tuple[float, float] | None:
+    """(latitude, longitude) as floats, or None when either is not a coordinate."""
+    for value, limit in ((latitude, MAX_LATITUDE), (longitude, MAX_LONGITUDE)):
+        # bool is an int to Python, not a number to anyone else. The range test is made before float(),
+        # which a JSON integer of 400 digits would overflow; NaN fails every comparison.
+        if isinstance(value, bool) or not isinstance(value, int | float) or not -limit <= value <= limit:
+            return None
+    return float(latitude), float(longitude)

@@ -8,14 +8,16 @@ the fake LINE platform that received them.
 from __future__ import annotations
 
 import contextlib
+import math
 import re
 from importlib import resources
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 from aiohttp import web
 
-from bot import keys
+from bot import geo, keys
 from bot.dev import events
 from bot.webhook import compute_signature
 
@@ -49,15 +51,40 @@ async def page(_request: web.Request) -> web.Response:
     )
 
 
+def _cross_origin(request: web.Request) -> str | None:
+    """Why a request comes from another site, or None. This page posts signed events as any resident it is
+    told to be, so a page on another site must not be able to make the browser post here: browsers say where
+    a request comes from (Sec-Fetch-Site, else Origin). A client that sends neither is not a browser."""
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        return None if site == "same-origin" else "cross-origin request refused (Sec-Fetch-Site is not same-origin)"
+    origin = request.headers.get("Origin")
+    if origin is not None and urlsplit(origin).netloc != request.host:
+        return "cross-origin request refused (Origin does not match Host)"
+    return None
+
+
+def _bad(reason: str, status: int = 400) -> web.Response:
+    return web.json_response({"error": reason}, status=status)
+
+
 async def send(request: web.Request) -> web.Response:
     """Turn what the person did into a webhook event and post it, signed, to /callback."""
+    refused = _cross_origin(request)
+    if refused is not None:
+        return _bad(refused, 403)
+    # Only JSON: a form on another page can post text/plain without asking, but not application/json.
+    if request.content_type != "application/json":
+        return _bad("body must be application/json", 415)
     try:
-        body: dict[str, Any] = await request.json()
-    except ValueError:
-        return web.json_response({"error": "body must be JSON"}, status=400)
+        body: Any = await request.json()
+    except (ValueError, RecursionError):
+        return _bad("body must be JSON")
+    if not isinstance(body, dict):
+        return _bad("body must be a JSON object")
     user_id = body.get("userId")
     if not isinstance(user_id, str) or not _USER_ID.match(user_id):
-        return web.json_response({"error": "userId must look like a LINE user id"}, status=400)
+        return _bad("userId must look like a LINE user id")
     fake = request.app[keys.FAKE_LINE]
     token = fake.issue_reply_token(user_id)
     kind = body.get("kind")
@@ -71,11 +98,14 @@ async def send(request: web.Request) -> web.Response:
     elif kind == "sticker":
         event = events.sticker_event(user_id, token)
     elif kind == "location":
-        event = events.location_event(
-            user_id, float(body.get("latitude", 13.75)), float(body.get("longitude", 100.5)), token
-        )
+        latitude, longitude = body.get("latitude", 13.75), body.get("longitude", 100.5)
+        if geo.point(latitude, 0) is None:
+            return _bad(f"latitude must be a number from -{geo.MAX_LATITUDE:g} to {geo.MAX_LATITUDE:g}")
+        if geo.point(0, longitude) is None:
+            return _bad(f"longitude must be a number from -{geo.MAX_LONGITUDE:g} to {geo.MAX_LONGITUDE:g}")
+        event = events.location_event(user_id, float(latitude), float(longitude), token)
     else:
-        return web.json_response({"error": "unknown kind or missing text"}, status=400)
+        return _bad("unknown kind or missing text")
     raw = events.body(event)
     secret = request.app[keys.CHANNEL_SECRET]
     sockname = request.transport.get_extra_info("sockname") if request.transport else None
@@ -96,12 +126,13 @@ async def messages(request: web.Request) -> web.Response:
     """What the fake LINE delivered to this user after `after`, waiting up to `wait` seconds for more."""
     user_id = request.query.get("userId", "")
     if not _USER_ID.match(user_id):
-        return web.json_response({"error": "userId must look like a LINE user id"}, status=400)
+        return _bad("userId must look like a LINE user id")
     try:
         after = int(request.query.get("after", "0"))
-        wait = min(max(float(request.query.get("wait", "0")), 0.0), 25.0)
+        wait = float(request.query.get("wait", "0"))
     except ValueError:
-        return web.json_response({"error": "after and wait must be numbers"}, status=400)
+        return _bad("after and wait must be numbers")
+    wait = min(max(wait, 0.0), 25.0) if math.isfinite(wait) else 0.0
     fake = request.app[keys.FAKE_LINE]
 
     def fresh() -> list[Any]:

@@ -2,8 +2,9 @@
 
 A worker works in cycles. Each cycle leases a batch of chats (lanes) that have settled events or messages
 due, so no other worker, in this process or another, touches them; handles their events in timestamp order
-in one transaction (a savepoint each, so one failing handler does not undo the others); then sends what the
-handlers queued in the outbox, each lane's messages in order and the lanes side by side.
+in one transaction (if one fails, the batch runs again with a savepoint per event, so a failing event undoes
+nothing but itself); then sends what the handlers queued in the outbox, each lane's messages in order and the
+lanes side by side.
 
 Why this is exactly once: a handler's effects, its outbox rows and "done" commit together, so a crash before
 that commit leaves the event to be handled again with nothing done. Each outbox row is marked 'sending' just
@@ -67,10 +68,8 @@ def queue_messages(
         )
 
 
-class _HandlerFailed(Exception):
-    def __init__(self, lane: str) -> None:
-        super().__init__(lane)
-        self.lane = lane
+# An event handled in this cycle: its webhook event id, status and outcome.
+_Handled = tuple[str, str, str | None]
 
 
 @dataclass
@@ -316,49 +315,62 @@ class Inbox:
     async def _handle(self, session: AsyncSession, lanes: list[str]) -> None:
         """Every pending event of the lanes, in timestamp order, in one transaction.
 
-        A handler that raises rolls the whole batch back; the batch is then run again without that chat
-        (whose later events wait, to keep its order). Failures are rare, so the usual path pays for no
-        savepoints.
+        Failures are rare, so the usual path pays for no savepoints: a savepoint per event, each flushed on its
+        own, handled 33 events/s against 73 on PostgreSQL and 64 against 104 on SQLite (2 shared cores, sends
+        included). When anything in the batch fails, a handler or the database refusing what one wrote (at its
+        flush or at the commit, whichever comes first), the batch is rolled back and run again with each event
+        in a savepoint of its own: the failing event undoes only itself, its chat's earlier events stand, its
+        later ones wait for the next cycle (so the chat's order holds), and every other chat is answered.
         """
-        stalled: set[str] = set()
-        while True:
-            try:
-                async with session.begin():
-                    rows = list(
-                        await session.scalars(
-                            select(InboundEvent)
-                            .where(
-                                InboundEvent.lane_key.in_([lane for lane in lanes if lane not in stalled]),
-                                InboundEvent.status == "pending",
-                            )
-                            .order_by(InboundEvent.lane_key, InboundEvent.occurred_at_ms, InboundEvent.id)
-                        )
+        try:
+            handled = await self._handle_batch(session, lanes, savepoints=False)
+        except Exception as exc:
+            log.warning("batch failed, handling it again event by event", extra={"error": type(exc).__name__})
+            handled = await self._handle_batch(session, lanes, savepoints=True)
+        for event_id, status, outcome in handled:
+            self._metrics.events_handled[status] += 1
+            log.info("event handled", extra={"webhook_event_id": event_id, "outcome": outcome})
+
+    async def _handle_batch(self, session: AsyncSession, lanes: list[str], savepoints: bool) -> list[_Handled]:
+        handled: list[_Handled] = []
+        async with session.begin():
+            rows = list(
+                await session.scalars(
+                    select(InboundEvent)
+                    .where(InboundEvent.lane_key.in_(lanes), InboundEvent.status == "pending")
+                    .order_by(InboundEvent.lane_key, InboundEvent.occurred_at_ms, InboundEvent.id)
+                )
+            )
+            # What is logged is read now, before anything can fail: after a rollback the session's objects
+            # are expired, and reading one needs the database (which raises in an async session).
+            seen = [(row.lane_key, row.webhook_event_id, row.attempts) for row in rows]
+            batch = await self._dispatcher.prepare(session, rows)
+            stalled: set[str] = set()
+            for row, (lane, event_id, attempt) in zip(rows, seen, strict=True):
+                if lane in stalled:
+                    continue
+                savepoint = await session.begin_nested() if savepoints else None
+                try:
+                    if attempt > MAX_HANDLING_ATTEMPTS:
+                        self._give_up(session, row, event_id)
+                    else:
+                        await self._handle_one(session, batch, row)
+                    done = (event_id, row.status, row.outcome)
+                    if savepoint is not None:
+                        await savepoint.commit()  # flushes this event's changes: the database's refusal is here
+                except Exception as exc:
+                    if savepoint is None:
+                        raise
+                    # A rollback that fails (the connection is gone) escapes from here and fails the cycle.
+                    await savepoint.rollback()
+                    stalled.add(lane)
+                    log.error(
+                        "event failed",
+                        extra={"webhook_event_id": event_id, "error": type(exc).__name__, "attempt": attempt},
                     )
-                    batch = await self._dispatcher.prepare(session, rows)
-                    for row in rows:
-                        if row.attempts > MAX_HANDLING_ATTEMPTS:
-                            self._give_up(session, row)
-                            continue
-                        try:
-                            await self._handle_one(session, batch, row)
-                        except Exception as exc:
-                            log.error(
-                                "event failed",
-                                extra={
-                                    "webhook_event_id": row.webhook_event_id,
-                                    "error": type(exc).__name__,
-                                    "attempt": row.attempts,
-                                },
-                            )
-                            raise _HandlerFailed(row.lane_key) from exc
-            except _HandlerFailed as failure:
-                stalled.add(failure.lane)
-                continue
-            break
-        for row in rows:
-            if row.status != "pending":
-                self._metrics.events_handled[row.status] += 1
-                log.info("event handled", extra={"webhook_event_id": row.webhook_event_id, "outcome": row.outcome})
+                    continue
+                handled.append(done)
+        return handled
 
     async def _handle_one(self, session: AsyncSession, batch: Any, row: InboundEvent) -> None:
         turn = await self._dispatcher.dispatch(session, row, batch)
@@ -367,13 +379,13 @@ class Inbox:
             queue_messages(session, turn.chat_id, turn.replies, turn.reply_token, row.id)
         row.status, row.outcome, row.processed_at = "done", turn.outcome[:64], utcnow()
 
-    def _give_up(self, session: AsyncSession, row: InboundEvent) -> None:
+    def _give_up(self, session: AsyncSession, row: InboundEvent, event_id: str) -> None:
         """An event that failed every attempt: apologise to the resident once, keep the event for staff."""
         row.status, row.outcome, row.processed_at = "failed", "handler-error", utcnow()
         turn = self._dispatcher.turn_for(session, row)
         if turn.chat_id and not turn.silent and turn.event_type in {"message", "postback", "follow"}:
             queue_messages(session, turn.chat_id, [turn.builder.text("processing_failed")], turn.reply_token, row.id)
-        log.error("event failed for good", extra={"webhook_event_id": row.webhook_event_id})
+        log.error("event failed for good", extra={"webhook_event_id": event_id})
 
     def _spawn_loading(self, lanes: list[str]) -> list[asyncio.Task[Any]]:
         """The typing dots, shown only when answers take longer than a moment (saves LINE calls)."""

@@ -12,14 +12,14 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from PIL import ExifTags, Image, PngImagePlugin
+from PIL import Image, PngImagePlugin
 from sqlalchemy import select
 
 from bot.db.models import Opinion, Photo, ReportStatus
 from tests.conftest import Bot, BotFactory
 from tests.serving import cli_env, run_cli
 from tests.staffing import add_opinions, add_questions, add_report, add_resident, add_staff, csrf_token, sign_in
-from tests.test_photos import _opinion_with_photo
+from tests.test_photos import _opinion_with_photo, jpeg_with_gps
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\0")
 # What may stand before a formula: every ASCII control, the BOM, zero-width and bidi characters.
@@ -141,20 +141,9 @@ def _markers(data: bytes) -> list[tuple[int, bytes]]:
 
 
 def _photo_full_of_metadata() -> bytes:
-    image = Image.new("RGB", (640, 480), (200, 120, 40))
-    exif = Image.Exif()
-    exif[ExifTags.Base.Make] = "PhoneMaker"
-    exif[ExifTags.IFD.GPSInfo] = {
-        ExifTags.GPS.GPSLatitudeRef: "N",
-        ExifTags.GPS.GPSLatitude: (13.0, 45.0, 12.5),
-        ExifTags.GPS.GPSLongitudeRef: "E",
-        ExifTags.GPS.GPSLongitude: (100.0, 30.0, 1.0),
-    }
     xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF><rdf:Description CreatorTool="SecretCam"/></rdf:RDF>'
     xmp += b"</x:xmpmeta>"
-    out = io.BytesIO()
-    image.save(out, format="JPEG", exif=exif.tobytes(), comment=b"home of Somchai, soi 5", xmp=xmp)
-    return out.getvalue()
+    return jpeg_with_gps(comment=b"home of Somchai, soi 5", xmp=xmp)
 
 
 @pytest.mark.parametrize("fmt", ["jpeg", "png"])

@@ -8,6 +8,7 @@ import errno
 import io
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import ExifTags, Image
@@ -23,7 +24,7 @@ from tests.staffing import add_staff, sign_in
 CLOCK = dt.datetime(2026, 11, 23, 5, 0, tzinfo=dt.UTC)
 
 
-def jpeg_with_gps(width: int = 640, height: int = 480) -> bytes:
+def jpeg_with_gps(width: int = 640, height: int = 480, **more_metadata: Any) -> bytes:
     image = Image.new("RGB", (width, height), (200, 120, 40))
     exif = Image.Exif()
     exif[ExifTags.Base.Make] = "PhoneMaker"
@@ -34,7 +35,7 @@ def jpeg_with_gps(width: int = 640, height: int = 480) -> bytes:
         ExifTags.GPS.GPSLongitude: (100.0, 30.0, 1.0),
     }
     out = io.BytesIO()
-    image.save(out, format="JPEG", exif=exif.tobytes())
+    image.save(out, format="JPEG", exif=exif.tobytes(), **more_metadata)
     return out.getvalue()
 
 

@@ -355,7 +355,7 @@ async def sending_page(request: web.Request) -> web.Response:
         hearing = await db.get(Hearing, hearing_id)
         result = await report(db, job_id)
     if hearing is None or result is None or result.hearing_id != hearing_id:
-        raise web.HTTPNotFound(text="ไม่มีการส่งนี้", content_type="text/plain")
+        raise web.HTTPNotFound()
     return render(
         request,
         "hearing_sending.html",

@@ -1,7 +1,7 @@
 """Erasures whose answer is still to be sent: bot/erasure.py removes the chat's LINE id from the outbox, the
 request's event and the chat's lane once it has gone out.
 
-Revision ID: 0013
+Revision ID: 0011
 Revises: 0010
 """
 
@@ -10,7 +10,7 @@ from alembic import op
 
 from bot.db.models import UTCDateTime
 
-revision = "0013"
+revision = "0011"
 down_revision = "0010"
 branch_labels = None
 depends_on = None

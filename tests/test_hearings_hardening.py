@@ -217,6 +217,22 @@ async def test_a_good_edit_is_saved_cleaned(bot: Bot) -> None:
     assert hearing is not None and hearing.title == "ประชาคมหมู่ 2" and hearing.online_url == "https://meet.example.org/x"
 
 
+async def test_minutes_and_the_follow_up_note_are_cleaned_when_saved(bot: Bot) -> None:
+    """The follow-up goes to residents as a LINE message: no control, bidi or zero-width characters in it."""
+    token = await _broadcaster(bot)
+    hearing_id = await _hearing(bot)
+    here = f"/staff/hearings/{hearing_id}"
+    record = {"action": "record", "attendance": "12", "minutes": "\x01=สรุป\u202eการประชุม\u200b", "csrf": token}
+    assert (await bot.client.post(here, data=record, allow_redirects=False)).status == 303
+    note = {"action": "follow_up", "note": "\u202eขอบคุณ\x07ที่มาร่วม\u200b", "csrf": token}
+    assert (await bot.client.post(here, data=note, allow_redirects=False)).status == 303
+    async with bot.sessions() as session:
+        hearing = await session.get(Hearing, hearing_id)
+        job = await session.scalar(select(BroadcastJob).where(BroadcastJob.kind == "follow_up"))
+    assert hearing is not None and hearing.minutes == "=สรุปการประชุม"
+    assert job is not None and job.note == "ขอบคุณที่มาร่วม"
+
+
 async def test_cards_and_previews_carry_only_web_links(bot: Bot) -> None:
     """A hearing saved before edits were checked (or written by hand) still sends and shows no such link."""
     users = await _followers(bot, 2, village=3)

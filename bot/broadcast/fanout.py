@@ -32,6 +32,7 @@ from bot.content import Content
 from bot.db.models import BroadcastChunk, BroadcastJob, Hearing, Resident, Rsvp, utcnow
 from bot.line import LineGateway, LineSendError, check_messages
 from bot.messages import WireMessage
+from bot.nlp.normalize import clean_text
 
 log = logging.getLogger(__name__)
 
@@ -194,9 +195,10 @@ async def schedule_reminders(session: AsyncSession, hearing: Hearing, now: dt.da
 
 def schedule_follow_up(session: AsyncSession, hearing: Hearing, note: str, by: str) -> BroadcastJob:
     """A thank-you (with the minutes, say) to those who answered ไป, sent as soon as the worker can."""
-    if not note.strip():
+    note = clean_text(note, 1000)  # it goes to residents as a LINE message, and into the sending's record
+    if not note:
         raise BroadcastError("note", "the follow-up needs a message")
-    job = _job(hearing, "follow_up", f"h{hearing.id}:follow_up:{uuid.uuid4()}", utcnow(), by, note=note.strip()[:1000])
+    job = _job(hearing, "follow_up", f"h{hearing.id}:follow_up:{uuid.uuid4()}", utcnow(), by, note=note)
     session.add(job)
     return job
 

@@ -45,6 +45,7 @@ from bot.broadcast.hearings import (
 from bot.cards import thai_date
 from bot.db.models import BroadcastJob, Hearing, Resident, utcnow
 from bot.line import LineSendError
+from bot.nlp.normalize import clean_text
 from bot.staff.preview import render_messages
 from bot.staff.web import render, requires, signed_in
 from bot.timeline import BANGKOK
@@ -243,7 +244,7 @@ async def hearing_update(request: web.Request) -> web.StreamResponse:
                 if attendance and not (attendance.isascii() and attendance.isdigit() and len(attendance) <= 6):
                     raise HearingError("attendance")
                 hearing.attendance = int(attendance) if attendance else None
-                hearing.minutes = str(form.get("minutes", "")).strip()[:4000] or None
+                hearing.minutes = clean_text(str(form.get("minutes", "")), 4000) or None
                 audit.record(db, by, "broadcast", f"hearing:{hearing_id}", step="record")
             elif action == "follow_up":
                 job = schedule_follow_up(db, hearing, str(form.get("note", "")), by)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.broadcast.hearings import map_point
+from bot import geo
 from bot.cards import thai_date
 from bot.content import Content
 from bot.db.models import Hearing
@@ -57,7 +57,7 @@ def announcement(content: Content, hearing: Hearing, answer: str | None = None, 
         for value, phrase in _ANSWER_PHRASES.items():
             footer.append(_postback_button(phrases[phrase], f"action=rsvp&h={hearing.id}&a={value}", value == "going"))
     # Links only to the web (a row saved before edits were checked may hold anything): see is_web_link.
-    point = map_point(hearing.latitude, hearing.longitude)
+    point = geo.point(hearing.latitude, hearing.longitude)
     if point is not None:
         uri = f"https://www.google.com/maps/search/?api=1&query={point[0]:.6f},{point[1]:.6f}"
         footer.append(

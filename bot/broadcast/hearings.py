@@ -4,7 +4,6 @@ hearing starts; not past its capacity), and the counts staff see. Functions take
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
 from collections import Counter
 from dataclasses import dataclass, fields, replace
@@ -12,6 +11,7 @@ from dataclasses import dataclass, fields, replace
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import geo
 from bot.content import Content
 from bot.db.models import Hearing, Resident, Rsvp, utcnow
 from bot.messages import is_web_link
@@ -105,17 +105,6 @@ CAPACITY_MAX = 100_000
 EDITABLE = tuple(f.name for f in fields(NewHearing))
 
 
-def map_point(latitude: float | None, longitude: float | None) -> tuple[float, float] | None:
-    """The point when it is one on Earth; None otherwise (NaN, infinities, out of range, half given)."""
-    if latitude is None or longitude is None:
-        return None
-    if not (math.isfinite(latitude) and math.isfinite(longitude)):
-        return None
-    if not (-90.0 <= latitude <= 90.0 and -180.0 <= longitude <= 180.0):
-        return None
-    return latitude, longitude
-
-
 def _clean(text: str | None, limit: int) -> str:
     return clean_text(text or "", max_units=4 * limit)
 
@@ -140,7 +129,7 @@ def validate(content: Content, new: NewHearing) -> NewHearing:
         raise HearingError("consultation", f"no consultation '{new.consultation_id}' in content/consultations")
     if new.capacity is not None and not 1 <= new.capacity <= CAPACITY_MAX:
         raise HearingError("capacity", f"capacity must be 1 to {CAPACITY_MAX:,}")
-    point = map_point(new.latitude, new.longitude)
+    point = geo.point(new.latitude, new.longitude)
     if (new.latitude is not None or new.longitude is not None) and point is None:
         raise HearingError("map", "the map point is latitude,longitude: both finite, -90..90 and -180..180")
     if online and not (len(online) <= LINK_MAX and is_web_link(online) and online.startswith("https://")):

@@ -21,7 +21,8 @@ from bot.db.models import AuditEntry, LoginFailure, utcnow
 from bot.staff import accounts
 from bot.staff.accounts import MAX_FAILURES_PER_ACCOUNT
 from tests.conftest import Bot, BotFactory, new_user_id
-from tests.staffing import PASSWORD, add_staff, sign_in
+from tests.staffing import PASSWORD, add_opinions, add_report, add_resident, add_staff, csrf_token, sign_in
+from tests.test_hearings_hardening import FORM as HEARING_FORM
 
 WRONG = "wrong-password!"
 
@@ -209,3 +210,27 @@ async def test_a_malformed_sign_in_form_is_refused_in_thai(bot: Bot) -> None:
     form.add_field("username", b"somchai", filename="name.txt")
     as_file = await bot.client.post("/staff/login", data=form)
     assert as_file.status == 400 and "แบบฟอร์มเข้าสู่ระบบ" in await as_file.text()
+
+
+async def test_no_page_writes_the_error_parameter_into_itself(bot: Bot) -> None:
+    """?error= picks one of the page's own sentences; its text is never shown (a crafted link could put words
+    of anyone's choosing on a trusted page)."""
+    await add_staff(bot, "somsri", "admin")
+    await sign_in(bot.client, "somsri")
+    resident = await add_resident(bot)
+    [reference] = await add_opinions(bot, [("ขอไฟส่องสว่างซอย 5", "physical", 5)], resident)
+    await add_report(bot, resident, "2569-00001", "ถนนเป็นหลุม")
+    made = await bot.client.post(
+        "/staff/hearings",
+        data={**HEARING_FORM, "csrf": await csrf_token(bot.client, "/staff/hearings")},
+        allow_redirects=False,
+    )
+    hearing_page = made.headers["Location"].split("?")[0]
+    crafted = "โทรแจ้งรหัสผ่านที่ 0812345678 ด่วน"
+    for page in ("/staff/accounts", f"/staff/opinions/{reference}", "/staff/reports/2569-00001",
+                 "/staff/hearings", hearing_page):
+        response = await bot.client.get(page, params={"error": crafted})
+        assert response.status == 200, page
+        text = await response.text()
+        assert 'role="alert"' in text, page  # the page's own sentence is shown
+        assert "0812345678" not in text, page

@@ -27,6 +27,8 @@ def restore_logging() -> Iterator[None]:
 async def test_at_debug_no_line_id_or_message_text_reaches_the_log(
     make_bot: BotFactory, capsys: pytest.CaptureFixture[str], restore_logging: None
 ) -> None:
+    for name in ("aiosqlite", "asyncpg", "sqlalchemy", "sqlalchemy.engine"):
+        logging.getLogger(name).setLevel(logging.NOTSET)  # as in a fresh process, whatever ran before
     configure_logging("DEBUG")  # after capsys took stderr, so the handler writes where the test reads
     bot = await make_bot()
     user = new_user_id()
@@ -35,8 +37,7 @@ async def test_at_debug_no_line_id_or_message_text_reaches_the_log(
     assert (await bot.post(bot.text(user, words))).status == 200
     await bot.idle()
     logged = capsys.readouterr().err
-    assert "webhook event" in logged  # the log was captured at all
-    assert logged.count("\n") > 5
+    assert "webhook event" in logged and "event handled" in logged  # the log was captured at all
     assert user not in logged
     assert words not in logged
     assert "77/1" not in logged

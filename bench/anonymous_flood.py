@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import concurrent.futures
 import contextlib
 import json
 import subprocess
@@ -115,15 +116,29 @@ async def metrics_flood(url: str, in_flight: int, seconds: float) -> collections
     return statuses
 
 
+FLOODS = {"sign_in": sign_in_flood, "metrics": metrics_flood}
+
+
+def _flood_in_process(flood: str, target: tuple[Any, ...], in_flight: int, seconds: float) -> collections.Counter[int]:
+    return asyncio.run(FLOODS[flood](*target, in_flight, seconds))  # type: ignore[operator]
+
+
 async def phase(
     args: argparse.Namespace, bot_url: str, port: int, load: Load, flood: str | None
 ) -> dict[str, Any]:
     trickle = asyncio.create_task(fixed_rate(f"{bot_url}/callback", load, args.rate, args.seconds))
     flood_statuses: collections.Counter[int] = collections.Counter()
-    if flood == "sign_in":
-        flood_statuses = await sign_in_flood(port, args.sign_ins, args.seconds)
-    elif flood == "metrics":
-        flood_statuses = await metrics_flood(f"{bot_url}/metrics", args.scrapes, args.seconds)
+    if flood is not None:
+        target = (port,) if flood == "sign_in" else (f"{bot_url}/metrics",)
+        in_flight = args.sign_ins if flood == "sign_in" else args.scrapes
+        if args.flood_process:
+            # The attacker's own process: its client work does not delay the webhook sender's event loop.
+            with concurrent.futures.ProcessPoolExecutor(1) as pool:
+                flood_statuses = await asyncio.get_running_loop().run_in_executor(
+                    pool, _flood_in_process, flood, target, in_flight, args.seconds
+                )
+        else:
+            flood_statuses = await FLOODS[flood](*target, in_flight, args.seconds)
     result = await trickle
     return {"callback": result.summary(), "flood": dict(sorted(flood_statuses.items()))}
 
@@ -172,6 +187,9 @@ def main() -> None:
     parser.add_argument(
         "--database-url", help="PostgreSQL server to run on (a database named anonymous_flood); default: SQLite"
     )
+    parser.add_argument(
+        "--flood-process", action="store_true", help="flood from a process of its own (default: the sender's loop)"
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -179,7 +197,11 @@ def main() -> None:
     if args.json:
         print(json.dumps(report, indent=2))
         return
-    print(f"database: {report['database']}; /callback at {args.rate:g} events/s, {args.seconds:g} s per phase")
+    where = "its own process" if args.flood_process else "the sender's process"
+    print(
+        f"database: {report['database']}; /callback at {args.rate:g} events/s, {args.seconds:g} s per phase;"
+        f" flood from {where}"
+    )
     for name in ("no_flood", "sign_in_flood", "metrics_flood"):
         c = report[name]["callback"]
         print(

@@ -82,6 +82,7 @@ def _group_now(opinions: list[tuple[str, str, int]], before: str | None) -> dict
     if before:
         groups = insight.group_similar([text for text, _, _ in opinions])
         words = len(opinions)
+        singles = sum(1 for g in groups if g.size == 1)
     else:
         from bot.nlp.tokenize import Tokenizer
 
@@ -90,13 +91,13 @@ def _group_now(opinions: list[tuple[str, str, int]], before: str | None) -> dict
         rows = [(f"r{i}", text[: insight.MAX_CHARS], c, v, len(text) > insight.MAX_CHARS) for i, (text, c, v) in
                 enumerate(opinions)]
         result = insight.summarise(rows, keywords)
-        groups, words = result.groups, sum(len(k) for k in result.keywords.values())
+        groups, words, singles = result.groups, sum(len(k) for k in result.keywords.values()), result.singles
     seconds = time.perf_counter() - started
     return {
         "seconds": round(seconds, 2),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "rss_before_mb": round(start_rss / 1024),
-        "groups_of_2_or_more": sum(1 for g in groups if g.size > 1),
+        "opinions_like_no_other": singles,
         "largest": [g.size for g in groups[:5]],
         "keywords": words,
     }

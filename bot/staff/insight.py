@@ -225,9 +225,16 @@ class OpinionGroup:
         return len(self.references)
 
 
+# Groups of repeated opinions an Insight keeps, largest first; the rest are only counted. All of them crossed
+# back from the worker process before (thousands of one-opinion groups), and unpickling them in the web
+# process took the event loop's time.
+KEPT_GROUPS = 100
+
+
 @dataclass(frozen=True)
 class Insight:
-    groups: list[OpinionGroup]
+    groups: list[OpinionGroup]  # repeated opinions (two or more), the KEPT_GROUPS largest
+    singles: int  # opinions like no other
     keywords: dict[str, list[tuple[str, int]]]  # category id -> (word, in how many opinions)
     considered: int
     truncated: bool  # only the newest opinions were read
@@ -242,8 +249,9 @@ def summarise(rows: Sequence[Row], keywords: Keywords, truncated: bool = False) 
     """Groups and top words per category of the rows. Pure and CPU-bound: the web process runs it in
     InsightRunner's worker process."""
     folded = [fold(text) for _, text, _, _, _ in rows]
+    found = group_similar(folded, folded=True)
     groups = []
-    for group in group_similar(folded, folded=True):
+    for group in [g for g in found if g.size > 1][:KEPT_GROUPS]:
         members = [rows[i] for i in group.members]
         villages = Counter(m[3] for m in members).most_common()
         category = Counter(m[2] for m in members).most_common(1)[0][0]
@@ -253,6 +261,7 @@ def summarise(rows: Sequence[Row], keywords: Keywords, truncated: bool = False) 
         by_category.setdefault(category, []).append(text)
     return Insight(
         groups=groups,
+        singles=sum(1 for g in found if g.size == 1),
         keywords={category: keywords.top(texts, folded=True) for category, texts in by_category.items()},
         considered=len(rows),
         truncated=truncated,

@@ -21,6 +21,7 @@ from bot.staff.pages.filtering import filters_from
 from bot.staff.web import render, requires
 
 MAX_OPINIONS = 10_000
+_ROWS_PER_READ = 1_000
 TOP_GROUPS = 30
 
 __all__ = ["MAX_OPINIONS", "Insight", "OpinionGroup", "add_routes", "insight_runner", "load_insight"]
@@ -45,21 +46,31 @@ async def load_insight(request: web.Request, filters: Filters) -> Insight:
         changed = await db.scalar(select(func.max(OpinionChange.id)))
 
     async def rows() -> tuple[list[Row], bool]:
-        async with sessions() as db:
-            result = await db.execute(
-                # Only what the grouping reads crosses from the database: the first MAX_CHARS characters.
-                select(
-                    Opinion.reference,
-                    func.substr(Opinion.text, 1, MAX_CHARS),
-                    Opinion.category,
-                    Opinion.village,
-                    func.length(Opinion.text) > MAX_CHARS,
+        found: list[Row] = []
+        before: int | None = None
+        # A page of rows per statement, newest first: on SQLite the webhook's intake shares the one connection,
+        # and reading all 10,000 in one statement held it for a few hundred milliseconds.
+        while len(found) < MAX_OPINIONS:
+            async with sessions() as db:
+                result = await db.execute(
+                    # Only what the grouping reads crosses from the database: the first MAX_CHARS characters.
+                    select(
+                        Opinion.id,
+                        Opinion.reference,
+                        func.substr(Opinion.text, 1, MAX_CHARS),
+                        Opinion.category,
+                        Opinion.village,
+                        func.length(Opinion.text) > MAX_CHARS,
+                    )
+                    .where(*conditions, *([Opinion.id < before] if before is not None else []))
+                    .order_by(Opinion.id.desc())
+                    .limit(min(_ROWS_PER_READ, MAX_OPINIONS - len(found)))
                 )
-                .where(*conditions)
-                .order_by(Opinion.id.desc())
-                .limit(MAX_OPINIONS)
-            )
-            found = [(r[0], r[1], r[2], r[3], bool(r[4])) for r in result]
+                page = result.all()
+            found.extend((r[1], r[2], r[3], r[4], bool(r[5])) for r in page)
+            if len(page) < _ROWS_PER_READ:
+                break
+            before = page[-1][0]
         return found, count > MAX_OPINIONS
 
     return await request.app[keys.STAFF_INSIGHT].get((filters, count, newest, changed), rows)
@@ -76,8 +87,8 @@ async def page(request: web.Request) -> web.Response:
         request,
         "insight.html",
         insight=insight,
-        groups=[g for g in insight.groups if g.size > 1][:TOP_GROUPS],
-        singles=sum(1 for g in insight.groups if g.size == 1),
+        groups=insight.groups[:TOP_GROUPS],
+        singles=insight.singles,
         query=request.query,
         problems=problems,
         categories=content.categories,

@@ -13,7 +13,7 @@ import logging
 import secrets
 from pathlib import Path
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -42,7 +42,9 @@ def sanitize(data: bytes) -> tuple[bytes, int, int]:
             if width * height > MAX_PIXELS:
                 raise PhotoRejected(f"{width}x{height} pixels is over the cap")
             probe.load()
-            image = probe.convert("RGB")
+            # Phones store a photo as the sensor saw it and say in EXIF which way is up; that note goes below,
+            # so the pixels are turned first (a sideways pothole is hard to read on the staff page).
+            image = (ImageOps.exif_transpose(probe) or probe).convert("RGB")
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
         raise PhotoRejected(type(exc).__name__) from None
     # convert() copies the source's info: the JPEG writer would write its "comment" back as a COM segment.

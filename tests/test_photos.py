@@ -39,6 +39,19 @@ def jpeg_with_gps(width: int = 640, height: int = 480, **more_metadata: Any) -> 
     return out.getvalue()
 
 
+def test_sanitize_turns_the_photo_the_way_the_phone_said_is_up() -> None:
+    image = Image.new("RGB", (640, 480), (200, 120, 40))
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = 6  # the camera was turned a quarter: show it rotated 90 degrees
+    out = io.BytesIO()
+    image.save(out, format="JPEG", exif=exif.tobytes())
+    clean, width, height = sanitize(out.getvalue())
+    assert (width, height) == (480, 640)
+    with Image.open(io.BytesIO(clean)) as after:
+        assert after.size == (480, 640)
+        assert not after.getexif()  # and the note itself is gone
+
+
 def test_sanitize_drops_gps_and_camera_data() -> None:
     original = jpeg_with_gps()
     with Image.open(io.BytesIO(original)) as before:

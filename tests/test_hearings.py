@@ -30,6 +30,15 @@ from tests.serving import cli_env, run_cli
 # due, so only the runners a test drives (with its own clock) send them.
 NOW = dt.datetime(2031, 11, 23, 5, 0, tzinfo=dt.UTC)  # 12:00 in Bangkok
 STARTS = "2031-12-12 09:00"
+# A hearing as the workspace's form sends it (the csrf token and the action are added where it is posted).
+FORM = {
+    "title": "ประชาคมหมู่ 2",
+    "starts": "2031-12-20T09:30",
+    "place": "ศาลาหมู่ 2",
+    "villages": "2",
+    "rsvp": "on",
+    "reminders": "1@18:00",
+}
 
 
 class Clock:
@@ -296,15 +305,7 @@ async def test_staff_create_preview_and_announce_in_the_workspace(bot: Bot) -> N
     await sign_in(bot.client, "viewer1")
     assert "new-hearing" not in await (await bot.client.get("/staff/hearings")).text()
     token = await csrf_token(bot.client, "/staff/hearings")
-    form = {
-        "csrf": token,
-        "title": "ประชาคมหมู่ 2",
-        "starts": "2031-12-20T09:30",
-        "place": "ศาลาหมู่ 2",
-        "villages": "2",
-        "rsvp": "on",
-        "reminders": "1@18:00",
-    }
+    form = {**FORM, "csrf": token}
     assert (await bot.client.post("/staff/hearings", data=form, allow_redirects=False)).status == 403
     await sign_in(bot.client, "nid")
     token = await csrf_token(bot.client, "/staff/hearings")

@@ -22,18 +22,10 @@ from bot.db.models import AuditEntry, BroadcastJob, Hearing, utcnow
 from tests.conftest import Bot
 from tests.serving import cli_env, run_cli
 from tests.staffing import add_staff, csrf_token, sign_in
-from tests.test_hearings import Clock, _followers, _hearing, _runner
+from tests.test_hearings import FORM, Clock, _followers, _hearing, _runner
 
 _KEY = re.compile(r'name="key" value="([^"]+)"')
 _HIDDEN = re.compile(r'<input type="hidden" name="([a-z_]+)" value="([^"]*)">')
-FORM = {
-    "title": "ประชาคมหมู่ 2",
-    "starts": "2031-12-20T09:30",
-    "place": "ศาลาหมู่ 2",
-    "villages": "2",
-    "rsvp": "on",
-    "reminders": "1@18:00",
-}
 
 
 async def _broadcaster(bot: Bot) -> str:

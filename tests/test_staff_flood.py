@@ -22,7 +22,7 @@ from bot.staff import accounts
 from bot.staff.accounts import MAX_FAILURES_PER_ACCOUNT
 from tests.conftest import Bot, BotFactory, new_user_id
 from tests.staffing import PASSWORD, add_opinions, add_report, add_resident, add_staff, csrf_token, sign_in
-from tests.test_hearings_hardening import FORM as HEARING_FORM
+from tests.test_hearings import FORM as HEARING_FORM
 
 WRONG = "wrong-password!"
 

@@ -9,6 +9,7 @@ zone: the bot asks which of the top candidates was meant instead of guessing.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from bot.content import Content
 from bot.nlp.normalize import normalize
@@ -52,9 +53,35 @@ _FILLERS = (
 )
 
 
+class Intent(StrEnum):
+    """What a message asks the bot to do. Values are stored in service_queries.intent: keep them stable."""
+
+    SERVICE = "service"  # answer about a service (its card, an aspect, or one of its FAQ entries)
+    CLARIFY = "clarify"  # "which one?": the candidates as chips
+    OUT_OF_SCOPE = "out_of_scope"
+    REFERRAL = "referral"  # not the municipality's work, but we know who does it (content/referrals.yaml)
+    OFFICE = "office"  # the municipality itself: phone, hours, open today (content/municipality.yaml)
+    MY_CASES = "my_cases"  # the resident's own reports and opinions, or one by its reference
+    REPORT = "report"  # a problem: start the report flow (report_type when it is clear)
+    OPINION = "opinion"  # a wish or suggestion: start the opinion flow with the text kept
+    HEARING = "hearing"
+    MYDATA = "mydata"
+    GREETING = "greeting"
+    THANKS = "thanks"
+    HELP = "help"
+    MENU = "menu"
+    CANCEL = "cancel"
+    CONTACT = "contact"
+
+
 @dataclass(frozen=True)
 class Reading:
-    """The outcome of reading one message."""
+    """The outcome of reading one message.
+
+    intent SERVICE: service_id is set; faq_id names the FAQ entry answered (content/faq/), aspect the part of
+    the service asked about (fees, penalties, ...). REPORT: report_type is a type of content/reports.yaml
+    when the problem is clear, else None (the flow asks). REFERRAL: referral_id. MY_CASES: reference when a
+    reference number was typed. The message itself (text) is what the flows keep as the first part."""
 
     text: str
     intent: str
@@ -63,6 +90,12 @@ class Reading:
     candidates: tuple[Match, ...] = ()
     aspect: str | None = None
     follow_up: bool = False
+    faq_id: str | None = None
+    report_type: str | None = None
+    referral_id: str | None = None
+    reference: str | None = None
+    # True when the semantic model was consulted for this message (it costs 15-80 ms; see bench/qa_eval.py).
+    embedded: bool = False
 
     @property
     def answered(self) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import io
 import os
 import sys
 from pathlib import Path
@@ -234,39 +235,30 @@ def _worker(settings: Settings) -> int:
 
 
 def _ask(settings: Settings, text: str | None, as_json: bool) -> int:
-    """Answers from the command line: TEXT, or one question per stdin line (JSON lines with --json)."""
+    """Answers from the command line: TEXT, or one question per stdin line (JSON lines with --json).
+
+    Every stdin line gets its line of output, an empty one too, so output and input line up for scoring."""
     import json
 
+    from bot.ask import answer_record
     from bot.content import ContentError, load_content
-    from bot.qa import QuestionAnswering, reply_text
+    from bot.qa import QuestionAnswering
 
     try:
         qa = QuestionAnswering.from_content(load_content(settings.content_dir))
     except ContentError as exc:
         print("content/ has errors:\n" + str(exc), file=sys.stderr)
         return 1
-    questions = [text] if text is not None else (line.rstrip("\n") for line in sys.stdin)
+    if text is None and isinstance(sys.stdin, io.TextIOWrapper):
+        # A batch pasted from a web page may hold a broken byte; it should not end the batch.
+        sys.stdin.reconfigure(errors="replace")
+    questions = [text] if text is not None else (line.rstrip("\r\n") for line in sys.stdin)
     for question in questions:
-        if not question.strip():
-            continue
-        reading = qa.read(question)
-        reply = reply_text(qa.reply_for(reading))
+        record = answer_record(qa, question)
         if as_json or text is None:
-            print(
-                json.dumps(
-                    {
-                        "text": question,
-                        "intent": reading.intent,
-                        "service_id": reading.service_id,
-                        "score": round(reading.score, 4),
-                        "reply": reply,
-                    },
-                    ensure_ascii=False,
-                ),
-                flush=True,
-            )
+            print(json.dumps(record, ensure_ascii=False), flush=True)
         else:
-            print(reply)
+            print(record["reply"])
     return 0
 
 

@@ -17,6 +17,7 @@ from bot.content import Content, ServiceEntry
 from bot.line import ALT_TEXT_MAX
 from bot.messages import WireMessage, postback_chip
 from bot.timeline import WorkingCalendar
+from bot.windows import DueBy, Ended, OpensOn, OpenUntil, PayDay, Window, state_on
 
 MAX_LISTED = 5
 ASPECT_CHIPS = ("documents", "fees", "time", "timeline", "contact")
@@ -26,6 +27,11 @@ ASPECT_SECTIONS = {
     "time": "answer_time",
     "contact": "answer_contact",
     "steps": "answer_steps",
+    "penalties": "answer_penalties",
+    "benefit": "answer_benefit",
+    "who": "answer_who",
+    "where": "answer_where",
+    "deadlines": "answer_deadlines",
 }
 # Colours of the card: a muted grey for notes, amber for "not confirmed".
 MUTED, WARN = "#888888", "#B26A00"
@@ -98,26 +104,94 @@ class ServiceAnswers:
         office = service.office
         return self.phrase("contact_line", office=office.name, location=office.location)
 
+    def _where(self, service: ServiceEntry) -> list[str]:
+        """Where to file or pay: the channel first (it says how), then the office and its address."""
+        return [service.channel, self._contact(service)]
+
+    def _penalties(self, service: ServiceEntry, today: dt.date) -> list[str]:
+        """The penalties as content states them, with the deadlines they follow from; without any, what is
+        known about the dates and whom to ask (never a guess that there is no fine)."""
+        dates = [*self._windows(service, today), *(f"• {d}" for d in service.deadlines)]
+        if service.penalties:
+            return [*(f"• {p}" for p in service.penalties), *dates]
+        return [*dates, self.phrase("penalties_none", office=service.office.name)]
+
+    def _benefit(self, service: ServiceEntry, today: dt.date) -> list[str]:
+        pay_days = self._windows(service, today, pay_days_only=True)
+        if service.benefit:
+            return [service.benefit, *pay_days]
+        return [service.summary, *pay_days, self.phrase("benefit_none", office=service.office.name)]
+
+    def _who(self, service: ServiceEntry) -> list[str]:
+        if service.who:
+            return [f"• {w}" for w in service.who]
+        return [service.summary, self.phrase("who_none", office=service.office.name)]
+
+    def _deadlines(self, service: ServiceEntry, today: dt.date | None) -> list[str]:
+        """The dated windows read against today (when known), then the deadlines written as text."""
+        lines = self._windows(service, today) if today is not None else [w.what for w in service.windows]
+        return [*lines, *(f"• {d}" for d in service.deadlines)]
+
+    def _windows(self, service: ServiceEntry, today: dt.date, pay_days_only: bool = False) -> list[str]:
+        """One line per dated window: open until, opens again on, due by, next pay day."""
+        lines = []
+        for window in service.windows:
+            if pay_days_only and window.monthly_day is None:
+                continue
+            line = self._window_line(service, window, today)
+            if window.note:
+                line += " " + window.note
+            ended = isinstance(state_on(window, today), Ended)  # its line already says whom to ask
+            if window.certainty == "local" and not ended:
+                line += " " + self.phrase("window_local", office=service.office.name)
+            elif window.certainty != "seen":
+                line += " " + self.phrase("certainty_note")
+            lines.append(f"• {line}")
+        return lines
+
+    def _window_line(self, service: ServiceEntry, window: Window, today: dt.date) -> str:
+        state = state_on(window, today, self._calendar.is_working_day)
+        office, title = service.office.name, window.what
+        if isinstance(state, OpenUntil):
+            return self.phrase("window_open", title=title, date=thai_date(state.until))
+        if isinstance(state, OpensOn):
+            return self.phrase("window_opens", title=title, date=thai_date(state.opens))
+        if isinstance(state, DueBy):
+            if state.days_left == 0:
+                return self.phrase("deadline_today", title=title, date=thai_date(state.due))
+            return self.phrase("deadline_due", title=title, date=thai_date(state.due), days=state.days_left)
+        if isinstance(state, PayDay):
+            phrase = "pay_day_today" if state.day == today else "pay_day_next"
+            return self.phrase(phrase, title=title, date=thai_date(state.day))
+        assert isinstance(state, Ended)
+        phrase = "deadline_passed" if window.is_deadline else "window_ended"
+        return self.phrase(phrase, title=title, date=thai_date(state.last), office=office)
+
     def _uncertain(self, service: ServiceEntry) -> str | None:
         return self.phrase("uncertain", office=service.office.name) if service.uncertain else None
 
     # -- whole answers ---------------------------------------------------------------------------------
 
-    def card(self, service: ServiceEntry, feedback_key: int | None = None) -> WireMessage:
-        """The Flex bubble answering a question about a service, with follow-up chips."""
+    def card(self, service: ServiceEntry, feedback_key: int | None = None, today: dt.date | None = None) -> WireMessage:
+        """The Flex bubble answering a question about a service, with follow-up chips. With `today`, its
+        dated windows say whether they are open now (without, they are named only)."""
         body: list[dict[str, Any]] = [
             _text(service.name, weight="bold", size="lg"),
             _text(service.summary, color="#555555", margin="sm"),
         ]
         if service.benefit:
             body += _section(self.phrase("card_benefit"), [service.benefit])
+        if service.who:
+            body += _section(self.phrase("card_who"), self._who(service))
         body += _section(self.phrase("card_steps"), self._steps(service))
         body += _section(self.phrase("card_time"), self._time(service))
         body += _section(self.phrase("card_documents"), self._documents(service))
         body += _section(self.phrase("card_fees"), self._fees(service))
-        if service.deadlines:
-            body += _section(self.phrase("card_deadlines"), list(service.deadlines))
-        body += _section(self.phrase("card_contact"), [service.channel, self._contact(service)])
+        if service.deadlines or service.windows:
+            body += _section(self.phrase("card_deadlines"), self._deadlines(service, today))
+        if service.penalties:
+            body += _section(self.phrase("card_penalties"), [f"• {p}" for p in service.penalties])
+        body += _section(self.phrase("card_contact"), self._where(service))
         warning = self._uncertain(service)
         if warning:
             body.append(_text(warning, color=WARN, size="xs", margin="lg"))
@@ -130,21 +204,27 @@ class ServiceAnswers:
             bubble["footer"] = self._feedback(feedback_key)
         return {
             "type": "flex",
-            "altText": self.alt_text(service),
+            "altText": self.alt_text(service, today),
             "contents": bubble,
             "quickReply": self._chips(service),
         }
 
-    def alt_text(self, service: ServiceEntry) -> str:
+    def alt_text(self, service: ServiceEntry, today: dt.date | None = None) -> str:
         """The card as plain text, cut to LINE's 1,500-character limit."""
         parts = [service.name, service.summary]
         if service.benefit:
             parts.append(f"{self.phrase('card_benefit')}: {service.benefit}")
+        if service.who:
+            parts += [self.phrase("card_who"), *self._who(service)]
         parts += [self.phrase("card_steps"), *self._steps(service)]
         parts += [self.phrase("card_time"), *self._time(service)]
         parts += [self.phrase("card_documents"), *self._documents(service)]
         parts += [self.phrase("card_fees"), *self._fees(service)]
-        parts += [self.phrase("card_contact"), service.channel, self._contact(service)]
+        if service.deadlines or service.windows:
+            parts += [self.phrase("card_deadlines"), *self._deadlines(service, today)]
+        if service.penalties:
+            parts += [self.phrase("card_penalties"), *(f"• {p}" for p in service.penalties)]
+        parts += [self.phrase("card_contact"), *self._where(service)]
         warning = self._uncertain(service)
         if warning:
             parts.append(warning)
@@ -163,7 +243,20 @@ class ServiceAnswers:
         elif aspect == "time":
             lines = [*self._time(service), *self._steps(service)]
         elif aspect == "contact":
-            lines = [service.channel, self._contact(service)]
+            lines = [self._contact(service), service.channel]
+        elif aspect == "where":
+            lines = self._where(service)
+        elif aspect == "penalties":
+            lines = self._penalties(service, today)
+        elif aspect == "benefit":
+            lines = self._benefit(service, today)
+        elif aspect == "who":
+            lines = self._who(service)
+        elif aspect == "deadlines":
+            lines = self._deadlines(service, today) or [
+                service.channel,
+                self.phrase("deadlines_none", office=service.office.name),
+            ]
         else:
             lines = self._steps(service)
         warning = self._uncertain(service) if aspect in ("fees", "time") else None
@@ -171,13 +264,15 @@ class ServiceAnswers:
         return {"type": "text", "text": text, "quickReply": self._chips(service)}
 
     def timeline(self, service: ServiceEntry, today: dt.date) -> WireMessage:
-        """'If you file today, when?': the date the time limit falls on, counted as the law counts it."""
+        """'If you file today, when?': whether its windows are open today, and the date the time limit
+        falls on, counted as the law counts it."""
         limit = service.time_limit
+        lines = self._windows(service, today)
         if limit is None:
-            lines = [self.phrase("timeline_none", office=service.office.name)]
+            lines.append(self.phrase("timeline_none", office=service.office.name))
         else:
             due = self._calendar.add_days(today, limit.days, limit.day_kind)
-            lines = [
+            lines += [
                 self.phrase(
                     "timeline_result",
                     today=thai_date(today),

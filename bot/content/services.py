@@ -10,6 +10,7 @@ from typing import Any
 from bot.content.model import Division
 from bot.content.responses import QUICK_REPLY_LABEL_MAX
 from bot.content.source import ContentErrors, Located, read_yaml
+from bot.windows import MonthDay, Period, Window
 
 DAY_KINDS = ("calendar", "working", "unspecified")
 CERTAINTIES = ("seen", "secondary", "local", "recalled")
@@ -29,7 +30,23 @@ _REQUIRED = (
     "sources",
     "last_reviewed",
 )
-_OPTIONAL = ("who", "time_limit", "benefit", "deadlines", "penalties", "if_late", "related", "offers_report")
+_OPTIONAL = (
+    "who",
+    "time_limit",
+    "benefit",
+    "deadlines",
+    "windows",
+    "penalties",
+    "if_late",
+    "related",
+    "offers_report",
+)
+# A window gives its dates in exactly one of these forms (services/README.md).
+WINDOW_FORMS = ("yearly", "dates", "monthly_day")
+_WINDOW_KEYS = ("what", *WINDOW_FORMS, "on_day_off", "certainty", "note")
+ON_DAY_OFF = ("same", "before")
+# Dates are Gregorian; a year from here on is a Buddhist-era year typed by mistake (2569 BE = 2026).
+BUDDHIST_ERA_FROM = 2400
 MIN_EXAMPLES = 3
 
 
@@ -75,6 +92,7 @@ class ServiceEntry:
     fees: tuple[Fee, ...]
     benefit: str | None
     deadlines: tuple[str, ...]
+    windows: tuple[Window, ...]
     penalties: tuple[str, ...]
     if_late: str | None
     related: tuple[str, ...]
@@ -154,6 +172,7 @@ def _service(src: Located, stem: str, divisions: dict[str, Division]) -> Service
         "fees": _fees(src, data.get("fees")),
         "benefit": _text(src, data, "benefit", required=False),
         "deadlines": _texts(src, data, "deadlines", required=False),
+        "windows": _windows(src, data.get("windows")),
         "penalties": _texts(src, data, "penalties", required=False),
         "if_late": _text(src, data, "if_late", required=False),
         "related": _texts(src, data, "related", required=False),
@@ -250,3 +269,116 @@ def _fees(src: Located, raw: object) -> tuple[Fee, ...]:
             continue
         fees.append(Fee(text=item["text"].strip(), kind=item["kind"]))
     return tuple(fees)
+
+
+def _windows(src: Located, raw: object) -> tuple[Window, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not raw:
+        src.error(("windows",), "'windows' must be a list of windows, each {what, yearly | dates | monthly_day}")
+        return ()
+    windows = []
+    for i, item in enumerate(raw):
+        window = _window(src, ("windows", i), item)
+        if window is not None:
+            windows.append(window)
+    return tuple(windows)
+
+
+def _window(src: Located, path: tuple[str | int, ...], item: object) -> Window | None:
+    if not isinstance(item, dict):
+        src.error(path, "a window is a mapping: {what, yearly | dates | monthly_day, certainty, note}")
+        return None
+    before = len(src.errors.items)
+    for key in item:
+        if key not in _WINDOW_KEYS:
+            src.error((*path, key), f"unknown field '{key}' (a window has {', '.join(_WINDOW_KEYS)})")
+    what, note = item.get("what"), item.get("note")
+    if not isinstance(what, str) or not what.strip():
+        src.error((*path, "what"), "'what' must say in Thai what the dates are for")
+    if note is not None and (not isinstance(note, str) or not note.strip()):
+        src.error((*path, "note"), "'note' must be a non-empty text")
+    certainty = item.get("certainty", "seen")
+    if certainty not in CERTAINTIES:
+        src.error((*path, "certainty"), f"certainty must be one of {', '.join(CERTAINTIES)}")
+    on_day_off = item.get("on_day_off", "same")
+    if on_day_off not in ON_DAY_OFF or (on_day_off != "same" and "monthly_day" not in item):
+        src.error((*path, "on_day_off"), f"on_day_off is for monthly_day only, one of {', '.join(ON_DAY_OFF)}")
+    forms = [f for f in WINDOW_FORMS if f in item]
+    if len(forms) != 1:
+        src.error(path, f"give exactly one of {', '.join(WINDOW_FORMS)}")
+        return None
+    periods: tuple[Period, ...] = ()
+    monthly_day = None
+    if forms[0] == "monthly_day":
+        monthly_day = _monthly_day(src, (*path, "monthly_day"), item["monthly_day"])
+    else:
+        periods = _periods(src, (*path, forms[0]), item[forms[0]], yearly=forms[0] == "yearly")
+    if len(src.errors.items) > before:
+        return None
+    return Window(
+        what=str(what).strip(),
+        periods=periods,
+        monthly_day=monthly_day,
+        certainty=str(certainty),
+        note=note.strip() if isinstance(note, str) else None,
+        on_day_off=str(on_day_off),
+    )
+
+
+def _monthly_day(src: Located, path: tuple[str | int, ...], raw: object) -> int | None:
+    if not isinstance(raw, int) or isinstance(raw, bool) or not 1 <= raw <= 31:
+        src.error(path, "monthly_day must be a day of the month, 1 to 31 (a shorter month uses its last day)")
+        return None
+    return raw
+
+
+def _periods(src: Located, path: tuple[str | int, ...], raw: object, yearly: bool) -> tuple[Period, ...]:
+    form = "{from: MM-DD, to: MM-DD}" if yearly else "{from: YYYY-MM-DD, to: YYYY-MM-DD}"
+    if not isinstance(raw, list) or not raw:
+        src.error(path, f"give a list of periods, each {form} ('from' may be left out for a deadline)")
+        return ()
+    periods = []
+    for i, item in enumerate(raw):
+        where = (*path, i)
+        if not isinstance(item, dict) or "to" not in item or set(item) - {"from", "to"}:
+            src.error(where, f"each period is {form}")
+            continue
+        read = _month_day if yearly else _one_date
+        end = read(src, (*where, "to"), item["to"])
+        start = read(src, (*where, "from"), item["from"]) if "from" in item else None
+        if end is None or ("from" in item and start is None):
+            continue
+        if isinstance(start, dt.date) and isinstance(end, dt.date) and end < start:
+            src.error((*where, "to"), "'to' is before 'from'")
+            continue
+        periods.append(Period(start=start, end=end))
+    if len({p.start is None for p in periods}) > 1:
+        src.error(path, "either every period has a 'from' (a window) or none has (deadlines), not both")
+    return tuple(periods)
+
+
+def _month_day(src: Located, path: tuple[str | int, ...], raw: object) -> MonthDay | None:
+    """'MM-DD' of a yearly date; 02-29 is refused because most years do not have it."""
+    text = raw if isinstance(raw, str) else ""
+    parts = text.split("-")
+    if len(parts) == 2 and all(p.isdigit() and len(p) == 2 for p in parts):
+        month, day = int(parts[0]), int(parts[1])
+        try:
+            dt.date(2025, month, day)  # a year without 29 February
+        except ValueError:
+            pass
+        else:
+            return MonthDay(month, day)
+    src.error(path, f'a yearly date is written MM-DD in quotes, e.g. "03-31" (not {raw!r}; 02-29 is not allowed)')
+    return None
+
+
+def _one_date(src: Located, path: tuple[str | int, ...], raw: object) -> dt.date | None:
+    if isinstance(raw, dt.date) and not isinstance(raw, dt.datetime):
+        if raw.year < BUDDHIST_ERA_FROM:
+            return raw
+        src.error(path, f"{raw} looks like a Buddhist-era year: write the Gregorian year ({raw.year - 543})")
+        return None
+    src.error(path, f"a date is written YYYY-MM-DD in the Gregorian calendar, e.g. 2026-06-30 (not {raw!r})")
+    return None

@@ -1,18 +1,21 @@
-"""Phrasings staff taught the matcher: questions the bot could not answer, attached to a service in the
-workspace. They live in the database, so the bot learns them without a code or content change; every
-process reloads them when they change (checked every few seconds, and at once in the process that added
-them)."""
+"""Phrasings staff taught the matcher: questions the bot could not answer, attached to a service, or to one
+FAQ entry of a service, in the workspace. They live in the database, so the bot learns them without a code
+or content change; every process reloads them when they change (checked every few seconds, and at once in
+the process that added them)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections import defaultdict
+from collections.abc import Collection, Mapping
+from typing import Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.background import Stopping
+from bot.content import Content
 from bot.db.models import ServiceExample, utcnow
 from bot.nlp.understand import Understanding
 from bot.qa import QuestionAnswering
@@ -21,18 +24,40 @@ log = logging.getLogger(__name__)
 REFRESH_SECONDS = 10.0
 
 
-async def load(session: AsyncSession) -> dict[str, list[str]]:
-    rows = await session.execute(select(ServiceExample.service_id, ServiceExample.text).order_by(ServiceExample.id))
+class FaqLike(Protocol):
+    """What the inbox needs of an FAQ entry (bot/content/faq.py FaqEntry)."""
+
+    @property
+    def service_id(self) -> str: ...
+
+    @property
+    def question(self) -> str: ...
+
+
+def faq_entries(content: Content) -> Mapping[str, FaqLike]:
+    """content.faq ("<service_id>.<slug>" -> entry); none while content has no FAQ entries at all."""
+    entries: Mapping[str, FaqLike] = getattr(content, "faq", None) or {}
+    return entries
+
+
+async def load(session: AsyncSession, faq_ids: Collection[str] = ()) -> dict[str, list[str]]:
+    """Phrasings by what they teach: an FAQ entry's id when the phrasing was attached to one that content
+    still has (faq_ids), otherwise its service's id (the entry may have been removed since)."""
+    rows = await session.execute(
+        select(ServiceExample.service_id, ServiceExample.faq_id, ServiceExample.text).order_by(ServiceExample.id)
+    )
     examples: dict[str, list[str]] = defaultdict(list)
-    for service_id, text in rows:
-        examples[service_id].append(text)
+    for service_id, faq_id, text in rows:
+        examples[faq_id if faq_id is not None and faq_id in faq_ids else service_id].append(text)
     return dict(examples)
 
 
-def add(session: AsyncSession, service_id: str, texts: list[str], added_by: str) -> None:
+def add(session: AsyncSession, service_id: str, texts: list[str], added_by: str, faq_id: str | None = None) -> None:
     now = utcnow()
     session.add_all(
-        ServiceExample(service_id=service_id, text=t, added_by=added_by, added_at=now) for t in texts if t.strip()
+        ServiceExample(service_id=service_id, faq_id=faq_id, text=t, added_by=added_by, added_at=now)
+        for t in texts
+        if t.strip()
     )
 
 
@@ -55,7 +80,7 @@ class PhrasingRefresher:
             version = await _version(session)
             if version == self._seen:
                 return False
-            examples = await load(session)
+            examples = await load(session, faq_entries(self._qa.content).keys())
         # Building the index takes a few hundred milliseconds: off the event loop, then swapped in at once.
         understanding = await asyncio.to_thread(Understanding, self._qa.content, examples)
         self._qa.understanding, self._seen = understanding, version

@@ -274,13 +274,15 @@ class OpinionChange(Base):
 
 
 class ServiceExample(Base):
-    """A phrasing staff attached to a service from the unanswered questions: the matcher learns it without
-    a code or content change."""
+    """A phrasing staff attached to a service, or to one of its FAQ entries, from the unanswered questions:
+    the matcher learns it without a code or content change."""
 
     __tablename__ = "service_example"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     service_id: Mapped[str] = mapped_column(String(64))
+    # Set when the phrasing teaches one FAQ entry of the service ("<service_id>.<slug>", content/faq/).
+    faq_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
     text: Mapped[str] = mapped_column(Text)
     added_by: Mapped[str] = mapped_column(String(64))
     added_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

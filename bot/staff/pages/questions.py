@@ -1,6 +1,6 @@
 """Questions the bot could not answer (or answered and got 👎), grouped by similarity, each group with its
-count and the closest service. Staff attach a group to a service (its phrasings teach the matcher at once,
-no code or content change) or mark it out of scope."""
+count and the closest service. Staff attach a group to a service or to one of a service's FAQ entries (its
+phrasings teach the matcher at once, no code or content change) or mark it out of scope."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot import audit, keys, phrasings
+from bot.content import Content
 from bot.db.models import ServiceQuery
 from bot.staff.insight import group_similar
 from bot.staff.web import render, requires, signed_in
@@ -20,6 +21,9 @@ MAX_QUESTIONS = 2000
 SHOWN_GROUPS = 50
 # What was asked for a service but not answered: small talk and menu words are not the matcher's to learn.
 UNANSWERED_INTENTS = ("service", "clarify", "out_of_scope")
+# The values of a group's "attach to" choice.
+SERVICE_TARGET = "service:"
+FAQ_TARGET = "faq:"
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,10 @@ class QuestionGroup:
     closest_service: str | None
     closest_score: float
     thumbs_down: int
+    # The FAQ entry the reader answered the group with, if any, and the services whose FAQ entries are
+    # offered to attach to (the reader's candidates: a list of every entry would not fit a phone).
+    closest_faq: str | None = None
+    faq_services: tuple[str, ...] = ()
 
     @property
     def size(self) -> int:
@@ -71,20 +79,46 @@ async def page(request: web.Request) -> web.Response:
                     closest_service=closest.label if closest else None,
                     closest_score=closest.score if closest else 0.0,
                     thumbs_down=sum(m.feedback == "down" for m in members),
+                    closest_faq=reading.faq_id,
+                    faq_services=tuple(c.label for c in reading.candidates),
                 )
             )
         return result
 
     groups = await asyncio.to_thread(build)
-    services = request.app[keys.CONTENT].services
+    content = request.app[keys.CONTENT]
     return render(
         request,
         "questions.html",
         groups=groups,
         total=len(rows),
-        services=services,
+        services=content.services,
+        faq_by_service=_faq_by_service(content),
+        faq=phrasings.faq_entries(content),
         flash=request.query.get("saved"),
     )
+
+
+def _faq_by_service(content: Content) -> dict[str, list[tuple[str, str]]]:
+    """Each service's FAQ entries as (id, question), in content order."""
+    grouped: dict[str, list[tuple[str, str]]] = {}
+    for faq_id, entry in phrasings.faq_entries(content).items():
+        grouped.setdefault(entry.service_id, []).append((faq_id, entry.question))
+    return grouped
+
+
+def _target(target: str, content: Content) -> tuple[str, str | None]:
+    """The service, and the FAQ entry if one was chosen, that a group is attached to; target is
+    "service:<id>" or "faq:<id>"."""
+    if target.startswith(FAQ_TARGET):
+        entry = phrasings.faq_entries(content).get(target.removeprefix(FAQ_TARGET))
+        if entry is None:
+            raise web.HTTPBadRequest(text="ไม่มีคำถามที่พบบ่อยข้อนี้", content_type="text/plain")
+        return entry.service_id, target.removeprefix(FAQ_TARGET)
+    service_id = target.removeprefix(SERVICE_TARGET)
+    if not target.startswith(SERVICE_TARGET) or service_id not in content.services:
+        raise web.HTTPBadRequest(text="ไม่มีบริการนี้", content_type="text/plain")
+    return service_id, None
 
 
 @requires("triage")
@@ -96,22 +130,23 @@ async def triage(request: web.Request) -> web.StreamResponse:
     except ValueError:
         raise web.HTTPBadRequest(text="รายการคำถามไม่ถูกต้อง", content_type="text/plain") from None
     action = str(form.get("action", ""))
-    service_id = str(form.get("service", ""))
     by = signed_in(request).username
     if not ids or action not in ("attach", "out_of_scope"):
         raise web.HTTPBadRequest(text="ไม่รู้จักคำสั่งนี้", content_type="text/plain")
-    if action == "attach" and service_id not in request.app[keys.CONTENT].services:
-        raise web.HTTPBadRequest(text="ไม่มีบริการนี้", content_type="text/plain")
+    # A page rendered before FAQ entries could be chosen sends `service` instead of `target`.
+    target = str(form.get("target") or SERVICE_TARGET + str(form.get("service", "")))
+    service_id, faq_id = _target(target, request.app[keys.CONTENT]) if action == "attach" else ("", None)
     async with request.app[keys.SESSIONS]() as db, db.begin():
         texts = (await db.scalars(select(ServiceQuery.text).where(ServiceQuery.id.in_(ids), *_untriaged()))).all()
         if action == "attach":
-            phrasings.add(db, service_id, list(dict.fromkeys(texts)), by)
+            phrasings.add(db, service_id, list(dict.fromkeys(texts)), by, faq_id)
         await db.execute(
             update(ServiceQuery)
             .where(ServiceQuery.id.in_(ids), ServiceQuery.triage.is_(None))
             .values(triage="example" if action == "attach" else "out_of_scope")
         )
-        audit.record(db, by, "question_triage", service_id or None, action=action, questions=len(ids))
+        detail = {"action": action, "questions": len(ids)} | ({"faq": faq_id} if faq_id else {})
+        audit.record(db, by, "question_triage", service_id or None, **detail)
     if action == "attach":
         # This process learns at once; the others within a few seconds (bot.phrasings polls).
         await request.app[keys.PHRASINGS].refresh()

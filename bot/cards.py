@@ -13,9 +13,9 @@ from typing import Any
 
 from pythainlp.util import thai_strftime
 
-from bot.content import Content, ServiceEntry
+from bot.content import Content, FaqEntry, ServiceEntry
 from bot.line import ALT_TEXT_MAX
-from bot.messages import WireMessage, postback_chip
+from bot.messages import WireMessage, postback_chip, quick_reply_item
 from bot.timeline import WorkingCalendar
 from bot.windows import DueBy, Ended, OpensOn, OpenUntil, PayDay, Window, state_on
 
@@ -33,6 +33,8 @@ ASPECT_SECTIONS = {
     "where": "answer_where",
     "deadlines": "answer_deadlines",
 }
+# The chip under an FAQ answer that goes back to the menu (it sends "เมนู", the menu command, as typed).
+FAQ_MENU_CHIP = "back_to_menu"
 # Colours of the card: a muted grey for notes, amber for "not confirmed".
 MUTED, WARN = "#888888", "#B26A00"
 
@@ -294,6 +296,23 @@ class ServiceAnswers:
             if limit.certainty != "seen":
                 lines.append(self.phrase("uncertain", office=service.office.name))
         return {"type": "text", "text": "\n".join(lines), "quickReply": self._chips(service)}
+
+    def faq(self, service: ServiceEntry, entry: FaqEntry) -> WireMessage:
+        """The answer to one frequently asked question, with a note when the fact is not confirmed by an
+        official source, and chips to the whole service card and back to the menu."""
+        text = entry.answer
+        note = self.faq_note(service, entry)
+        if note:
+            text += "\n" + note
+        card = postback_chip(service.label, f"action=svc&id={service.id}", service.label)
+        menu = quick_reply_item(self._content.quick_replies[FAQ_MENU_CHIP])
+        return {"type": "text", "text": text, "quickReply": {"items": [card, menu]}}
+
+    def faq_note(self, service: ServiceEntry, entry: FaqEntry) -> str | None:
+        """What to say about an answer that is local, secondary or recalled: whom to ask, and their phone."""
+        if entry.certainty == "seen":
+            return None
+        return self.phrase(f"faq_note_{entry.certainty}", office=service.office.name)
 
     def clarify(self, candidates: list[ServiceEntry]) -> list[dict[str, Any]]:
         """Chips for 'which one did you mean?'."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from bot.content.faq import FaqEntry, read_faq
 from bot.content.model import (
     Content,
     Division,
@@ -27,6 +28,7 @@ __all__ = [
     "Content",
     "ContentError",
     "Division",
+    "FaqEntry",
     "Municipality",
     "QuickReplyOption",
     "ResponseTemplate",
@@ -47,6 +49,7 @@ def check_content(content_dir: Path) -> tuple[Content | None, list[str]]:
     commands = _read_commands(content_dir / "commands.yaml", errors)
     divisions = {d.id: d for d in municipality.divisions} if municipality else {}
     services = read_services(content_dir / "services", divisions, errors)
+    faq = read_faq(content_dir / "faq", services, phrases, errors)
     intents, aspects, featured = _read_intents(content_dir / "intents.yaml", errors)
     extra_holidays, working_days = _read_calendar(content_dir / "calendar.yaml", errors)
     categories = _read_categories(content_dir / "categories.yaml", errors)
@@ -76,6 +79,7 @@ def check_content(content_dir: Path) -> tuple[Content | None, list[str]]:
         report_types=report_types,
         report_statuses=report_statuses,
         rich_menu=rich_menu,
+        faq=faq,
     ), []
 
 

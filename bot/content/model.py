@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from bot.content.faq import FaqEntry
     from bot.content.richmenu import RichMenu
     from bot.content.services import ServiceEntry
 
@@ -135,3 +136,5 @@ class Content:
     working_days: tuple[dt.date, ...]
     # content/richmenu.yaml: the tiles under the chat (pushed to LINE by `python -m bot richmenu push`).
     rich_menu: RichMenu
+    # content/faq/<service_id>.yaml: specific questions about a service, keyed "<service_id>.<slug>".
+    faq: dict[str, FaqEntry] = field(default_factory=dict)

@@ -45,6 +45,9 @@ PHRASE_PARAMS = frozenset(
         "invited",
         "answer",
         "when",
+        "kind",
+        "summary",
+        "note",
     }
 )
 REQUIRED_PHRASES = (
@@ -134,6 +137,15 @@ REQUIRED_PHRASES = (
     "chip_reopen",
     "place_unspecified",
     "place_location",
+    "case_line_report",
+    "case_line_opinion",
+    "case_more",
+    "case_history_line",
+    "case_status_note",
+    "case_text_withdrawn",
+    "case_chip_report",
+    "case_chip_opinion",
+    "case_chip_display",
 )
 
 

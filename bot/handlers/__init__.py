@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.dispatch import Router
-from bot.handlers import commands, fallback, follow, hearings, media, menu, mydata, opinions, reports, services
+from bot.handlers import cases, commands, fallback, follow, hearings, media, menu, mydata, opinions, reports, services
 
 
 def routers() -> list[Router]:
@@ -15,6 +15,7 @@ def routers() -> list[Router]:
         opinions.router,
         reports.router,
         mydata.router,
+        cases.router,
         services.router,
         menu.router,
         media.router,

@@ -16,9 +16,9 @@ from sqlalchemy import Select, or_, select, update
 from bot import audit, erasure
 from bot.db.models import Opinion, Photo, Report
 from bot.dispatch import Router, Turn
+from bot.handlers.cases import case_date, opinion_status, report_status
 from bot.handlers.participation import chip, phrase
 from bot.messages import WireMessage, postback_chip
-from bot.timeline import BANGKOK
 
 router = Router("mydata")
 
@@ -42,8 +42,8 @@ async def summary(turn: Turn) -> WireMessage:
             turn,
             "opinion_line",
             reference=o.reference,
-            date=o.created_at.astimezone(BANGKOK).strftime("%d/%m"),
-            status=phrase(turn, f"status_{o.status}") if f"status_{o.status}" in turn.content.phrases else o.status,
+            date=case_date(o.created_at),
+            status=opinion_status(turn, o.status),
         )
         for o in opinions[:MAX_LISTED]
     ] or [phrase(turn, "no_opinions")]
@@ -54,7 +54,7 @@ async def summary(turn: Turn) -> WireMessage:
             turn,
             "consent_given",
             version=resident.consent_version,
-            date=resident.consent_at.astimezone(BANGKOK).strftime("%d/%m/%Y") if resident.consent_at else "-",
+            date=case_date(resident.consent_at) if resident.consent_at else "-",
         )
         if resident and resident.consent_version
         else phrase(turn, "consent_none")
@@ -66,8 +66,8 @@ async def summary(turn: Turn) -> WireMessage:
             turn,
             "opinion_line",
             reference=r.reference,
-            date=r.created_at.astimezone(BANGKOK).strftime("%d/%m"),
-            status=turn.content.report_statuses.get(r.status, r.status),
+            date=case_date(r.created_at),
+            status=report_status(turn, r.status),
         )
         for r in reports[:MAX_LISTED]
     ] or [phrase(turn, "no_opinions")]

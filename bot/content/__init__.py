@@ -18,7 +18,9 @@ from bot.content.model import (
     ResponseTemplate,
     Village,
 )
+from bot.content.office import read_office
 from bot.content.participation import read_consultations, read_privacy, read_report_kinds
+from bot.content.referrals import Referral, read_referrals
 from bot.content.responses import QUICK_REPLY_LABEL_MAX, read_responses
 from bot.content.richmenu import RichMenu, read_rich_menu
 from bot.content.services import ServiceEntry, read_services
@@ -31,6 +33,7 @@ __all__ = [
     "FaqEntry",
     "Municipality",
     "QuickReplyOption",
+    "Referral",
     "ResponseTemplate",
     "RichMenu",
     "ServiceEntry",
@@ -59,6 +62,8 @@ def check_content(content_dir: Path) -> tuple[Content | None, list[str]]:
     divisions_by_id = {d.id: d for d in municipality.divisions} if municipality else {}
     report_types, report_statuses = read_report_kinds(content_dir / "reports.yaml", divisions_by_id, errors)
     rich_menu = read_rich_menu(content_dir / "richmenu.yaml", quick, errors)
+    referrals = read_referrals(content_dir / "referrals.yaml", municipality, services, errors)
+    office = read_office(content_dir / "office.yaml", content_dir / "calendar.yaml", errors)
     if errors or municipality is None or privacy is None or rich_menu is None:
         return None, list(errors)
     return Content(
@@ -79,6 +84,8 @@ def check_content(content_dir: Path) -> tuple[Content | None, list[str]]:
         report_types=report_types,
         report_statuses=report_statuses,
         rich_menu=rich_menu,
+        referrals=referrals,
+        office=office,
         faq=faq,
     ), []
 

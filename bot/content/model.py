@@ -6,8 +6,11 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from bot.content.office import OfficeCues
+
 if TYPE_CHECKING:
     from bot.content.faq import FaqEntry
+    from bot.content.referrals import Referral
     from bot.content.richmenu import RichMenu
     from bot.content.services import ServiceEntry
 
@@ -138,3 +141,7 @@ class Content:
     rich_menu: RichMenu
     # content/faq/<service_id>.yaml: specific questions about a service, keyed "<service_id>.<slug>".
     faq: dict[str, FaqEntry] = field(default_factory=dict)
+    # content/referrals.yaml: who handles what the municipality does not (passport, car tax, ...), by id.
+    referrals: dict[str, Referral] = field(default_factory=dict)
+    # content/office.yaml: the cue words of questions about the office itself (phone, hours, open on a day).
+    office: OfficeCues = field(default_factory=OfficeCues)

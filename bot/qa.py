@@ -14,8 +14,13 @@ from bot.content import Content
 from bot.messages import MessageBuilder, WireMessage
 from bot.nlp.categorize import Categorizer
 from bot.nlp.understand import Reading, Understanding
+from bot.office import office_reply
+from bot.referrals import referral_reply
 from bot.timeline import calendar_from, today_in_bangkok
 
+# Aspects answered on their own even without a service answered before ("ภาษีที่ดินจ่ายช้าโดนปรับไหม"): the
+# card answers the rest, as a resident asking "ภาษีที่ดิน ค่าธรรมเนียม" wants the whole picture.
+DIRECT_ASPECTS = frozenset({"timeline", "penalties", "benefit", "deadlines", "who", "where"})
 # Command words understood by the reader, answered with the response of the same name.
 COMMAND_RESPONSES = {"menu": "menu", "help": "help", "contact": "contact", "cancel": "nothing_to_cancel"}
 
@@ -31,8 +36,8 @@ class QuestionAnswering:
     clock: Callable[[], dt.datetime] = field(default=_utcnow)
 
     def __post_init__(self) -> None:
-        calendar = calendar_from(self.content.extra_holidays, self.content.working_days)
-        self.answers = ServiceAnswers(self.content, calendar)
+        self.calendar = calendar_from(self.content.extra_holidays, self.content.working_days)
+        self.answers = ServiceAnswers(self.content, self.calendar)
         self.builder = MessageBuilder(self.content)
 
     @classmethod
@@ -49,9 +54,16 @@ class QuestionAnswering:
         """The messages that answer this reading."""
         if reading.intent == "service" and reading.service_id:
             service = self.content.services[reading.service_id]
-            if reading.aspect and (reading.follow_up or reading.aspect == "timeline"):
+            entry = self.content.faq.get(reading.faq_id) if reading.faq_id else None
+            if entry is not None:
+                return [self.answers.faq(service, entry)]
+            if reading.aspect and (reading.follow_up or reading.aspect in DIRECT_ASPECTS):
                 return [self.answers.aspect(service, reading.aspect, self.today())]
-            return [self.answers.card(service, feedback_key)]
+            return [self.answers.card(service, feedback_key, today=self.today())]
+        if reading.intent == "referral" and reading.referral_id in self.content.referrals:
+            return [referral_reply(self.builder, self.content.referrals[reading.referral_id])]
+        if reading.intent == "office":
+            return [office_reply(self.content, self.builder, reading.text, self.today(), self.calendar)]
         if reading.intent == "clarify":
             message = self.builder.text("clarify")
             chosen = [self.content.services[m.label] for m in reading.candidates]

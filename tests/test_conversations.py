@@ -139,7 +139,7 @@ async def test_unsend_blanks_the_stored_text(bot: Bot) -> None:
 
 async def test_feedback_is_stored_on_the_question_and_only_its_asker_can_vote(bot: Bot) -> None:
     user, stranger = new_user_id(), new_user_id()
-    await bot.post(bot.text(user, "ภาษีป้ายต้องยื่นเดือนไหน"))
+    await bot.post(bot.text(user, "สอบถามเรื่องภาษีป้ายค่ะ"))
     await bot.idle()
     card = bot.fake.messages_to(user)[0]
     buttons = card["contents"]["footer"]["contents"][1]["contents"]
@@ -157,9 +157,9 @@ async def test_feedback_is_stored_on_the_question_and_only_its_asker_can_vote(bo
 
 async def test_unanswered_questions_are_logged_for_staff(bot: Bot) -> None:
     user = new_user_id()
-    await bot.post(bot.text(user, "ต่อภาษีรถยนต์ที่ไหน"))
+    await bot.post(bot.text(user, "ราคาทองวันนี้เท่าไหร่"))
     await bot.idle()
     async with bot.sessions() as session:
         query = await session.scalar(select(ServiceQuery))
     assert query is not None and not query.answered and query.intent == "out_of_scope"
-    assert query.text == "ต่อภาษีรถยนต์ที่ไหน"
+    assert query.text == "ราคาทองวันนี้เท่าไหร่"

@@ -89,15 +89,61 @@ MUST_HOLD = [
     ("เบี้ยคนแก่ได้เดือนละกี่บาท", "elderly_allowance"),
     ("แจ้งเกิดลูกต้องไปภายในกี่วัน", "birth_registration"),
     ("ภาษีป้ายต้องยื่นเดือนไหน", "signboard_tax"),
-    ("ไฟถนนหน้าบ้านดับ", "public_works_request"),
     ("ย้ายทะเบียนบ้านใช้อะไรบ้าง", "move_registration"),
     ("จดทะเบียนพาณิชย์ที่ไหน", "commercial_registration"),
     ("เงินเด็กแรกเกิดได้เท่าไหร่", "newborn_grant"),
     ("แจ้งตายภายในกี่ชั่วโมง", "death_registration"),
     ("บัตรประชาชนหาย", "id_card"),
-    ("หมาจรจัดเยอะมาก", "nuisance_complaint"),
-    ("น้ำประปาไม่ไหล", "water_supply_help"),
+    ("สำหรับคนพิการที่ไม่ผ่านบัตรสวัสดิการแห่งรัฐ เบี้ยพิการยังเข้าอยู่ไหม", "disability_allowance"),
 ]
+
+# Problems told in residents' words start the report flow with the type already chosen (issue 15).
+PROBLEMS = [
+    ("ไฟถนนหน้าบ้านดับ", "street_light"),
+    ("ไฟถนนหน้าบ้านดับ 3 วันแล้ว", "street_light"),
+    ("ถนนในซอย 15 ชำรุดเสียหายมานาน เป็นหลุมเป็นบ่อ", "road"),
+    ("น้ำประปาไม่ไหล", "water"),
+    ("หมาจรจัดเยอะมาก ไล่กัดเด็ก", "nuisance"),
+    ("รถขยะไม่มาเก็บขยะสามวันแล้ว ส่งกลิ่นเหม็น", "waste"),
+]
+
+
+@pytest.mark.parametrize(("message", "report_type"), PROBLEMS)
+def test_problems_start_the_report_flow_with_their_type(message: str, report_type: str) -> None:
+    reading = UNDERSTANDING.read(message)
+    assert (reading.intent, reading.report_type) == ("report", report_type), reading
+
+
+@pytest.mark.parametrize("message", ["อยากให้มีตลาดชุมชน", "ควรจะมีสวนสาธารณะให้คนแก่ออกกำลังกาย"])
+def test_wishes_start_the_opinion_flow(message: str) -> None:
+    assert UNDERSTANDING.read(message).intent == "opinion"
+
+
+def test_regional_words_are_read_as_the_standard_ones() -> None:
+    # Isan "บ่" and the everyday "เบี้ยคนแก่" for the elderly allowance; "ยะ" (Northern "do") is a word of its own,
+    # never the end of "ขยะ".
+    assert UNDERSTANDING.canonical("เบี้ยคนแก่ได้บ่") == "เบี้ยผู้สูงอายุได้ไหม"
+    assert "ขยะ" in UNDERSTANDING.canonical("ขยะล้น")
+    assert UNDERSTANDING.read("เบี้ยคนแก่ลงทะเบียนหม่องได๋").service_id == "elderly_allowance"
+
+
+def test_a_long_post_is_read_by_the_part_that_asks() -> None:
+    context = "ดิฉันอาศัยอยู่กับแม่ที่หมู่บ้านนี้มาตั้งแต่เด็ก ทุกวันต้องตื่นเช้าไปทำงานที่ตลาด กลับบ้านค่ำทุกวัน " * 22
+    post = context + " อยากถามว่าแจ้งเกิดลูกต้องไปภายในกี่วันคะ"
+    assert len(post) > 2000
+    reading = UNDERSTANDING.read(post)
+    assert (reading.intent, reading.service_id) == ("service", "birth_registration"), reading
+
+
+def test_a_typed_reference_asks_for_that_case() -> None:
+    reading = UNDERSTANDING.read("สถานะเรื่อง 2569-00001")
+    assert (reading.intent, reading.reference) == ("my_cases", "2569-00001")
+
+
+def test_a_passport_question_is_referred_and_a_penalty_is_about_its_service() -> None:
+    assert UNDERSTANDING.read("ทำพาสปอร์ตที่ไหน").intent == "referral"
+    reading = UNDERSTANDING.read("ยื่นภาษีป้ายช้าปรับเท่าไหร่")
+    assert reading.service_id == "signboard_tax"
 
 
 @pytest.mark.parametrize(("question", "service"), MUST_HOLD)
@@ -108,7 +154,7 @@ def test_questions_map_to_their_service(question: str, service: str) -> None:
 
 @pytest.mark.parametrize("question", ["ต่อภาษีรถยนต์ประจำปี", "ทำพาสปอร์ตที่ไหน", "หวยงวดนี้ออกอะไร", "พรุ่งนี้ฝนตกไหม", "asdfgh"])
 def test_out_of_scope_is_not_answered_as_a_service(question: str) -> None:
-    assert UNDERSTANDING.read(question).intent in ("out_of_scope", "clarify")
+    assert UNDERSTANDING.read(question).intent in ("out_of_scope", "clarify", "referral")
 
 
 def test_follow_up_uses_the_service_in_context() -> None:

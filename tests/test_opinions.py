@@ -112,11 +112,11 @@ async def test_a_flow_idle_for_30_minutes_expires_with_a_message(make_bot: BotFa
             update(ConversationState).values(updated_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=31))
         )
     seen = len(bot.fake.messages_to(user))
-    await _say(bot, user, "ภาษีป้ายต้องยื่นเดือนไหน")
+    await _say(bot, user, "สอบถามเรื่องภาษีป้ายค่ะ")
     replies = bot.fake.messages_to(user)[seen:]
     content = bot.app[keys.CONTENT]
     assert replies[0]["text"] == content.responses["flow_expired"].text
-    assert replies[1]["type"] == "flex"  # the question is then answered as usual
+    assert replies[1]["type"] == "flex"  # the question is then answered as usual (the service card)
     async with bot.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(ConversationState)) == 0
 

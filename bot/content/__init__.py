@@ -20,6 +20,7 @@ from bot.content.model import (
 )
 from bot.content.office import read_office
 from bot.content.participation import read_consultations, read_privacy, read_report_kinds
+from bot.content.reading import read_reading
 from bot.content.referrals import Referral, read_referrals
 from bot.content.responses import QUICK_REPLY_LABEL_MAX, read_responses
 from bot.content.richmenu import RichMenu, read_rich_menu
@@ -64,6 +65,7 @@ def check_content(content_dir: Path) -> tuple[Content | None, list[str]]:
     rich_menu = read_rich_menu(content_dir / "richmenu.yaml", quick, errors)
     referrals = read_referrals(content_dir / "referrals.yaml", municipality, services, errors)
     office = read_office(content_dir / "office.yaml", content_dir / "calendar.yaml", errors)
+    reading = read_reading(content_dir / "reading.yaml", errors)
     if errors or municipality is None or privacy is None or rich_menu is None:
         return None, list(errors)
     return Content(
@@ -86,6 +88,7 @@ def check_content(content_dir: Path) -> tuple[Content | None, list[str]]:
         rich_menu=rich_menu,
         referrals=referrals,
         office=office,
+        reading=reading,
         faq=faq,
     ), []
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from bot.content.office import OfficeCues
+from bot.content.reading import ReadingLexicon
 
 if TYPE_CHECKING:
     from bot.content.faq import FaqEntry
@@ -110,6 +111,8 @@ class ReportType:
     id: str
     label: str
     division: Division
+    # Problems of this type as residents tell them: the reader learns the type from these.
+    examples: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -139,6 +142,8 @@ class Content:
     working_days: tuple[dt.date, ...]
     # content/richmenu.yaml: the tiles under the chat (pushed to LINE by `python -m bot richmenu push`).
     rich_menu: RichMenu
+    # content/reading.yaml: regional words and the cue words of problems, wishes and questions.
+    reading: ReadingLexicon = field(default_factory=ReadingLexicon)
     # content/faq/<service_id>.yaml: specific questions about a service, keyed "<service_id>.<slug>".
     faq: dict[str, FaqEntry] = field(default_factory=dict)
     # content/referrals.yaml: who handles what the municipality does not (passport, car tax, ...), by id.

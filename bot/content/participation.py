@@ -119,7 +119,11 @@ def read_report_kinds(
         if division is None:
             src.error(("types", tid, "division"), "division must be a division id from municipality.yaml")
             continue
-        types[str(tid)] = ReportType(id=str(tid), label=label, division=division)
+        examples = item.get("examples", [])
+        if not isinstance(examples, list) or not all(isinstance(e, str) and e.strip() for e in examples):
+            src.error(("types", tid, "examples"), "examples must be a list of texts (problems as residents tell them)")
+            continue
+        types[str(tid)] = ReportType(id=str(tid), label=label, division=division, examples=tuple(examples))
     statuses = data.get("statuses")
     if not isinstance(statuses, dict):
         src.error(("statuses",), "'statuses' must map status ids to the words residents read")

@@ -43,13 +43,20 @@ async def start_from_menu(turn: Turn) -> None:
     await start(turn)
 
 
-async def start(turn: Turn) -> None:
+async def start(turn: Turn, report_type: str | None = None) -> None:
     """Asks for consent first if needed, then the type. A message that reads as a report is kept as the
-    first part of the description."""
+    first part of the description, and the type the reader found in it is taken (the summary shows it and
+    "แก้ไข" starts the description again), so the resident is not asked what they already told."""
     state = FlowState(flow=FLOW, step=Step.TYPE, data={"parts": []})
     if turn.message_type == "text":
         shared.take_part(turn, state)
-    await _ask(turn, state, Step.CONSENT if shared.needs_consent(turn) else Step.TYPE)
+    if report_type in turn.content.report_types:
+        state.data["type"] = report_type
+    await _ask(turn, state, Step.CONSENT if shared.needs_consent(turn) else _after_consent(state))
+
+
+def _after_consent(state: FlowState) -> str:
+    return Step.VILLAGE if state.data.get("type") else Step.TYPE
 
 
 @router.on_flow(FLOW)
@@ -70,7 +77,7 @@ async def _on_consent(turn: Turn, state: FlowState) -> bool:
     if agreed is None:
         return False
     if agreed:
-        await _ask(turn, state, Step.TYPE)
+        await _ask(turn, state, _after_consent(state))
     return True
 
 

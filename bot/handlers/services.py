@@ -3,12 +3,14 @@ one?", or a polite "not something we handle"), log it for staff, and remember th
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 from sqlalchemy import select
 
 from bot.db.models import ChatContext, ServiceQuery, utcnow
 from bot.dispatch import Router, Turn
+from bot.handlers.cases import show_cases
 from bot.handlers.hearings import show_upcoming
 from bot.handlers.mydata import show as show_mydata
 from bot.handlers.opinions import start as start_opinion
@@ -25,12 +27,17 @@ CONTEXT_MINUTES = 30
 async def question(turn: Turn) -> None:
     """Answers any text no command or flow claimed, and logs the question with what the bot made of it."""
     context = await _context(turn)
-    reading = turn.qa.read(turn.text, context)
+    # In a thread: the embedding (when the reader needs it) takes 15-80 ms of CPU that must not hold the loop.
+    reading = await asyncio.to_thread(turn.qa.read, turn.text, context)
     if reading.intent == "opinion":
         await start_opinion(turn)
         return
     if reading.intent == "report":
-        await start_report(turn)
+        _log(turn, reading)
+        await start_report(turn, reading.report_type)
+        return
+    if reading.intent == "my_cases":
+        await show_cases(turn, reading.reference)
         return
     if reading.intent == "mydata":
         await show_mydata(turn)
@@ -58,7 +65,7 @@ async def service_chip(turn: Turn) -> None:
         turn.replies.append(turn.qa.answers.aspect(service, aspect, turn.qa.today()))
     else:
         _log(turn, Reading(text=service.label, intent="service", service_id=service_id, score=1.0))
-        turn.replies.append(turn.qa.answers.card(service, feedback_key=turn.row.id))
+        turn.replies.append(turn.qa.answers.card(service, feedback_key=turn.row.id, today=turn.qa.today()))
     await _remember(turn, service_id)
     turn.outcome = f"service:{service_id}" + (f":{aspect}" if aspect else "")
 

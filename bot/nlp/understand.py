@@ -1,34 +1,68 @@
-"""What a resident's message is about: a command, an intent, a service (with a confidence), or none of these.
+"""What a resident's message is about: a command, a case number, a service or one of its FAQ entries, a
+problem to report, a wish for the plan, the office itself, another agency's work, or none of these.
 
-Order of decisions: global commands (exact words from content/commands.yaml); the best-scoring label among
-services and intents (bot.nlp.retrieve); a follow-up about the service just answered ("กี่วัน" after an
-answer about a service); otherwise out of scope. Service scores below ACCEPT but above CLARIFY are a grey
-zone: the bot asks which of the top candidates was meant instead of guessing.
+How a message is read (each step in a function below):
+1. normalized (bot.nlp.normalize), then cut into words with the one tokenizer (bot.nlp.tokenize), and regional
+   words and common misspellings read as the words the examples use (content/reading.yaml);
+2. a long message is narrowed to the part that carries the question or the problem (focus());
+3. the character matcher (bot.nlp.retrieve) scores every label: services, FAQ entries, report types, intents,
+   referrals. It is cheap (well under a millisecond) and right on short questions that share words with
+   the examples;
+4. only when it is unsure, the semantic matcher (bot.nlp.semantic, multilingual-e5) scores the labels too, and
+   both scores are blended: meaning carries what residents write in their own words;
+5. cue words (problem, wish, question) decide between answering, starting the report flow with its type,
+   and starting the opinion flow; a short aspect-only message after an answer is a follow-up on that service.
+Thresholds were chosen on the dev half of tests/data/realistic.tsv and on tests/data/qa_dev.tsv with
+bench/qa_eval.py; the test half of realistic.tsv is never tuned on.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from enum import StrEnum
+from typing import Any
 
 from bot.content import Content
+from bot.nlp import semantic
 from bot.nlp.normalize import normalize
 from bot.nlp.retrieve import LabelIndex, Match
+from bot.nlp.tokenize import Tokenizer
 
-# Thresholds on the blended cosine score, chosen on tests/data/qa_dev.tsv with bench/qa_eval.py
-# (the report there prints accuracy for other values).
+# Thresholds on the character matcher's blended cosine (0-1), chosen on the dev sets with bench/qa_eval.py
+# (--sweep prints accuracy for other values).
 ACCEPT = 0.34
 CLARIFY = 0.24
 INTENT_ACCEPT = 0.40
 # When the runner-up service scores within MARGIN of the best, the message fits both ("เบี้ย", "ภาษี"):
 # ask which one rather than pick.
 MARGIN = 0.05
+# The character matcher is sure enough to skip the embedding: a clear winner on a short message.
+CHAR_SURE = 0.55
+CHAR_SURE_MARGIN = 0.15
+# Blended score = SEMANTIC_WEIGHT * rescaled e5 cosine + (1 - SEMANTIC_WEIGHT) * character score. e5's cosines
+# sit in a narrow band (unrelated Thai texts about 0.75, paraphrases 0.88+): SEMANTIC_FLOOR..SEMANTIC_CEILING
+# is stretched to 0..1 so the two scores are comparable.
+SEMANTIC_WEIGHT = 0.5
+SEMANTIC_FLOOR = 0.82
+SEMANTIC_CEILING = 0.93
+# A service the characters barely support is not answered on meaning alone (see read()).
+CHAR_FLOOR = 0.25
+# An FAQ entry answers when it scores this much above its service's own examples.
+FAQ_MARGIN = 0.05
+# Messages whose topical part is this short are read by characters only (see read()).
+SHORT_TOPIC_CHARS = 6
 # A follow-up is a short message that names an aspect and little else.
 FOLLOW_UP_MAX_LEFTOVER = 8
+# Longer messages are read in windows of about this many characters (see focus()).
+FOCUS_CHARS = 150
+MAX_WINDOWS = 16
 
 SERVICE = "service:"
 INTENT = "intent:"
-ASPECT_PRIORITY = ("timeline", "documents", "fees", "time", "contact", "steps")
+FAQ = "faq:"
+REPORT = "report:"
+REFERRAL = "referral:"
 _FILLERS = (
     "ครับ",
     "ค่ะ",
@@ -102,29 +136,137 @@ class Reading:
         return self.intent == "service" and self.service_id is not None
 
 
-class Understanding:
-    """Built once from content; read() is pure and fast (well under a millisecond per message)."""
+# Labels whose best match is answered by their intent alone (the others need cue words or come from a flow).
+_ANSWERED_INTENTS = frozenset({"greeting", "thanks", "help", "hearing", "mydata", "office", "my_cases"})
+# Short fixed phrases: recognised by their words, never by meaning alone.
+_WORDED_INTENTS = frozenset({"greeting", "thanks", "help", "mydata"})
+_CLAUSE = re.compile(r"[\n.!?…,;:()\[\]\"'“”]+|\s{2,}|\s(?=\S{12,})")
 
-    def __init__(self, content: Content, extra_examples: dict[str, list[str]] | None = None) -> None:
+
+@dataclass(frozen=True)
+class Cues:
+    """Which cue words of content/reading.yaml a message has."""
+
+    problem: bool
+    wish: bool
+    question: bool
+
+
+class Understanding:
+    """Built once from content (example vectors come from a cache after the first start); read() is pure."""
+
+    def __init__(
+        self, content: Content, extra_examples: dict[str, list[str]] | None = None, use_embeddings: bool = True
+    ) -> None:
+        self._content = content
+        lexicon = content.reading
+        self._regional = lexicon.regional
+        self._cue_words = {
+            "problem": frozenset(lexicon.problem_cues),
+            "wish": frozenset(lexicon.wish_cues),
+            "question": frozenset(lexicon.question_cues),
+        }
+        # Domain words, regional words and cue words are words of the dictionary, so they are never split.
+        cue_words = [w for words in self._cue_words.values() for w in words]
+        self._tokenizer = Tokenizer(
+            [
+                *(w for service in content.services.values() for w in (service.name, *service.aliases)),
+                *self._regional,
+                *cue_words,
+            ]
+        )
         self._commands = {name: {_compact(normalize(w)) for w in words} for name, words in content.commands.items()}
+        # In content order: the more specific aspects come first (penalties before fees).
         self._aspects = {name: tuple(normalize(w) for w in words) for name, words in content.aspects.items()}
         # Longest first, so "ภายในกี่วัน" goes before "กี่วัน" leaves "ภายใน" behind.
         self._generic = sorted(
             {_compact(w) for words in self._aspects.values() for w in words} | set(_FILLERS), key=len, reverse=True
         )
+        extra = extra_examples or {}
+        examples = self._examples(content, extra)
+        self._faq_service = {entry_id: entry.service_id for entry_id, entry in _faq(content).items()}
+        self._index = LabelIndex([(label, self.topical(self.canonical(t))) for label, t in examples])
+        self._semantic = (
+            semantic.SemanticIndex([(label, self.canonical(t)) for label, t in examples])
+            if use_embeddings and semantic.available()
+            else None
+        )
+
+    @staticmethod
+    def _examples(content: Content, extra: dict[str, list[str]]) -> list[tuple[str, str]]:
+        """Every (label, example text) the matchers learn from."""
         examples: list[tuple[str, str]] = []
         for service in content.services.values():
-            texts = [
-                service.name,
-                service.label,
-                *service.aliases,
-                *service.examples,
-                *(extra_examples or {}).get(service.id, []),
-            ]
-            examples += [(SERVICE + service.id, self.topical(normalize(t))) for t in texts]
+            texts = [service.name, service.label, *service.aliases, *service.examples, *extra.get(service.id, [])]
+            examples += [(SERVICE + service.id, t) for t in texts]
+        for entry_id, entry in _faq(content).items():
+            examples += [(FAQ + entry_id, t) for t in (entry.question, *entry.examples, *extra.get(entry_id, []))]
+        for report_type in content.report_types.values():
+            examples += [(REPORT + report_type.id, t) for t in report_type.examples]
+        for referral_id, referral in _referrals(content).items():
+            examples += [(REFERRAL + referral_id, t) for t in (referral.name, *referral.examples)]
         for intent, phrases in content.intents.items():
-            examples += [(INTENT + intent, self.topical(normalize(t))) for t in phrases]
-        self._index = LabelIndex(examples)
+            examples += [(INTENT + intent, t) for t in phrases]
+        return examples
+
+    # -- the words of a message ---------------------------------------------------------------------------
+
+    def words(self, text: str) -> list[str]:
+        """The message's words, regional words read as standard ones."""
+        return [self._regional.get(w, w) for w in self._tokenizer.words(text)]
+
+    def canonical(self, text: str) -> str:
+        """Normalized text with regional words and misspellings replaced, spaces kept between clauses."""
+        text = normalize(text)
+        if not self._regional:
+            return text
+        return " ".join("".join(self.words(part)) for part in text.split())
+
+    def cues(self, text: str) -> Cues:
+        words = set(self._tokenizer.words(text))
+        compact = _compact(text)
+
+        def has(kind: str) -> bool:
+            # Multi-word cues ("ไม่มาเก็บ") are looked for in the text, one-word cues among the words.
+            return any((w in words) if self._is_word(w) else (_compact(w) in compact) for w in self._cue_words[kind])
+
+        return Cues(problem=has("problem"), wish=has("wish"), question=has("question") or "?" in text)
+
+    def _has_cue(self, text: str) -> bool:
+        """Whether text holds a question or problem cue (by characters: cheap, for choosing windows)."""
+        compact = _compact(text)
+        return any(_compact(w) in compact for w in (*self._cue_words["question"], *self._cue_words["problem"]))
+
+    def _is_word(self, cue: str) -> bool:
+        return len(self._tokenizer.words(cue)) == 1
+
+    def focus(self, text: str) -> str:
+        """The part of a long message that carries what it is about: the window of clauses the character
+        matcher scores highest (the rest is context: who, where, since when, how annoyed)."""
+        if len(text) <= FOCUS_CHARS:
+            return text
+        clauses = [c.strip() for c in _CLAUSE.split(text) if c and c.strip()]
+        windows: list[str] = []
+        for start in range(len(clauses)):
+            window = ""
+            for clause in clauses[start:]:
+                if window and len(window) + len(clause) > FOCUS_CHARS:
+                    break
+                window = f"{window} {clause}".strip()
+            windows.append(window[: FOCUS_CHARS * 2])
+        if len(windows) > MAX_WINDOWS:
+            # The opening, the end (where a long post usually asks), and the windows that ask or complain.
+            cued = [w for w in windows[1:-1] if self._has_cue(w)]
+            step = max(1.0, len(cued) / (MAX_WINDOWS - 2))
+            windows = [windows[0], *(cued[int(i * step)] for i in range(min(len(cued), MAX_WINDOWS - 2))), windows[-1]]
+
+        def best(window: str) -> float:
+            matches = self._index.scores(self.topical(window))
+            return next((m.score for m in matches if not m.label.startswith(INTENT)), 0.0)
+
+        return max(windows, key=best)
+
+    # -- reading ------------------------------------------------------------------------------------------
 
     def read(self, message: str, context_service: str | None = None) -> Reading:
         text = normalize(message)
@@ -132,49 +274,155 @@ class Understanding:
         for name in ("cancel", "menu", "help", "contact"):
             if compact in self._commands.get(name, set()):
                 return Reading(text=text, intent=name)
-        aspect = self.aspect(text)
-        matches = self._index.scores(self.topical(text)) if text else []
-        services = tuple(m for m in matches if m.label.startswith(SERVICE))[:3]
-        services = tuple(Match(m.label.removeprefix(SERVICE), m.score) for m in services)
-        best = matches[0] if matches else None
-        if context_service and aspect and self._is_follow_up(text, aspect, services, context_service):
+        if not compact:
+            return Reading(text=text, intent=Intent.OUT_OF_SCOPE)
+        reference = _find_reference(text)
+        if reference is not None:
+            return Reading(text=text, intent=Intent.MY_CASES, reference=reference, score=1.0)
+        canonical = self.canonical(text)
+        cues = self.cues(canonical)
+        aspect = self.aspect(canonical)
+        focus = self.focus(canonical)
+        scores = {m.label: m.score for m in self._index.scores(self.topical(focus))}
+        services = self._services(scores)
+        # Another service is "named" by its own names and examples, not by an FAQ entry's generic question
+        # ("ได้เมื่อไหร่" is in the allowances' FAQ, and after the building permit card it is about the permit).
+        named = self._services({k: v for k, v in scores.items() if not k.startswith(FAQ)})
+        if context_service and aspect and self._is_follow_up(canonical, aspect, named, context_service):
             return Reading(
                 text=text,
-                intent="service",
+                intent=Intent.SERVICE,
                 service_id=context_service,
                 score=1.0,
                 candidates=services,
                 aspect=aspect,
                 follow_up=True,
             )
-        if best is not None and best.label.startswith(INTENT) and best.score >= INTENT_ACCEPT:
-            return Reading(
-                text=text, intent=best.label.removeprefix(INTENT), score=best.score, candidates=services, aspect=aspect
+        chars = scores
+        by_characters = {m.label: m.score for m in self._services(scores, limit=None)}
+        embedded = False
+        # One or two words ("เบี้ย") carry too little meaning for the model: the characters' reading stands.
+        short = len(self.topical(focus).replace(" ", "")) <= SHORT_TOPIC_CHARS
+        if self._semantic is not None and not short and not self._char_sure(scores, cues, len(canonical)):
+            scores = self._blend(
+                scores, self._semantic.scores(semantic.embed([self._semantic_text(canonical, focus)])[0])
+            )
+            services = self._services(scores)
+            embedded = True
+            # Meaning alone finds a service close to almost anything ("บัตรทอง" near "บัตรประชาชน"): a service
+            # the message shares next to no characters with is offered as a choice, not answered.
+            services = tuple(m for m in services if by_characters.get(m.label, 0.0) >= CHAR_FLOOR) or tuple(
+                Match(m.label, min(m.score, ACCEPT - 0.01)) for m in services
+            )
+        return self._decide(text, scores, services, cues, aspect, embedded, chars)
+
+    def _decide(
+        self,
+        text: str,
+        scores: dict[str, float],
+        services: tuple[Match, ...],
+        cues: Cues,
+        aspect: str | None,
+        embedded: bool,
+        chars: dict[str, float],
+    ) -> Reading:
+        ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
+        best_label, best_score = ranked[0] if ranked else ("", 0.0)
+        report_type, report_score = self._best(scores, REPORT)
+        base = Reading(text=text, intent=Intent.OUT_OF_SCOPE, candidates=services, aspect=aspect, embedded=embedded)
+        # A problem told, not asked about: the report flow, with its type when one fits.
+        if cues.problem and not cues.question and (best_label.startswith((REPORT, SERVICE)) or report_score >= CLARIFY):
+            service = self._content.services.get(services[0].label) if services else None
+            if best_label.startswith(REPORT) or service is None or service.offers_report or report_score >= ACCEPT:
+                return replace(
+                    base,
+                    intent=Intent.REPORT,
+                    report_type=report_type if report_score >= CLARIFY else None,
+                    score=report_score,
+                )
+        if best_label.startswith(REPORT) and best_score >= ACCEPT and not cues.question:
+            return replace(base, intent=Intent.REPORT, report_type=report_type, score=best_score)
+        if cues.wish and not cues.question and not cues.problem:
+            return replace(base, intent=Intent.OPINION, score=best_score)
+        if best_label.startswith(INTENT) and best_score >= INTENT_ACCEPT:
+            intent = best_label.removeprefix(INTENT)
+            if intent in _WORDED_INTENTS and chars.get(best_label, 0.0) < INTENT_ACCEPT:
+                # "เล่นเกมอะไรดี" means something like "ทำอะไรได้บ้าง" to the model, but it is not a request for help.
+                return replace(base, intent=Intent.OUT_OF_SCOPE, score=best_score)
+            if intent in _ANSWERED_INTENTS or intent in ("opinion", "report"):
+                return replace(base, intent=intent, score=best_score)
+            return replace(base, intent=Intent.OUT_OF_SCOPE, score=best_score)
+        if best_label.startswith(REFERRAL) and best_score >= ACCEPT:
+            return replace(
+                base, intent=Intent.REFERRAL, referral_id=best_label.removeprefix(REFERRAL), score=best_score
             )
         close_call = len(services) > 1 and services[0].score - services[1].score < MARGIN
-        if (
-            services
-            and services[0].score >= ACCEPT
-            and not close_call
-            and (best is None or best.label.startswith(SERVICE))
-        ):
-            return Reading(
-                text=text,
-                intent="service",
-                service_id=services[0].label,
-                score=services[0].score,
-                candidates=services,
-                aspect=aspect,
+        if services and services[0].score >= ACCEPT and not close_call and not best_label.startswith(INTENT):
+            faq_id, faq_score = self._best(scores, FAQ)
+            faq_id = (
+                faq_id if faq_id and self._faq_service[faq_id] == services[0].label and faq_score >= ACCEPT else None
             )
-        if services and services[0].score >= CLARIFY and (best is None or best.label.startswith(SERVICE)):
-            return Reading(text=text, intent="clarify", score=services[0].score, candidates=services, aspect=aspect)
-        return Reading(
-            text=text,
-            intent="out_of_scope",
-            score=services[0].score if services else 0.0,
-            candidates=services,
-            aspect=aspect,
-        )
+            if faq_id and faq_score < scores.get(SERVICE + services[0].label, 0.0) + FAQ_MARGIN:
+                # "ภาษีป้าย" names the service, and "ภาษีป้ายค่าธรรมเนียมเท่าไหร่" asks what its card answers: an FAQ
+                # entry answers only when it fits clearly better than the service itself.
+                faq_id = None
+            return replace(
+                base, intent=Intent.SERVICE, service_id=services[0].label, score=services[0].score, faq_id=faq_id
+            )
+        if services and services[0].score >= CLARIFY and not best_label.startswith(INTENT):
+            return replace(base, intent=Intent.CLARIFY, score=services[0].score)
+        if cues.problem and not cues.question:
+            return replace(base, intent=Intent.REPORT, report_type=None, score=report_score)
+        return replace(base, intent=Intent.OUT_OF_SCOPE, score=services[0].score if services else 0.0)
+
+    def _services(self, scores: dict[str, float], limit: int | None = 3) -> tuple[Match, ...]:
+        """The best services (the top three by default); an FAQ entry counts for its service."""
+        best: dict[str, float] = {}
+        for label, score in scores.items():
+            if label.startswith(SERVICE):
+                sid = label.removeprefix(SERVICE)
+            elif label.startswith(FAQ):
+                sid = self._faq_service[label.removeprefix(FAQ)]
+            else:
+                continue
+            best[sid] = max(best.get(sid, 0.0), score)
+        ranked = sorted(best.items(), key=lambda kv: kv[1], reverse=True)[:limit]
+        return tuple(Match(sid, score) for sid, score in ranked)
+
+    @staticmethod
+    def _best(scores: dict[str, float], prefix: str) -> tuple[str | None, float]:
+        found = [(label, score) for label, score in scores.items() if label.startswith(prefix)]
+        if not found:
+            return None, 0.0
+        label, score = max(found, key=lambda kv: kv[1])
+        return label.removeprefix(prefix), score
+
+    @staticmethod
+    def _char_sure(scores: dict[str, float], cues: Cues, length: int) -> bool:
+        """A short message the character matcher places clearly: the embedding would not change the answer."""
+        ranked = sorted(scores.values(), reverse=True)
+        if not ranked or cues.problem or cues.wish or length > FOCUS_CHARS:
+            return False
+        runner_up = ranked[1] if len(ranked) > 1 else 0.0
+        return ranked[0] >= CHAR_SURE and ranked[0] - runner_up >= CHAR_SURE_MARGIN
+
+    @staticmethod
+    def _semantic_text(canonical: str, focus: str) -> str:
+        """What the model reads: the message, or for a long one its focus and its opening (which often names
+        the topic: "ร้องเรียนเรื่องถนน ...")."""
+        if len(canonical) <= semantic.MAX_QUERY_CHARS:
+            return canonical
+        opening = canonical[: semantic.MAX_QUERY_CHARS - len(focus) - 1]
+        return focus if focus in opening else f"{opening} {focus}"[: semantic.MAX_QUERY_CHARS]
+
+    @staticmethod
+    def _blend(chars: dict[str, float], meaning: dict[str, float]) -> dict[str, float]:
+        span = SEMANTIC_CEILING - SEMANTIC_FLOOR
+        return {
+            label: SEMANTIC_WEIGHT * min(1.0, max(0.0, (score - SEMANTIC_FLOOR) / span))
+            + (1 - SEMANTIC_WEIGHT) * chars.get(label, 0.0)
+            for label, score in meaning.items()
+        }
 
     def topical(self, text: str) -> str:
         """The message without the words any question has ("ต้องใช้เอกสารอะไร", "กี่วัน", "ครับ"): what is
@@ -186,9 +434,10 @@ class Understanding:
         return topical if len(topical.replace(" ", "")) >= 2 else _compact(text)
 
     def aspect(self, text: str) -> str | None:
-        """Which part of a service the message asks about (documents, fees, time, ...), if any."""
-        for name in ASPECT_PRIORITY:
-            if any(word in text for word in self._aspects.get(name, ())):
+        """Which part of a service the message asks about (penalties, documents, fees, ...), if any: the
+        first aspect of content/intents.yaml with a word in the message."""
+        for name, words in self._aspects.items():
+            if any(word in text for word in words):
                 return name
         return None
 
@@ -203,3 +452,19 @@ class Understanding:
 
 def _compact(text: str) -> str:
     return "".join(text.split()).casefold().rstrip("!?.。")
+
+
+def _faq(content: Content) -> dict[str, Any]:
+    return dict(getattr(content, "faq", {}) or {})
+
+
+def _referrals(content: Content) -> dict[str, Any]:
+    return dict(getattr(content, "referrals", {}) or {})
+
+
+def _find_reference(text: str) -> str | None:
+    try:
+        from bot.references import find_reference
+    except ImportError:  # the cases feature is not on this checkout yet
+        return None
+    return find_reference(text)

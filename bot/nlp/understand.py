@@ -21,13 +21,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import Any
 
 from bot.content import Content
 from bot.nlp import semantic
 from bot.nlp.normalize import normalize
 from bot.nlp.retrieve import LabelIndex, Match
 from bot.nlp.tokenize import Tokenizer
+from bot.references import find_reference
 
 # Thresholds on the character matcher's blended cosine (0-1), chosen on the dev sets with bench/qa_eval.py
 # (--sweep prints accuracy for other values).
@@ -175,6 +175,16 @@ class Understanding:
                 *cue_words,
             ]
         )
+        # Each cue kind split once: one-word cues (compared with the message's words) and the compacted
+        # multi-word ones (looked for in the text); windows of long posts are chosen by characters.
+        self._cues = {
+            kind: (
+                frozenset(w for w in words if len(self._tokenizer.words(w)) == 1),
+                tuple(_compact(w) for w in words if len(self._tokenizer.words(w)) != 1),
+            )
+            for kind, words in self._cue_words.items()
+        }
+        self._window_cues = tuple(_compact(w) for kind in ("question", "problem") for w in self._cue_words[kind])
         self._commands = {name: {_compact(normalize(w)) for w in words} for name, words in content.commands.items()}
         # In content order: the more specific aspects come first (penalties before fees).
         self._aspects = {name: tuple(normalize(w) for w in words) for name, words in content.aspects.items()}
@@ -184,7 +194,7 @@ class Understanding:
         )
         extra = extra_examples or {}
         examples = self._examples(content, extra)
-        self._faq_service = {entry_id: entry.service_id for entry_id, entry in _faq(content).items()}
+        self._faq_service = {entry_id: entry.service_id for entry_id, entry in content.faq.items()}
         self._index = LabelIndex([(label, self.topical(self.canonical(t))) for label, t in examples])
         self._semantic = (
             semantic.SemanticIndex([(label, self.canonical(t)) for label, t in examples])
@@ -199,11 +209,11 @@ class Understanding:
         for service in content.services.values():
             texts = [service.name, service.label, *service.aliases, *service.examples, *extra.get(service.id, [])]
             examples += [(SERVICE + service.id, t) for t in texts]
-        for entry_id, entry in _faq(content).items():
+        for entry_id, entry in content.faq.items():
             examples += [(FAQ + entry_id, t) for t in (entry.question, *entry.examples, *extra.get(entry_id, []))]
         for report_type in content.report_types.values():
             examples += [(REPORT + report_type.id, t) for t in report_type.examples]
-        for referral_id, referral in _referrals(content).items():
+        for referral_id, referral in content.referrals.items():
             examples += [(REFERRAL + referral_id, t) for t in (referral.name, *referral.examples)]
         for intent, phrases in content.intents.items():
             examples += [(INTENT + intent, t) for t in phrases]
@@ -228,17 +238,15 @@ class Understanding:
 
         def has(kind: str) -> bool:
             # Multi-word cues ("ไม่มาเก็บ") are looked for in the text, one-word cues among the words.
-            return any((w in words) if self._is_word(w) else (_compact(w) in compact) for w in self._cue_words[kind])
+            one_word, several = self._cues[kind]
+            return not words.isdisjoint(one_word) or any(cue in compact for cue in several)
 
         return Cues(problem=has("problem"), wish=has("wish"), question=has("question") or "?" in text)
 
     def _has_cue(self, text: str) -> bool:
         """Whether text holds a question or problem cue (by characters: cheap, for choosing windows)."""
         compact = _compact(text)
-        return any(_compact(w) in compact for w in (*self._cue_words["question"], *self._cue_words["problem"]))
-
-    def _is_word(self, cue: str) -> bool:
-        return len(self._tokenizer.words(cue)) == 1
+        return any(cue in compact for cue in self._window_cues)
 
     def focus(self, text: str) -> str:
         """The part of a long message that carries what it is about: the window of clauses the character
@@ -276,7 +284,7 @@ class Understanding:
                 return Reading(text=text, intent=name)
         if not compact:
             return Reading(text=text, intent=Intent.OUT_OF_SCOPE)
-        reference = _find_reference(text)
+        reference = find_reference(text)
         if reference is not None:
             return Reading(text=text, intent=Intent.MY_CASES, reference=reference, score=1.0)
         canonical = self.canonical(text)
@@ -452,19 +460,3 @@ class Understanding:
 
 def _compact(text: str) -> str:
     return "".join(text.split()).casefold().rstrip("!?.。")
-
-
-def _faq(content: Content) -> dict[str, Any]:
-    return dict(getattr(content, "faq", {}) or {})
-
-
-def _referrals(content: Content) -> dict[str, Any]:
-    return dict(getattr(content, "referrals", {}) or {})
-
-
-def _find_reference(text: str) -> str | None:
-    try:
-        from bot.references import find_reference
-    except ImportError:  # the cases feature is not on this checkout yet
-        return None
-    return find_reference(text)

@@ -18,3 +18,19 @@ def point(latitude: Any, longitude: Any) -> tuple[float, float] | None:
         if isinstance(value, bool) or not isinstance(value, int | float) or not -limit <= value <= limit:
             return None
     return float(latitude), float(longitude)
+
+
+# Where staff open a point: OpenStreetMap's own page with a marker. A link only, so the workspace itself never
+# fetches map tiles (nothing reaches the internet at run time); the staff member's browser opens it.
+MAP_URL_PREFIX = "https://www.openstreetmap.org/?mlat="
+
+
+def map_url(latitude: float, longitude: float) -> str:
+    """The map link of a point; the exports build the very same text in SQL (bot/staff/exports.py)."""
+    lat, lon = f"{latitude:.6f}", f"{longitude:.6f}"
+    return f"{MAP_URL_PREFIX}{lat}&mlon={lon}#map=17/{lat}/{lon}"
+
+
+def map_label(latitude: float, longitude: float) -> str:
+    """The point as a link's text: five decimals (about a metre), latitude first."""
+    return f"{latitude:.5f}, {longitude:.5f}"

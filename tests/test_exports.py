@@ -14,9 +14,9 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from bot.db.models import AuditEntry
+from bot.db.models import AuditEntry, ServiceQuery
 from bot.staff.exports import neutralise
 from tests.conftest import Bot
 from tests.serving import cli_env, run_cli
@@ -131,8 +131,8 @@ async def test_the_plan_workbook_groups_by_category_and_village(bot: Bot) -> Non
     assert rows[0][:4] == ("หมวด (ยุทธศาสตร์)", "หมู่ที่", "หมู่บ้าน", "จำนวนความคิดเห็น")
     counts = {(r[0], r[1]): r[3] for r in rows[1:]}
     physical = next(label for label, _ in counts if "กายภาพ" in label)
-    assert counts[(physical, "5")] == "2" and counts[(physical, "3")] == "1" and len(counts) == 3
-    five = next(r for r in rows[1:] if r[0] == physical and r[1] == "5")
+    assert counts[(physical, 5)] == 2 and counts[(physical, 3)] == 1 and len(counts) == 3
+    five = next(r for r in rows[1:] if r[0] == physical and r[1] == 5)
     assert "(2)" in five[4]  # the two lights opinions are one issue raised twice
 
 
@@ -185,3 +185,79 @@ async def test_csv_on_sqlite_in_several_processes_matches_the_rows_read_through_
         assert count == expected > 0
         assert split.read_bytes() == read.read_bytes()
         assert [p.name for p in tmp_path.iterdir() if ".part" in p.name] == []  # noqa: ASYNC240
+
+
+async def _workbook(bot: Bot, path: str) -> openpyxl.Workbook:
+    return openpyxl.load_workbook(io.BytesIO(await _download(bot, path)))
+
+
+def _column(sheet: object, header: str) -> int:
+    """The 1-based index of the column under header."""
+    headers = [c.value for c in next(sheet.iter_rows(max_row=1))]  # type: ignore[attr-defined]
+    return headers.index(header) + 1
+
+
+async def test_xlsx_keeps_numbers_and_dates_with_a_bold_frozen_header(bot: Bot) -> None:
+    """Numbers are numeric cells, dates real dates shown in the Buddhist era, text guarded, the header bold
+    and frozen, the long text columns wide: a spreadsheet sorts, filters and sums them as they are."""
+    resident = await add_resident(bot)
+    await add_opinions(bot, [("=1+1 ขอไฟ", "physical", 5)], resident, latitude=14.123456, longitude=100.5)
+    await add_report(bot, resident, "2569-00001", "ถนนชำรุด", rating=4, latitude=14.2, longitude=100.6)
+    await add_questions(bot, ["ขอใบอนุญาตก่อสร้าง"])
+    async with bot.sessions() as session, session.begin():
+        await session.execute(update(ServiceQuery).values(score=0.8123))
+    await _exporter(bot)
+    sheet = (await _workbook(bot, "/staff/export/opinions.xlsx")).active
+    assert sheet is not None and sheet.freeze_panes == "A2"
+    assert all(cell.font.bold for cell in sheet[1])
+    village, when = sheet.cell(2, _column(sheet, "หมู่ที่")), sheet.cell(2, _column(sheet, "วันเวลาที่ส่ง"))
+    assert village.data_type == "n" and village.value == 5
+    assert when.is_date and isinstance(when.value, dt.datetime) and "107041E" in when.number_format
+    latitude = sheet.cell(2, _column(sheet, "ละติจูด"))
+    assert latitude.data_type == "n" and latitude.value == pytest.approx(14.123456)
+    text = sheet.cell(2, _column(sheet, "ความคิดเห็น"))
+    assert text.data_type == "s" and text.value == "'=1+1 ขอไฟ"
+    width = sheet.column_dimensions[openpyxl.utils.get_column_letter(_column(sheet, "ความคิดเห็น"))].width
+    assert width >= 40
+    link = sheet.cell(2, _column(sheet, "แผนที่"))
+    assert link.value == "https://www.openstreetmap.org/?mlat=14.123456&mlon=100.500000#map=17/14.123456/100.500000"
+    assert link.hyperlink is not None and link.hyperlink.target == link.value
+    reports = (await _workbook(bot, "/staff/export/reports.xlsx")).active
+    assert reports is not None
+    rating = reports.cell(2, _column(reports, "คะแนนความพึงพอใจ"))
+    assert rating.data_type == "n" and rating.value == 4
+    assert reports.cell(2, _column(reports, "ปรับปรุงล่าสุด")).is_date
+    queries = (await _workbook(bot, "/staff/export/queries.xlsx")).active
+    assert queries is not None
+    score = queries.cell(2, _column(queries, "คะแนนความตรง"))
+    assert score.data_type == "n" and score.value == pytest.approx(0.8123) and score.number_format == "0.00"
+
+
+async def test_the_date_in_xlsx_is_bangkok_time_and_in_csv_buddhist_era_text(bot: Bot) -> None:
+    moment = dt.datetime(2026, 1, 4, 20, 15, tzinfo=dt.UTC)  # 03:15 on 5 January 2569 in Bangkok
+    await add_opinions(bot, [("ขอไฟ", "physical", 5)], created_at=moment)
+    await _exporter(bot)
+    sheet = (await _workbook(bot, "/staff/export/opinions.xlsx")).active
+    assert sheet is not None
+    assert sheet.cell(2, _column(sheet, "วันเวลาที่ส่ง")).value == dt.datetime(2026, 1, 5, 3, 15)
+    rows = list(csv.reader(io.StringIO((await _download(bot, "/staff/export/opinions.csv")).decode("utf-8-sig"))))
+    assert rows[1][rows[0].index("วันเวลาที่ส่ง")] == "05/01/2569 03:15"
+    assert rows[1][rows[0].index("แผนที่")] == ""  # no point, no link
+
+
+async def test_the_plan_workbook_counts_are_numbers_and_withdrawn_opinions_are_counted_apart(bot: Bot) -> None:
+    await add_opinions(bot, [("ขอไฟ", "physical", 5), ("ขอไฟซอย 2", "physical", 5), ("ถนน", "physical", None)])
+    await add_opinions(bot, [("", "physical", 5), ("", "economy", 7)], status="withdrawn")
+    await _exporter(bot)
+    sheet = (await _workbook(bot, "/staff/export/plan.xlsx")).active
+    assert sheet is not None and sheet.freeze_panes == "A2" and sheet["A1"].font.bold
+    count_col, withdrawn_col = _column(sheet, "จำนวนความคิดเห็น"), _column(sheet, "ถอนแล้ว (ไม่นับรวม)")
+    rows = list(sheet.iter_rows(min_row=2))
+    counts = [r[count_col - 1] for r in rows]
+    assert all(c.data_type == "n" for c in counts) and sum(c.value for c in counts) == 3
+    by_village = {(r[0].value, r[1].value): (r[count_col - 1].value, r[withdrawn_col - 1].value) for r in rows}
+    physical = next(label for label, _ in by_village if "กายภาพ" in label)
+    assert by_village[(physical, 5)] == (2, 1)
+    assert by_village[(physical, "ไม่ระบุ")] == (1, 0)
+    economy = [v for (label, village), v in by_village.items() if village == 7]
+    assert economy == [(0, 1)]  # only withdrawn there: listed, nothing counted

@@ -4,7 +4,9 @@ Rows stream from the database in partitions and go straight to the file, so memo
 rows there are. Every cell is text that no spreadsheet will run (SECURITY.md item 12): a value that begins
 with = + - @ tab CR LF or NUL gets a leading apostrophe, and so does one that begins with any other control,
 space, zero-width or bidi character (a spreadsheet, or the XLSX writer, may drop it and find a formula behind
-it); CSV quotes every field; XLSX cells are strings.
+it); CSV quotes every field. In CSV every cell is text and dates are Buddhist-era text ("05/01/2569 09:30"); in
+XLSX numbers are numbers and dates are real dates shown in the Buddhist era (Excel's Thai calendar format), so
+they sort, filter and sum, and only text cells carry the guard. The header is bold and frozen.
 Residents appear under their keyed pseudonym, never their LINE user id.
 """
 
@@ -26,13 +28,14 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Select, String, and_, case, cast, func, literal, literal_column, or_, select
+from sqlalchemy import Integer, Numeric, Select, String, and_, case, cast, func, literal, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.content import Content
 from bot.db.engine import driver_connection
 from bot.db.models import Opinion, Report, Resident, ServiceQuery
+from bot.geo import MAP_URL_PREFIX
 from bot.staff import sqlite_csv
 from bot.timeline import BANGKOK
 
@@ -65,6 +68,7 @@ SQLITE_MAX_PROCESSES = 4
 SQLITE_ROWS_PER_PROCESS = 100_000
 # Excel's sheet limit (1,048,576 rows) minus the header row.
 XLSX_MAX_ROWS = 1_048_575
+BE_OFFSET = 543  # Buddhist era = Gregorian + 543
 
 
 def neutralise(value: str) -> str:
@@ -152,11 +156,36 @@ APPLICABLE = {
 # keeps a CSV export within a small factor of `sqlite3 -csv` (bench/export_bench.py).
 Render = Callable[[str], ColumnElement[str]]  # dialect name -> SQL expression
 
+# What a column holds, for the XLSX cell it becomes: text (guarded), a number, a date and time, a number with
+# two decimals, or a web address (a link).
+TEXT, NUMBER, MOMENT, DECIMAL, LINK = "text", "number", "moment", "decimal", "link"
+# Excel's code for the Thai Buddhist calendar (07) in the Thai locale (041E), digits as 0-9 (1): the year
+# shows as 2569; a spreadsheet that ignores the code still holds and shows the right day.
+MOMENT_FORMAT = "[$-107041E]dd/mm/yyyy hh:mm"
+DECIMAL_FORMAT = "0.00"
+
+
+class Heading(str):
+    """A header cell's text, with what the XLSX writer needs to lay its column out: the width in characters
+    and the kind of value below it (CSV writes it as the text it is)."""
+
+    width: float
+    kind: str
+
+    def __new__(cls, text: str, width: float = 14, kind: str = TEXT) -> Heading:
+        heading = super().__new__(cls, text)
+        heading.width, heading.kind = width, kind
+        return heading
+
 
 @dataclass(frozen=True)
 class Column:
     header: str
     render: Render
+    kind: str = TEXT
+    # The value itself for XLSX (a number or a UTC datetime); None when the rendered text is the value.
+    raw: Any = None
+    width: float = 14  # characters, for the XLSX column
 
 
 def _safe(expression: ColumnElement[Any], dialect: str) -> ColumnElement[str]:
@@ -201,12 +230,37 @@ def _labelled(column: Any, labels: dict[str, str]) -> Render:
 
 
 def _bangkok(column: Any) -> Render:
+    """Thai time as Buddhist-era text, "05/01/2569 09:30" (day/month/year as Thai offices write it)."""
+
     def render(dialect: str) -> ColumnElement[str]:
         if dialect == "postgresql":
             local = func.timezone("Asia/Bangkok", column)
-            return func.coalesce(func.to_char(local, "YYYY-MM-DD HH24:MI"), "")
+            year = cast(cast(func.date_part("year", local), Integer) + BE_OFFSET, String)
+            moment = func.to_char(local, "DD/MM/", type_=String) + year + func.to_char(local, " HH24:MI", type_=String)
+            return func.coalesce(moment, "")
         # SQLite keeps UTC text; Thailand has kept UTC+7 all year since 1920.
-        return func.coalesce(func.strftime("%Y-%m-%d %H:%M", column, "+7 hours"), "")
+        year = cast(cast(func.strftime("%Y", column, "+7 hours"), Integer) + BE_OFFSET, String)
+        day = func.strftime("%d/%m/", column, "+7 hours", type_=String)
+        moment = day + year + func.strftime(" %H:%M", column, "+7 hours", type_=String)
+        return func.coalesce(moment, "")
+
+    return render
+
+
+def _map_link(latitude: Any, longitude: Any) -> Render:
+    """An OpenStreetMap link with a marker at the point (bot.geo.map_url makes the same one), '' without one."""
+
+    def six_places(column: Any, dialect: str) -> ColumnElement[str]:
+        # As Python's f"{x:.6f}": PostgreSQL's numeric keeps the six places of round(), SQLite's printf pads.
+        if dialect == "postgresql":
+            return cast(func.round(cast(column, Numeric), 6), String)
+        return func.printf("%.6f", column)
+
+    def render(dialect: str) -> ColumnElement[str]:
+        lat, lon = six_places(latitude, dialect), six_places(longitude, dialect)
+        url = literal(MAP_URL_PREFIX) + lat + literal("&mlon=") + lon
+        url = url + literal("#map=17/") + lat + literal("/") + lon
+        return case((and_(latitude.is_not(None), longitude.is_not(None)), url), else_="")
 
     return render
 
@@ -224,25 +278,41 @@ def _two_decimals(column: Any) -> Render:
     return render
 
 
+def _moment(header: str, column: Any) -> Column:
+    return Column(header, _bangkok(column), MOMENT, column, 17)
+
+
+def _count(header: str, column: Any, width: float = 9) -> Column:
+    return Column(header, _number(column), NUMBER, column, width)
+
+
+def _coordinates(model: Any) -> list[Column]:
+    """The point as two numbers and as a link to it on the map."""
+    return [
+        Column("ละติจูด", _number(model.latitude), NUMBER, model.latitude, 11),
+        Column("ลองจิจูด", _number(model.longitude), NUMBER, model.longitude, 11),
+        Column("แผนที่", _map_link(model.latitude, model.longitude), LINK, None, 30),
+    ]
+
+
 def opinion_columns(content: Content) -> list[Column]:
     categories = {c.id: c.label for c in content.categories.values()}
     consultations = {c.id: c.title for c in content.consultations.values()}
     statuses = {k.removeprefix("status_"): v for k, v in content.phrases.items() if k.startswith("status_")}
     return [
         Column("เลขที่อ้างอิง", _generated(Opinion.reference)),
-        Column("วันเวลาที่ส่ง", _bangkok(Opinion.created_at)),
-        Column("การรับฟังความคิดเห็น", _labelled(Opinion.consultation_id, consultations)),
-        Column("หมู่ที่", _number(Opinion.village)),
-        Column("หมวด", _labelled(Opinion.category, categories)),
-        Column("หมวดที่ระบบเสนอ", _labelled(Opinion.category_suggested, categories)),
-        Column("ความคิดเห็น", _plain(Opinion.text)),
-        Column("ละติจูด", _number(Opinion.latitude)),
-        Column("ลองจิจูด", _number(Opinion.longitude)),
+        _moment("วันเวลาที่ส่ง", Opinion.created_at),
+        Column("การรับฟังความคิดเห็น", _labelled(Opinion.consultation_id, consultations), width=30),
+        _count("หมู่ที่", Opinion.village),
+        Column("หมวด", _labelled(Opinion.category, categories), width=30),
+        Column("หมวดที่ระบบเสนอ", _labelled(Opinion.category_suggested, categories), width=30),
+        Column("ความคิดเห็น", _plain(Opinion.text), width=60),
+        *_coordinates(Opinion),
         Column("สถานะ", _labelled(Opinion.status, statuses)),
-        Column("รายละเอียดผลการพิจารณา", _plain(Opinion.outcome_detail)),
-        Column("โครงการในแผน", _plain(Opinion.plan_project)),
-        Column("บันทึกเจ้าหน้าที่", _plain(Opinion.staff_note)),
-        Column("ผู้ส่ง (นามแฝง)", _generated(Resident.pseudonym)),
+        Column("รายละเอียดผลการพิจารณา", _plain(Opinion.outcome_detail), width=30),
+        Column("โครงการในแผน", _plain(Opinion.plan_project), width=30),
+        Column("บันทึกเจ้าหน้าที่", _plain(Opinion.staff_note), width=30),
+        Column("ผู้ส่ง (นามแฝง)", _generated(Resident.pseudonym), width=18),
     ]
 
 
@@ -251,33 +321,32 @@ def report_columns(content: Content) -> list[Column]:
     divisions = {d.id: d.name for d in content.municipality.divisions}
     return [
         Column("เลขที่อ้างอิง", _generated(Report.reference)),
-        Column("วันเวลาที่แจ้ง", _bangkok(Report.created_at)),
-        Column("ประเภท", _labelled(Report.type, types)),
-        Column("หน่วยงานที่รับผิดชอบ", _labelled(Report.division, divisions)),
-        Column("หมู่ที่", _number(Report.village)),
-        Column("รายละเอียด", _plain(Report.text)),
-        Column("สถานที่", _plain(Report.place)),
-        Column("ละติจูด", _number(Report.latitude)),
-        Column("ลองจิจูด", _number(Report.longitude)),
+        _moment("วันเวลาที่แจ้ง", Report.created_at),
+        Column("ประเภท", _labelled(Report.type, types), width=20),
+        Column("หน่วยงานที่รับผิดชอบ", _labelled(Report.division, divisions), width=24),
+        _count("หมู่ที่", Report.village),
+        Column("รายละเอียด", _plain(Report.text), width=60),
+        Column("สถานที่", _plain(Report.place), width=30),
+        *_coordinates(Report),
         Column("สถานะ", _labelled(Report.status, content.report_statuses)),
-        Column("คะแนนความพึงพอใจ", _number(Report.rating)),
-        Column("ปรับปรุงล่าสุด", _bangkok(Report.updated_at)),
-        Column("ผู้แจ้ง (นามแฝง)", _generated(Resident.pseudonym)),
+        _count("คะแนนความพึงพอใจ", Report.rating, 12),
+        _moment("ปรับปรุงล่าสุด", Report.updated_at),
+        Column("ผู้แจ้ง (นามแฝง)", _generated(Resident.pseudonym), width=18),
     ]
 
 
 def query_columns(content: Content) -> list[Column]:
     services = {s.id: s.name for s in content.services.values()}
     return [
-        Column("วันเวลาที่ถาม", _bangkok(ServiceQuery.created_at)),
-        Column("คำถาม", _plain(ServiceQuery.text)),
+        _moment("วันเวลาที่ถาม", ServiceQuery.created_at),
+        Column("คำถาม", _plain(ServiceQuery.text), width=60),
         Column("ความตั้งใจที่ระบบอ่านได้", _plain(ServiceQuery.intent)),
-        Column("บริการที่ตรงที่สุด", _labelled(ServiceQuery.service_id, services)),
-        Column("คะแนนความตรง", _two_decimals(ServiceQuery.score)),
-        Column("ตอบได้", _yes_no(ServiceQuery.answered)),
-        Column("คำติชม", _plain(ServiceQuery.feedback)),
+        Column("บริการที่ตรงที่สุด", _labelled(ServiceQuery.service_id, services), width=30),
+        Column("คะแนนความตรง", _two_decimals(ServiceQuery.score), DECIMAL, ServiceQuery.score, 10),
+        Column("ตอบได้", _yes_no(ServiceQuery.answered), width=8),
+        Column("คำติชม", _plain(ServiceQuery.feedback), width=8),
         Column("การคัดแยกของเจ้าหน้าที่", _plain(ServiceQuery.triage)),
-        Column("ผู้ถาม (นามแฝง)", _generated(Resident.pseudonym)),
+        Column("ผู้ถาม (นามแฝง)", _generated(Resident.pseudonym), width=18),
     ]
 
 
@@ -288,16 +357,18 @@ def columns_for(kind: str, content: Content) -> list[Column]:
     return {"opinions": opinion_columns, "reports": report_columns, "queries": query_columns}[kind](content)
 
 
-def export_statement(kind: str, filters: Filters, columns: list[Column], dialect: str) -> Select[Any]:
+def export_statement(
+    kind: str, filters: Filters, columns: list[Column], dialect: str, typed: bool = False
+) -> Select[Any]:
     """The rendered rows of one export, oldest first, each with the resident's pseudonym ('' once they
-    deleted their data)."""
+    deleted their data). typed: numbers and dates as values (for XLSX), the rest rendered as for CSV."""
     model: Any = _MODELS[kind]
     conditions = {
         "opinions": opinion_conditions,
         "reports": report_conditions,
         "queries": query_conditions,
     }[kind]
-    rendered: list[Any] = [c.render(dialect) for c in columns]
+    rendered: list[Any] = [c.raw if typed and c.raw is not None else c.render(dialect) for c in columns]
     statement: Select[Any] = (
         select(*rendered)
         .select_from(model)
@@ -312,14 +383,15 @@ def export_statement(kind: str, filters: Filters, columns: list[Column], dialect
 
 
 async def export_rows(
-    session: AsyncSession, content: Content, kind: str, filters: Filters
-) -> AsyncIterator[list[list[str]]]:
-    """Batches of neutralised rows (the header first), streamed from the database."""
+    session: AsyncSession, content: Content, kind: str, filters: Filters, typed: bool = False
+) -> AsyncIterator[list[list[Any]]]:
+    """Batches of neutralised rows (the header first), streamed from the database; typed as for
+    export_statement."""
     columns = columns_for(kind, content)
-    yield [[neutralise(c.header) for c in columns]]
+    yield [[Heading(neutralise(c.header), c.width, c.kind) for c in columns]]
     dialect = session.get_bind().dialect.name
     result = await session.stream(
-        export_statement(kind, filters, columns, dialect).execution_options(yield_per=_PARTITION)
+        export_statement(kind, filters, columns, dialect, typed).execution_options(yield_per=_PARTITION)
     )
     # While the file takes one batch, the database already renders the next.
     batches = aiter(result.partitions())
@@ -344,10 +416,11 @@ async def export_to_file(
         return await _copy_csv(session, content, kind, filters, path)
     if fmt == "csv" and bind.dialect.name == "sqlite" and bind.engine.url.database not in (None, "", ":memory:"):
         return await _sqlite_csv(session, content, kind, filters, path)
-    return await write_export(export_rows(session, content, kind, filters), fmt, path)
+    typed = fmt == "xlsx"
+    return await write_export(export_rows(session, content, kind, filters, typed), fmt, path)
 
 
-async def write_export(rows: AsyncIterator[list[list[str]]], fmt: str, path: Path) -> int:
+async def write_export(rows: AsyncIterator[list[list[Any]]], fmt: str, path: Path) -> int:
     """Write the batches to path as CSV or XLSX; the number of data rows written."""
     if fmt == "csv":
         return await _write_csv(rows, path)
@@ -447,7 +520,7 @@ async def _sqlite_child(database: str, sql: str, params: list[Any], out: Path) -
     return int(stdout)
 
 
-async def _write_csv(rows: AsyncIterator[list[list[str]]], path: Path) -> int:
+async def _write_csv(rows: AsyncIterator[list[list[Any]]], path: Path) -> int:
     count = -1  # the header is not a data row
     with path.open("w", encoding="utf-8", newline="") as handle:
         # The BOM Excel needs to read the file as UTF-8 (Thai otherwise shows as mojibake). Written once by
@@ -463,7 +536,7 @@ async def _write_csv(rows: AsyncIterator[list[list[str]]], path: Path) -> int:
 _DONE = object()
 
 
-async def write_xlsx_sheets(sheets: Iterable[tuple[str, AsyncIterator[list[list[str]]]]], path: Path) -> int:
+async def write_xlsx_sheets(sheets: Iterable[tuple[str, AsyncIterator[list[list[Any]]]]], path: Path) -> int:
     """Write sheets of rows to an XLSX file. openpyxl's write-only mode keeps memory flat; it runs in a
     thread fed through a bounded queue, so building a large file never stalls the server's event loop."""
     handoff: queue.Queue[object] = queue.Queue(maxsize=4)
@@ -500,7 +573,8 @@ def _xlsx_writer(handoff: queue.Queue[object], path: Path, outcome: dict[str, ob
     from openpyxl import Workbook
 
     book = Workbook(write_only=True)
-    sheet = None
+    sheet: Any = None
+    layout: list[str] = []
     written = 0
     failed = False
     while (item := handoff.get()) is not _DONE:
@@ -511,15 +585,15 @@ def _xlsx_writer(handoff: queue.Queue[object], path: Path, outcome: dict[str, ob
         kind, payload = item  # type: ignore[misc]
         try:
             if kind == "sheet":
-                sheet, written = book.create_sheet(title=payload[:31]), 0
+                sheet, written, layout = book.create_sheet(title=payload[:31]), 0, []
                 continue
             for row in payload:
                 if written > XLSX_MAX_ROWS:
                     raise ValueError(f"more than {XLSX_MAX_ROWS:,} rows: narrow the filters or export CSV")
-                # Every value is a neutralised string, so none starts with "=": openpyxl writes it as text. The
-                # characters XML cannot hold are dropped first and the guard applied again to what is left, so
-                # dropping them can never bring a formula to the front.
-                sheet.append([neutralise(_XML_ILLEGAL.sub("", v)) for v in row])  # type: ignore[union-attr]
+                if written == 0:
+                    layout = _header(sheet, row)
+                else:
+                    sheet.append([_cell(sheet, v, layout[i] if i < len(layout) else TEXT) for i, v in enumerate(row)])
                 written += 1
         except Exception as exc:  # handed to the caller, who raises it in the event loop
             outcome["error"], failed = exc, True
@@ -528,3 +602,59 @@ def _xlsx_writer(handoff: queue.Queue[object], path: Path, outcome: dict[str, ob
             book.save(path)
         except Exception as exc:
             outcome["error"] = exc
+
+
+def _header(sheet: Any, row: list[Any]) -> list[str]:
+    """The bold header row, frozen so it stays in view, and each column's width; the columns' kinds."""
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    sheet.freeze_panes = "A2"  # must be set before the first row is written
+    bold, wrap = Font(bold=True), Alignment(wrap_text=True, vertical="top")
+    cells = []
+    for index, text in enumerate(row, start=1):
+        width = text.width if isinstance(text, Heading) else max(10, min(40, len(str(text)) + 4))
+        sheet.column_dimensions[get_column_letter(index)].width = width
+        cell = WriteOnlyCell(sheet, value=_text(str(text)))
+        cell.font, cell.alignment = bold, wrap
+        cells.append(cell)
+    sheet.append(cells)
+    return [text.kind if isinstance(text, Heading) else TEXT for text in row]
+
+
+def _cell(sheet: Any, value: Any, kind: str) -> Any:
+    """One value as its XLSX cell: numbers stay numbers, datetimes become dates in Thai time shown in the
+    Buddhist era, web addresses links, and text is guarded (see neutralise)."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        if kind != DECIMAL:
+            return value
+        return _formatted(sheet, value, DECIMAL_FORMAT)
+    if isinstance(value, dt.datetime):
+        # Excel has no time zones: the cell holds the Bangkok wall-clock time staff expect to read.
+        local = value.astimezone(BANGKOK).replace(tzinfo=None) if value.tzinfo else value
+        return _formatted(sheet, local, MOMENT_FORMAT)
+    text = _text(str(value))
+    if kind == LINK and text.startswith("https://"):
+        from openpyxl.cell import WriteOnlyCell
+
+        cell = WriteOnlyCell(sheet, value=text)
+        cell.hyperlink = text
+        return cell
+    return text
+
+
+def _formatted(sheet: Any, value: Any, number_format: str) -> Any:
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.number_format = number_format
+    return cell
+
+
+def _text(value: str) -> str:
+    # The characters XML cannot hold are dropped first and the guard applied again to what is left, so
+    # dropping them can never bring a formula to the front; openpyxl then writes the value as text.
+    return neutralise(_XML_ILLEGAL.sub("", value))

@@ -5,7 +5,8 @@ phrasings teach the matcher at once, no code or content change) or mark it out o
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from aiohttp import web
 from sqlalchemy import or_, select, update
@@ -37,6 +38,9 @@ class QuestionGroup:
     # offered to attach to (the reader's candidates: a list of every entry would not fit a phone).
     closest_faq: str | None = None
     faq_services: tuple[str, ...] = ()
+    # For each text, the services it was asked right after (a follow-up such as "กี่วัน" means nothing
+    # without the card it followed).
+    followed: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def size(self) -> int:
@@ -58,7 +62,13 @@ async def page(request: web.Request) -> web.Response:
     async with request.app[keys.SESSIONS]() as db:
         rows = (
             await db.execute(
-                select(ServiceQuery.id, ServiceQuery.text, ServiceQuery.feedback)
+                select(
+                    ServiceQuery.id,
+                    ServiceQuery.text,
+                    ServiceQuery.feedback,
+                    ServiceQuery.follow_up,
+                    ServiceQuery.service_id,
+                )
                 .where(*_untriaged())
                 .order_by(ServiceQuery.id.desc())
                 .limit(MAX_QUESTIONS)
@@ -70,17 +80,23 @@ async def page(request: web.Request) -> web.Response:
         result = []
         for group in group_similar([r.text for r in rows])[:SHOWN_GROUPS]:
             members = [rows[i] for i in group.members]
-            reading = qa.read(members[0].text)
-            closest = reading.candidates[0] if reading.candidates else None
+            followed = _followed(members)
+            # A follow-up is read with the service it followed, as the chat read it.
+            context = next(iter(followed.get(members[0].text, ())), None)
+            reading = qa.read(members[0].text, context_service=context)
+            closest = _closest(reading.candidates, context)
             result.append(
                 QuestionGroup(
                     ids=tuple(m.id for m in members),
                     texts=tuple(dict.fromkeys(m.text for m in members)),
-                    closest_service=closest.label if closest else None,
-                    closest_score=closest.score if closest else 0.0,
+                    closest_service=closest[0] if closest else None,
+                    closest_score=closest[1] if closest else 0.0,
                     thumbs_down=sum(m.feedback == "down" for m in members),
                     closest_faq=reading.faq_id,
-                    faq_services=tuple(c.label for c in reading.candidates),
+                    faq_services=tuple(
+                        dict.fromkeys([*([context] if context else []), *(c.label for c in reading.candidates)])
+                    ),
+                    followed=followed,
                 )
             )
         return result
@@ -97,6 +113,26 @@ async def page(request: web.Request) -> web.Response:
         faq=phrasings.faq_entries(content),
         flash=request.query.get("saved"),
     )
+
+
+def _followed(members: list[Any]) -> dict[str, tuple[str, ...]]:
+    """Each text's services it followed up, from the logged questions (service_id is the service a follow-up
+    was answered about)."""
+    found: dict[str, dict[str, None]] = {}
+    for m in members:
+        if m.follow_up and m.service_id:
+            found.setdefault(m.text, {})[m.service_id] = None
+    return {text: tuple(services) for text, services in found.items()}
+
+
+def _closest(candidates: tuple[Any, ...], context: str | None) -> tuple[str, float] | None:
+    """The service to suggest: the one a follow-up followed, else the reader's best candidate; else none, and
+    the page says so rather than preselect the first service of the list ("555555" is close to nothing)."""
+    if context:
+        return context, next((c.score for c in candidates if c.label == context), 1.0)
+    if candidates:
+        return candidates[0].label, candidates[0].score
+    return None
 
 
 def _faq_by_service(content: Content) -> dict[str, list[tuple[str, str]]]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import re
 import secrets
 from typing import Any
 
@@ -61,8 +62,36 @@ FIELDS = (
     "online",
     "capacity",
     "map",
-    "reminders",
 )
+
+
+# The reminder rows of the form: "days before" and "time", blank rows ignored.
+REMINDER_ROWS = 3
+MAX_DAYS_BEFORE = 30
+_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+def reminder_rows(spec: str) -> list[tuple[str, str]]:
+    """A hearing's reminders ("1@18:00,0@07:00") as the form's rows (days before, time), blanks to fill."""
+    rows = [tuple(part.split("@", 1)) for part in spec.split(",") if "@" in part][:REMINDER_ROWS]
+    return [(d, t) for d, t in rows] + [("", "")] * (REMINDER_ROWS - len(rows))
+
+
+def _reminders(form: Any) -> str:
+    """The reminder rows as stored ("1@18:00,0@07:00"); a row half filled or out of range is refused with
+    its own code (reminder_1..3), shown next to that row. A form without the rows (the command line's, an
+    older page) may still send the stored form in `reminders`."""
+    if not any(f"remind_days_{i}" in form or f"remind_time_{i}" in form for i in range(1, REMINDER_ROWS + 1)):
+        return str(form.get("reminders", "")).strip() or DEFAULT_REMINDERS
+    specs = []
+    for i in range(1, REMINDER_ROWS + 1):
+        days, time = (str(form.get(f"remind_{part}_{i}", "")).strip() for part in ("days", "time"))
+        if not days and not time:
+            continue
+        if not days.isdecimal() or not 0 <= int(days) <= MAX_DAYS_BEFORE or not _TIME.match(time):
+            raise HearingError(f"reminder_{i}", "days before (0-30) and a time (HH:MM) expected")
+        specs.append(f"{int(days)}@{time}")
+    return ",".join(dict.fromkeys(specs))
 
 
 def _local_input(value: dt.datetime) -> str:
@@ -112,7 +141,7 @@ def _from_form(form: Any) -> NewHearing:
         rsvp_enabled=form.get("rsvp") == "on",
         latitude=latitude,
         longitude=longitude,
-        reminders=value["reminders"] or DEFAULT_REMINDERS,
+        reminders=_reminders(form),
     )
 
 
@@ -133,6 +162,7 @@ async def hearing_list(request: web.Request) -> web.Response:
         consultations=request.app[keys.CONTENT].consultations,
         error=request.query.get("error"),
         defaults={"reminders": DEFAULT_REMINDERS},
+        reminder_rows=reminder_rows,
         thai_moment=thai_moment,
         local_input=_local_input,
     )
@@ -209,6 +239,7 @@ async def hearing_page(request: web.Request) -> web.Response:
         villages={v.no: v.name for v in content.municipality.villages},
         consultations=content.consultations,
         local_input=_local_input,
+        reminder_rows=reminder_rows,
         flash=request.query.get("saved"),
         error=request.query.get("error"),
     )

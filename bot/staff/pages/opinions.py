@@ -3,6 +3,7 @@ outcome (the resident is told), link a plan project, keep a note, and see what c
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
@@ -10,6 +11,7 @@ from sqlalchemy import func, select
 
 from bot import audit, keys
 from bot.db.models import Opinion, Photo, Resident
+from bot.geo import map_label, map_url
 from bot.media import photos_for_staff
 from bot.opinions import (
     OUTCOMES,
@@ -34,6 +36,8 @@ def _labels(request: web.Request) -> dict[str, Any]:
         "villages": content.municipality.villages,
         "statuses": {k.removeprefix("status_"): v for k, v in content.phrases.items() if k.startswith("status_")},
         "outcomes": list(OUTCOMES),
+        "map_url": map_url,
+        "map_label": map_label,
     }
 
 
@@ -42,9 +46,13 @@ async def opinion_list(request: web.Request) -> web.Response:
     """Opinions with the filter bar, newest first, a page at a time."""
     filters, problems = filters_from(request)
     page = page_number(request)
-    conditions = [*opinion_conditions(filters), Opinion.status != "withdrawn"]
+    # Withdrawn opinions are counted apart and listed only when asked for (status=withdrawn).
+    shown = [] if filters.status == "withdrawn" else [Opinion.status != "withdrawn"]
+    conditions = [*opinion_conditions(filters), *shown]
+    taken_back = [*opinion_conditions(replace(filters, status=None)), Opinion.status == "withdrawn"]
     async with request.app[keys.SESSIONS]() as db:
         total = int(await db.scalar(select(func.count()).select_from(Opinion).where(*conditions)) or 0)
+        withdrawn = int(await db.scalar(select(func.count()).select_from(Opinion).where(*taken_back)) or 0)
         rows = (
             await db.scalars(
                 select(Opinion)
@@ -59,6 +67,7 @@ async def opinion_list(request: web.Request) -> web.Response:
         "opinions.html",
         opinions=rows,
         total=total,
+        withdrawn=withdrawn,
         page=page,
         pages=max(1, -(-total // PAGE_SIZE)),
         query=request.query,

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from bot import audit, keys
 from bot.db.models import Report, ReportStatus, Resident, utcnow
+from bot.geo import map_label, map_url
 from bot.media import photos_for_staff
 from bot.reports import STATUSES, UnknownReport, assign, change_status
 from bot.staff.exports import report_conditions
@@ -26,6 +27,8 @@ def _labels(request: web.Request) -> dict[str, Any]:
         "villages": content.municipality.villages,
         "categories": {},
         "consultations": {},
+        "map_url": map_url,
+        "map_label": map_label,
     }
 
 

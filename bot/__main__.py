@@ -10,9 +10,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bot.config import Settings, SettingsError
+from bot.config import Settings, SettingsError, database_url_from_env, describe_database, sqlite_file
 
 WORKER_NICENESS = 10
+
+# The commands that open the database. Only the server and the worker make a new SQLite file (that is a
+# fresh install's first start) and restore fills one from a backup; any other command run from the wrong
+# directory would make an empty database beside the real one and work on it without a word.
+DATABASE_COMMANDS = frozenset(
+    {"serve", "worker", "staff", "export", "hearing", "report", "opinion", "backup", "restore"}
+)
+MAY_CREATE_DATABASE = frozenset({"serve", "worker", "restore"})
 
 
 def freeze_startup_objects() -> None:
@@ -106,11 +114,34 @@ def main(argv: list[str] | None = None) -> int:
     richmenu.add_parsers(commands)
 
     args = parser.parse_args(argv)
+    if args.command in DATABASE_COMMANDS:
+        try:
+            refused = _check_database(database_url_from_env(), args)
+        except SettingsError as exc:
+            print(f"configuration error: {exc}", file=sys.stderr)
+            return 2
+        if refused:
+            return refused
     try:
         settings = Settings.from_env()
     except SettingsError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
+    from bot.content.source import ContentError
+
+    try:
+        return _run_command(settings, args)
+    except ContentError as exc:
+        # Run from another directory, CONTENT_DIR's default (content/) is not the municipality's content.
+        print(f"content/ has errors (CONTENT_DIR: {settings.content_dir.absolute()}):\n{exc}", file=sys.stderr)
+        return 1
+
+
+def _run_command(settings: Settings, args: argparse.Namespace) -> int:
+    from bot import richmenu
+    from bot.broadcast import cli as hearing_cli
+    from bot.staff import cli as staff_cli
+
     if args.command == "serve":
         return _serve(settings, args.host, args.port, with_inbox=not args.no_worker, reuse_port=args.reuse_port)
     if args.command == "worker":
@@ -134,6 +165,58 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in ("backup", "restore"):
         return _backup_or_restore(settings, args)
     return 2
+
+
+def _check_database(database_url: str, args: argparse.Namespace) -> int:
+    """Say which database the command works on; refuse (2) to make a new SQLite file where none should be.
+
+    Runs before the settings are read, so a refused command leaves nothing behind (not even DATA_DIR)."""
+    print(f"database: {describe_database(database_url)}", file=sys.stderr)
+    file = sqlite_file(database_url)
+    if file is None or file.exists():
+        return 0
+    if args.command in MAY_CREATE_DATABASE:
+        return 0
+    if getattr(args, "create", False):
+        print(f"creating a new, empty database at {file}", file=sys.stderr)
+        return 0
+    print(_missing_database_help(file, args), file=sys.stderr)
+    return 2
+
+
+def _missing_database_help(file: Path, args: argparse.Namespace) -> str:
+    """Where the command looked, why there, and how to point it at the server's database."""
+    if os.environ.get("DATABASE_URL"):
+        why = "DATABASE_URL names it"
+    else:
+        data_dir = os.environ.get("DATA_DIR", "var")
+        why = f"DATA_DIR is {data_dir!r}" + ("" if Path(data_dir).is_absolute() else f", relative to {Path.cwd()}")
+    sub = getattr(args, f"{args.command}_command", None)  # staff add, hearing list, report status ...
+    command = f"{args.command} {sub}" if sub else args.command
+    lines = [
+        f"no database at {file} ({why}); `{command}` does not create one.",
+        "The server keeps its database under DATA_DIR (default: var/ in the directory it was started from).",
+        "Run this command from that directory, or point it there: DATA_DIR=/path/to/var, or",
+        "DATABASE_URL=sqlite:////path/to/bot.sqlite3 (postgresql://user:password@host/dbname in production).",
+    ]
+    lines += [f"A database exists at {found}: DATA_DIR={found.parent} python -m bot ..." for found in _nearby(file)]
+    if args.command == "staff":
+        lines.append("To start a new, empty database at that place instead, add --create.")
+    else:
+        lines.append("A new install makes its database when the server first starts: python -m bot serve")
+    return "\n".join(lines)
+
+
+def _nearby(missing: Path) -> list[Path]:
+    """Databases where the server usually keeps one: var/ here, and var/ of the checkout `pip install -e .`
+    installed (where the README's `python -m bot serve` runs)."""
+    checkout = Path(__file__).resolve().parent.parent
+    found: list[Path] = []
+    for place in (Path.cwd() / "var" / "bot.sqlite3", checkout / "var" / "bot.sqlite3"):
+        place = place.absolute()
+        if place != missing and place.exists() and place not in found:
+            found.append(place)
+    return found
 
 
 def _serve(settings: Settings, host: str | None, port: int | None, with_inbox: bool, reuse_port: bool = False) -> int:
@@ -301,12 +384,15 @@ def _in_transaction(settings: Settings, work: Any) -> None:
     from bot.content import load_content
     from bot.db.engine import create_engine, create_sessionmaker, migrate
 
+    # Content first: a command run from the wrong directory stops on it before touching the database.
+    content = load_content(settings.content_dir)
+
     async def run() -> None:
         engine = create_engine(settings.database_url)
         try:
             await migrate(engine)
             async with create_sessionmaker(engine)() as session, session.begin():
-                await work(session, load_content(settings.content_dir))
+                await work(session, content)
         finally:
             await engine.dispose()
 

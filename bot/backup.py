@@ -43,7 +43,9 @@ def backup(database_url: str, out: Path) -> None:
     if database_url.startswith("sqlite"):
         source = _sqlite_path(database_url)
         if not source.exists():
-            raise BackupError(f"no database at {source}")
+            raise BackupError(
+                f"no database at {source.absolute()}: point DATA_DIR (or DATABASE_URL) at the server's database"
+            )
         with sqlite3.connect(source) as live, sqlite3.connect(out) as copy:
             live.backup(copy)
         return

@@ -121,7 +121,7 @@ class Settings:
         kwargs: dict[str, object] = {
             "host": env.get("HOST", defaults.host),
             "port": _int(env, "PORT", defaults.port, 1, 65535),
-            "database_url": _database_url(env.get("DATABASE_URL"), data_dir),
+            "database_url": database_url_from_env(env),
             "content_dir": Path(env.get("CONTENT_DIR", "content")),
             "data_dir": data_dir,
             "line_channel_secret": secret,
@@ -228,6 +228,41 @@ def _log_level(env: Mapping[str, str]) -> str:
     if level not in _LOG_LEVELS:
         raise SettingsError(f"LOG_LEVEL must be one of {', '.join(sorted(_LOG_LEVELS))}")
     return level
+
+
+def database_url_from_env(env: Mapping[str, str] | None = None) -> str:
+    """The database the settings name: DATABASE_URL, or the SQLite file under DATA_DIR.
+
+    Read on its own, before the rest of the settings, so a command can refuse a missing database before
+    anything (the local keys under DATA_DIR) is written."""
+    env = os.environ if env is None else env
+    return _database_url(env.get("DATABASE_URL"), Path(env.get("DATA_DIR", "var")))
+
+
+def sqlite_file(database_url: str) -> Path | None:
+    """The absolute path of a SQLite database's file; None for PostgreSQL and in-memory SQLite."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    return Path(url.database).absolute()
+
+
+def describe_database(database_url: str) -> str:
+    """Which database a command works on, as an operator can check it: the SQLite file's absolute path, or
+    the PostgreSQL URL as they wrote it, with the password masked."""
+    from sqlalchemy.engine import make_url
+
+    file = sqlite_file(database_url)
+    if file is not None:
+        return f"SQLite {file}"
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        return "SQLite in memory"
+    if url.get_backend_name() == "postgresql":
+        url = url.set(drivername="postgresql")
+    return url.render_as_string(hide_password=True)
 
 
 def _database_url(raw: str | None, data_dir: Path) -> str:

@@ -9,9 +9,15 @@ import datetime as dt
 import getpass
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config import Settings
 from bot.staff.exports import APPLICABLE, EARLIEST_DAY, FORMATS, KINDS, LATEST_DAY, MAX_VILLAGE, Filters
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from bot.content import Content
 
 
 def _day(text: str) -> dt.date:
@@ -41,6 +47,11 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     add = staff_commands.add_parser("add", help="add an account (password asked, or read from stdin)")
     add.add_argument("username")
     add.add_argument("--role", required=True, choices=["viewer", "exporter", "broadcaster", "admin"])
+    add.add_argument(
+        "--create",
+        action="store_true",
+        help="make a new, empty database if there is none (the first account before the server's first start)",
+    )
 
     export = commands.add_parser("export", help="export opinions, reports or questions as CSV or XLSX")
     export.add_argument("kind", choices=[*KINDS, "plan"], help="plan: opinions grouped by category and village")
@@ -120,11 +131,60 @@ def _export(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     try:
         count = asyncio.run(_write(settings, args.kind, args.format, args.out, filters))
+    except UnknownFilterValue as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
     except (OSError, ValueError) as exc:
         print(f"export failed: {exc}", file=sys.stderr)
         return 1
     print(f"{count} rows -> {args.out}")
     return 0
+
+
+class UnknownFilterValue(ValueError):
+    """A filter names a consultation, category, status or village there is none of: the export would be
+    empty for a typing error, and look like a true "no opinions"."""
+
+
+# The filters that name something, and the column of each kind that holds it.
+_NAMED_FILTERS = ("consultation", "category", "status", "village")
+
+
+def _known_values(content: Content, kind: str, name: str) -> set[str]:
+    """What content defines for a filter (the database may hold more: a consultation since removed)."""
+    if name == "consultation":
+        return set(content.consultations)
+    if name == "category":
+        return set(content.categories)
+    if name == "village":
+        return {str(village.no) for village in content.municipality.villages}
+    if kind == "reports":
+        return set(content.report_statuses)
+    return {key.removeprefix("status_") for key in content.phrases if key.startswith("status_")}
+
+
+async def _check_filter_values(session: AsyncSession, content: Content, kind: str, filters: Filters) -> None:
+    """Refuse a filter value that neither content nor any stored row has, naming the valid ones."""
+    from sqlalchemy import select
+
+    from bot.db.models import Opinion, Report
+
+    model = Report if kind == "reports" else Opinion
+    columns = {"consultation": "consultation_id", "category": "category", "status": "status", "village": "village"}
+    for name in _NAMED_FILTERS:
+        value = getattr(filters, name)
+        known = _known_values(content, kind, name)
+        if value is None or str(value) in known:
+            continue  # the usual case costs no query: a million-row export should not scan first
+        column = getattr(model, columns[name])
+        if await session.scalar(select(column).where(column == value).limit(1)) is not None:
+            continue
+        stored = await session.scalars(select(column).distinct())
+        valid = known | {str(v) for v in stored if v is not None}
+        shown = sorted(valid, key=lambda v: (len(v), v) if name == "village" else (0, v))
+        raise UnknownFilterValue(
+            f"no {name} {value!r} in content/ or the database; valid --{name} values: {', '.join(shown) or 'none'}"
+        )
 
 
 async def _write(settings: Settings, kind: str, fmt: str, out: Path, filters: Filters) -> int:
@@ -141,6 +201,7 @@ async def _write(settings: Settings, kind: str, fmt: str, out: Path, filters: Fi
         sessions = create_sessionmaker(engine)
         partial = out.with_name(out.name + ".partial")
         async with sessions() as session:
+            await _check_filter_values(session, content, "opinions" if kind == "plan" else kind, filters)
             if kind == "plan":
                 count = await write_xlsx_sheets([("สรุปเพื่อจัดทำแผน", plan_rows(session, content, filters))], partial)
             else:

@@ -11,12 +11,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pythainlp.util import thai_strftime
-
 from bot.content import Content, FaqEntry, ServiceEntry
 from bot.line import ALT_TEXT_MAX
 from bot.messages import WireMessage, postback_chip, quick_reply_item
-from bot.timeline import WorkingCalendar
+from bot.timeline import WorkingCalendar, thai_date
 from bot.windows import DueBy, Ended, OpensOn, OpenUntil, PayDay, Window, state_on
 
 MAX_LISTED = 5
@@ -37,11 +35,6 @@ ASPECT_SECTIONS = {
 FAQ_MENU_CHIP = "back_to_menu"
 # Colours of the card: a muted grey for notes, amber for "not confirmed".
 MUTED, WARN = "#888888", "#B26A00"
-
-
-def thai_date(day: dt.date) -> str:
-    """'วันจันทร์ 23 พฤศจิกายน 2569': weekday, day, month and Buddhist-era year."""
-    return thai_strftime(dt.datetime(day.year, day.month, day.day), "%A %-d %B %Y")
 
 
 def _text(text: str, **style: Any) -> dict[str, Any]:

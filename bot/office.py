@@ -14,11 +14,10 @@ from functools import lru_cache
 
 import holidays
 
-from bot.cards import thai_date
 from bot.content import Content
 from bot.content.office import OfficeCues, compact
 from bot.messages import MessageBuilder, WireMessage
-from bot.timeline import WorkingCalendar
+from bot.timeline import WorkingCalendar, thai_date
 
 BUDDHIST_ERA_OFFSET = 543
 _THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")

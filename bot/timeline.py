@@ -1,6 +1,6 @@
 """When a resident can expect a result: counting calendar or working days from a date, in Asia/Bangkok,
 with Thailand's public holidays (the `holidays` package) and the municipality's own additions from
-content/calendar.yaml."""
+content/calendar.yaml; and how every date a resident reads is written (Thai words, Buddhist-era year)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,30 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 import holidays
+from pythainlp.util import thai_strftime
 
 BANGKOK = ZoneInfo("Asia/Bangkok")
 
 
 def today_in_bangkok(now: dt.datetime | None = None) -> dt.date:
     return (now or dt.datetime.now(dt.UTC)).astimezone(BANGKOK).date()
+
+
+# Residents read every date in Thai with the Buddhist-era year: these two are the only places that write one.
+def thai_date(day: dt.date) -> str:
+    """'วันจันทร์ 23 พฤศจิกายน 2569': weekday, day, month and Buddhist-era year (deadlines, hearings)."""
+    return _buddhist_era(day, "%A %-d %B %Y")
+
+
+def thai_short_date(moment: dt.datetime | dt.date) -> str:
+    """'23 พ.ย. 2569': the day in Bangkok of a stored moment (when a case was filed, changed, a notice seen)."""
+    day = moment.astimezone(BANGKOK).date() if isinstance(moment, dt.datetime) else moment
+    return _buddhist_era(day, "%-d %b %Y")
+
+
+def _buddhist_era(day: dt.date, pattern: str) -> str:
+    # thai_strftime adds 543 to the year and writes Thai month and weekday names, whatever the locale.
+    return thai_strftime(dt.datetime(day.year, day.month, day.day), pattern)
 
 
 @dataclass

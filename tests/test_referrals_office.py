@@ -10,12 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.cards import thai_date
 from bot.content import Content, check_content, load_content
 from bot.messages import MessageBuilder
 from bot.office import OfficeTopic, asked_day, office_reply, office_words, read_office_question
 from bot.referrals import referral_reply
-from bot.timeline import WorkingCalendar, calendar_from
+from bot.timeline import WorkingCalendar, calendar_from, thai_date
 from tests.serving import cli_env, run_cli
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from bot.cards import ServiceAnswers, thai_date
+from bot.cards import ServiceAnswers
 from bot.content import load_content
-from bot.timeline import WorkingCalendar, today_in_bangkok
+from bot.timeline import WorkingCalendar, thai_date, thai_short_date, today_in_bangkok
 
 CONTENT = load_content(Path(__file__).resolve().parent.parent / "content")
 
@@ -57,3 +57,10 @@ def test_timeline_answer_counts_working_days_and_names_the_date() -> None:
     assert thai_date(dt.date(2026, 5, 25)) in building and "1567" in building
     none = answers.timeline(CONTENT.services["elderly_allowance"], dt.date(2026, 4, 10))["text"]
     assert CONTENT.municipality.phone in none
+
+
+def test_short_dates_are_the_day_in_bangkok_with_the_buddhist_era_year() -> None:
+    # 23:30 UTC on 22 November is already 23 November in Bangkok.
+    assert thai_short_date(dt.datetime(2026, 11, 22, 23, 30, tzinfo=dt.UTC)) == "23 พ.ย. 2569"
+    assert thai_short_date(dt.date(2026, 12, 1)) == "1 ธ.ค. 2569"
+    assert thai_date(dt.date(2026, 11, 23)) == "วันจันทร์ 23 พฤศจิกายน 2569"

@@ -6,11 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from bot import geo
-from bot.cards import thai_date
 from bot.content import Content
 from bot.db.models import Hearing
 from bot.messages import MessageBuilder, WireMessage, is_web_link
-from bot.timeline import BANGKOK
+from bot.timeline import BANGKOK, thai_date
 
 ALT_TEXT_MAX = 400  # LINE allows 1,500; a notification shows far less
 _ANSWER_PHRASES = {"going": "chip_rsvp_going", "not_going": "chip_rsvp_not_going", "maybe": "chip_rsvp_maybe"}

@@ -43,13 +43,12 @@ from bot.broadcast.hearings import (
     edit,
     rsvp_counts,
 )
-from bot.cards import thai_date
 from bot.db.models import BroadcastJob, Hearing, Resident, utcnow
 from bot.line import LineSendError
 from bot.nlp.normalize import clean_text
 from bot.staff.preview import render_messages
 from bot.staff.web import render, requires, signed_in
-from bot.timeline import BANGKOK
+from bot.timeline import BANGKOK, thai_date
 
 FIELDS = (
     "title",

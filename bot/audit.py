@@ -24,6 +24,36 @@ ACTIONS = (
     "broadcast",
     "data_request",
 )
+# The keys record() is given as details, and the values of those that hold a code rather than a number or
+# a name: the workspace shows each in Thai words from content/staff.yaml, which must label all of them.
+DETAIL_KEYS = (
+    "attempts",
+    "refused",
+    "collapsed",
+    "format",
+    "rows",
+    "filters",
+    "change",
+    "status",
+    "division",
+    "action",
+    "questions",
+    "faq",
+    "role",
+    "step",
+    "job",
+    "mode",
+    "again",
+    "friends",
+    "request",
+)
+CODED_VALUES: dict[str, tuple[str, ...]] = {
+    "change": ("role", "disable", "enable", "password", "category", "outcome", "project", "note"),
+    "step": ("create", "edit", "record", "follow_up", "announce"),
+    "action": ("attach", "out_of_scope"),
+    "request": ("withdraw", "erasure"),
+    "format": ("csv", "xlsx"),
+}
 
 
 def record(session: AsyncSession, actor: str, event: str, target: str | None = None, **detail: object) -> None:

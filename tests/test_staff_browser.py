@@ -9,10 +9,12 @@ import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.serving import CHROMIUM, CHROMIUM_ARGS, bot_env, get_json, post_json, run_cli, served
+from tests.staff_pages import STAFF, page_paths, seed
 
 pytestmark = [
     pytest.mark.browser,
@@ -36,7 +38,8 @@ OPINION = (
 def workspace(tmp_path: Path) -> Iterator[str]:
     env = bot_env(tmp_path / "var", STAFF_IDLE_SECONDS=str(IDLE_SECONDS))
     for username, role in (("somsri", "exporter"), ("viewer1", "viewer")):
-        added = run_cli(env, "staff", "add", username, "--role", role, stdin=PASSWORD + "\n")
+        # Before the server's first start: --create makes the database the server then opens.
+        added = run_cli(env, "staff", "add", username, "--role", role, "--create", stdin=PASSWORD + "\n")
         assert added.returncode == 0, added.stderr
     with served(env) as base:
         yield base
@@ -133,3 +136,67 @@ def test_a_viewer_reads_but_cannot_export(workspace: str) -> None:
             expect(page.locator("nav >> text=บัญชีผู้ใช้")).to_have_count(0)
         finally:
             browser.close()
+
+
+NARROW, WIDE = 390, 1280
+
+
+@pytest.fixture
+def seeded_workspace(tmp_path: Path) -> Iterator[tuple[str, list[str]]]:
+    """A server with an admin and rows of every kind (long texts, long URLs); every page's address."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    env = bot_env(tmp_path / "var")
+    added = run_cli(env, "staff", "add", STAFF, "--role", "admin", "--create", stdin=PASSWORD + "\n")
+    assert added.returncode == 0, added.stderr
+    engine = create_engine(f"sqlite:///{tmp_path / 'var' / 'bot.sqlite3'}")
+    with Session(engine) as db, db.begin():
+        samples = seed(db)
+    engine.dispose()
+    with served(env) as base:
+        yield base, page_paths(samples)
+
+
+def _page_width(page: Any) -> int:
+    return int(page.evaluate("document.documentElement.scrollWidth"))
+
+
+def test_every_staff_page_fits_a_phone_and_a_desktop(seeded_workspace: tuple[str, list[str]]) -> None:
+    """Issue 16 item 8: at 390 px and 1280 px no page scrolls sideways; on a phone the menu is a button."""
+    from playwright.sync_api import expect, sync_playwright
+
+    base, paths = seeded_workspace
+    assert "/staff/audit" in paths and "/staff/questions" in paths and len(paths) >= 12
+    too_wide: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            for width in (NARROW, WIDE):
+                page = browser.new_context(viewport={"width": width, "height": 800}).new_page()
+                page.goto(f"{base}/staff/login")
+                if _page_width(page) > width:
+                    too_wide.append(f"/staff/login at {width}: {_page_width(page)} px")
+                page.fill("input[name=username]", STAFF)
+                page.fill("input[name=password]", PASSWORD)
+                page.click("button:has-text('เข้าสู่ระบบ')")
+                expect(page).to_have_url(f"{base}/staff")
+                for path in paths:
+                    response = page.goto(f"{base}{path}")
+                    assert response is not None and response.status == 200, path
+                    if _page_width(page) > width:
+                        too_wide.append(f"{path} at {width}: {_page_width(page)} px")
+                link = page.locator("details.menu a", has_text="ความคิดเห็น")
+                if width == NARROW:
+                    expect(page.locator("nav.wide")).to_be_hidden()
+                    expect(link).to_be_hidden()
+                    page.locator("details.menu summary").click()
+                    expect(link).to_be_visible()
+                    link.click()
+                    expect(page).to_have_url(f"{base}/staff/opinions")
+                else:
+                    expect(page.locator("details.menu")).to_be_hidden()
+                    expect(page.locator("nav.wide a", has_text="ความคิดเห็น")).to_be_visible()
+        finally:
+            browser.close()
+    assert not too_wide, too_wide

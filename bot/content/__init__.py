@@ -26,6 +26,7 @@ from bot.content.responses import QUICK_REPLY_LABEL_MAX, read_responses
 from bot.content.richmenu import RichMenu, read_rich_menu
 from bot.content.services import ServiceEntry, read_services
 from bot.content.source import ContentError, ContentErrors, Located, read_yaml
+from bot.content.staff_labels import StaffLabels, read_staff_labels
 
 __all__ = [
     "Content",
@@ -38,6 +39,7 @@ __all__ = [
     "ResponseTemplate",
     "RichMenu",
     "ServiceEntry",
+    "StaffLabels",
     "Village",
     "check_content",
     "load_content",
@@ -66,6 +68,7 @@ def check_content(content_dir: Path) -> tuple[Content | None, list[str]]:
     referrals = read_referrals(content_dir / "referrals.yaml", municipality, services, errors)
     office = read_office(content_dir / "office.yaml", content_dir / "calendar.yaml", errors)
     reading = read_reading(content_dir / "reading.yaml", errors)
+    staff_labels = read_staff_labels(content_dir / "staff.yaml", errors)
     if errors or municipality is None or privacy is None or rich_menu is None:
         return None, list(errors)
     return Content(
@@ -90,6 +93,7 @@ def check_content(content_dir: Path) -> tuple[Content | None, list[str]]:
         office=office,
         reading=reading,
         faq=faq,
+        staff_labels=staff_labels,
     ), []
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from bot.content.office import OfficeCues
 from bot.content.reading import ReadingLexicon
+from bot.content.staff_labels import StaffLabels
 
 if TYPE_CHECKING:
     from bot.content.faq import FaqEntry
@@ -150,3 +151,5 @@ class Content:
     referrals: dict[str, Referral] = field(default_factory=dict)
     # content/office.yaml: the cue words of questions about the office itself (phone, hours, open on a day).
     office: OfficeCues = field(default_factory=OfficeCues)
+    # content/staff.yaml: the workspace's Thai words for roles, audit actions, sendings' states and other codes.
+    staff_labels: StaffLabels = field(default_factory=StaffLabels)

@@ -40,9 +40,9 @@ from bot.staff.accounts import (
     complete_sign_in,
     purge_login_failures,
 )
+from bot.staff.labels import StaffWords, thai_when
 from bot.staff.sessions import SessionPolicy, SignedIn
 from bot.staff.throttle import FailureDigest, SignInGuard, SlidingWindow
-from bot.timeline import BANGKOK
 
 log = logging.getLogger(__name__)
 
@@ -183,9 +183,9 @@ def templates() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["bangkok"] = lambda value, fmt="%d/%m/%Y %H:%M": (
-        value.astimezone(BANGKOK).strftime(fmt) if value else ""
-    )
+    # One way to show a moment: Buddhist-era Thai ("1 ธ.ค. 2569 14:05"); `bangkok` is its older name.
+    env.filters["thai_when"] = thai_when
+    env.filters["bangkok"] = thai_when
     env.filters["number"] = lambda value: f"{value:,}"
     return env
 
@@ -201,6 +201,7 @@ def render(request: web.Request, template: str, status: int = 200, **context: An
             csrf=user.csrf_token if user else "",
             can=lambda capability: can(request, capability),
             municipality=content.municipality,
+            words=StaffWords(content),
             path=request.path,
             **context,
         )

@@ -1,0 +1,161 @@
+"""What the workspace shows instead of stored codes: Thai words from content (content/staff.yaml, the opinion
+statuses of responses.yaml, reports.yaml, divisions, categories, services), and dates in the Buddhist era
+("1 ธ.ค. 2569 14:05"). Templates get a `words` object and the `thai_when` filter; nothing here is a word
+of its own."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pythainlp.util import thai_strftime
+
+from bot.audit import DETAIL_KEYS
+from bot.content import Content
+from bot.timeline import BANGKOK
+
+# How much of a moment each page needs: the day, the minute, or (the audit log) the second.
+STYLES = {"date": "%-d %b %Y", "minute": "%-d %b %Y %H:%M", "second": "%-d %b %Y %H:%M:%S"}
+HEARING_TARGET = "hearing:"
+
+
+def thai_when(value: dt.datetime | dt.date | str | None, style: str = "minute") -> str:
+    """'1 ธ.ค. 2569 14:05' in Thai time; a date (or an ISO date's text, as the audit log keeps filters) is
+    its day. An old strftime pattern given as the style picks the nearest style, so no page shows a
+    Gregorian year whatever its template asked for."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        try:
+            value = dt.date.fromisoformat(text := value)
+        except ValueError:
+            return text
+    if style not in STYLES:
+        style = "second" if "%S" in style else "minute" if "%H" in style else "date"
+    if isinstance(value, dt.datetime):
+        local = value.astimezone(BANGKOK) if value.tzinfo else value.replace(tzinfo=dt.UTC).astimezone(BANGKOK)
+        return thai_strftime(local.replace(tzinfo=None), STYLES[style])
+    return thai_strftime(dt.datetime(value.year, value.month, value.day), STYLES["date"])
+
+
+@dataclass(frozen=True)
+class Target:
+    text: str
+    href: str | None = None
+
+
+class StaffWords:
+    """The Thai word of each code a page shows; a code with no word (content check prevents it) is shown as
+    it is rather than hidden."""
+
+    def __init__(self, content: Content) -> None:
+        self._content = content
+        self._labels = content.staff_labels
+        self._opinion_statuses = {
+            k.removeprefix("status_"): v for k, v in content.phrases.items() if k.startswith("status_")
+        }
+
+    def _word(self, section: str, code: str) -> str:
+        return self._labels.words.get(section, {}).get(code, code)
+
+    def role(self, code: str) -> str:
+        return self._labels.roles.get(code, code)
+
+    def rights(self, code: str) -> str:
+        return self._labels.rights.get(code, "")
+
+    def action(self, code: str) -> str:
+        return self._word("audit_actions", code)
+
+    def sending_kind(self, code: str) -> str:
+        return self._word("sending_kinds", code)
+
+    def sending_mode(self, code: str) -> str:
+        return self._word("sending_modes", code)
+
+    def sending_state(self, code: str) -> str:
+        return self._word("sending_states", code)
+
+    def opinion_status(self, code: str | None) -> str:
+        return self._opinion_statuses.get(code or "", code or "")
+
+    def report_status(self, code: str | None) -> str:
+        return self._content.report_statuses.get(code or "", code or "")
+
+    def opinion_change(self, field: str, old: str | None, new: str | None) -> tuple[str, str, str]:
+        """(what changed, from, to) of one row of an opinion's history."""
+        return self._word("opinion_fields", field), self._change_value(field, old), self._change_value(field, new)
+
+    def _change_value(self, field: str, value: str | None) -> str:
+        if not value:
+            return "-"
+        if field == "status":
+            return self.opinion_status(value)
+        if field == "category" and value in self._content.categories:
+            return self._content.categories[value].short
+        return value
+
+    def audit_target(self, action: str, target: str | None) -> Target:
+        if not target:
+            return Target("")
+        if action == "export":
+            return Target(self._word("export_kinds", target))
+        if action == "question_triage" and target in self._content.services:
+            return Target(self._content.services[target].name)
+        if target.startswith(HEARING_TARGET) and target.removeprefix(HEARING_TARGET).isdigit():
+            number = target.removeprefix(HEARING_TARGET)
+            return Target(f"{self._word('audit_targets', 'hearing')} {number}".strip(), f"/staff/hearings/{number}")
+        return Target(target)
+
+    def audit_details(self, detail: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """(name, value) of each detail in words, in a fixed order (DETAIL_KEYS)."""
+        order = {key: i for i, key in enumerate(DETAIL_KEYS)}
+        keys = sorted(detail, key=lambda k: (order.get(k, len(order)), k))
+        return [(self._word("audit_details", key), self._detail_value(key, detail[key])) for key in keys]
+
+    def _detail_value(self, key: str, value: Any) -> str:
+        if isinstance(value, bool):
+            return self._word("yes_no", "yes" if value else "no")
+        if isinstance(value, int):
+            return f"{value:,}" if key not in ("job", "again") else str(value)
+        if key == "filters" and isinstance(value, Mapping):
+            return self.filters(value)
+        text = str(value)
+        coded = self._labels.audit_values.get(key)
+        if coded is not None:
+            return coded.get(text, text)
+        divisions = {d.id: d.name for d in self._content.municipality.divisions}
+        named = {
+            "mode": lambda: self.sending_mode(text),
+            "status": lambda: self.report_status(text),
+            "division": lambda: divisions.get(text, text),
+            "role": lambda: self.role(text),
+            "faq": lambda: self._content.faq[text].question if text in self._content.faq else text,
+        }
+        return named[key]() if key in named else text
+
+    def filters(self, chosen: Mapping[str, Any]) -> str:
+        """An export's filters as staff set them: 'หมู่ที่ 3, ตั้งแต่ 1 ธ.ค. 2569, คำค้น ถนน'."""
+        parts = []
+        for name, value in chosen.items():
+            parts.append(f"{self._word('filters', name)} {self._filter_value(name, value)}")
+        return ", ".join(parts) if parts else "-"
+
+    def _filter_value(self, name: str, value: Any) -> str:
+        content = self._content
+        if name in ("since", "until"):
+            return thai_when(value if isinstance(value, dt.date | str) else str(value), "date")
+        if name == "words" and isinstance(value, list | tuple):
+            return " ".join(str(w) for w in value)
+        text = str(value)
+        if name == "category" and text in content.categories:
+            return content.categories[text].short
+        if name == "consultation" and text in content.consultations:
+            return content.consultations[text].title
+        if name == "status":
+            return self._opinion_statuses.get(text) or content.report_statuses.get(text, text)
+        if name == "division":
+            return {d.id: d.name for d in content.municipality.divisions}.get(text, text)
+        return text

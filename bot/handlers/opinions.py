@@ -49,27 +49,35 @@ async def start_from_menu(turn: Turn) -> None:
     await start(turn)
 
 
-async def start(turn: Turn) -> None:
+async def start(turn: Turn, keep_text: bool = True) -> None:
     """Picks the consultation (or asks which), then goes on to consent or the village. Started by a message
-    that reads as a proposal, that message is the opinion's first part."""
+    that reads as a proposal, that message is the opinion's first part (not when it was the menu chip's label
+    typed: keep_text False)."""
     open_now = _open_consultations(turn)
     state = FlowState(flow=FLOW, step=Step.CONSULTATION, data={"parts": []})
-    if turn.message_type == "text":
-        shared.take_part(turn, state)
+    # "เสนอความคิดเห็นค่ะ" only asks to start; anything more is the opinion, kept (the text step shows it).
+    if turn.message_type == "text" and keep_text and not shared.is_start_request(turn, ACTION):
+        shared.take_part(turn, state, ACTION)
     if len(open_now) == 1:
         state.data["consultation"] = open_now[0].id
         await _after_consultation(turn, state)
-    elif open_now:
-        message = turn.builder.text("opinion_choose_consultation")
-        chips = [postback_chip(c.title[:20], f"action={ACTION}&do=consultation&id={c.id}", c.title) for c in open_now]
-        turn.replies.append(shared.set_chips(message, chips))
-        await turn.save_flow(state)
     else:
-        await _say_next_hearing(turn)
-        message = turn.builder.text("opinion_none_open")
-        turn.replies.append(shared.set_chips(message, [shared.chip(turn, "chip_keep_general", "action=op&do=general")]))
+        if not open_now:
+            await _say_next_hearing(turn)
+        turn.replies.append(_consultation_question(turn))
         await turn.save_flow(state)
     turn.outcome = "opinion-started"
+
+
+def _consultation_question(turn: Turn) -> WireMessage:
+    """Which open consultation; with none open, whether to keep the idea as a general suggestion."""
+    open_now = _open_consultations(turn)
+    if not open_now:
+        message = turn.builder.text("opinion_none_open")
+        return shared.set_chips(message, [shared.chip(turn, "chip_keep_general", f"action={ACTION}&do=general")])
+    message = turn.builder.text("opinion_choose_consultation")
+    chips = [postback_chip(c.title[:20], f"action={ACTION}&do=consultation&id={c.id}", c.title) for c in open_now]
+    return shared.set_chips(message, chips)
 
 
 async def _say_next_hearing(turn: Turn) -> None:
@@ -88,6 +96,10 @@ async def step(turn: Turn) -> None:
     """Routes the resident's answer to the step the flow is at; anything unexpected re-asks."""
     state = turn.flow
     assert state is not None
+    if (aside := shared.aside(turn, ACTION)) is not None:
+        turn.replies += [aside, _question(turn, state)]
+        turn.outcome = f"opinion-aside:{state.step}"
+        return
     handler = _STEPS.get(state.step)
     if handler is None or not await handler(turn, state):
         await _reask(turn, state)
@@ -135,7 +147,7 @@ async def _on_text(turn: Turn, state: FlowState) -> bool:
     """Collects text (and a location) until เสร็จ; then suggests categories."""
     if shared.is_done(turn, ACTION):
         return await _finish_text(turn, state)
-    message = shared.take_part(turn, state)
+    message = shared.take_part(turn, state, ACTION)
     if message is None:
         return False
     turn.replies.append(shared.set_chips(message, [shared.done_chip(turn, ACTION)]))
@@ -161,12 +173,18 @@ async def _on_category(turn: Turn, state: FlowState) -> bool:
     """Takes the category, or shows all of them, then the summary to confirm."""
     chosen = shared.tap(turn, ACTION)
     if chosen.get("do") == "all_categories":
-        message = turn.builder.text("opinion_all_categories")
-        turn.replies.append(shared.set_chips(message, [_category_chip(turn, cid) for cid in turn.content.categories]))
+        state.data["all_categories"] = True  # the question at this step now lists them all (typed ones too)
+        turn.replies.append(_question(turn, state))
+        await turn.save_flow(state)
         return True
-    if chosen.get("do") != "category" or chosen.get("id") not in turn.content.categories:
+    # Any category by name works typed, also one the chips do not show ("ด้านสังคม", "เศรษฐกิจ").
+    typed = shared.typed_choice(turn.content, turn.text, _category_names(turn)) if turn.message_type == "text" else None
+    if chosen.get("do") == "category" and chosen.get("id") in turn.content.categories:
+        state.data["category"] = chosen["id"]
+    elif typed is not None:
+        state.data["category"] = typed
+    else:
         return False
-    state.data["category"] = chosen["id"]
     await _ask(turn, state, Step.CONFIRM)
     return True
 
@@ -233,6 +251,8 @@ async def _ask(turn: Turn, state: FlowState, step: str) -> None:
 
 def _question(turn: Turn, state: FlowState) -> WireMessage:
     """The question of the step the flow is at (asked first, and again after unexpected input)."""
+    if state.step == Step.CONSULTATION:
+        return _consultation_question(turn)
     if state.step == Step.CONSENT:
         return shared.consent_question(turn, ACTION)
     if state.step == Step.VILLAGE:
@@ -240,7 +260,11 @@ def _question(turn: Turn, state: FlowState) -> WireMessage:
     if state.step == Step.TEXT:
         consultation = turn.content.consultations.get(state.data.get("consultation") or "")
         hint = consultation.guiding_questions[0] if consultation and consultation.guiding_questions else ""
-        return shared.set_chips(turn.builder.text("opinion_ask_text", hint=hint), [shared.done_chip(turn, ACTION)])
+        message = shared.text_question(turn, ACTION, state, "opinion_ask_text", hint=hint)
+        return shared.set_chips(message, [shared.done_chip(turn, ACTION)])
+    if state.step == Step.CATEGORY and state.data.get("all_categories"):
+        message = turn.builder.text("opinion_all_categories")
+        return shared.set_chips(message, [_category_chip(turn, cid) for cid in turn.content.categories])
     if state.step == Step.CATEGORY:
         suggested = (state.data["suggested"], state.data["runner_up"])
         chips = [
@@ -271,13 +295,14 @@ def _summary(turn: Turn, state: FlowState) -> WireMessage:
 
 
 async def _reask(turn: Turn, state: FlowState) -> None:
-    """The input did not answer the question: say so, and ask the same question again."""
-    if state.step == Step.CONSULTATION:
-        await start(turn)
-        return
-    turn.say("flow_reask")
+    """The input did not answer the question: say so, and ask the same question again. A typed opinion is
+    not lost: with none kept yet it becomes the opinion (and the text step will not ask for it again)."""
+    kept = shared.keep_unanswered(turn, ACTION, state)
+    turn.say(kept or "flow_reask")
     turn.replies.append(_question(turn, state))
-    turn.outcome = f"opinion-reask:{state.step}"
+    if kept:
+        await turn.save_flow(state)
+    turn.outcome = f"opinion-{'kept' if kept else 'reask'}:{state.step}"
 
 
 # -- helpers -------------------------------------------------------------------------------------------------
@@ -293,6 +318,13 @@ def _open_consultations(turn: Turn) -> list[Consultation]:
     ]
 
 
+def _category_names(turn: Turn) -> dict[str, list[str]]:
+    return {cid: [c.label, c.short] for cid, c in turn.content.categories.items()}
+
+
 def _category_chip(turn: Turn, category_id: str) -> dict[str, Any]:
     category = turn.content.categories[category_id]
     return postback_chip(category.short, f"action={ACTION}&do=category&id={category_id}", category.label)
+
+
+shared.asks(ACTION, _question)

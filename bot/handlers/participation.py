@@ -5,13 +5,17 @@ action name ('op', 'rp'), given to these helpers."""
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qsl
 
 from sqlalchemy import update
 
 from bot import geo
+from bot.content import Content
 from bot.db.models import Photo, ReferenceCounter, utcnow
-from bot.dispatch import Turn
+from bot.dispatch import Turn, command_key
 from bot.intake import dialect_insert
 from bot.media import PHOTOS_PER_SUBMISSION
 from bot.messages import WireMessage, postback_chip, uri_chip
@@ -22,12 +26,159 @@ from bot.timeline import BANGKOK
 MAX_DESCRIPTION_CHARS = 2000
 # LINE shows 13 chips: with "same as before" and "ไม่ระบุ", villages beyond the first 11 are typed.
 VILLAGE_CHIPS = 12
+# Each flow's own response ids start with its kind ("report_ask_village"): the report flow speaks of reports.
+KIND = {"op": "opinion", "rp": "report"}
+DECLINED = {"op": "privacy_declined", "rp": "report_privacy_declined"}
+# What a typed link or location chip label stands for (LINE for PC can open neither from a typed word).
+TYPED_LINK = "typed_link"
+TYPED_LOCATION = "typed_location"
+MIN_KEPT_CHARS = 4  # shorter stray words at a choice step ("อ้าว", "?") are not taken as the description
+
+Question = Callable[[Turn, FlowState], WireMessage]
+_QUESTIONS: dict[str, Question] = {}
+
+
+def asks(action: str, question: Question) -> None:
+    """Registers the flow's question of each step: typed answers are read against the chips it offers, so a
+    chip added to a question is typed-answerable without anything else to change."""
+    _QUESTIONS[action] = question
 
 
 def tap(turn: Turn, action: str) -> dict[str, str]:
-    """This flow's postback ('action=<action>&...'), or {} for anything else."""
-    data = turn.postback if turn.event_type == "postback" else {}
-    return data if data.get("action") == action else {}
+    """This flow's answer: its postback ('action=<action>&...'), or the chip of the current question that the
+    typed text names (LINE for PC and Mac shows no quick replies), or {} for anything else."""
+    if turn.event_type == "postback":
+        data = turn.postback
+        return data if data.get("action") == action else {}
+    question, state = _QUESTIONS.get(action), turn.flow
+    if turn.message_type != "text" or question is None or state is None:
+        return {}
+    return typed_answer(turn.content, question(turn, state), turn.text)
+
+
+# -- typed answers --------------------------------------------------------------------------------------------
+
+
+def typed_answer(content: Content, question: WireMessage, text: str) -> dict[str, str]:
+    """The postback data of the chip under `question` that `text` names (its label, the text a tap shows, or
+    one of its typed_<chip> words in responses.yaml); a link or location chip gives TYPED_LINK/TYPED_LOCATION."""
+    key = typed_key(content, text)
+    if not key:
+        return {}
+    by_label = _typed_words(content)
+    for item in question.get("quickReply", {}).get("items", []):
+        action = item.get("action", {})
+        label = str(action.get("label", ""))
+        words = {typed_key(content, label), typed_key(content, str(action.get("displayText", label)))}
+        if key not in words | by_label.get(label, set()):
+            continue
+        if action.get("type") == "postback":
+            return dict(parse_qsl(str(action["data"]), keep_blank_values=True))
+        if action.get("type") == "uri":
+            return {"do": TYPED_LINK, "uri": str(action["uri"])}
+        if action.get("type") == "location":
+            return {"do": TYPED_LOCATION}
+    return {}
+
+
+def typed_key(content: Content, text: str) -> str:
+    """How typed answers are compared: NFC, any digits as 0-9 (Thai "๓" is 3), no spaces or case, and
+    without the polite endings of typed_particles ("ยินยอมค่ะ" is "ยินยอม")."""
+    return _without_particles(_plain(text), _words(content, "typed_particles"))
+
+
+def _plain(text: str) -> str:
+    text = unicodedata.normalize("NFC", text)
+    return command_key("".join(str(unicodedata.digit(ch)) if ch.isdecimal() else ch for ch in text))
+
+
+def _without_particles(key: str, particles: list[str]) -> str:
+    ordered = sorted(particles, key=len, reverse=True)
+    stripped = True
+    while stripped:
+        stripped = False
+        for particle in ordered:
+            if key.endswith(particle) and len(key) > len(particle):
+                key, stripped = key[: -len(particle)], True
+    return key
+
+
+def _words(content: Content, phrase_id: str) -> list[str]:
+    """A comma-separated list phrase of responses.yaml, each entry compared as typed."""
+    return [w for w in (_plain(part) for part in content.phrases.get(phrase_id, "").split(",")) if w]
+
+
+def _typed_words(content: Content) -> dict[str, set[str]]:
+    """Chip label -> its typed synonyms, from the typed_<chip phrase> entries."""
+    particles = _words(content, "typed_particles")
+    found: dict[str, set[str]] = {}
+    for phrase_id in content.phrases:
+        label = content.phrases.get(phrase_id.removeprefix("typed_")) if phrase_id.startswith("typed_chip_") else None
+        if label is not None:
+            found[label] = {_without_particles(w, particles) for w in _words(content, phrase_id)}
+    return found
+
+
+def typed_choice(
+    content: Content, text: str, names: dict[str, list[str]], also: dict[str, list[str]] | None = None
+) -> str | None:
+    """The option whose name was typed: a whole name (or a whole entry of `also`, e.g. examples), else one
+    word of a name ("ขยะ" of "ขยะ/ความสะอาด") or the start of a name ("ด้านสังคม" of "ด้านสังคมและสิ่งแวดล้อม")
+    that no other option shares. For choices typed by name, including options no chip shows (all categories)."""
+    key = typed_key(content, text)
+    everything = {opt: [*labels, *(also or {}).get(opt, [])] for opt, labels in names.items()}
+    whole = {opt for opt, labels in everything.items() if key in {typed_key(content, n) for n in labels}}
+    if len(whole) == 1:
+        return whole.pop()
+    parts = {
+        opt
+        for opt, labels in names.items()
+        if key in {typed_key(content, w) for n in labels for w in re.split(r"[\s/]+", n) if len(w) > 1}
+        or (len(key) >= MIN_KEPT_CHARS and any(typed_key(content, n).startswith(key) for n in labels))
+    }
+    return parts.pop() if len(parts) == 1 else None
+
+
+def says(turn: Turn, phrase_id: str) -> bool:
+    """The typed text is that chip's label or one of its typed words, whether or not the chip is shown."""
+    label = turn.content.phrases.get(phrase_id, "")
+    words = {typed_key(turn.content, label), *_typed_words(turn.content).get(label, set())}
+    return turn.message_type == "text" and typed_key(turn.content, turn.text) in words
+
+
+def aside(turn: Turn, action: str) -> WireMessage | None:
+    """A typed link or location chip label: the link as text, or how to tell the place without the picker."""
+    chosen = tap(turn, action) if turn.event_type == "message" else {}
+    if chosen.get("do") == TYPED_LINK:
+        return turn.builder.text("link_typed", url=chosen["uri"])
+    if chosen.get("do") == TYPED_LOCATION:
+        return turn.builder.text("location_typed")
+    return None
+
+
+def is_start_request(turn: Turn, action: str) -> bool:
+    """True for "แจ้งปัญหา", "เสนอความคิดเห็นค่ะ": asks to start the flow and says nothing to keep as its text."""
+    starts = _words(turn.content, f"typed_start_{KIND[action]}")
+    particles = _words(turn.content, "typed_particles")
+    return typed_key(turn.content, turn.text) in {_without_particles(w, particles) for w in starts}
+
+
+def keep_unanswered(turn: Turn, action: str, state: FlowState) -> str | None:
+    """A message at a choice step that is neither a choice nor a command is not thrown away: with no
+    description yet, it becomes the description. The response id to say before the question is asked again
+    ('<kind>_text_kept', or 'text_repeated' when it is already kept), or None to ask again as usual."""
+    if turn.message_type != "text":
+        return None
+    text = clean_text(turn.text)
+    parts: list[str] = state.data.setdefault("parts", [])
+    if text in parts:
+        return "text_repeated"
+    # Letters, not code points: Thai vowel and tone marks do not make "อ้าว" a description.
+    letters = sum(1 for ch in typed_key(turn.content, text) if not unicodedata.category(ch).startswith("M"))
+    if parts or letters < MIN_KEPT_CHARS or is_start_request(turn, action) or typed_village(turn.content, text):
+        return None
+    parts.append(text[:MAX_DESCRIPTION_CHARS])
+    return f"{KIND[action]}_text_kept"
 
 
 def phrase(turn: Turn, phrase_id: str, **params: Any) -> str:
@@ -60,7 +211,9 @@ def needs_consent(turn: Turn) -> bool:
 def consent_question(turn: Turn, action: str) -> WireMessage:
     privacy = turn.content.privacy
     values = {**turn.content.municipality.placeholders(), "retention_months": privacy.retention_months}
-    message: WireMessage = {"type": "text", "text": privacy.notice.format_map(values)}
+    # The lead line is the flow's own ("ก่อนส่งความคิดเห็น" / "ก่อนแจ้งเรื่อง"); the notice is shared.
+    lead = turn.builder.text(f"{KIND[action]}_consent_lead")["text"]
+    message: WireMessage = {"type": "text", "text": f"{lead}\n{privacy.notice.format_map(values)}"}
     chips = [
         chip(turn, "chip_accept", f"action={action}&do=accept"),
         chip(turn, "chip_decline", f"action={action}&do=decline"),
@@ -76,7 +229,7 @@ async def answer_consent(turn: Turn, action: str) -> bool | None:
     answer = tap(turn, action).get("do")
     if answer == "decline":
         await turn.end_flow()
-        turn.say("privacy_declined")
+        turn.say(DECLINED[action])
         return False
     if answer != "accept" or turn.resident is None:
         return None
@@ -93,10 +246,10 @@ def village_question(turn: Turn, action: str) -> WireMessage:
     chips = []
     if known:
         name = village_name(turn, known)
-        message = turn.builder.text("opinion_ask_village_known", village=name)
+        message = turn.builder.text(f"{KIND[action]}_ask_village_known", village=name)
         chips.append(chip(turn, "chip_same_village", f"action={action}&do=village&n={known}", name))
     else:
-        message = turn.builder.text("opinion_ask_village")
+        message = turn.builder.text(f"{KIND[action]}_ask_village")
     for village in turn.content.municipality.villages[: VILLAGE_CHIPS - len(chips)]:
         label = phrase(turn, "village_chip", number=village.no)
         chips.append(postback_chip(label, f"action={action}&do=village&n={village.no}", village_name(turn, village.no)))
@@ -105,13 +258,14 @@ def village_question(turn: Turn, action: str) -> WireMessage:
 
 
 def answer_village(turn: Turn, action: str) -> int | bool | None:
-    """The village number (None: not given), or False when the input was not an answer. A typed number works
-    as well as a chip ("หมู่ 14"), for villages beyond the chips."""
+    """The village number (None: not given), or False when the input was not an answer. A typed village works
+    as well as a chip ("หมู่ 14", "ม.3", "๓", "บ้านดอนยาง"), for villages beyond the chips too."""
     chosen = tap(turn, action)
+    typed = typed_village(turn.content, turn.text) if turn.message_type == "text" else None
     if chosen.get("do") == "village" and chosen.get("n", "").isdigit():
         number = int(chosen["n"])
-    elif turn.message_type == "text" and (match := re.search(r"\d+", turn.text)):
-        number = int(match.group())
+    elif typed is not None:
+        number = typed
     else:
         return False
     if number != 0 and number not in {v.no for v in turn.content.municipality.villages}:
@@ -119,6 +273,28 @@ def answer_village(turn: Turn, action: str) -> int | bool | None:
     if number and turn.resident is not None:
         turn.resident.village = number
     return number or None
+
+
+def typed_village(content: Content, text: str) -> int | None:
+    """The village a typed answer names: a number with or without a prefix of typed_village_prefix ("3",
+    "หมู่ที่ 3", "ม.3"), optionally followed by that village's name, or the name alone ("บ้านดอนยาง", "ดอนยาง").
+    The number may be one no village has (the caller says so); None when the text is not a village answer."""
+    key = typed_key(content, text)
+    names = {typed_key(content, v.name): v.no for v in content.municipality.villages}
+    prefixes = "|".join(re.escape(p) for p in sorted(_words(content, "typed_village_prefix"), key=len, reverse=True))
+    numbered = re.fullmatch(rf"(?:(?:{prefixes})\.?)?(\d{{1,3}})(.*)", key)  # "ม.": the prefix lost its dot
+    if numbered:
+        number, rest = int(numbered.group(1)), numbered.group(2)
+        return number if not rest or _named_village(names, rest) == number else None
+    return _named_village(names, key)
+
+
+def _named_village(names: dict[str, int], key: str) -> int | None:
+    """A whole village name, or the end of exactly one ("ดอนยาง" of "บ้านดอนยาง")."""
+    if key in names:
+        return names[key]
+    ends = {no for name, no in names.items() if len(key) >= 3 and name.endswith(key)}
+    return ends.pop() if len(ends) == 1 else None
 
 
 # -- description ----------------------------------------------------------------------------------------------
@@ -129,18 +305,27 @@ def done_chip(turn: Turn, action: str) -> dict[str, Any]:
 
 
 def is_done(turn: Turn, action: str) -> bool:
-    done = phrase(turn, "chip_done")
-    return tap(turn, action).get("do") == "done" or (turn.message_type == "text" and turn.text.strip() == done)
+    """เสร็จ tapped, or typed in any of its forms."""
+    return tap(turn, action).get("do") == "done"
 
 
-def take_part(turn: Turn, state: FlowState) -> WireMessage | None:
+def text_question(turn: Turn, action: str, state: FlowState, fresh: str, **params: str) -> WireMessage:
+    """The description step's question: `fresh` when nothing is kept yet, else what was kept (typed when the
+    flow started, or at an earlier step) with "add more or เสร็จ", so the resident is not asked it again."""
+    kept = description(state)
+    if kept:
+        return turn.builder.text(f"{KIND[action]}_ask_text_kept", text=kept[:1500])
+    return turn.builder.text(fresh, **params)
+
+
+def take_part(turn: Turn, state: FlowState, action: str) -> WireMessage | None:
     """Adds a text or a location to the description; the acknowledgement, or None if the input was neither."""
     if turn.message_type == "location":
         sent = sent_location(turn)
         if sent is None:
             return turn.builder.text("location_invalid")  # what was typed so far stays as it was
         state.data["location"] = list(sent)
-        return turn.builder.text("opinion_location_saved")
+        return turn.builder.text(f"{KIND[action]}_location_saved")
     if turn.message_type == "image":
         photos: list[str] = state.data.setdefault("photos", [])
         limit = str(PHOTOS_PER_SUBMISSION)
@@ -155,11 +340,13 @@ def take_part(turn: Turn, state: FlowState) -> WireMessage | None:
         return None
     parts: list[str] = state.data.setdefault("parts", [])
     text = clean_text(turn.text)
+    if text in parts:
+        return turn.builder.text("text_repeated_more")  # typed again, e.g. after the flow showed it kept
     room = MAX_DESCRIPTION_CHARS - sum(len(p) for p in parts)
     if room > 0 and text:
         parts.append(text[:room])
     if len(text) > room:
-        return turn.builder.text("opinion_text_too_long", limit=str(MAX_DESCRIPTION_CHARS))
+        return turn.builder.text(f"{KIND[action]}_text_too_long", limit=str(MAX_DESCRIPTION_CHARS))
     return turn.builder.text("opinion_text_more", count=str(len(parts)))
 
 

@@ -43,13 +43,14 @@ async def start_from_menu(turn: Turn) -> None:
     await start(turn)
 
 
-async def start(turn: Turn, report_type: str | None = None) -> None:
+async def start(turn: Turn, report_type: str | None = None, keep_text: bool = True) -> None:
     """Asks for consent first if needed, then the type. A message that reads as a report is kept as the
     first part of the description, and the type the reader found in it is taken (the summary shows it and
     "แก้ไข" starts the description again), so the resident is not asked what they already told."""
     state = FlowState(flow=FLOW, step=Step.TYPE, data={"parts": []})
-    if turn.message_type == "text":
-        shared.take_part(turn, state)
+    # Not the menu chip's label typed, nor only "แจ้งปัญหาค่ะ": anything more is the description, kept.
+    if turn.message_type == "text" and keep_text and not shared.is_start_request(turn, ACTION):
+        shared.take_part(turn, state, ACTION)
     if report_type in turn.content.report_types:
         state.data["type"] = report_type
     await _ask(turn, state, Step.CONSENT if shared.needs_consent(turn) else _after_consent(state))
@@ -64,11 +65,19 @@ async def step(turn: Turn) -> None:
     """Routes the resident's answer to the step the flow is at; anything unexpected re-asks."""
     state = turn.flow
     assert state is not None
+    if (aside := shared.aside(turn, ACTION)) is not None:
+        turn.replies += [aside, _question(turn, state)]
+        turn.outcome = f"report-aside:{state.step}"
+        return
     handler = _STEPS.get(state.step)
     if handler is None or not await handler(turn, state):
-        turn.say("flow_reask")
+        # A typed description is not lost: with none kept yet it becomes the description.
+        kept = shared.keep_unanswered(turn, ACTION, state)
+        turn.say(kept or "flow_reask")
         turn.replies.append(_question(turn, state))
-        turn.outcome = f"report-reask:{state.step}"
+        if kept:
+            await turn.save_flow(state)
+        turn.outcome = f"report-{'kept' if kept else 'reask'}:{state.step}"
 
 
 async def _on_consent(turn: Turn, state: FlowState) -> bool:
@@ -84,9 +93,18 @@ async def _on_consent(turn: Turn, state: FlowState) -> bool:
 async def _on_type(turn: Turn, state: FlowState) -> bool:
     """Stores the report type and asks for the village."""
     chosen = shared.tap(turn, ACTION)
-    if chosen.get("do") != "type" or chosen.get("id") not in turn.content.report_types:
+    # A type by its name or one word of it ("ขยะ", "ไฟถนนดับ"), or one of its examples, works typed.
+    typed = (
+        shared.typed_choice(turn.content, turn.text, _type_names(turn), _type_examples(turn))
+        if turn.message_type == "text"
+        else None
+    )
+    if chosen.get("do") == "type" and chosen.get("id") in turn.content.report_types:
+        state.data["type"] = chosen["id"]
+    elif typed is not None:
+        state.data["type"] = typed
+    else:
         return False
-    state.data["type"] = chosen["id"]
     await _ask(turn, state, Step.VILLAGE)
     return True
 
@@ -105,11 +123,11 @@ async def _on_text(turn: Turn, state: FlowState) -> bool:
     """Collects the description and an optional location until เสร็จ."""
     if shared.is_done(turn, ACTION):
         if not state.data.get("parts"):
-            turn.replies.append(shared.set_chips(turn.builder.text("opinion_text_empty"), _text_chips(turn)))
+            turn.replies.append(shared.set_chips(turn.builder.text("report_text_empty"), _text_chips(turn)))
             return True
         await _ask(turn, state, Step.CONFIRM if shared.has_location(state) else Step.WHERE)
         return True
-    message = shared.take_part(turn, state)
+    message = shared.take_part(turn, state, ACTION)
     if message is None:
         return False
     turn.replies.append(shared.set_chips(message, _text_chips(turn)))
@@ -119,8 +137,10 @@ async def _on_text(turn: Turn, state: FlowState) -> bool:
 
 
 async def _on_where(turn: Turn, state: FlowState) -> bool:
-    """A location, a typed place, or ข้าม; then the summary."""
-    if turn.message_type == "location":
+    """A location, a typed place, or ข้าม (tapped or typed); then the summary."""
+    if shared.tap(turn, ACTION).get("do") == "skip" or shared.says(turn, "chip_done"):
+        pass  # "เสร็จ" here means nothing more to add, not a place called เสร็จ
+    elif turn.message_type == "location":
         sent = shared.sent_location(turn)
         if sent is None:
             # Asked again, politely, at the same step: the description typed so far is kept.
@@ -129,9 +149,9 @@ async def _on_where(turn: Turn, state: FlowState) -> bool:
             turn.outcome = "report-location-invalid"
             return True
         state.data["location"] = list(sent)
-    elif turn.message_type == "text" and turn.text.strip() and not shared.is_done(turn, ACTION):
+    elif turn.message_type == "text" and turn.text.strip():
         state.data["place"] = clean_text(turn.text, MAX_PLACE_CHARS)
-    elif shared.tap(turn, ACTION).get("do") != "skip":
+    else:
         return False
     await _ask(turn, state, Step.CONFIRM)
     return True
@@ -203,7 +223,7 @@ def _question(turn: Turn, state: FlowState) -> WireMessage:
     if state.step == Step.VILLAGE:
         return shared.village_question(turn, ACTION)
     if state.step == Step.TEXT:
-        return shared.set_chips(turn.builder.text("report_ask_text"), _text_chips(turn))
+        return shared.set_chips(shared.text_question(turn, ACTION, state, "report_ask_text"), _text_chips(turn))
     if state.step == Step.WHERE:
         chips = [_location_chip(turn), shared.chip(turn, "chip_skip", f"action={ACTION}&do=skip")]
         return shared.set_chips(turn.builder.text("report_ask_where"), chips)
@@ -230,6 +250,14 @@ def _summary(turn: Turn, state: FlowState) -> WireMessage:
             shared.chip(turn, "chip_edit", f"action={ACTION}&do=edit"),
         ],
     )
+
+
+def _type_names(turn: Turn) -> dict[str, list[str]]:
+    return {t.id: [t.label] for t in turn.content.report_types.values()}
+
+
+def _type_examples(turn: Turn) -> dict[str, list[str]]:
+    return {t.id: list(t.examples) for t in turn.content.report_types.values()}
 
 
 def _text_chips(turn: Turn) -> list[dict[str, object]]:
@@ -266,3 +294,6 @@ async def after_done(turn: Turn) -> None:
     report.rating = int(vote)
     turn.say("report_rated")
     turn.outcome = f"report-rated:{vote}"
+
+
+shared.asks(ACTION, _question)

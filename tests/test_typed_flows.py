@@ -1,0 +1,275 @@
+"""The opinion and report flows typed only (LINE for PC and Mac shows no quick replies): every chip a step
+offers has a typed form, nothing typed is thrown away, and the report flow speaks of reports (issue 16, 1-3)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from urllib.parse import parse_qsl
+
+import pytest
+from sqlalchemy import select
+
+from bot import keys
+from bot.content import Content, load_content
+from bot.db.models import Opinion, Report
+from bot.handlers import participation as shared
+from tests.conftest import ROOT, Bot, new_user_id
+
+CLOCK = dt.datetime(2026, 11, 23, 5, 0, tzinfo=dt.UTC)
+Message = dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+def content() -> Content:
+    return load_content(ROOT / "content")
+
+
+async def _say(bot: Bot, user: str, turn: str) -> list[Message]:
+    """One turn (a postback when it starts with 'action=', else typed text); the messages it got back."""
+    seen = len(bot.fake.messages_to(user))
+    event = bot.postback(user, turn) if turn.startswith("action=") else bot.text(user, turn)
+    assert (await bot.post(event)).status == 200
+    await bot.idle()
+    return bot.fake.messages_to(user)[seen:]
+
+
+async def _walk(bot: Bot, user: str, *turns: str) -> list[list[Message]]:
+    bot.app[keys.QA].clock = lambda: CLOCK
+    return [await _say(bot, user, turn) for turn in turns]
+
+
+def _text(content: Content, response_id: str) -> str:
+    return content.responses[response_id].text.split("{")[0]
+
+
+def _chips(message: Message) -> list[dict[str, Any]]:
+    return [item["action"] for item in message.get("quickReply", {}).get("items", [])]
+
+
+OPINION_TYPED = (
+    "อยากให้มีสวนสาธารณะสำหรับเด็กในหมู่บ้าน",
+    "อ่านฉบับเต็ม",  # the link chip typed: the link comes as text, and the consent question again
+    "ยินยอมค่ะ",
+    "ม.๓",
+    "เสร็จแล้ว",
+    "ด้านการเมือง",  # a category by the start of its name, not among the two suggested
+    "ส่ง",
+)
+REPORT_TYPED = (
+    "แจ้งปัญหา",
+    "ตกลง",
+    "ขยะ",
+    "บ้านดอนยาง",
+    "ขยะกองหน้าตลาดไม่มีคนเก็บ",
+    "ส่งตำแหน่ง",  # no location picker on PC: how to tell the place instead, the step stays
+    "เสร็จ",
+    "ข้าม",
+    "ยืนยัน",
+)
+
+
+async def test_an_opinion_typed_only_is_stored(bot: Bot) -> None:
+    user = new_user_id()
+    replies = await _walk(bot, user, *OPINION_TYPED)
+    content = bot.app[keys.CONTENT]
+    assert replies[1][0]["text"].startswith(_text(content, "link_typed")) and "/privacy" in replies[1][0]["text"]
+    assert replies[3][-1]["text"].startswith(_text(content, "opinion_ask_text_kept"))  # ม.๓ -> the kept text
+    async with bot.sessions() as session:
+        opinion = await session.scalar(select(Opinion))
+    assert opinion is not None and opinion.reference in replies[-1][0]["text"]
+    assert (opinion.village, opinion.category) == (3, "politics_administration")
+    assert opinion.text == "อยากให้มีสวนสาธารณะสำหรับเด็กในหมู่บ้าน"
+
+
+async def test_a_report_typed_only_is_filed(bot: Bot) -> None:
+    user = new_user_id()
+    replies = await _walk(bot, user, *REPORT_TYPED)
+    content = bot.app[keys.CONTENT]
+    assert replies[5][0]["text"] == content.responses["location_typed"].text
+    async with bot.sessions() as session:
+        report = await session.scalar(select(Report))
+    assert report is not None and report.reference in replies[-1][0]["text"]
+    assert (report.type, report.village, report.place) == ("waste", 3, None)
+    assert report.text == "ขยะกองหน้าตลาดไม่มีคนเก็บ"  # "แจ้งปัญหา" only started the flow
+
+
+async def test_every_chip_the_flows_offer_has_a_typed_form(bot: Bot) -> None:
+    """Each chip's label, and the text its tap shows, typed at its step means what the tap means; a link or
+    location chip typed gets its stand-in. Walks both flows, twice (the second time offers "ใช้หมู่เดิม"),
+    with the decline chip, every category, and the general suggestion of a closed consultation."""
+    user = new_user_id()
+    shown = await _walk(bot, user, *OPINION_TYPED[:5], "อื่นๆ", "ด้านสังคม", "ส่ง")
+    shown += await _walk(bot, user, "action=menu.opinion", "ใช้หมู่เดิม", "ไฟดับ", "เสร็จ", "แก้ไข")
+    shown += await _walk(bot, user, "ยกเลิก", *REPORT_TYPED[:-1], "แก้ไข", "ยกเลิก")
+    stranger = new_user_id()
+    shown += await _walk(bot, stranger, "action=menu.report", "ไม่ยินยอม")
+    bot.app[keys.QA].clock = lambda: dt.datetime(2027, 3, 1, 5, 0, tzinfo=dt.UTC)
+    shown += [await _say(bot, new_user_id(), "action=menu.opinion")]
+    content = bot.app[keys.CONTENT]
+    # The flows' own questions (chips tapping 'action=op|rp&...'); a 'message' chip (เมนู) is typed text already.
+    offered = [m for turn in shown for m in turn if any(f"action={a}&" in str(_chips(m)) for a in ("op", "rp"))]
+    kinds = set()
+    for message in offered:
+        for chip in _chips(message):
+            kinds.add(chip["type"])
+            if chip["type"] == "message":
+                continue
+            for typed in {chip["label"], chip.get("displayText", chip["label"])}:
+                answer = shared.typed_answer(content, message, typed)
+                if chip["type"] == "postback":
+                    assert answer == dict(parse_qsl(chip["data"])), (typed, message["text"][:40])
+                else:
+                    expected = shared.TYPED_LINK if chip["type"] == "uri" else shared.TYPED_LOCATION
+                    assert answer.get("do") == expected, (typed, chip)
+    assert kinds == {"postback", "uri", "location"}
+    labels = {c["label"] for m in offered for c in _chips(m)}
+    for chip_id in ("accept", "decline", "same_village", "unspecified_village", "other_category", "skip", "edit"):
+        assert content.phrases[f"chip_{chip_id}"] in labels, chip_id
+    assert content.phrases["chip_keep_general"] in labels
+    assert {c.short for c in content.categories.values()} <= labels
+
+
+@pytest.mark.parametrize(
+    ("typed", "village"),
+    [
+        ("บ้านดอนยาง", 3),
+        ("ดอนยาง", 3),
+        ("หมู่ 3", 3),
+        ("หมู่ที่ 3", 3),
+        ("ม.3", 3),
+        ("ม. 3 ค่ะ", 3),
+        ("3", 3),
+        ("๓", 3),
+        ("หมู่ ๓ บ้านดอนยาง", 3),
+        ("moo 3", 3),
+        ("หมู่ 99", 99),  # a village answer, of a village there is not: the step says so
+        ("หมู่ 3 บ้านสุขใจ", None),  # two different villages
+        ("ถนนหมู่ 3 พัง", None),
+        ("ขอบคุณ", None),
+    ],
+)
+def test_a_village_is_read_by_name_number_or_thai_digits(content: Content, typed: str, village: int | None) -> None:
+    assert shared.typed_village(content, typed) == village
+
+
+def test_typed_answers_ignore_spaces_case_and_polite_endings(content: Content) -> None:
+    accept, decline = content.phrases["chip_accept"], content.phrases["chip_decline"]
+    question: Message = {
+        "quickReply": {
+            "items": [
+                {"action": {"type": "postback", "label": accept, "data": "action=op&do=accept"}},
+                {"action": {"type": "postback", "label": decline, "data": "action=op&do=decline"}},
+            ]
+        }
+    }
+    for typed in ("ยินยอม", "ยินยอมค่ะ", " ตกลง ครับ ", "OK", "ok!"):
+        assert shared.typed_answer(content, question, typed).get("do") == "accept", typed
+    for typed in ("ไม่", "ไม่ยินยอมค่ะ", "ไม่ค่ะ"):
+        assert shared.typed_answer(content, question, typed).get("do") == "decline", typed
+    assert shared.typed_answer(content, question, "ยินยอมให้ลาดยางถนน") == {}
+
+
+# -- nothing typed is thrown away ----------------------------------------------------------------------------
+
+
+async def test_an_opinion_typed_again_at_the_village_step_is_kept_once(bot: Bot) -> None:
+    user = new_user_id()
+    idea = "อยากให้ขุดลอกคลองหน้าหมู่บ้าน"
+    replies = await _walk(bot, user, idea, "action=op&do=accept", idea, "action=op&do=village&n=2")
+    content = bot.app[keys.CONTENT]
+    assert replies[2][0]["text"] == content.responses["text_repeated"].text  # not "ยังรอคำตอบข้อนี้อยู่"
+    assert replies[3][0]["text"].startswith(_text(content, "opinion_ask_text_kept")) and idea in replies[3][0]["text"]
+    await _walk(bot, user, "เสร็จ", "action=op&do=category&id=physical", "action=op&do=confirm")
+    async with bot.sessions() as session:
+        opinion = await session.scalar(select(Opinion))
+    assert opinion is not None and opinion.text == idea and opinion.village == 2
+
+
+async def test_an_opinion_typed_when_asked_for_the_village_becomes_the_opinion(bot: Bot) -> None:
+    user = new_user_id()
+    idea = "อยากให้มีลานกีฬาสำหรับเด็ก"
+    replies = await _walk(bot, user, "action=menu.opinion", "action=op&do=accept", idea, "หมู่ 5")
+    content = bot.app[keys.CONTENT]
+    assert replies[2][0]["text"] == content.responses["opinion_text_kept"].text
+    assert replies[2][1]["text"].startswith(_text(content, "opinion_ask_village"))  # the village asked again
+    assert idea in replies[3][0]["text"]
+    await _walk(bot, user, "เสร็จ", "action=op&do=category&id=physical", "action=op&do=confirm")
+    async with bot.sessions() as session:
+        opinion = await session.scalar(select(Opinion))
+    assert opinion is not None and opinion.text == idea and opinion.village == 5
+
+
+async def test_a_report_started_from_its_description_keeps_it(bot: Bot) -> None:
+    user = new_user_id()
+    problem = "ไฟถนนดับทั้งซอยหน้าวัดมาสามวันแล้ว"
+    replies = await _walk(bot, user, problem, "action=rp&do=accept")
+    content = bot.app[keys.CONTENT]
+    if replies[1][0]["text"].startswith(_text(content, "report_ask_type")):
+        replies += await _walk(bot, user, "action=rp&do=type&id=street_light")
+    replies += await _walk(bot, user, "action=rp&do=village&n=4", problem)
+    assert replies[-2][0]["text"].startswith(_text(content, "report_ask_text_kept"))
+    assert replies[-1][0]["text"] == content.responses["text_repeated_more"].text
+    await _walk(bot, user, "เสร็จ", "action=rp&do=skip", "action=rp&do=confirm")
+    async with bot.sessions() as session:
+        report = await session.scalar(select(Report))
+    assert report is not None and report.text == problem and report.type == "street_light"
+
+
+async def test_a_description_typed_at_the_type_step_is_kept_and_the_type_asked_again(bot: Bot) -> None:
+    user = new_user_id()
+    problem = "น้ำท่วมขังหน้าบ้านทุกครั้งที่ฝนตก"
+    replies = await _walk(bot, user, "action=menu.report", "action=rp&do=accept", problem, "ท่อ/น้ำท่วมขัง")
+    content = bot.app[keys.CONTENT]
+    assert replies[2][0]["text"] == content.responses["report_text_kept"].text
+    assert replies[2][1]["text"] == content.responses["report_ask_type"].text
+    await _walk(bot, user, "ไม่ระบุ", "เสร็จ", "หน้าบ้านเลขที่ 12", "ส่ง")
+    async with bot.sessions() as session:
+        report = await session.scalar(select(Report))
+    assert report is not None and report.text == problem and report.type == "drainage"
+    assert report.village is None and report.place == "หน้าบ้านเลขที่ 12"
+
+
+async def test_a_stray_word_at_a_choice_step_is_not_kept(bot: Bot) -> None:
+    user = new_user_id()
+    replies = await _walk(bot, user, "action=menu.report", "action=rp&do=accept", "อ้าว", "หมู่ 99")
+    content = bot.app[keys.CONTENT]
+    assert replies[2][0]["text"] == content.responses["flow_reask"].text
+
+
+# -- the report flow speaks of reports ------------------------------------------------------------------------
+
+
+async def test_no_report_flow_reply_speaks_of_opinions(bot: Bot) -> None:
+    user = new_user_id()
+    shown = await _walk(
+        bot,
+        user,
+        "action=menu.report",
+        "ไม่ใช่คำตอบ",  # kept as the description, the consent asked again
+        "action=rp&do=accept",
+        "action=rp&do=type&id=road",
+        "บ้านไหนก็ไม่รู้",
+        "action=rp&do=village&n=1",
+        "x" * 2100,
+        "action=rp&do=done",
+        "action=rp&do=skip",
+        "action=rp&do=edit",
+        "action=rp&do=done",
+        "ถนนทรุด",
+        "action=rp&do=done",
+        "action=rp&do=confirm",
+        "action=menu.report",
+        "เสร็จ",
+    )
+    shown += await _walk(bot, new_user_id(), "action=menu.report", "action=rp&do=decline")
+    content = bot.app[keys.CONTENT]
+    values = {**content.municipality.placeholders(), "retention_months": content.privacy.retention_months}
+    notice = content.privacy.notice.format_map(values)
+    texts = [m.get("text", "") for turn in shown for m in turn]
+    assert len(texts) > 20 and sum(notice in t for t in texts) >= 2
+    for text in texts:
+        # The privacy notice itself is one legal text for both flows (it lists withdrawing an opinion among the
+        # rights): its lead line is the flow's own, and that is checked here with everything else.
+        plain = text.replace(notice, "")
+        assert "ความคิดเห็น" not in plain and "ความเห็น" not in plain, text

@@ -11,6 +11,7 @@ from bot.db.models import Opinion, OpinionChange, Resident, utcnow
 from bot.inbox import queue_messages
 from bot.messages import MessageBuilder
 from bot.nlp.normalize import clean_text
+from bot.references import stored_reference
 from bot.reports import ensure_lane
 
 # The outcome, and whether it needs a detail: the project's name, the agency, or the reason.
@@ -42,7 +43,7 @@ async def set_outcome(
         summary = opinion.text.split("\n")[0]
         summary = summary if len(summary) <= SUMMARY_CHARS else summary[: SUMMARY_CHARS - 1] + "…"
         message = MessageBuilder(content).text(
-            f"opinion_outcome_{outcome}", reference=reference, summary=summary, detail=detail or ""
+            f"opinion_outcome_{outcome}", reference=opinion.reference, summary=summary, detail=detail or ""
         )
         await ensure_lane(session, resident.line_user_id)
         queue_messages(session, resident.line_user_id, [message])
@@ -50,8 +51,10 @@ async def set_outcome(
 
 
 async def find(session: AsyncSession, reference: str) -> Opinion:
-    """The opinion staff may work on (withdrawn ones were taken back by their authors)."""
-    opinion = await session.scalar(select(Opinion).where(Opinion.reference == reference))
+    """The opinion staff may work on (withdrawn ones were taken back by their authors), named by its reference
+    in any typed form ('ค-2569-00001', '2569-00001', Thai digits); a report's reference ('ร-...') names none."""
+    stored = stored_reference("opinion", reference)
+    opinion = await session.scalar(select(Opinion).where(Opinion.reference == stored)) if stored else None
     if opinion is None or opinion.status == "withdrawn":
         raise UnknownOpinion(reference)
     return opinion

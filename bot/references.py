@@ -1,10 +1,13 @@
-"""Reference numbers as residents type them back: "2569-00001", "สถานะเรื่อง ๒๕๖๙-๐๐๐๐๑", "ร-2569-00001",
-"ค 2569 00001", "256900001".
+"""Reference numbers: the one place that writes them and reads them back.
 
-The bot gives references as a Buddhist-era year and a counter ("2569-00042", bot/handlers/participation.py
-next_reference). Issue 16 will give reports and opinions their own visible forms ("ร-2569-00042" for a report,
-"ค-2569-00042" for an opinion); residents may type either form already, so the letter is read as a hint of
-the kind and the bare number is what today's rows store. Pure functions: no database, no content.
+A report's reference is "ร-2569-00042" (ร: เรื่องแจ้ง), an opinion's "ค-2569-00042" (ค: ความเห็น): the kind's
+letter, the Buddhist-era year, and a counter per kind and year (bot/handlers/participation.py next_reference).
+Before issue 16 both kinds stored the bare "2569-00042", so a report and an opinion could show the same number;
+migration 0013 gave every stored row its kind's letter, and that prefixed form is the only one stored.
+
+Residents and staff type references every which way: "ร-2569-00001", "สถานะเรื่อง ๒๕๖๙-๐๐๐๐๑", "ค 2569 00001",
+"256900001", with a Thai or Latin dash or none. The letter, when typed, says which kind is meant; without it the
+number may mean either kind, and the caller looks for both (stored_forms). Pure functions: no database, no content.
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# The letter issue 16 proposes for each kind (ร: เรื่องแจ้ง, ค: ความเห็น).
+# Each kind's letter (ร: เรื่องแจ้ง, ค: ความเห็น). Thai, because residents read and type them; two letters that
+# look nothing alike, so "ร-2569-00001" and "ค-2569-00001" are not misread for each other.
 KIND_PREFIXES = {"report": "ร", "opinion": "ค"}
 _KINDS = {letter: kind for kind, letter in KIND_PREFIXES.items()}
 
@@ -36,7 +40,7 @@ _REFERENCE = re.compile(
 
 @dataclass(frozen=True)
 class Reference:
-    """A reference a resident typed: its kind when a prefix letter said so, the year and the counter."""
+    """A reference: its kind when a prefix letter said so (None: typed without one), the year and the counter."""
 
     kind: str | None
     year: int
@@ -44,13 +48,16 @@ class Reference:
 
     @property
     def bare(self) -> str:
-        """The form stored today and given in every reply so far: '2569-00001'."""
+        """The year and the counter without the kind's letter: '2569-00001' (the stored form before 0013)."""
         return f"{self.year}-{self.number:05d}"
 
+    def stored(self, kind: str) -> str | None:
+        """The stored reference of a case of `kind` this means, or None when the letter names the other kind."""
+        return f"{KIND_PREFIXES[kind]}-{self.bare}" if self.means(kind) else None
+
     def stored_forms(self) -> tuple[str, ...]:
-        """Every stored reference this may mean: the bare form, and the prefixed forms issue 16 may store."""
-        kinds = (self.kind,) if self.kind else tuple(KIND_PREFIXES)
-        return (self.bare, *(f"{KIND_PREFIXES[k]}-{self.bare}" for k in kinds))
+        """Every stored reference this may mean: its own kind's, or both kinds' when typed without a letter."""
+        return tuple(form for kind in KIND_PREFIXES if (form := self.stored(kind)) is not None)
 
     def means(self, kind: str) -> bool:
         return self.kind is None or self.kind == kind
@@ -59,15 +66,37 @@ class Reference:
         return f"{KIND_PREFIXES[self.kind]}-{self.bare}" if self.kind else self.bare
 
 
+def format_reference(kind: str, year: int, number: int) -> str:
+    """The reference a new case of `kind` is given and stored under: 'ร-2569-00042', 'ค-2569-00042'."""
+    return str(Reference(kind, year, number))
+
+
 def parse_reference(text: str) -> Reference | None:
     """The first reference in a message, or None. Thai digits and odd dashes are read as their plain forms."""
+    found = _first(text)
+    return found[0] if found else None
+
+
+def split_reference(text: str) -> tuple[Reference | None, str]:
+    """The first reference in a text and the text around it ('ถนน ร-2569-00001 ชำรุด' -> the reference and
+    'ถนน  ชำรุด'): the staff search box looks the case up by the one and searches words of the other."""
+    found = _first(text)
+    if found is None:
+        return None, text
+    reference, start, end = found
+    return reference, text[:start] + " " + text[end:]
+
+
+def _first(text: str) -> tuple[Reference, int, int] | None:
+    # Both translations keep every character in place, so the match's span is the span in `text` too.
     plain = text.translate(_THAI_DIGITS).translate(_DASHES)
     for match in _REFERENCE.finditer(plain):
         number = int(match["counted"] or match["padded"])
         if number == 0:
             continue  # counters start at 1: "2569-00000" is nobody's reference
         letter = match["alone"] or match["dashed"]
-        return Reference(kind=_KINDS[letter] if letter else None, year=int(match["year"]), number=number)
+        reference = Reference(kind=_KINDS[letter] if letter else None, year=int(match["year"]), number=number)
+        return reference, match.start(), match.end()
     return None
 
 
@@ -78,8 +107,8 @@ def find_reference(text: str) -> str | None:
     return None if found is None else str(found)
 
 
-def for_kind(kind: str, stored: str) -> str:
-    """The reference to put in a tap for one of the resident's cases: the stored form, with the kind's letter
-    when it has none yet, so a report and an opinion that share a number are told apart."""
-    found = parse_reference(stored)
-    return str(Reference(kind, found.year, found.number)) if found else stored
+def stored_reference(kind: str, typed: str) -> str | None:
+    """The stored reference of the case of `kind` that `typed` names in any typed form (a tap's data, a staff
+    page's address, a command's argument), or None when it names none or names the other kind."""
+    found = parse_reference(typed)
+    return None if found is None else found.stored(kind)

@@ -13,6 +13,7 @@ from bot.inbox import queue_messages
 from bot.intake import dialect_insert
 from bot.messages import MessageBuilder, WireMessage, postback_chip
 from bot.nlp.normalize import clean_text
+from bot.references import stored_reference
 
 STATUSES = ("received", "in_progress", "done", "forwarded", "reopened")
 NOTE_UNITS = 1000
@@ -23,6 +24,16 @@ class UnknownReport(LookupError):
     pass
 
 
+async def find(session: AsyncSession, reference: str) -> Report:
+    """The report a reference names in any typed form ('ร-2569-00001', '2569-00001', Thai digits); an
+    opinion's reference ('ค-...') names none."""
+    stored = stored_reference("report", reference)
+    report = await session.scalar(select(Report).where(Report.reference == stored)) if stored else None
+    if report is None:
+        raise UnknownReport(reference)
+    return report
+
+
 async def change_status(
     session: AsyncSession, content: Content, reference: str, status: str, note: str | None, changed_by: str
 ) -> Report:
@@ -31,9 +42,7 @@ async def change_status(
     if status not in STATUSES:
         raise ValueError(f"status must be one of {', '.join(STATUSES)}")
     note = clean_text(note or "", NOTE_UNITS) or None  # staff's free text, cleaned as residents' text is
-    report = await session.scalar(select(Report).where(Report.reference == reference))
-    if report is None:
-        raise UnknownReport(reference)
+    report = await find(session, reference)
     report.status, report.updated_at = status, utcnow()
     session.add(ReportStatus(report_id=report.id, status=status, note=note, changed_by=changed_by, changed_at=utcnow()))
     resident = await session.get(Resident, report.resident_id) if report.resident_id else None
@@ -72,9 +81,7 @@ async def assign(session: AsyncSession, content: Content, reference: str, divisi
     divisions = {d.id: d for d in content.municipality.divisions}
     if division_id not in divisions:
         raise ValueError(f"division must be one of {', '.join(divisions)}")
-    report = await session.scalar(select(Report).where(Report.reference == reference))
-    if report is None:
-        raise UnknownReport(reference)
+    report = await find(session, reference)
     if report.division != division_id:
         report.division, report.updated_at = division_id, utcnow()
         note = content.phrases["report_assigned_note"].format(division=divisions[division_id].name)

@@ -12,6 +12,7 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
 
 from bot.db.models import Opinion, Report, Resident, ServiceQuery
+from bot.references import format_reference
 from bot.residents import pseudonym_for
 from bot.staff.accounts import add_user
 from tests.conftest import Bot, new_user_id
@@ -56,7 +57,7 @@ async def add_opinions(
     async with bot.sessions() as session, session.begin():
         start = int(await session.scalar(select(func.count()).select_from(Opinion)) or 0)
         for i, (text, category, village) in enumerate(texts, start=start + 1):
-            reference = f"2569-{i:05d}"
+            reference = format_reference("opinion", 2569, i)
             session.add(
                 Opinion(
                     reference=reference,

@@ -18,7 +18,7 @@ from bot.dispatch import Router, Turn
 from bot.handlers import routers
 from bot.handlers.cases import case_date, show_cases
 from bot.opinions import set_outcome, set_staff_note
-from bot.references import Reference, find_reference, for_kind, parse_reference
+from bot.references import Reference, find_reference, parse_reference
 from bot.reports import change_status
 from tests.conftest import Bot, BotFactory, new_user_id
 from tests.test_opinions import HAPPY as OPINION
@@ -116,12 +116,12 @@ def test_any_text_gives_none_or_a_canonical_reference_that_reads_as_itself(text:
     assert found is None or find_reference(found) == found
 
 
-def test_a_tap_names_the_kind_of_a_stored_reference() -> None:
-    assert for_kind("report", "2569-00001") == "ร-2569-00001"
-    assert for_kind("opinion", "ร-2569-00001") == "ค-2569-00001"
+def test_a_letter_names_one_stored_reference_and_a_bare_number_both() -> None:
     found = parse_reference("ค-2569-00001")
-    assert found is not None and found.stored_forms() == ("2569-00001", "ค-2569-00001")
+    assert found is not None and found.stored_forms() == ("ค-2569-00001",)
     assert found.means("opinion") and not found.means("report")
+    bare = parse_reference("2569-00001")
+    assert bare is not None and bare.stored_forms() == ("ร-2569-00001", "ค-2569-00001")
 
 
 # -- conversations -----------------------------------------------------------------------------------------
@@ -161,7 +161,7 @@ async def _say(bot: Bot, user: str, *turns: str) -> list[dict[str, Any]]:
 
 
 async def _resident_with_cases(bot: Bot) -> str:
-    """A report (2569-00001, now in progress with a note), then an opinion (also 2569-00001)."""
+    """A report (ร-2569-00001, now in progress with a note), then an opinion (ค-2569-00001: the same number)."""
     user = new_user_id()
     await _say(bot, user, *REPORT)
     async with bot.sessions() as session, session.begin():
@@ -184,12 +184,12 @@ async def test_the_list_shows_own_cases_newest_first_with_date_status_and_office
     bot = typed_bot
     user = await _resident_with_cases(bot)
     stranger = new_user_id()
-    await _say(bot, stranger, *REPORT)  # 2569-00002, someone else's
-    report, opinion = await _row(bot, Report, "2569-00001"), await _row(bot, Opinion, "2569-00001")
+    await _say(bot, stranger, *REPORT)  # ร-2569-00002, someone else's
+    report, opinion = await _row(bot, Report, "ร-2569-00001"), await _row(bot, Opinion, "ค-2569-00001")
     (listed,) = await _say(bot, user, "action=cases")
     text = listed["text"]
     assert text.startswith("เรื่องล่าสุดของคุณ") and "2569-00002" not in text
-    opinion_at, report_at = text.index("ความเห็นเลขที่ 2569-00001"), text.index("เรื่องแจ้งเลขที่ 2569-00001")
+    opinion_at, report_at = text.index("ความเห็นเลขที่ ค-2569-00001"), text.index("เรื่องแจ้งเลขที่ ร-2569-00001")
     assert opinion_at < report_at  # filed after the report
     assert f"({case_date(report.created_at)})" in text and case_date(report.created_at).endswith(" 2569")
     assert "ขยะ/ความสะอาด: ขยะกองหน้าตลาดไม่มีคนเก็บ" in text
@@ -197,8 +197,8 @@ async def test_the_list_shows_own_cases_newest_first_with_date_status_and_office
     assert "ด้านกายภาพ: ขอไฟส่องสว่างหน้าวัด" in text and "สถานะ: รับไว้แล้ว" in text
     chips = _chips(listed)
     assert [c.get("data") for c in chips[:2]] == ["action=cases&ref=ค-2569-00001", "action=cases&ref=ร-2569-00001"]
-    assert [c["label"] for c in chips[:2]] == ["ความเห็น 2569-00001", "แจ้ง 2569-00001"]
-    assert chips[0]["displayText"] == "สถานะเรื่อง 2569-00001"  # what a resident without chips types
+    assert [c["label"] for c in chips[:2]] == ["เสนอ ค-2569-00001", "แจ้ง ร-2569-00001"]
+    assert chips[0]["displayText"] == "สถานะเรื่อง ค-2569-00001"  # what a resident without chips types
     assert [c["label"] for c in chips[2:]] == ["แจ้งปัญหา/ร้องเรียน", "เสนอความคิดเห็น"]
     assert opinion.resident_id == report.resident_id
 
@@ -207,7 +207,7 @@ async def test_the_list_shows_own_cases_newest_first_with_date_status_and_office
 async def test_typed_follow_ups_list_the_cases(typed_bot: Bot, follow_up: str) -> None:
     user = await _resident_with_cases(typed_bot)
     (listed,) = await _say(typed_bot, user, follow_up)
-    assert "เรื่องแจ้งเลขที่ 2569-00001" in listed["text"] and "ความเห็นเลขที่ 2569-00001" in listed["text"]
+    assert "เรื่องแจ้งเลขที่ ร-2569-00001" in listed["text"] and "ความเห็นเลขที่ ค-2569-00001" in listed["text"]
 
 
 async def test_the_list_says_how_many_more_there_are(typed_bot: Bot) -> None:
@@ -217,7 +217,7 @@ async def test_the_list_says_how_many_more_there_are(typed_bot: Bot) -> None:
         await _say(typed_bot, user, *REPORT[:1], *REPORT[2:])
     (listed,) = await _say(typed_bot, user, "ติดตามเรื่อง")
     assert listed["text"].count("• เรื่องแจ้งเลขที่") == 5 and "และอีก 2 เรื่อง" in listed["text"]
-    assert "2569-00007" in listed["text"] and "2569-00002" not in listed["text"]  # newest first
+    assert "ร-2569-00007" in listed["text"] and "2569-00002" not in listed["text"]  # newest first
     assert len(_chips(listed)) == 7
 
 
@@ -225,11 +225,11 @@ async def test_the_list_says_how_many_more_there_are(typed_bot: Bot) -> None:
 async def test_one_report_by_reference_shows_its_history_in_buddhist_era_dates(typed_bot: Bot, typed: str) -> None:
     bot = typed_bot
     user = await _resident_with_cases(bot)
-    report = await _row(bot, Report, "2569-00001")
+    report = await _row(bot, Report, "ร-2569-00001")
     (detail,) = await _say(bot, user, typed)
     day = case_date(report.created_at)
     assert detail["text"].split("\n")[:6] == [
-        "เรื่องแจ้งเลขที่ 2569-00001",
+        "เรื่องแจ้งเลขที่ ร-2569-00001",
         "ประเภท: ขยะ/ความสะอาด",
         f"แจ้งเมื่อ: {day}",
         "ผู้รับผิดชอบ: กองสาธารณสุขและสิ่งแวดล้อม",
@@ -252,7 +252,7 @@ async def test_one_opinion_shows_its_outcome_but_not_staff_notes(typed_bot: Bot)
     await bot.idle()
     (detail,) = await _say(bot, user, "ค-2569-00001")
     text = detail["text"]
-    assert text.startswith("ความเห็นเลขที่ 2569-00001\nด้าน: ด้านกายภาพ\n")
+    assert text.startswith("ความเห็นเลขที่ ค-2569-00001\nด้าน: ด้านกายภาพ\n")
     assert "สถานะล่าสุด: บรรจุในแผนแล้ว: โครงการติดตั้งไฟส่องสว่าง หมู่ 4" in text
     assert "ความคิดเห็น: ขอไฟส่องสว่างหน้าวัด" in text and "ผู้ใหญ่บ้าน" not in text
     day = case_date(dt.datetime.now(dt.UTC))
@@ -262,14 +262,14 @@ async def test_one_opinion_shows_its_outcome_but_not_staff_notes(typed_bot: Bot)
 async def test_a_bare_number_shared_by_a_report_and_an_opinion_shows_both(typed_bot: Bot) -> None:
     user = await _resident_with_cases(typed_bot)
     replies = await _say(typed_bot, user, "2569-00001")
-    assert [m["text"].split("\n")[0] for m in replies] == ["เรื่องแจ้งเลขที่ 2569-00001", "ความเห็นเลขที่ 2569-00001"]
+    assert [m["text"].split("\n")[0] for m in replies] == ["เรื่องแจ้งเลขที่ ร-2569-00001", "ความเห็นเลขที่ ค-2569-00001"]
 
 
 async def test_someone_elses_reference_is_answered_as_an_unknown_one(typed_bot: Bot) -> None:
     bot = typed_bot
-    await _resident_with_cases(bot)  # owns report and opinion 2569-00001
+    await _resident_with_cases(bot)  # owns report ร-2569-00001 and opinion ค-2569-00001
     stranger = new_user_id()
-    await _say(bot, stranger, *REPORT)  # owns report 2569-00002
+    await _say(bot, stranger, *REPORT)  # owns report ร-2569-00002
     asked = ("สถานะเรื่อง 2569-00001", "ร-2569-00001", "action=cases&ref=ค-2569-00001")
     unknown = ("สถานะเรื่อง 2569-00999", "ร-2569-00999", "action=cases&ref=ค-2569-00999")
     theirs = [await _say(bot, stranger, t) for t in asked]
@@ -281,7 +281,7 @@ async def test_someone_elses_reference_is_answered_as_an_unknown_one(typed_bot: 
     assert theirs[0][0]["text"].startswith("ไม่พบเลขที่ 2569-00001 ในเรื่องที่คุณแจ้ง")
     # The stranger's own report under the opinion letter is not theirs either.
     (other_kind,) = await _say(bot, stranger, "ค-2569-00002")
-    assert other_kind["text"].startswith("ไม่พบเลขที่ 2569-00002")
+    assert other_kind["text"].startswith("ไม่พบเลขที่ ค-2569-00002")
     async with bot.sessions() as session:
         rows = await session.scalars(select(InboundEvent.outcome).order_by(InboundEvent.id.desc()).limit(7))
         outcomes = set(rows)
@@ -305,7 +305,7 @@ async def test_no_cases_offers_the_report_and_opinion_flows_by_chip_or_by_typing
         assert "โปรดอย่าส่งข้อมูลอ่อนไหว" in consent["text"]
         await _say(bot, user, "ยกเลิก")
     (same,) = await _say(bot, user, "ร-2569-00001")
-    assert same["text"].startswith("ไม่พบเลขที่ 2569-00001")
+    assert same["text"].startswith("ไม่พบเลขที่ ร-2569-00001")
 
 
 async def test_a_broken_tap_is_answered_politely(typed_bot: Bot) -> None:
@@ -316,6 +316,6 @@ async def test_a_broken_tap_is_answered_politely(typed_bot: Bot) -> None:
 async def test_mydata_shows_buddhist_era_dates(typed_bot: Bot) -> None:
     user = new_user_id()
     await _say(typed_bot, user, *REPORT)
-    report = await _row(typed_bot, Report, "2569-00001")
+    report = await _row(typed_bot, Report, "ร-2569-00001")
     (summary,) = await _say(typed_bot, user, "action=menu.mydata")
-    assert f"• 2569-00001 ({case_date(report.created_at)}) รับเรื่องแล้ว" in summary["text"]
+    assert f"• ร-2569-00001 ({case_date(report.created_at)}) รับเรื่องแล้ว" in summary["text"]

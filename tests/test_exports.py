@@ -96,7 +96,7 @@ async def test_csv_export_is_excel_ready_thai_with_pseudonyms(bot: Bot) -> None:
 async def test_no_formula_survives_into_csv_or_xlsx(bot: Bot) -> None:
     resident = await add_resident(bot)
     await add_opinions(bot, [(attack, "physical", 1) for attack in STORED_ATTACKS], resident, staff_note="=1+1")
-    await add_report(bot, resident, "2569-00001", '=HYPERLINK("x")', place="@evil")
+    await add_report(bot, resident, "ร-2569-00001", '=HYPERLINK("x")', place="@evil")
     await add_questions(bot, ["=1+1", "-2"])
     await _exporter(bot)
     for kind in ("opinions", "reports", "queries"):
@@ -202,7 +202,7 @@ async def test_xlsx_keeps_numbers_and_dates_with_a_bold_frozen_header(bot: Bot) 
     and frozen, the long text columns wide: a spreadsheet sorts, filters and sums them as they are."""
     resident = await add_resident(bot)
     await add_opinions(bot, [("=1+1 ขอไฟ", "physical", 5)], resident, latitude=14.123456, longitude=100.5)
-    await add_report(bot, resident, "2569-00001", "ถนนชำรุด", rating=4, latitude=14.2, longitude=100.6)
+    await add_report(bot, resident, "ร-2569-00001", "ถนนชำรุด", rating=4, latitude=14.2, longitude=100.6)
     await add_questions(bot, ["ขอใบอนุญาตก่อสร้าง"])
     async with bot.sessions() as session, session.begin():
         await session.execute(update(ServiceQuery).values(score=0.8123))

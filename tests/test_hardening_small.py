@@ -88,7 +88,7 @@ async def test_staff_free_text_is_cleaned_when_saved(bot: Bot) -> None:
     await sign_in(bot.client, "somsri")
     resident = await add_resident(bot)
     [reference] = await add_opinions(bot, [("ขอไฟส่องสว่างซอย 5", "physical", 5)], resident)
-    await add_report(bot, resident, "2569-00001", "ถนนเป็นหลุม")
+    await add_report(bot, resident, "ร-2569-00001", "ถนนเป็นหลุม")
     here = f"/staff/opinions/{reference}"
     hostile = "\x01=" + PAYLOAD + "\u202e\u200b"
     for form in (
@@ -197,7 +197,7 @@ async def test_absurd_filters_are_refused_on_the_page_not_a_500(bot: Bot) -> Non
     await sign_in(bot.client, "somsri")
     resident = await add_resident(bot)
     await add_opinions(bot, [("ขอไฟส่องสว่างซอย 5", "physical", 5)], resident)
-    await add_report(bot, resident, "2569-00001", "ถนนเป็นหลุม")
+    await add_report(bot, resident, "ร-2569-00001", "ถนนเป็นหลุม")
     tried = 0
     for query, field in [*BAD_FILTERS, ("division=%00", "division")]:
         pages = ["/staff/reports"] if field == "division" else ["/staff/opinions", "/staff/reports", "/staff/insight"]

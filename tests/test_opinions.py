@@ -50,7 +50,7 @@ async def test_confirmed_opinion_is_stored_with_consent_and_reference(make_bot: 
         resident = await session.scalar(select(Resident))
         open_flows = await session.scalar(select(func.count()).select_from(ConversationState))
     assert opinion is not None and resident is not None
-    assert opinion.reference == "2569-00001" and opinion.village == 4 and opinion.category == "physical"
+    assert opinion.reference == "ค-2569-00001" and opinion.village == 4 and opinion.category == "physical"
     assert opinion.text == "ขอไฟส่องสว่างหน้าวัด\nมืดมากตอนกลางคืน"
     assert opinion.consultation_id == "local_plan_2571_2575_rev1" and opinion.resident_id == resident.id
     assert opinion.category_suggested in bot.app[keys.CONTENT].categories
@@ -77,7 +77,7 @@ async def test_second_opinion_skips_consent_offers_same_village_and_counts_up(ma
     )
     async with bot.sessions() as session:
         references = list(await session.scalars(select(Opinion.reference).order_by(Opinion.id)))
-    assert references == ["2569-00001", "2569-00002"]
+    assert references == ["ค-2569-00001", "ค-2569-00002"]
 
 
 async def test_declining_stores_nothing(make_bot: BotFactory) -> None:

@@ -48,7 +48,7 @@ async def test_a_filed_report_has_its_division_and_first_status(make_bot: BotFac
     async with bot.sessions() as session:
         report = await session.scalar(select(Report))
         history = list(await session.scalars(select(ReportStatus.status)))
-    assert report is not None and report.reference == "2569-00001" and report.division == "health"
+    assert report is not None and report.reference == "ร-2569-00001" and report.division == "health"
     assert report.village == 5 and report.text == "ขยะกองหน้าตลาดไม่มีคนเก็บ" and report.place is None
     assert history == ["received"]
 

@@ -41,7 +41,7 @@ async def test_old_personal_data_is_purged_and_counts_remain(bot: Bot) -> None:
     [young] = await add_opinions(
         bot, [("ตลาดนัดชุมชน", "economy", 3)], resident, created_at=later, latitude=15.0, longitude=104.0
     )
-    await add_report(bot, gone, "2569-00001", "ถนนชำรุด", created_at=THEN)
+    await add_report(bot, gone, "ร-2569-00001", "ถนนชำรุด", created_at=THEN)
     await add_questions(bot, ["ทำบัตรประชาชน"], resident_id=resident.id, created_at=THEN)
     media = bot.app[keys.SETTINGS].data_dir / "media"
     (media / "2026").mkdir(parents=True)

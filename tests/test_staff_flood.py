@@ -219,7 +219,7 @@ async def test_no_page_writes_the_error_parameter_into_itself(bot: Bot) -> None:
     await sign_in(bot.client, "somsri")
     resident = await add_resident(bot)
     [reference] = await add_opinions(bot, [("ขอไฟส่องสว่างซอย 5", "physical", 5)], resident)
-    await add_report(bot, resident, "2569-00001", "ถนนเป็นหลุม")
+    await add_report(bot, resident, "ร-2569-00001", "ถนนเป็นหลุม")
     made = await bot.client.post(
         "/staff/hearings",
         data={**HEARING_FORM, "csrf": await csrf_token(bot.client, "/staff/hearings")},

@@ -172,7 +172,7 @@ class Opinion(Base):
     __tablename__ = "opinion"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    reference: Mapped[str] = mapped_column(String(16), unique=True)
+    reference: Mapped[str] = mapped_column(String(16), unique=True)  # "ค-2569-00042" (bot/references.py)
     event_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_event.id"))
     resident_id: Mapped[int | None] = mapped_column(ForeignKey("resident.id"))
     consultation_id: Mapped[str | None] = mapped_column(String(64))
@@ -196,7 +196,8 @@ class Opinion(Base):
 
 
 class ReferenceCounter(Base):
-    """The last reference number given per kind and Buddhist-era year ("ความเห็นเลขที่ 2569-00042")."""
+    """The last reference number given per kind and Buddhist-era year ("ความเห็นเลขที่ ค-2569-00042": the 42nd
+    opinion of 2569; bot/references.py writes and reads the form)."""
 
     __tablename__ = "reference_counter"
 
@@ -211,7 +212,7 @@ class Report(Base):
     __tablename__ = "report"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    reference: Mapped[str] = mapped_column(String(16), unique=True)
+    reference: Mapped[str] = mapped_column(String(16), unique=True)  # "ร-2569-00042" (bot/references.py)
     event_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_event.id"))
     resident_id: Mapped[int | None] = mapped_column(ForeignKey("resident.id"))
     type: Mapped[str] = mapped_column(String(32))

@@ -1,5 +1,5 @@
 """เรื่องของฉัน: a resident follows up what they reported or proposed ("เรื่องที่แจ้งไว้ถึงไหนแล้ว", "ติดตามเรื่อง",
-"สถานะเรื่อง 2569-00001").
+"สถานะเรื่อง ร-2569-00001", "2569-00001").
 
 Without a reference: the latest few reports and opinions, newest first, each with its reference, date, what
 it is about and where it stands, and a tap for each. With one: that case in detail with its history. Only
@@ -25,7 +25,7 @@ from bot.dispatch import Router, Turn
 from bot.handlers.participation import phrase
 from bot.messages import WireMessage, postback_chip
 from bot.opinions import SUMMARY_CHARS
-from bot.references import Reference, for_kind, parse_reference
+from bot.references import Reference, parse_reference
 from bot.timeline import BANGKOK
 
 router = Router("cases")
@@ -67,7 +67,7 @@ async def show_cases(turn: Turn, reference: str | None) -> None:
     cases = await _own_by_reference(turn, wanted)
     if not cases:
         # The same words whether the number is unknown or someone else's.
-        turn.say("case_not_found", reference=wanted.bare)
+        turn.say("case_not_found", reference=str(wanted))
         turn.outcome = "case-not-found"
         return
     for case in cases:
@@ -121,13 +121,13 @@ def _line(turn: Turn, case: Report | Opinion) -> str:
 
 
 def _case_chip(turn: Turn, case: Report | Opinion) -> dict[str, Any]:
-    """A tap for one case. Its data names the kind (a report and an opinion may share a number today); what
-    it shows in the chat is what a resident without chips would type to get the same answer."""
+    """A tap for one case. Its stored reference names the kind (a report and an opinion may share a number);
+    what it shows in the chat is what a resident without chips would type to get the same answer."""
     kind = "report" if isinstance(case, Report) else "opinion"
     label = phrase(turn, f"case_chip_{kind}", reference=case.reference)
     if len(label) > CHIP_LABEL_MAX:
         label = case.reference[:CHIP_LABEL_MAX]
-    data = f"action={ACTION}&ref={for_kind(kind, case.reference)}"
+    data = f"action={ACTION}&ref={case.reference}"
     return postback_chip(label, data, phrase(turn, "case_chip_display", reference=case.reference))
 
 
@@ -218,9 +218,10 @@ async def _count(turn: Turn, kind: type[Case]) -> int:
 
 
 async def _own_by_reference(turn: Turn, wanted: Reference) -> list[Report | Opinion]:
-    """The resident's report and opinion this reference may mean (both, when no letter says which). The
-    queries are the same whoever the number belongs to, and filtered by the resident: nothing about other
-    residents' cases is ever read."""
+    """The resident's report and opinion this reference may mean. Typed without a letter, a number both of
+    their cases have shows both: both are theirs, and a second message costs less than a question back (which
+    a resident on LINE for PC, without chips, would have to answer by typing). The queries are the same whoever
+    the number belongs to, and filtered by the resident: nothing about other residents' cases is ever read."""
     found: list[Report | Opinion] = []
     if wanted.means("report") and (report := await _own_one(turn, Report, wanted)) is not None:
         found.append(report)
@@ -230,11 +231,10 @@ async def _own_by_reference(turn: Turn, wanted: Reference) -> list[Report | Opin
 
 
 async def _own_one(turn: Turn, kind: type[Case], wanted: Reference) -> Case | None:
-    if turn.resident is None:
+    stored = wanted.stored("report" if kind is Report else "opinion")
+    if turn.resident is None or stored is None:
         return None
-    return await turn.session.scalar(
-        select(kind).where(kind.resident_id == turn.resident.id, kind.reference.in_(wanted.stored_forms()))
-    )
+    return await turn.session.scalar(select(kind).where(kind.resident_id == turn.resident.id, kind.reference == stored))
 
 
 # -- words -------------------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from bot.dispatch import Router, Turn
 from bot.handlers.cases import case_date, opinion_status, report_status
 from bot.handlers.participation import chip, phrase
 from bot.messages import WireMessage, postback_chip
+from bot.references import stored_reference
 
 router = Router("mydata")
 
@@ -147,7 +148,9 @@ async def _choose_withdrawal(turn: Turn) -> None:
 async def _withdraw(turn: Turn, reference: str) -> None:
     assert turn.resident is not None
     opinion = await turn.session.scalar(
-        select(Opinion).where(Opinion.reference == reference, Opinion.resident_id == turn.resident.id)
+        select(Opinion).where(
+            Opinion.reference == stored_reference("opinion", reference), Opinion.resident_id == turn.resident.id
+        )
     )
     if opinion is None:
         turn.say("postback_expired")
@@ -156,8 +159,8 @@ async def _withdraw(turn: Turn, reference: str) -> None:
     opinion.status, opinion.text = "withdrawn", ""
     await _erase_photos(turn, select(Opinion.id).where(Opinion.id == opinion.id), None)
     opinion.latitude = opinion.longitude = None
-    turn.say("mydata_withdrawn", reference=reference)
-    turn.outcome = f"mydata-withdrawn:{reference}"
+    turn.say("mydata_withdrawn", reference=opinion.reference)
+    turn.outcome = f"mydata-withdrawn:{opinion.reference}"
 
 
 async def delete_everything(turn: Turn) -> None:

@@ -20,6 +20,7 @@ from bot.intake import dialect_insert
 from bot.media import PHOTOS_PER_SUBMISSION
 from bot.messages import WireMessage, postback_chip, uri_chip
 from bot.nlp.normalize import clean_text
+from bot.references import format_reference
 from bot.state import FlowState
 from bot.timeline import BANGKOK
 
@@ -387,8 +388,13 @@ def has_location(state: FlowState) -> bool:
 
 
 async def next_reference(turn: Turn, kind: str) -> str:
-    """'2569-00042': Buddhist-era year and a number that counts up per kind and year, safe across processes
-    (the counter row stays locked by the UPDATE until the transaction commits)."""
+    """'ร-2569-00042' (a report) or 'ค-2569-00042' (an opinion): the kind's letter, the Buddhist-era year and a
+    number that counts up per kind and year, safe across processes (the counter row stays locked by the UPDATE
+    until the transaction commits).
+
+    Counters stay per kind, as before issue 16, rather than one shared series: the letter alone keeps the two
+    kinds apart, the rows stored before it keep their numbers (migration 0013 only adds the letter), and
+    "ร-2569-00042" still tells staff it was the 42nd report of the year."""
     year = turn.qa.clock().astimezone(BANGKOK).year + 543
     insert = dialect_insert(turn.session)
     await turn.session.execute(insert(ReferenceCounter).values(kind=kind, year=year, last=0).on_conflict_do_nothing())
@@ -398,4 +404,4 @@ async def next_reference(turn: Turn, kind: str) -> str:
         .values(last=ReferenceCounter.last + 1)
         .returning(ReferenceCounter.last)
     )
-    return f"{year}-{int(number or 0):05d}"
+    return format_reference(kind, year, int(number or 0))

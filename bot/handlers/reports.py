@@ -17,6 +17,7 @@ from bot.dispatch import Router, Turn
 from bot.handlers import participation as shared
 from bot.messages import WireMessage, postback_chip
 from bot.nlp.normalize import clean_text
+from bot.references import stored_reference
 from bot.state import FlowState
 
 router = Router("reports")
@@ -272,7 +273,8 @@ def _location_chip(turn: Turn) -> dict[str, object]:
 @router.on_postback("rpr")
 async def after_done(turn: Turn) -> None:
     """A rating (1-5) or 'not fixed yet' under a status message: only the resident who reported counts."""
-    reference = turn.postback.get("ref", "")
+    # Taps sent before references had their letter carry the bare number: read in any form, as typed ones are.
+    reference = stored_reference("report", turn.postback.get("ref", "")) or ""
     report = await turn.session.scalar(select(Report).where(Report.reference == reference))
     if report is None or turn.resident is None or report.resident_id != turn.resident.id:
         turn.say("postback_expired")

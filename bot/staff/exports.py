@@ -36,6 +36,7 @@ from bot.content import Content
 from bot.db.engine import driver_connection
 from bot.db.models import Opinion, Report, Resident, ServiceQuery
 from bot.geo import MAP_URL_PREFIX
+from bot.references import stored_reference
 from bot.staff import sqlite_csv
 from bot.timeline import BANGKOK
 
@@ -97,6 +98,9 @@ class Filters:
     since: dt.date | None = None  # inclusive, Bangkok calendar day
     until: dt.date | None = None  # inclusive
     words: tuple[str, ...] = ()  # every word must appear in the text (the search box, tokenized)
+    # A reference typed in the search box, in any form bot/references.py reads ("2569-00001", "ร 2569 00001"):
+    # only the case of that reference. Kept as typed text so the audit log's record of the filters stays text.
+    reference: str | None = None
 
     def describe(self) -> dict[str, Any]:
         """For the audit log: the filters that were set."""
@@ -117,8 +121,15 @@ def _common(model: Any, filters: Filters) -> list[ColumnElement[bool]]:
     return conditions
 
 
+def _reference(model: Any, kind: str, filters: Filters) -> list[ColumnElement[bool]]:
+    if filters.reference is None:
+        return []
+    # None when the letter names the other kind: 'ค-...' in the reports list finds nothing (NULL matches none).
+    return [model.reference == stored_reference(kind, filters.reference)]
+
+
 def opinion_conditions(filters: Filters) -> list[ColumnElement[bool]]:
-    conditions = _common(Opinion, filters)
+    conditions = _common(Opinion, filters) + _reference(Opinion, "opinion", filters)
     if filters.consultation:
         conditions.append(Opinion.consultation_id == filters.consultation)
     if filters.category:
@@ -131,7 +142,7 @@ def opinion_conditions(filters: Filters) -> list[ColumnElement[bool]]:
 
 
 def report_conditions(filters: Filters) -> list[ColumnElement[bool]]:
-    conditions = _common(Report, filters)
+    conditions = _common(Report, filters) + _reference(Report, "report", filters)
     if filters.village is not None:
         conditions.append(Report.village == filters.village)
     if filters.status:
@@ -145,8 +156,8 @@ def query_conditions(filters: Filters) -> list[ColumnElement[bool]]:
 
 # Which filters mean something for each kind (the command line refuses the others rather than ignore them).
 APPLICABLE = {
-    "opinions": {"consultation", "category", "village", "status", "since", "until", "words"},
-    "reports": {"village", "status", "since", "until", "words"},
+    "opinions": {"consultation", "category", "village", "status", "since", "until", "words", "reference"},
+    "reports": {"village", "status", "since", "until", "words", "reference"},
     "queries": {"since", "until", "words"},
 }
 

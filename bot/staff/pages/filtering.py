@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from bot import keys
+from bot.references import split_reference
 from bot.staff.exports import EARLIEST_DAY, LATEST_DAY, MAX_VILLAGE, Filters
 
 PAGE_SIZE = 50
@@ -72,7 +73,9 @@ def filters_from(request: web.Request, query: Mapping[str, str] | None = None) -
         category = None
     consultation = text_filter(query, "consultation", problems)
     status = text_filter(query, "status", problems)
-    search = (query.get("q") or "").strip()[:200]
+    # A reference in the search box finds its case; the words around it still narrow by the text.
+    reference, search = split_reference((query.get("q") or "").strip()[:200])
+    search = search.strip()
     words = request.app[keys.STAFF_KEYWORDS].search_words(search) if search else ()
     filters = Filters(
         consultation=consultation,
@@ -82,6 +85,7 @@ def filters_from(request: web.Request, query: Mapping[str, str] | None = None) -
         since=_date(query.get("since"), problems, "since"),
         until=_date(query.get("until"), problems, "until"),
         words=words,
+        reference=None if reference is None else str(reference),
     )
     return filters, problems
 

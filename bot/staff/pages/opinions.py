@@ -23,6 +23,7 @@ from bot.opinions import (
     set_plan_project,
     set_staff_note,
 )
+from bot.references import stored_reference
 from bot.staff.exports import opinion_conditions
 from bot.staff.pages.filtering import PAGE_SIZE, filters_from, page_number, query_without_page
 from bot.staff.web import render, requires, signed_in
@@ -77,10 +78,17 @@ async def opinion_list(request: web.Request) -> web.Response:
     )
 
 
+def _addressed(request: web.Request) -> str:
+    """The opinion the address names, in its stored form whichever form it was written in (a link from before
+    references had their letter, a number typed into the address bar)."""
+    typed = request.match_info["reference"]
+    return stored_reference("opinion", typed) or typed
+
+
 @requires("view")
 async def opinion_page(request: web.Request) -> web.Response:
     """One opinion with its photos, its history and the forms to act on it."""
-    reference = request.match_info["reference"]
+    reference = _addressed(request)
     async with request.app[keys.SESSIONS]() as db:
         try:
             opinion = await find(db, reference)
@@ -105,7 +113,7 @@ async def opinion_page(request: web.Request) -> web.Response:
 @requires("triage")
 async def opinion_update(request: web.Request) -> web.StreamResponse:
     """Applies one form of the opinion page; the resident is told of a new outcome through the outbox."""
-    reference = request.match_info["reference"]
+    reference = _addressed(request)
     form = await request.post()
     action = str(form.get("action", ""))
     by = signed_in(request).username

@@ -12,6 +12,7 @@ from bot import audit, keys
 from bot.db.models import Report, ReportStatus, Resident, utcnow
 from bot.geo import map_label, map_url
 from bot.media import photos_for_staff
+from bot.references import stored_reference
 from bot.reports import STATUSES, UnknownReport, assign, change_status
 from bot.staff.exports import report_conditions
 from bot.staff.pages.filtering import PAGE_SIZE, filters_from, page_number, query_without_page, text_filter
@@ -69,10 +70,17 @@ async def report_list(request: web.Request) -> web.Response:
     )
 
 
+def _addressed(request: web.Request) -> str:
+    """The report the address names, in its stored form whichever form it was written in (a link from before
+    references had their letter, a number typed into the address bar)."""
+    typed = request.match_info["reference"]
+    return stored_reference("report", typed) or typed
+
+
 @requires("view")
 async def report_page(request: web.Request) -> web.Response:
     """One report: what the resident wrote, where, photos, the status history and the forms to act."""
-    reference = request.match_info["reference"]
+    reference = _addressed(request)
     async with request.app[keys.SESSIONS]() as db:
         report = await db.scalar(select(Report).where(Report.reference == reference))
         if report is None:
@@ -99,7 +107,7 @@ async def report_page(request: web.Request) -> web.Response:
 @requires("triage")
 async def report_update(request: web.Request) -> web.StreamResponse:
     """A new status (the resident is told in the chat) or a new division."""
-    reference = request.match_info["reference"]
+    reference = _addressed(request)
     form = await request.post()
     action = str(form.get("action", ""))
     by = signed_in(request).username

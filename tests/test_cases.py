@@ -16,10 +16,11 @@ from bot import keys
 from bot.db.models import InboundEvent, Opinion, Report
 from bot.dispatch import Router, Turn
 from bot.handlers import routers
-from bot.handlers.cases import case_date, show_cases
+from bot.handlers.cases import show_cases
 from bot.opinions import set_outcome, set_staff_note
 from bot.references import Reference, find_reference, parse_reference
 from bot.reports import change_status
+from bot.timeline import thai_short_date as case_date
 from tests.conftest import Bot, BotFactory, new_user_id
 from tests.test_opinions import HAPPY as OPINION
 from tests.test_reports import CLOCK

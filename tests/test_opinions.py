@@ -10,6 +10,7 @@ from sqlalchemy import func, select, update
 
 from bot import keys
 from bot.db.models import ConversationState, InboundEvent, Opinion, Resident, ServiceQuery
+from bot.handlers.mydata import notice_version
 from tests.conftest import Bot, BotFactory, new_user_id
 
 CLOCK = dt.datetime(2026, 11, 23, 5, 0, tzinfo=dt.UTC)
@@ -168,8 +169,8 @@ async def test_my_data_shows_what_is_held_and_withdraws_one_opinion(make_bot: Bo
     await _say(bot, user, *HAPPY, "action=menu.mydata")
     shown = bot.fake.messages_to(user)[-1]
     assert "2569-00001" in shown["text"] and "หมู่ 4" in shown["text"]
-    assert bot.app[keys.CONTENT].privacy.version in shown["text"]
-    await _say(bot, user, "action=md&do=withdraw", "action=md&do=withdraw_one&ref=2569-00001")
+    assert notice_version(bot.app[keys.CONTENT].privacy.version) in shown["text"]
+    await _say(bot, user, "action=md&do=withdraw", "action=md&do=withdraw_one&ref=2569-00001", "ใช่")
     async with bot.sessions() as session:
         opinion = await session.scalar(select(Opinion))
     assert opinion is not None and opinion.status == "withdrawn" and opinion.text == ""
@@ -247,7 +248,7 @@ async def test_outcomes_are_pushed_to_residents_who_want_to_hear(make_bot: BotFa
         await set_outcome(session, content, "2569-00001", "considering", None, "staff")
     await bot.idle()
     assert len(bot.fake.messages_to(user)) == before
-    await _say(bot, user, "action=md&do=withdraw_one&ref=2569-00001")
+    await _say(bot, user, "action=md&do=withdraw_confirmed&ref=2569-00001")
     with pytest.raises(UnknownOpinion):
         async with bot.sessions() as session, session.begin():
             await set_outcome(session, content, "2569-00001", "rejected", "ซ้ำกับโครงการเดิม", "staff")

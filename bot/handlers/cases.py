@@ -17,7 +17,6 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from pythainlp.util import thai_strftime
 from sqlalchemy import func, select
 
 from bot.db.models import Opinion, OpinionChange, Report, ReportStatus
@@ -26,7 +25,7 @@ from bot.handlers.participation import phrase
 from bot.messages import WireMessage, postback_chip
 from bot.opinions import SUMMARY_CHARS
 from bot.references import Reference, parse_reference
-from bot.timeline import BANGKOK
+from bot.timeline import thai_short_date
 
 router = Router("cases")
 
@@ -103,7 +102,7 @@ def _line(turn: Turn, case: Report | Opinion) -> str:
             turn,
             "case_line_report",
             reference=case.reference,
-            date=case_date(case.created_at),
+            date=thai_short_date(case.created_at),
             kind=_report_type(turn, case),
             summary=_summary(turn, case, SUMMARY_CHARS),
             status=report_status(turn, case.status),
@@ -113,7 +112,7 @@ def _line(turn: Turn, case: Report | Opinion) -> str:
         turn,
         "case_line_opinion",
         reference=case.reference,
-        date=case_date(case.created_at),
+        date=thai_short_date(case.created_at),
         kind=_category(turn, case),
         summary=_summary(turn, case, SUMMARY_CHARS),
         status=opinion_status(turn, case.status),
@@ -139,7 +138,7 @@ async def _detail(turn: Turn, case: Report | Opinion) -> WireMessage:
         return turn.builder.text(
             "case_report",
             reference=case.reference,
-            date=case_date(case.created_at),
+            date=thai_short_date(case.created_at),
             kind=_report_type(turn, case),
             office=_office(turn, case),
             status=report_status(turn, case.status),
@@ -152,7 +151,7 @@ async def _detail(turn: Turn, case: Report | Opinion) -> WireMessage:
     return turn.builder.text(
         "case_opinion",
         reference=case.reference,
-        date=case_date(case.created_at),
+        date=thai_short_date(case.created_at),
         kind=_category(turn, case),
         status=status,
         summary=_summary(turn, case, DETAIL_CHARS),
@@ -192,7 +191,7 @@ async def _opinion_history(turn: Turn, opinion: Opinion) -> str:
 def _history(turn: Turn, steps: Sequence[tuple[dt.datetime, str, str | None]]) -> str:
     lines = []
     for at, status, note in steps:
-        line = phrase(turn, "case_history_line", date=case_date(at), status=status)
+        line = phrase(turn, "case_history_line", date=thai_short_date(at), status=status)
         lines.append(phrase(turn, "case_status_note", status=line, note=_cut(note, NOTE_CHARS)) if note else line)
     return "\n".join(lines)
 
@@ -238,12 +237,6 @@ async def _own_one(turn: Turn, kind: type[Case], wanted: Reference) -> Case | No
 
 
 # -- words -------------------------------------------------------------------------------------------------
-
-
-def case_date(moment: dt.datetime) -> str:
-    """'23 พ.ย. 2569': the day in Bangkok, with the Buddhist-era year."""
-    local = moment.astimezone(BANGKOK)
-    return thai_strftime(dt.datetime(local.year, local.month, local.day), "%-d %b %Y")
 
 
 def report_status(turn: Turn, status: str) -> str:

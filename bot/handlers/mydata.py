@@ -1,5 +1,9 @@
 """ข้อมูลของฉัน: a resident sees what is held about them and exercises their PDPA rights from the chat,
-all by taps: withdraw an opinion, delete everything, switch notifications off or on.
+by taps or typed answers: withdraw an opinion, delete everything, switch notifications off or on.
+
+Withdrawing erases the opinion's text, so it is asked first, naming the opinion by its first words and its
+reference ("ถอนความคิดเห็น ‘…’ (ค-2569-00001) ใช่ไหมคะ"); the question is a one-step flow, so a resident on LINE
+for PC, who sees no chips, can answer it by typing ("ใช่", "ถอน" / "ไม่"; "ยกเลิก" ends it as everywhere).
 
 Deleting everything anonymises opinions and reports (they stay countable for the plan but no longer point to
 anyone, lose their map point, and the numbers and addresses in their text), erases photos, blanks the
@@ -9,23 +13,30 @@ Taps carry 'action=md&do=<what>' postbacks.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, or_, select, update
 
 from bot import audit, erasure
 from bot.db.models import Opinion, Photo, Report
-from bot.dispatch import Router, Turn
-from bot.handlers.cases import case_date, opinion_status, report_status
+from bot.dispatch import Router, Turn, command_key
+from bot.handlers.cases import opinion_status, report_status
 from bot.handlers.participation import chip, phrase
 from bot.messages import WireMessage, postback_chip
 from bot.references import stored_reference
+from bot.state import FlowState
+from bot.timeline import thai_short_date
 
 router = Router("mydata")
 
 Submission = TypeVar("Submission", Opinion, Report)
 
 MAX_LISTED = 10
+ACTION = "md"
+FLOW = "mydata"
+WITHDRAW_STEP = "withdraw"  # saved in conversation_state.step: keep the name across deploys
+NAMED_CHARS = 40  # of the opinion's first line, in the withdrawal question: enough to recognise it
 
 
 @router.on_postback("menu.mydata")
@@ -43,7 +54,7 @@ async def summary(turn: Turn) -> WireMessage:
             turn,
             "opinion_line",
             reference=o.reference,
-            date=case_date(o.created_at),
+            date=thai_short_date(o.created_at),
             status=opinion_status(turn, o.status),
         )
         for o in opinions[:MAX_LISTED]
@@ -54,8 +65,8 @@ async def summary(turn: Turn) -> WireMessage:
         phrase(
             turn,
             "consent_given",
-            version=resident.consent_version,
-            date=case_date(resident.consent_at) if resident.consent_at else "-",
+            version=notice_version(resident.consent_version),
+            date=thai_short_date(resident.consent_at) if resident.consent_at else "-",
         )
         if resident and resident.consent_version
         else phrase(turn, "consent_none")
@@ -67,7 +78,7 @@ async def summary(turn: Turn) -> WireMessage:
             turn,
             "opinion_line",
             reference=r.reference,
-            date=case_date(r.created_at),
+            date=thai_short_date(r.created_at),
             status=report_status(turn, r.status),
         )
         for r in reports[:MAX_LISTED]
@@ -93,19 +104,25 @@ async def summary(turn: Turn) -> WireMessage:
     return message
 
 
-@router.on_postback("md")
+@router.on_postback(ACTION)
 async def act(turn: Turn) -> None:
-    """One of the taps under the summary."""
+    """One of the taps under the summary (or under a question it led to)."""
     what = turn.postback.get("do", "")
     if turn.resident is None:
         turn.say("postback_expired")
         turn.outcome = "mydata-no-resident"
         return
+    if turn.flow is not None and turn.flow.flow == FLOW:
+        # Any other tap here leaves the withdrawal question: a later "ใช่" must not withdraw by surprise.
+        await turn.end_flow()
     if what == "withdraw":
         await _choose_withdrawal(turn)
     elif what == "withdraw_one":
+        await _ask_withdrawal(turn, turn.postback.get("ref", ""))
+    elif what == "withdraw_confirmed":
         await _withdraw(turn, turn.postback.get("ref", ""))
-        audit.record(turn.session, "resident", "data_request", None, request="withdraw")
+    elif what == "withdraw_kept":
+        _keep_opinion(turn)
     elif what in ("notify_off", "notify_on"):
         turn.resident.notify = what == "notify_on"
         turn.say("mydata_notify_changed", notify=phrase(turn, "notify_on" if turn.resident.notify else "notify_off"))
@@ -130,6 +147,27 @@ async def act(turn: Turn) -> None:
         turn.outcome = "mydata-unknown"
 
 
+@router.on_flow(FLOW)
+async def answer_withdrawal(turn: Turn) -> None:
+    """The withdrawal question is open: a tap of ours, or a typed yes or no. Anything else asks it again."""
+    state = turn.flow
+    assert state is not None
+    if turn.event_type == "postback" and turn.postback.get("action") == ACTION:
+        await act(turn)
+        return
+    reference = str(state.data.get("ref", ""))
+    typed = _typed_answer(turn)
+    if typed is True:
+        await turn.end_flow()
+        await _withdraw(turn, reference)
+    elif typed is False:
+        await turn.end_flow()
+        _keep_opinion(turn)
+    else:
+        turn.say("flow_reask")
+        await _ask_withdrawal(turn, reference)
+
+
 async def _choose_withdrawal(turn: Turn) -> None:
     opinions = [o for o in await _own(turn, Opinion) if o.status != "withdrawn"][:13]
     if not opinions:
@@ -138,29 +176,93 @@ async def _choose_withdrawal(turn: Turn) -> None:
     message = turn.builder.text("mydata_withdraw_choose")
     message["quickReply"] = {
         "items": [
-            postback_chip(o.reference, f"action=md&do=withdraw_one&ref={o.reference}", o.reference) for o in opinions
+            postback_chip(o.reference, f"action={ACTION}&do=withdraw_one&ref={o.reference}", o.reference)
+            for o in opinions
         ]
     }
     turn.replies.append(message)
     turn.outcome = "mydata-withdraw-choose"
 
 
-async def _withdraw(turn: Turn, reference: str) -> None:
-    assert turn.resident is not None
-    opinion = await turn.session.scalar(
-        select(Opinion).where(
-            Opinion.reference == stored_reference("opinion", reference), Opinion.resident_id == turn.resident.id
-        )
+async def _ask_withdrawal(turn: Turn, reference: str) -> None:
+    """'ถอนความคิดเห็น ‘…’ (ค-2569-00001) ใช่ไหมคะ' with ถอน / ไม่ถอน; nothing changes until it is answered."""
+    opinion = await _own_opinion(turn, reference)
+    if opinion is None or opinion.status == "withdrawn":
+        await _not_withdrawable(turn, opinion)
+        return
+    message = turn.builder.text(
+        "mydata_withdraw_confirm", summary=_first_words(opinion.text), reference=opinion.reference
     )
-    if opinion is None:
-        turn.say("postback_expired")
-        turn.outcome = "mydata-withdraw-unknown"
+    data = f"action={ACTION}&do=withdraw_confirmed&ref={opinion.reference}"
+    message["quickReply"] = {
+        "items": [chip(turn, "chip_withdraw_yes", data), _chip(turn, "chip_withdraw_no", "withdraw_kept")]
+    }
+    turn.replies.append(message)
+    await turn.save_flow(FlowState(flow=FLOW, step=WITHDRAW_STEP, data={"ref": opinion.reference}))
+    turn.outcome = f"mydata-withdraw-asked:{opinion.reference}"
+
+
+async def _withdraw(turn: Turn, reference: str) -> None:
+    """The confirmed withdrawal. A second tap of the same ถอน finds it withdrawn and only says so."""
+    opinion = await _own_opinion(turn, reference)
+    if opinion is None or opinion.status == "withdrawn":
+        await _not_withdrawable(turn, opinion)
         return
     opinion.status, opinion.text = "withdrawn", ""
     await _erase_photos(turn, select(Opinion.id).where(Opinion.id == opinion.id), None)
     opinion.latitude = opinion.longitude = None
+    audit.record(turn.session, "resident", "data_request", None, request="withdraw")
     turn.say("mydata_withdrawn", reference=opinion.reference)
     turn.outcome = f"mydata-withdrawn:{opinion.reference}"
+
+
+async def _not_withdrawable(turn: Turn, opinion: Opinion | None) -> None:
+    if opinion is None:  # not this resident's (or no longer there): the same answer as any stale tap
+        turn.say("postback_expired")
+        turn.outcome = "mydata-withdraw-unknown"
+        return
+    turn.say("mydata_already_withdrawn", reference=opinion.reference)
+    turn.outcome = f"mydata-withdraw-already:{opinion.reference}"
+
+
+def _keep_opinion(turn: Turn) -> None:
+    turn.say("mydata_withdraw_kept")
+    turn.outcome = "mydata-withdraw-kept"
+
+
+def _typed_answer(turn: Turn) -> bool | None:
+    """True for a typed yes to the withdrawal, False for a no, None for anything else. The words are the chips'
+    labels and their typed_chip_ words in content/responses.yaml (the convention the flows' typed answers use)."""
+    if turn.message_type != "text":
+        return None
+    typed = command_key(turn.text)
+    for answer, label in ((True, "chip_withdraw_yes"), (False, "chip_withdraw_no")):
+        if typed in {command_key(w) for w in (phrase(turn, label), *phrase(turn, f"typed_{label}").split(","))}:
+            return answer
+    return None
+
+
+async def _own_opinion(turn: Turn, reference: str) -> Opinion | None:
+    """The resident's own opinion that the reference names (in any form it is tapped or typed), else None."""
+    stored = stored_reference("opinion", reference)
+    if turn.resident is None or stored is None:
+        return None
+    return await turn.session.scalar(
+        select(Opinion).where(Opinion.reference == stored, Opinion.resident_id == turn.resident.id)
+    )
+
+
+def _first_words(text: str) -> str:
+    first = text.strip().split("\n")[0].strip()
+    return first if len(first) <= NAMED_CHARS else first[: NAMED_CHARS - 1] + "…"
+
+
+def notice_version(version: str) -> str:
+    """The notice version as residents read it: a version named by its date is written in Buddhist-era Thai."""
+    try:
+        return thai_short_date(dt.date.fromisoformat(version))
+    except ValueError:
+        return version
 
 
 async def delete_everything(turn: Turn) -> None:
@@ -196,4 +298,4 @@ async def _own(turn: Turn, kind: type[Submission]) -> list[Submission]:
 
 
 def _chip(turn: Turn, phrase_id: str, what: str) -> dict[str, Any]:
-    return chip(turn, phrase_id, f"action=md&do={what}")
+    return chip(turn, phrase_id, f"action={ACTION}&do={what}")

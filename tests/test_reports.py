@@ -86,7 +86,13 @@ async def test_residents_who_opted_out_are_not_pushed(make_bot: BotFactory) -> N
 
 
 def test_report_status_cli(tmp_path: Path) -> None:
-    result = run_cli(cli_env(tmp_path), "report", "status", "2569-99999", "done")
+    env = cli_env(tmp_path)
+    # The command works on the server's database; it does not make an empty one of its own.
+    missing = run_cli(env, "report", "status", "2569-99999", "done")
+    assert missing.returncode == 2 and f"no database at {tmp_path}/bot.sqlite3" in missing.stderr
+    created = run_cli(env, "staff", "add", "somsri", "--role", "admin", "--create", stdin="a long password\n")
+    assert created.returncode == 0, created.stderr
+    result = run_cli(env, "report", "status", "2569-99999", "done")
     assert result.returncode == 1 and "no report 2569-99999" in result.stderr
 
 

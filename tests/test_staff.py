@@ -355,7 +355,8 @@ async def test_staff_add_command_reads_the_password_from_stdin(tmp_path: Path, d
     env = cli_env(tmp_path, database_url)
 
     def add(username: str, password: str) -> subprocess.CompletedProcess[str]:
-        return run_cli(env, "staff", "add", username, "--role", "admin", stdin=password + "\n")
+        # A fresh database: the first account is made before the server ever starts.
+        return run_cli(env, "staff", "add", username, "--role", "admin", "--create", stdin=password + "\n")
 
     done = await asyncio.to_thread(add, "admin1", "a long enough password")
     assert done.returncode == 0, done.stderr

@@ -15,7 +15,7 @@ from bot.handlers.hearings import show_upcoming
 from bot.handlers.mydata import show as show_mydata
 from bot.handlers.opinions import start as start_opinion
 from bot.handlers.reports import start as start_report
-from bot.nlp.understand import Reading
+from bot.nlp.understand import Intent, Reading
 
 router = Router("services")
 
@@ -29,12 +29,15 @@ async def question(turn: Turn) -> None:
     context = await _context(turn)
     # In a thread: the embedding (when the reader needs it) takes 15-80 ms of CPU that must not hold the loop.
     reading = await asyncio.to_thread(turn.qa.read, turn.text, context)
+    if reading.intent == Intent.SERVICES_MENU:
+        await services_menu(turn)
+        return
     if reading.intent == "opinion":
-        await start_opinion(turn)
+        await start_opinion(turn, keep_text=not reading.chip)
         return
     if reading.intent == "report":
         _log(turn, reading)
-        await start_report(turn, reading.report_type)
+        await start_report(turn, reading.report_type, keep_text=not reading.chip)
         return
     if reading.intent == "my_cases":
         await show_cases(turn, reading.reference)

@@ -30,7 +30,9 @@ class Tokenizer:
     """Thai word segmentation with the domain dictionary loaded once."""
 
     def __init__(self, domain_words: Iterable[str]) -> None:
-        words = set(thai_words()) | {w.strip() for w in domain_words if w.strip() and " " not in w.strip()}
+        # The words this project added to the dictionary (service names, aliases, regional and cue words).
+        self.custom_words = frozenset(w.strip() for w in domain_words if w.strip() and " " not in w.strip())
+        words = set(thai_words()) | self.custom_words
         listing = "\n".join(sorted(words))
         # nlpo3 keeps dictionaries by name: one per distinct word list, so two configurations never collide.
         self._name = "bot-" + hashlib.sha256(listing.encode("utf-8")).hexdigest()[:12]

@@ -106,6 +106,20 @@ class Intent(StrEnum):
     MENU = "menu"
     CANCEL = "cancel"
     CONTACT = "contact"
+    SERVICES_MENU = "services_menu"  # "ถามเรื่องบริการ" typed: the featured services as chips
+
+
+# What each menu chip's tap does, for its label typed: LINE for PC and Mac shows no quick replies, so a resident
+# there types "ติดตามเรื่อง" or "แจ้งปัญหา/ร้องเรียน" and must get what the tap gives.
+_CHIP_INTENTS = {
+    "menu.services": Intent.SERVICES_MENU,
+    "menu.opinion": Intent.OPINION,
+    "menu.report": Intent.REPORT,
+    "menu.hearings": Intent.HEARING,
+    "menu.mydata": Intent.MYDATA,
+    "menu.contact": Intent.CONTACT,
+    "cases": Intent.MY_CASES,
+}
 
 
 @dataclass(frozen=True)
@@ -128,6 +142,9 @@ class Reading:
     report_type: str | None = None
     referral_id: str | None = None
     reference: str | None = None
+    # The message is a chip's label typed ("แจ้งปัญหา/ร้องเรียน"): the flow starts as from the tap, and the label
+    # is not kept as the first part of an opinion or a report.
+    chip: bool = False
     # True when the semantic model was consulted for this message (it costs 15-80 ms; see bench/qa_eval.py).
     embedded: bool = False
 
@@ -185,7 +202,20 @@ class Understanding:
             for kind, words in self._cue_words.items()
         }
         self._window_cues = tuple(_compact(w) for kind in ("question", "problem") for w in self._cue_words[kind])
+        # A name of a service that takes reports may hold a cue inside it ("ท่อประปาแตก", "ไฟถนนดับ"): it is one
+        # word to the tokenizer, and a problem all the same. (Not a permit's name: "กิจการที่เป็นอันตราย...".)
+        reported = {
+            word
+            for service in content.services.values()
+            if service.offers_report
+            for word in (service.name, *service.aliases)
+        }
+        self._word_cues = {
+            word: frozenset(kind for kind, (one_word, _) in self._cues.items() if any(c in word for c in one_word))
+            for word in self._tokenizer.custom_words & reported
+        }
         self._commands = {name: {_compact(normalize(w)) for w in words} for name, words in content.commands.items()}
+        self._chip_words = self._typed_chips(content)
         # In content order: the more specific aspects come first (penalties before fees).
         self._aspects = {name: tuple(normalize(w) for w in words) for name, words in content.aspects.items()}
         # Longest first, so "ภายในกี่วัน" goes before "กี่วัน" leaves "ภายใน" behind.
@@ -201,6 +231,22 @@ class Understanding:
             if use_embeddings and semantic.available()
             else None
         )
+
+    @staticmethod
+    def _typed_chips(content: Content) -> dict[str, tuple[Intent, str | None]]:
+        """The compacted label of every chip that starts something (menu chips, service chips) and what the
+        tap does: a service chip ("ภาษีที่ดินฯ", "แจ้งซ่อมไฟ/ถนน/ท่อ") answers with its card."""
+        chips: dict[str, tuple[Intent, str | None]] = {}
+        for service in content.services.values():
+            for label in (service.label, service.name):
+                chips[_compact(normalize(label))] = (Intent.SERVICE, service.id)
+        for option in content.quick_replies.values():
+            fields = dict(part.split("=", 1) for part in (option.postback or "").split("&") if "=" in part)
+            intent = _CHIP_INTENTS.get(fields.get("action", ""))
+            if intent is not None:
+                for typed in (option.label, option.display or option.label):
+                    chips[_compact(normalize(typed))] = (intent, None)
+        return chips
 
     @staticmethod
     def _examples(content: Content, extra: dict[str, list[str]]) -> list[tuple[str, str]]:
@@ -235,11 +281,12 @@ class Understanding:
     def cues(self, text: str) -> Cues:
         words = set(self._tokenizer.words(text))
         compact = _compact(text)
+        inside = {kind for word in words for kind in self._word_cues.get(word, ())}
 
         def has(kind: str) -> bool:
             # Multi-word cues ("ไม่มาเก็บ") are looked for in the text, one-word cues among the words.
             one_word, several = self._cues[kind]
-            return not words.isdisjoint(one_word) or any(cue in compact for cue in several)
+            return kind in inside or not words.isdisjoint(one_word) or any(cue in compact for cue in several)
 
         return Cues(problem=has("problem"), wish=has("wish"), question=has("question") or "?" in text)
 
@@ -284,6 +331,9 @@ class Understanding:
                 return Reading(text=text, intent=name)
         if not compact:
             return Reading(text=text, intent=Intent.OUT_OF_SCOPE)
+        if compact in self._chip_words:
+            intent, service_id = self._chip_words[compact]
+            return Reading(text=text, intent=intent, service_id=service_id, score=1.0, chip=True)
         reference = find_reference(text)
         if reference is not None:
             return Reading(text=text, intent=Intent.MY_CASES, reference=reference, score=1.0)
@@ -338,8 +388,10 @@ class Understanding:
         best_label, best_score = ranked[0] if ranked else ("", 0.0)
         report_type, report_score = self._best(scores, REPORT)
         base = Reading(text=text, intent=Intent.OUT_OF_SCOPE, candidates=services, aspect=aspect, embedded=embedded)
-        # A problem told, not asked about: the report flow, with its type when one fits.
-        if cues.problem and not cues.question and (best_label.startswith((REPORT, SERVICE)) or report_score >= CLARIFY):
+        # A problem told, not asked about: the report flow, with its type when one fits. A complaint that also
+        # asks ("ซ่อมได้ไหม", "ทราบไหมว่าชำรุดหนัก") is still a problem when a report type fits it best.
+        told = not cues.question or best_label.startswith(REPORT)
+        if cues.problem and told and (best_label.startswith((REPORT, SERVICE)) or report_score >= CLARIFY):
             service = self._content.services.get(services[0].label) if services else None
             if best_label.startswith(REPORT) or service is None or service.offers_report or report_score >= ACCEPT:
                 return replace(

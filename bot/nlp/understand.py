@@ -400,10 +400,11 @@ class Understanding:
                     report_type=report_type if report_score >= CLARIFY else None,
                     score=report_score,
                 )
-        if best_label.startswith(REPORT) and best_score >= ACCEPT and not cues.question:
-            return replace(base, intent=Intent.REPORT, report_type=report_type, score=best_score)
+        # A wish with no problem told ("ควรจะปลูกต้นไม้คืน") is a proposal, even when it names a report's topic.
         if cues.wish and not cues.question and not cues.problem:
             return replace(base, intent=Intent.OPINION, score=best_score)
+        if best_label.startswith(REPORT) and best_score >= ACCEPT and not cues.question:
+            return replace(base, intent=Intent.REPORT, report_type=report_type, score=best_score)
         if best_label.startswith(INTENT) and best_score >= INTENT_ACCEPT:
             intent = best_label.removeprefix(INTENT)
             if intent in _WORDED_INTENTS and chars.get(best_label, 0.0) < INTENT_ACCEPT:

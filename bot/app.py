@@ -19,6 +19,7 @@ from bot.db.engine import create_engine, create_sessionmaker, migrate, ping
 from bot.dispatch import Dispatcher
 from bot.erasure import ErasureJob
 from bot.handlers import routers
+from bot.handlers.mydata import notice_version
 from bot.inbox import Inbox
 from bot.intake import EventIntake
 from bot.line import LineGateway, RetryPolicy
@@ -178,10 +179,13 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def privacy_notice(request: web.Request) -> web.Response:
-    """The full privacy notice, linked from the chat before anything is collected."""
+    """The full privacy notice, linked from the chat before anything is collected. It ends with its version as
+    ข้อมูลของฉัน names it (a Buddhist-era date), so the resident can tell which one they acknowledged."""
     content = request.app[keys.CONTENT]
-    text = content.privacy.full.format_map(
-        {**content.municipality.placeholders(), "retention_months": content.privacy.retention_months}
+    placeholders = content.municipality.placeholders()
+    text = content.privacy.full.format_map({**placeholders, "retention_months": content.privacy.retention_months})
+    version = content.phrases["privacy_version"].format_map(
+        {**placeholders, "version": notice_version(content.privacy.version)}
     )
     page = (
         '<!doctype html><html lang="th"><head><meta charset="utf-8">'
@@ -189,7 +193,7 @@ async def privacy_notice(request: web.Request) -> web.Response:
         f"<title>{html.escape(content.municipality.name)}</title></head>"
         '<body style="font-family:sans-serif;max-width:42rem;margin:1rem auto;padding:0 1rem;line-height:1.6">'
         f'<p style="white-space:pre-wrap">{html.escape(text)}</p>'
-        f"<p><small>version {html.escape(content.privacy.version)}</small></p></body></html>"
+        f'<p id="version"><small>{html.escape(version)}</small></p></body></html>'
     )
     return web.Response(
         text=page,

@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,10 +21,18 @@ from bot.reports import ensure_lane
 OUTCOMES = {"considering": False, "in_plan": True, "forwarded": True, "rejected": True}
 SUMMARY_CHARS = 60
 DETAIL_UNITS = 1000
+WITHDRAWN = "withdrawn"
+# Who a change made by the opinion's own author is recorded as: the same word ReportStatus and the audit log
+# use for what residents do themselves (staff usernames are theirs; a resident has none here, by design).
+BY_RESIDENT = "resident"
 
 
 class UnknownOpinion(LookupError):
     pass
+
+
+class WithdrawnOpinion(UnknownOpinion):
+    """Its author took it back: staff see it but may not change it (still an UnknownOpinion to those who act)."""
 
 
 async def set_outcome(
@@ -53,11 +64,36 @@ async def set_outcome(
 async def find(session: AsyncSession, reference: str) -> Opinion:
     """The opinion staff may work on (withdrawn ones were taken back by their authors), named by its reference
     in any typed form ('ค-2569-00001', '2569-00001', Thai digits); a report's reference ('ร-...') names none."""
+    opinion = await find_to_view(session, reference)
+    if opinion.status == WITHDRAWN:
+        raise WithdrawnOpinion(reference)
+    return opinion
+
+
+async def find_to_view(session: AsyncSession, reference: str) -> Opinion:
+    """The opinion the reference names, withdrawn ones included: what staff may look at (issue 16 item 12)."""
     stored = stored_reference("opinion", reference)
     opinion = await session.scalar(select(Opinion).where(Opinion.reference == stored)) if stored else None
-    if opinion is None or opinion.status == "withdrawn":
+    if opinion is None:
         raise UnknownOpinion(reference)
     return opinion
+
+
+def record_withdrawal(session: AsyncSession, opinion: Opinion) -> None:
+    """The resident takes the opinion back: when goes into its history as a status change by the resident.
+
+    A history row rather than a withdrawn_at column: opinion_change already is the record of every status an
+    opinion went through and when (the resident's own case history and the staff page read it), so the
+    withdrawal is one more row of it and needs no migration. It holds the two statuses only, never the text,
+    which the caller erases (PDPA: a withdrawn opinion keeps nothing of what was written)."""
+    _record(session, opinion, "status", opinion.status, WITHDRAWN, BY_RESIDENT)
+    opinion.status = WITHDRAWN
+
+
+def withdrawn_at(changes: Sequence[OpinionChange]) -> dt.datetime | None:
+    """When the opinion was withdrawn, from its history (None for withdrawals made before it was recorded)."""
+    moments = [c.changed_at for c in changes if c.field == "status" and c.new == WITHDRAWN]
+    return moments[-1] if moments else None
 
 
 def _record(session: AsyncSession, opinion: Opinion, field: str, old: str | None, new: str | None, by: str) -> None:

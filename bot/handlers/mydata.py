@@ -24,6 +24,7 @@ from bot.dispatch import Router, Turn, command_key
 from bot.handlers.cases import opinion_status, report_status
 from bot.handlers.participation import chip, phrase
 from bot.messages import WireMessage, postback_chip
+from bot.opinions import record_withdrawal
 from bot.references import stored_reference
 from bot.state import FlowState
 from bot.timeline import thai_short_date
@@ -208,7 +209,8 @@ async def _withdraw(turn: Turn, reference: str) -> None:
     if opinion is None or opinion.status == "withdrawn":
         await _not_withdrawable(turn, opinion)
         return
-    opinion.status, opinion.text = "withdrawn", ""
+    record_withdrawal(turn.session, opinion)  # the moment, for staff and the resident's case history
+    opinion.text = ""
     await _erase_photos(turn, select(Opinion.id).where(Opinion.id == opinion.id), None)
     opinion.latitude = opinion.longitude = None
     audit.record(turn.session, "resident", "data_request", None, request="withdraw")

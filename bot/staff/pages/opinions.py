@@ -14,14 +14,18 @@ from bot.db.models import Opinion, Photo, Resident
 from bot.geo import map_label, map_url
 from bot.media import photos_for_staff
 from bot.opinions import (
+    BY_RESIDENT,
     OUTCOMES,
+    WITHDRAWN,
     UnknownOpinion,
+    WithdrawnOpinion,
     correct_category,
-    find,
+    find_to_view,
     history,
     set_outcome,
     set_plan_project,
     set_staff_note,
+    withdrawn_at,
 )
 from bot.references import stored_reference
 from bot.staff.exports import opinion_conditions
@@ -87,16 +91,18 @@ def _addressed(request: web.Request) -> str:
 
 @requires("view")
 async def opinion_page(request: web.Request) -> web.Response:
-    """One opinion with its photos, its history and the forms to act on it."""
+    """One opinion with its photos, its history and the forms to act on it. A withdrawn one stays visible
+    (issue 16 item 12): "ถอนแล้ว" with the day it was withdrawn, its erased text said to be erased, no forms."""
     reference = _addressed(request)
     async with request.app[keys.SESSIONS]() as db:
         try:
-            opinion = await find(db, reference)
+            opinion = await find_to_view(db, reference)
         except UnknownOpinion:
-            raise web.HTTPNotFound(text="ไม่พบความคิดเห็นเลขนี้ (หรือผู้ส่งถอนไปแล้ว)", content_type="text/plain") from None
+            raise web.HTTPNotFound(text="ไม่พบความคิดเห็นเลขนี้", content_type="text/plain") from None
         changes = await history(db, opinion.id)
         photos = (await db.scalars(photos_for_staff(opinion_id=opinion.id))).all()
         pseudonym = await db.scalar(select(Resident.pseudonym).where(Resident.id == opinion.resident_id))
+    withdrawn = opinion.status == WITHDRAWN
     return render(
         request,
         "opinion.html",
@@ -104,6 +110,10 @@ async def opinion_page(request: web.Request) -> web.Response:
         changes=changes,
         photos=photos,
         pseudonym=pseudonym,
+        withdrawn=withdrawn,
+        withdrawn_at=withdrawn_at(changes) if withdrawn else None,
+        erased=request.app[keys.CONTENT].phrases["case_text_withdrawn"],
+        by_resident=BY_RESIDENT,
         flash=request.query.get("saved"),
         error=request.query.get("error"),
         **_labels(request),
@@ -133,6 +143,9 @@ async def opinion_update(request: web.Request) -> web.StreamResponse:
             else:
                 raise web.HTTPBadRequest(text="ไม่รู้จักคำสั่งนี้", content_type="text/plain")
             audit.record(db, by, "opinion_change", reference, change=action)
+    except WithdrawnOpinion:
+        # A form left open while the resident withdrew it: nothing of a withdrawn opinion is changed.
+        raise web.HTTPConflict(text="ผู้ส่งถอนความคิดเห็นนี้แล้ว จึงแก้ไขไม่ได้", content_type="text/plain") from None
     except UnknownOpinion:
         raise web.HTTPNotFound(text="ไม่พบความคิดเห็นเลขนี้", content_type="text/plain") from None
     except ValueError:

@@ -151,6 +151,9 @@ class ServiceQuery(Base):
     feedback: Mapped[str | None] = mapped_column(String(8))
     # Staff triage of an unanswered question: "example" (attached to a service) or "out_of_scope".
     triage: Mapped[str | None] = mapped_column(String(16))
+    # The service the chat was about when this was asked (its last answer, within the follow-up window), whether
+    # or not the reader took the question as a follow-up: the inbox shows it as context.
+    context_service_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (Index("ix_service_query_answered", "answered", "created_at"),)
@@ -164,6 +167,17 @@ class ChatContext(Base):
     lane_key: Mapped[str] = mapped_column(String(64), primary_key=True)
     service_id: Mapped[str] = mapped_column(String(64))
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OfferedChoice(Base):
+    """The chips and buttons the bot's last reply in a chat offered, so their words typed act as the tap
+    (LINE for PC and Mac shows no quick replies). One row per chat, replaced by each reply that offers some."""
+
+    __tablename__ = "offered_choice"
+
+    lane_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    choices: Mapped[str] = mapped_column(Text)  # JSON [[label, postback data], ...]
+    offered_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Opinion(Base):

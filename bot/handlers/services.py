@@ -36,7 +36,7 @@ async def question(turn: Turn) -> None:
         await start_opinion(turn, keep_text=not reading.chip)
         return
     if reading.intent == "report":
-        _log(turn, reading)
+        _log(turn, reading, context)
         await start_report(turn, reading.report_type, keep_text=not reading.chip)
         return
     if reading.intent == "my_cases":
@@ -48,7 +48,7 @@ async def question(turn: Turn) -> None:
     if reading.intent == "hearing":
         await show_upcoming(turn)
         return
-    _log(turn, reading)
+    _log(turn, reading, context)
     turn.replies += turn.qa.reply_for(reading, feedback_key=turn.row.id)
     if reading.answered and reading.service_id:
         await _remember(turn, reading.service_id)
@@ -119,8 +119,9 @@ async def _remember(turn: Turn, service_id: str) -> None:
         row.service_id, row.updated_at = service_id, utcnow()
 
 
-def _log(turn: Turn, reading: Reading) -> None:
-    """The question and what the bot made of it; written with the batch's commit (no round trip here)."""
+def _log(turn: Turn, reading: Reading, context: str | None = None) -> None:
+    """The question, what the bot made of it and the service the chat was about; written with the batch's
+    commit (no round trip here)."""
     query = ServiceQuery(
         event_id=turn.row.id,
         resident_id=turn.resident.id if turn.resident else None,
@@ -131,6 +132,7 @@ def _log(turn: Turn, reading: Reading) -> None:
         score=round(reading.score, 4),
         answered=reading.answered,
         follow_up=reading.follow_up,
+        context_service_id=context,
         created_at=utcnow(),
     )
     turn.session.add(query)

@@ -167,6 +167,25 @@ def test_follow_up_uses_the_service_in_context() -> None:
     assert other.service_id == "birth_registration" and not other.follow_up
 
 
+@pytest.mark.parametrize(
+    ("question", "service", "follow_up"),
+    [
+        # All question words (penalties and fees): the land tax the chat was about.
+        ("ถ้ายื่นช้าต้องเสียเพิ่มเท่าไหร่", "land_building_tax", True),
+        # Close to a signboard tax example as a whole, but it names no other service.
+        ("ยื่นช้าโดนปรับไหม", "land_building_tax", True),
+        # What is left besides the question words names the signboard tax.
+        ("ป้ายโดนปรับไหม", "signboard_tax", False),
+        ("ภาษีป้ายเท่าไหร่", "signboard_tax", False),
+    ],
+)
+def test_a_follow_up_is_about_the_service_in_context_unless_another_is_named(
+    question: str, service: str, follow_up: bool
+) -> None:
+    reading = UNDERSTANDING.read(question, context_service="land_building_tax")
+    assert (reading.service_id, reading.follow_up) == (service, follow_up), reading
+
+
 def test_commands_and_intents() -> None:
     assert UNDERSTANDING.read(" เมนู ").intent == "menu"
     assert UNDERSTANDING.read("ยกเลิก").intent == "cancel"

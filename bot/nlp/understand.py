@@ -75,6 +75,7 @@ _FILLERS = (
     "บ้าง",
     "อะไร",
     "ต้อง",
+    "ถ้า",
     "ใช้",
     "หน่อย",
     "ด้วย",
@@ -216,6 +217,11 @@ class Understanding:
         }
         self._commands = {name: {_compact(normalize(w)) for w in words} for name, words in content.commands.items()}
         self._chip_words = self._typed_chips(content)
+        # How each service is named (its name, label and aliases, compacted): what "names another service" means.
+        self._names = {
+            sid: tuple(_compact(normalize(n)) for n in (service.name, service.label, *service.aliases))
+            for sid, service in content.services.items()
+        }
         # In content order: the more specific aspects come first (penalties before fees).
         self._aspects = {name: tuple(normalize(w) for w in words) for name, words in content.aspects.items()}
         # Longest first, so "ภายในกี่วัน" goes before "กี่วัน" leaves "ภายใน" behind.
@@ -346,7 +352,7 @@ class Understanding:
         # Another service is "named" by its own names and examples, not by an FAQ entry's generic question
         # ("ได้เมื่อไหร่" is in the allowances' FAQ, and after the building permit card it is about the permit).
         named = self._services({k: v for k, v in scores.items() if not k.startswith(FAQ)})
-        if context_service and aspect and self._is_follow_up(canonical, aspect, named, context_service):
+        if context_service and aspect and self._is_follow_up(canonical, named, context_service):
             return Reading(
                 text=text,
                 intent=Intent.SERVICE,
@@ -502,13 +508,23 @@ class Understanding:
                 return name
         return None
 
-    def _is_follow_up(self, text: str, aspect: str, services: tuple[Match, ...], context: str) -> bool:
+    def _is_follow_up(self, text: str, services: tuple[Match, ...], context: str) -> bool:
         """Short and about an aspect, and not clearly naming another service."""
+        # What is left once every aspect's words and the fillers are gone ("ถ้ายื่นช้าต้องเสียเพิ่มเท่าไหร่" is all
+        # question words: penalties and fees), longest first.
         leftover = _compact(text)
-        for word in (*self._aspects.get(aspect, ()), *_FILLERS):
-            leftover = leftover.replace(_compact(word), "")
-        names_another = bool(services) and services[0].score >= ACCEPT and services[0].label != context
-        return len(leftover) <= FOLLOW_UP_MAX_LEFTOVER and not names_another
+        for word in self._generic:
+            leftover = leftover.replace(word, "")
+        if len(leftover) > FOLLOW_UP_MAX_LEFTOVER:
+            return False
+        # Another service counts only when the message names it, by a name or by what is left once the question
+        # words are gone ("ภาษีป้ายเท่าไหร่", "ป้ายโดนปรับไหม"): after the land tax card, "ยื่นช้าโดนปรับไหม" is about
+        # land tax although the whole sentence is close to one of the signboard tax's examples.
+        compact = _compact(text)
+        if any(m.label != context and any(name in compact for name in self._names[m.label]) for m in services):
+            return False
+        rest = self._services({m.label: m.score for m in self._index.scores(leftover)}) if leftover else ()
+        return not (rest and rest[0].label != context and rest[0].score >= ACCEPT)
 
 
 def _compact(text: str) -> str:

@@ -103,7 +103,7 @@ async def test_staff_see_a_withdrawn_opinion_with_its_day_and_nothing_to_change(
     assert f'id="erased">{bot.app[keys.CONTENT].phrases["case_text_withdrawn"]}<' in page
     # No form but signing out: no category, outcome, project or note to set.
     assert page.count('<form method="post"') == 1 and 'name="action"' not in page
-    assert '<td data-label="โดย">ผู้ส่ง</td>' in page  # the history row, by the resident in Thai
+    assert '<td data-label="โดย">ประชาชนผู้ส่ง</td>' in page  # the history row, by the resident in Thai
 
 
 async def test_a_form_left_open_cannot_change_a_withdrawn_opinion(bot: Bot) -> None:

@@ -16,6 +16,9 @@ SECTIONS = (
     "audit_actions",
     "audit_details",
     "audit_targets",
+    "actors",
+    "intents",
+    "ages",
     "yes_no",
     "opinion_fields",
     "sending_kinds",
@@ -27,6 +30,10 @@ SECTIONS = (
 # bot.db.models.BroadcastJob.status: the states a sending goes through.
 SENDING_STATES = ("scheduled", "running", "done", "cancelled")
 OPINION_FIELDS = ("status", "category", "outcome_detail", "plan_project", "staff_note")
+# Who did something when it was not a staff account: the resident themselves, or a command on the server.
+ACTORS = ("resident", "command")
+# A case's age on its page: the same day, the day before, or so many days ago ("{days}" is the number).
+AGES = ("today", "yesterday", "days")
 FILTER_NAMES = ("consultation", "category", "village", "status", "since", "until", "words", "division")
 
 
@@ -46,6 +53,7 @@ def required_codes() -> tuple[tuple[str, ...], dict[str, tuple[str, ...]], dict[
     own them (imported here, when content is checked, so content loading does not pull them in first)."""
     from bot import audit
     from bot.broadcast.fanout import KINDS, MODES
+    from bot.nlp.understand import Intent
     from bot.staff.accounts import ROLES
     from bot.staff.exports import KINDS as EXPORT_KINDS
 
@@ -53,6 +61,9 @@ def required_codes() -> tuple[tuple[str, ...], dict[str, tuple[str, ...]], dict[
         "audit_actions": audit.ACTIONS,
         "audit_details": audit.DETAIL_KEYS,
         "audit_targets": ("hearing",),
+        "actors": ACTORS,
+        "intents": tuple(intent.value for intent in Intent),
+        "ages": AGES,
         "yes_no": ("yes", "no"),
         "opinion_fields": OPINION_FIELDS,
         "sending_kinds": KINDS,
@@ -77,6 +88,7 @@ def read_staff_labels(file: Path, errors: ContentErrors) -> StaffLabels:
     roles, sections, coded = required_codes()
     names, rights = _roles(src, roles)
     words = {name: _words(src, (name,), codes) for name, codes in sections.items()}
+    _days_placeholder(src, words.get("ages", {}))
     values = {key: _words(src, ("audit_values", key), codes) for key, codes in coded.items()}
     return StaffLabels(roles=names, rights=rights, words=words, audit_values=values)
 
@@ -99,6 +111,13 @@ def _words(src: Located, path: tuple[str, ...], codes: tuple[str, ...]) -> dict[
         if code not in raw:
             src.error(path, f"'{code}' has no word in '{'.'.join(path)}'")
     return result
+
+
+def _days_placeholder(src: Located, ages: dict[str, str]) -> None:
+    """'N วันก่อน' needs the number: its word must hold {days} once, and nothing else in braces."""
+    word = ages.get("days")
+    if word is not None and (word.count("{days}") != 1 or word.replace("{days}", "").count("{")):
+        src.error(("ages", "days"), "'days' must contain {days} once (the number of days), e.g. '{days} วันก่อน'")
 
 
 def _roles(src: Located, roles: tuple[str, ...]) -> tuple[dict[str, str], dict[str, str]]:

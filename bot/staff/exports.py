@@ -348,10 +348,11 @@ def report_columns(content: Content) -> list[Column]:
 
 def query_columns(content: Content) -> list[Column]:
     services = {s.id: s.name for s in content.services.values()}
+    intents = content.staff_labels.words.get("intents", {})  # every Intent has its word (content check)
     return [
         _moment("วันเวลาที่ถาม", ServiceQuery.created_at),
         Column("คำถาม", _plain(ServiceQuery.text), width=60),
-        Column("ความตั้งใจที่ระบบอ่านได้", _plain(ServiceQuery.intent)),
+        Column("ความตั้งใจที่ระบบอ่านได้", _labelled(ServiceQuery.intent, intents), width=24),
         Column("บริการที่ตรงที่สุด", _labelled(ServiceQuery.service_id, services), width=30),
         Column("คะแนนความตรง", _two_decimals(ServiceQuery.score), DECIMAL, ServiceQuery.score, 10),
         Column("ตอบได้", _yes_no(ServiceQuery.answered), width=8),

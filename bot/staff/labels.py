@@ -19,6 +19,10 @@ from bot.timeline import BANGKOK
 # How much of a moment each page needs: the day, the minute, or (the audit log) the second.
 STYLES = {"date": "%-d %b %Y", "minute": "%-d %b %Y %H:%M", "second": "%-d %b %Y %H:%M:%S"}
 HEARING_TARGET = "hearing:"
+# Actors that are not staff accounts (bot.opinions.BY_RESIDENT, bot.staff.cli's "cli" and "cli:<user>"). Staff
+# usernames hold no colon, so "cli:root" is never an account's name.
+RESIDENT_ACTOR = "resident"
+COMMAND_ACTOR = "cli"
 
 
 def thai_when(value: dt.datetime | dt.date | str | None, style: str = "minute") -> str:
@@ -40,6 +44,19 @@ def thai_when(value: dt.datetime | dt.date | str | None, style: str = "minute") 
     return thai_strftime(dt.datetime(value.year, value.month, value.day), STYLES["date"])
 
 
+def _bangkok_day(moment: dt.datetime) -> dt.date:
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    return aware.astimezone(BANGKOK).date()
+
+
+def hearing_target(target: str | None) -> int | None:
+    """The hearing an audit entry's target names ('hearing:7' -> 7), or None."""
+    number = (target or "").removeprefix(HEARING_TARGET)
+    if not target or not target.startswith(HEARING_TARGET) or not number.isascii() or not number.isdigit():
+        return None
+    return int(number)
+
+
 @dataclass(frozen=True)
 class Target:
     text: str
@@ -59,6 +76,31 @@ class StaffWords:
 
     def _word(self, section: str, code: str) -> str:
         return self._labels.words.get(section, {}).get(code, code)
+
+    def actor(self, actor: str | None) -> str:
+        """Who did it, as the 'by' columns show it: the resident and commands on the server in words, with
+        the server's user name in brackets ('คำสั่งบนเครื่องแม่ข่าย (root)'); a staff account's name as it is."""
+        if not actor:
+            return "-"
+        if actor == RESIDENT_ACTOR:
+            return self._word("actors", "resident")
+        if actor == COMMAND_ACTOR:
+            return self._word("actors", "command")
+        if actor.startswith(COMMAND_ACTOR + ":"):
+            return f"{self._word('actors', 'command')} ({actor.removeprefix(COMMAND_ACTOR + ':')})"
+        return actor
+
+    def intent(self, code: str | None) -> str:
+        return self._word("intents", code) if code else "-"
+
+    def age(self, moment: dt.datetime, now: dt.datetime) -> str:
+        """How long ago, in calendar days in Thai time: 'วันนี้', 'เมื่อวาน', '3 วันก่อน'."""
+        days = (_bangkok_day(now) - _bangkok_day(moment)).days
+        if days <= 0:
+            return self._word("ages", "today")
+        if days == 1:
+            return self._word("ages", "yesterday")
+        return self._word("ages", "days").replace("{days}", f"{days:,}")
 
     def role(self, code: str) -> str:
         return self._labels.roles.get(code, code)
@@ -97,16 +139,18 @@ class StaffWords:
             return self._content.categories[value].short
         return value
 
-    def audit_target(self, action: str, target: str | None) -> Target:
+    def audit_target(self, action: str, target: str | None, hearings: Mapping[int, str] | None = None) -> Target:
+        """What was acted on, in words; a hearing by its title (hearings: id -> title), linked to its page, or
+        by its number when it is gone."""
         if not target:
             return Target("")
         if action == "export":
             return Target(self._word("export_kinds", target))
         if action == "question_triage" and target in self._content.services:
             return Target(self._content.services[target].name)
-        if target.startswith(HEARING_TARGET) and target.removeprefix(HEARING_TARGET).isdigit():
-            number = target.removeprefix(HEARING_TARGET)
-            return Target(f"{self._word('audit_targets', 'hearing')} {number}".strip(), f"/staff/hearings/{number}")
+        if (hearing_id := hearing_target(target)) is not None:
+            title = (hearings or {}).get(hearing_id) or f"{self._word('audit_targets', 'hearing')} {hearing_id}"
+            return Target(title, f"/staff/hearings/{hearing_id}")
         return Target(target)
 
     def audit_details(self, detail: Mapping[str, Any]) -> list[tuple[str, str]]:

@@ -8,9 +8,10 @@ from aiohttp import web
 from sqlalchemy import func, select
 
 from bot import audit, keys
-from bot.db.models import AuditEntry, StaffUser
+from bot.db.models import AuditEntry, Hearing, StaffUser
 from bot.staff import sessions
 from bot.staff.accounts import ROLES, AccountError, add_user, check_new_account, hash_password
+from bot.staff.labels import hearing_target
 from bot.staff.pages.filtering import page_number
 from bot.staff.web import render, requires, signed_in
 
@@ -82,8 +83,14 @@ async def audit_log(request: web.Request) -> web.Response:
                 select(AuditEntry).order_by(AuditEntry.id.desc()).offset((page - 1) * AUDIT_PAGE).limit(AUDIT_PAGE)
             )
         ).all()
+        # The hearings the page names, by title (an entry keeps only the id; a title may have been edited since).
+        hearing_ids = {i for e in entries if (i := hearing_target(e.target)) is not None}
+        titles = await db.execute(select(Hearing.id, Hearing.title).where(Hearing.id.in_(hearing_ids)))
+        hearings = {hearing_id: title for hearing_id, title in titles}
     rows = [(e, json.loads(e.detail or "{}")) for e in entries]
-    return render(request, "audit.html", rows=rows, page=page, pages=max(1, -(-total // AUDIT_PAGE)))
+    return render(
+        request, "audit.html", rows=rows, hearings=hearings, page=page, pages=max(1, -(-total // AUDIT_PAGE))
+    )
 
 
 def add_routes(router: web.UrlDispatcher, prefix: str) -> None:

@@ -14,7 +14,6 @@ from bot.db.models import Opinion, Photo, Resident
 from bot.geo import map_label, map_url
 from bot.media import photos_for_staff
 from bot.opinions import (
-    BY_RESIDENT,
     OUTCOMES,
     WITHDRAWN,
     UnknownOpinion,
@@ -113,7 +112,6 @@ async def opinion_page(request: web.Request) -> web.Response:
         withdrawn=withdrawn,
         withdrawn_at=withdrawn_at(changes) if withdrawn else None,
         erased=request.app[keys.CONTENT].phrases["case_text_withdrawn"],
-        by_resident=BY_RESIDENT,
         flash=request.query.get("saved"),
         error=request.query.get("error"),
         **_labels(request),

@@ -38,8 +38,8 @@ class QuestionGroup:
     # offered to attach to (the reader's candidates: a list of every entry would not fit a phone).
     closest_faq: str | None = None
     faq_services: tuple[str, ...] = ()
-    # For each text, the services it was asked right after (a follow-up such as "กี่วัน" means nothing
-    # without the card it followed).
+    # For each text, the services the chat was about when it was asked (a follow-up such as "กี่วัน", or a
+    # question right after a service's card, means little without that card).
     followed: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
@@ -68,6 +68,7 @@ async def page(request: web.Request) -> web.Response:
                     ServiceQuery.feedback,
                     ServiceQuery.follow_up,
                     ServiceQuery.service_id,
+                    ServiceQuery.context_service_id,
                 )
                 .where(*_untriaged())
                 .order_by(ServiceQuery.id.desc())
@@ -81,7 +82,7 @@ async def page(request: web.Request) -> web.Response:
         for group in group_similar([r.text for r in rows])[:SHOWN_GROUPS]:
             members = [rows[i] for i in group.members]
             followed = _followed(members)
-            # A follow-up is read with the service it followed, as the chat read it.
+            # A question asked in a service's context is read with that service, as the chat read a follow-up.
             context = next(iter(followed.get(members[0].text, ())), None)
             reading = qa.read(members[0].text, context_service=context)
             closest = _closest(reading.candidates, context)
@@ -116,17 +117,19 @@ async def page(request: web.Request) -> web.Response:
 
 
 def _followed(members: list[Any]) -> dict[str, tuple[str, ...]]:
-    """Each text's services it followed up, from the logged questions (service_id is the service a follow-up
-    was answered about)."""
+    """Each text's services the chat was about when it was asked: the logged context_service_id (migration
+    0014, any question asked after a service's answer, read as a follow-up or not), or for rows logged before
+    it the service a follow-up was answered about."""
     found: dict[str, dict[str, None]] = {}
     for m in members:
-        if m.follow_up and m.service_id:
-            found.setdefault(m.text, {})[m.service_id] = None
+        context = m.context_service_id or (m.service_id if m.follow_up else None)
+        if context:
+            found.setdefault(m.text, {})[context] = None
     return {text: tuple(services) for text, services in found.items()}
 
 
 def _closest(candidates: tuple[Any, ...], context: str | None) -> tuple[str, float] | None:
-    """The service to suggest: the one a follow-up followed, else the reader's best candidate; else none, and
+    """The service to suggest: the one the question was asked after, else the reader's best candidate; else none, and
     the page says so rather than preselect the first service of the list ("555555" is close to nothing)."""
     if context:
         return context, next((c.score for c in candidates if c.label == context), 1.0)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import Settings, SettingsError, database_url_from_env, describe_database, sqlite_file
+from bot.invocation import bot_command, interpreter
 
 WORKER_NICENESS = 10
 
@@ -51,7 +52,9 @@ def raise_open_files_limit(wanted: int = 65_536) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot", description="LINE chatbot for Thai local governments")
+    parser = argparse.ArgumentParser(
+        prog=f"{interpreter()} -m bot", description="LINE chatbot for Thai local governments"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="run the webhook server (local mode without LINE credentials)")
@@ -65,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument(
         "--no-worker",
         action="store_true",
-        help="only acknowledge webhooks; `python -m bot worker` handles them (needs LINE settings)",
+        help=f"only acknowledge webhooks; `{bot_command('worker')}` handles them (needs LINE settings)",
     )
 
     commands.add_parser("worker", help="handle stored events and send replies, without serving HTTP")
@@ -199,11 +202,11 @@ def _missing_database_help(file: Path, args: argparse.Namespace) -> str:
         "Run this command from that directory, or point it there: DATA_DIR=/path/to/var, or",
         "DATABASE_URL=sqlite:////path/to/bot.sqlite3 (postgresql://user:password@host/dbname in production).",
     ]
-    lines += [f"A database exists at {found}: DATA_DIR={found.parent} python -m bot ..." for found in _nearby(file)]
+    lines += [f"A database exists at {found}: DATA_DIR={found.parent} {bot_command('...')}" for found in _nearby(file)]
     if args.command == "staff":
         lines.append("To start a new, empty database at that place instead, add --create.")
     else:
-        lines.append("A new install makes its database when the server first starts: python -m bot serve")
+        lines.append(f"A new install makes its database when the server first starts: {bot_command('serve')}")
     return "\n".join(lines)
 
 
@@ -251,7 +254,7 @@ def _serve(settings: Settings, host: str | None, port: int | None, with_inbox: b
         # Printed after the first line, which the simulator's browser test reads.
         print(
             f"Staff workspace: http://{shown}:{settings.port}/staff "
-            "(first account: python -m bot staff add NAME --role admin)",
+            f"(first account: {bot_command('staff add NAME --role admin')})",
             flush=True,
         )
 

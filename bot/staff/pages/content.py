@@ -6,6 +6,7 @@ from aiohttp import web
 
 from bot import keys
 from bot.db.models import utcnow
+from bot.invocation import bot_command
 from bot.staff.preview import render_messages
 from bot.staff.web import render, requires
 
@@ -21,6 +22,8 @@ async def page(request: web.Request) -> web.Response:
         consultations=[(c, c.is_open(now)) for c in content.consultations.values()],
         services=content.services,
         villages={v.no: v.name for v in content.municipality.villages},
+        # As the server's own interpreter runs it, from the directory the server was started in.
+        check_command=bot_command("content check"),
     )
 
 

@@ -30,10 +30,20 @@ _THAI_LETTER = "\u0e01-\u0e4e"
 # with 0 (every counter below 10,000 does), so "ภาษีปี 2569 10000 บาท" is not a reference. Plan periods
 # ("2566-2570", "2566-70") have too few digits to be one. The prefix letter counts when it stands alone or is
 # followed by a dash: "ร-2569-00001", "ร 2569-00001", "เรื่องร-2569-00001", but not as the end of a word.
+# With the letter, a counter of fewer digits counts too (_LETTERED).
+_LETTER = rf"(?:(?<![{_THAI_LETTER}])(?P<alone>[รค])[ \t]*-?[ \t]*|(?P<dashed>[รค])[ \t]*-[ \t]*)"
 _REFERENCE = re.compile(
-    rf"(?:(?<![{_THAI_LETTER}])(?P<alone>[รค])[ \t]*-?[ \t]*|(?P<dashed>[รค])[ \t]*-[ \t]*)?"
+    rf"{_LETTER}?"
     r"(?<!\d)(?<!\d-)(?P<year>2[56]\d\d)"
     r"(?:[ \t]*[-/][ \t]*(?P<counted>\d{5,6})|[ \t]*(?P<padded>0\d{4}))"
+    r"(?!\d)(?!-\d)"
+)
+# With the letter typed, the counter may come without its leading zeros ("ร-2569-2", "ค 2569 15"): the letter
+# already says a reference is meant. The year and the counter are then kept apart by a dash, a slash or spaces.
+_LETTERED = re.compile(
+    rf"{_LETTER}"
+    r"(?<!\d)(?<!\d-)(?P<year>2[56]\d\d)"
+    r"(?:[ \t]*[-/][ \t]*|[ \t]+)(?P<counted>\d{1,6})"
     r"(?!\d)(?!-\d)"
 )
 
@@ -90,8 +100,15 @@ def split_reference(text: str) -> tuple[Reference | None, str]:
 def _first(text: str) -> tuple[Reference, int, int] | None:
     # Both translations keep every character in place, so the match's span is the span in `text` too.
     plain = text.translate(_THAI_DIGITS).translate(_DASHES)
-    for match in _REFERENCE.finditer(plain):
-        number = int(match["counted"] or match["padded"])
+    found = [hit for pattern in (_LETTERED, _REFERENCE) if (hit := _first_match(pattern, plain)) is not None]
+    # The earliest in the text; at the same place the lettered form, which reaches its letter.
+    return min(found, key=lambda hit: hit[1]) if found else None
+
+
+def _first_match(pattern: re.Pattern[str], plain: str) -> tuple[Reference, int, int] | None:
+    for match in pattern.finditer(plain):
+        groups = match.groupdict()
+        number = int(groups["counted"] or groups.get("padded") or 0)
         if number == 0:
             continue  # counters start at 1: "2569-00000" is nobody's reference
         letter = match["alone"] or match["dashed"]

@@ -51,7 +51,10 @@ class MessageBuilder:
         try:
             return self._content.responses[response_id]
         except KeyError:
-            raise KeyError(f"no response '{response_id}' in content/responses.yaml") from None
+            # Declared ids are there (content check refuses content without them): this one is not declared.
+            raise KeyError(
+                f"no response '{response_id}' in content/responses.yaml; declare it in bot/content/ids.py"
+            ) from None
 
 
 def postback_chip(label: str, data: str, display: str | None = None) -> dict[str, Any]:

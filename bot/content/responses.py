@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import string
 
+from bot.content import ids
 from bot.content.model import MUNICIPALITY_PLACEHOLDERS, QuickReplyOption, ResponseTemplate
 from bot.content.source import Located
 
@@ -19,7 +20,8 @@ def utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-# What phrases may fill in besides the municipality's details (see the comment in responses.yaml).
+# What a phrase the code does not declare (bot/content/ids.py) may fill in besides the municipality's details;
+# a declared phrase may use only the parameters declared for it.
 PHRASE_PARAMS = frozenset(
     {
         "number",
@@ -50,103 +52,6 @@ PHRASE_PARAMS = frozenset(
         "note",
     }
 )
-REQUIRED_PHRASES = (
-    "report_assigned_note",
-    "hearing_when",
-    "hearing_place",
-    "hearing_agenda",
-    "hearing_invited",
-    "hearing_seats_full",
-    "hearing_your_answer",
-    "hearing_map",
-    "hearing_online",
-    "hearing_alt",
-    "chip_rsvp_going",
-    "chip_rsvp_not_going",
-    "chip_rsvp_maybe",
-    "card_steps",
-    "card_time",
-    "card_documents",
-    "card_fees",
-    "card_who",
-    "card_benefit",
-    "card_deadlines",
-    "card_penalties",
-    "card_contact",
-    "card_more",
-    "days_calendar",
-    "days_working",
-    "days_unspecified",
-    "no_time_limit",
-    "time_basis",
-    "uncertain",
-    "fee_local",
-    "fee_unknown",
-    "certainty_note",
-    "contact_line",
-    "feedback_question",
-    "feedback_up",
-    "feedback_down",
-    "chip_documents",
-    "chip_fees",
-    "chip_time",
-    "chip_timeline",
-    "chip_contact",
-    "chip_report",
-    "answer_documents",
-    "answer_fees",
-    "answer_time",
-    "answer_contact",
-    "answer_steps",
-    "timeline_result",
-    "timeline_holidays",
-    "timeline_both",
-    "timeline_none",
-    "timeline_late",
-    "timeline_late_default",
-    "chip_accept",
-    "chip_decline",
-    "chip_read_privacy",
-    "chip_keep_general",
-    "chip_unspecified_village",
-    "chip_same_village",
-    "chip_done",
-    "chip_other_category",
-    "chip_confirm",
-    "chip_edit",
-    "village_name",
-    "village_chip",
-    "village_unspecified",
-    "general_suggestion",
-    "chip_withdraw",
-    "chip_delete_all",
-    "chip_confirm_delete",
-    "chip_keep",
-    "chip_notify_off",
-    "chip_notify_on",
-    "notify_on",
-    "notify_off",
-    "consent_given",
-    "consent_none",
-    "opinion_line",
-    "no_opinions",
-    "status_received",
-    "status_withdrawn",
-    "chip_send_location",
-    "chip_skip",
-    "chip_reopen",
-    "place_unspecified",
-    "place_location",
-    "case_line_report",
-    "case_line_opinion",
-    "case_more",
-    "case_history_line",
-    "case_status_note",
-    "case_text_withdrawn",
-    "case_chip_report",
-    "case_chip_opinion",
-    "case_chip_display",
-)
 
 
 def read_responses(
@@ -159,7 +64,38 @@ def read_responses(
     quick = _quick_replies(src, data.get("quick_replies"))
     responses = _messages(src, data.get("messages"), quick, set(MUNICIPALITY_PLACEHOLDERS))
     phrases = _phrases(src, data.get("phrases"))
+    _check_declared(src, data)
     return quick, responses, phrases
+
+
+def _check_declared(src: Located, data: dict[object, object]) -> None:
+    """What the code says (bot/content/ids.py) is here, with the parameters the code gives: else the bot would
+    fail in a resident's chat. A missing entry has no line of its own, so it is reported against the file."""
+    for section, kind, declared in (
+        ("messages", "message", ids.MESSAGES.keys()),
+        ("phrases", "phrase", ids.PHRASES.keys()),
+        ("quick_replies", "chip", ids.CHIPS),
+    ):
+        raw = data.get(section)
+        if not isinstance(raw, dict):
+            continue  # already reported as a broken section
+        for missing in sorted(set(declared) - set(raw)):
+            src.errors.add(str(src.file), f"missing {kind} '{missing}'")
+    messages = data.get("messages")
+    if isinstance(messages, dict):
+        for mid, needed in ids.MESSAGES.items():
+            item = messages.get(mid)
+            params = item.get("params", []) if isinstance(item, dict) else None
+            if isinstance(params, list):
+                _check_message_params(src, mid, set(map(str, params)), needed)
+
+
+def _check_message_params(src: Located, mid: str, params: set[str], needed: frozenset[str]) -> None:
+    path = ("messages", mid, "params") if ("messages", mid, "params") in src.lines else ("messages", mid)
+    for name in sorted(needed - params):
+        src.error(path, f"message '{mid}' lacks the param '{name}' the code gives; add it to its params")
+    for name in sorted(params - needed):
+        src.error(path, f"message '{mid}' has the param '{name}', which the code does not give; remove it")
 
 
 def _phrases(src: Located, raw: object) -> dict[str, str]:
@@ -171,16 +107,20 @@ def _phrases(src: Located, raw: object) -> dict[str, str]:
         if not isinstance(text, str) or not text.strip():
             src.error(("phrases", pid), "a phrase must be a non-empty text")
             continue
-        _check_placeholders(src, ("phrases", pid), text, set(MUNICIPALITY_PLACEHOLDERS) | PHRASE_PARAMS, text_key=False)
+        given = ids.PHRASES.get(str(pid), PHRASE_PARAMS)
+        hint = f"phrase '{pid}' can use {_names(given)}" if str(pid) in ids.PHRASES else None
+        _check_placeholders(src, ("phrases", pid), text, set(MUNICIPALITY_PLACEHOLDERS) | given, False, hint)
         if str(pid).startswith(("chip_", "feedback_", "village_chip")) and len(text) > QUICK_REPLY_LABEL_MAX:
             src.error(
                 ("phrases", pid), f"a button label is {len(text)} characters; LINE allows {QUICK_REPLY_LABEL_MAX}"
             )
         phrases[str(pid)] = text
-    for pid in REQUIRED_PHRASES:
-        if pid not in phrases and pid not in raw:
-            src.error(("phrases",), f"phrase '{pid}' is required")
     return phrases
+
+
+def _names(params: frozenset[str]) -> str:
+    shown = sorted({*params, *MUNICIPALITY_PLACEHOLDERS})
+    return ", ".join("{" + name + "}" for name in shown)
 
 
 def _quick_replies(src: Located, raw: object) -> dict[str, QuickReplyOption]:
@@ -246,7 +186,12 @@ def _messages(
 
 
 def _check_placeholders(
-    src: Located, path: tuple[str | int, ...], text: str, allowed: set[str], text_key: bool = True
+    src: Located,
+    path: tuple[str | int, ...],
+    text: str,
+    allowed: set[str],
+    text_key: bool = True,
+    hint: str | None = None,
 ) -> None:
     where = (*path, "text") if text_key else path
     try:
@@ -256,4 +201,5 @@ def _check_placeholders(
         return
     for name in fields:
         if name not in allowed:
-            src.error_in_text(where, text.find("{" + name), f"unknown placeholder {{{name}}}; declare it in 'params'")
+            why = hint or "declare it in 'params'"
+            src.error_in_text(where, text.find("{" + name), f"unknown placeholder {{{name}}}; {why}")

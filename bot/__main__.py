@@ -27,9 +27,8 @@ MAY_CREATE_DATABASE = frozenset({"serve", "worker", "restore"})
 def freeze_startup_objects() -> None:
     """Exempt what start-up built (content, the NLP dictionaries and indexes) from garbage collection.
 
-    Those objects live as long as the process, yet every full collection walked them, with the event loop
-    stopped: about 90 ms each (bench/gc_pause.py), every few seconds under load. In the server under
-    bench/webhook_load.py the loop's longest stall went from 160-180 ms to under 20 ms.
+    Those objects live as long as the process, yet every full collection walked them with the event loop
+    stopped, every few seconds under load (figures: docs/decisions/gc-freeze.md).
     """
     gc.collect()
     gc.freeze()

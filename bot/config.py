@@ -66,7 +66,8 @@ class Settings:
     pseudonym_key: Secret = field(default_factory=lambda: Secret(secrets.token_hex(32)))
     log_level: str = "INFO"
     # The inbox waits this long after an event arrives before handling it, so that messages a resident
-    # sent in quick succession (and LINE delivered out of order) are handled in timestamp order.
+    # sent in quick succession (and LINE delivered out of order) are handled in timestamp order
+    # (docs/decisions/inbox-settle-time.md).
     inbox_settle_seconds: float = 0.2
     inbox_workers: int = 2
     # How long a worker's claim on a chat lasts without renewal: after a crash, another worker (or the

@@ -315,12 +315,12 @@ class Inbox:
     async def _handle(self, session: AsyncSession, lanes: list[str]) -> None:
         """Every pending event of the lanes, in timestamp order, in one transaction.
 
-        Failures are rare, so the usual path pays for no savepoints: a savepoint per event, each flushed on its
-        own, handled 33 events/s against 73 on PostgreSQL and 64 against 104 on SQLite (2 shared cores, sends
-        included). When anything in the batch fails, a handler or the database refusing what one wrote (at its
-        flush or at the commit, whichever comes first), the batch is rolled back and run again with each event
-        in a savepoint of its own: the failing event undoes only itself, its chat's earlier events stand, its
-        later ones wait for the next cycle (so the chat's order holds), and every other chat is answered.
+        Failures are rare, so the usual path pays for no savepoints: one per event, each flushed on its own,
+        cost a third to a half of the events handled a second (docs/decisions/inbox-savepoints.md). When
+        anything in the batch fails, a handler or the database refusing what one wrote (at its flush or at the
+        commit, whichever comes first), the batch is rolled back and run again with each event in a savepoint
+        of its own: the failing event undoes only itself, its chat's earlier events stand, its later ones wait
+        for the next cycle (so the chat's order holds), and every other chat is answered.
         """
         try:
             handled = await self._handle_batch(session, lanes, savepoints=False)

@@ -1,8 +1,7 @@
 """Storing webhook events: one transaction for every event of every request that arrived meanwhile.
 
 Requests wait for the commit that holds their events, so a 200 still means "stored", but a burst of webhooks
-costs one transaction instead of one each: the difference between a few hundred and a few thousand
-acknowledgements per second on SQLite.
+costs one transaction instead of one each (measured: docs/decisions/group-commit.md).
 """
 
 from __future__ import annotations
@@ -59,10 +58,9 @@ async def store_on_sqlite(sessions: async_sessionmaker[AsyncSession], events: li
 
 
 # Every event of a group commit and the lanes of the new ones, in one statement (so one round trip and atomic
-# without a transaction around it), with the values as arrays. This is the busiest path of the server: against
-# the ORM's bulk insert, acknowledging alone went from about 1,850 to 2,600-4,600 events/s (bench/webhook_load.py
-# --worker-after-load). Lanes go in sorted, so two web processes inserting the same lanes wait for each other
-# instead of deadlocking.
+# without a transaction around it), with the values as arrays. This is the busiest path of the server, and one
+# statement acknowledges faster than the ORM's bulk insert (docs/decisions/group-commit.md). Lanes go in sorted,
+# so two web processes inserting the same lanes wait for each other instead of deadlocking.
 #
 # The NOT EXISTS filters keep acknowledgements from waiting on the worker. ON CONFLICT alone waits for any
 # transaction that is updating the conflicting row, and the worker updates both tables: an event's row while
@@ -122,8 +120,7 @@ class EventIntake:
 
     On PostgreSQL the intake keeps one connection of its own: a group commit is one statement, and taking a
     connection from the pool for each would add the pool's liveness ping, a second round trip, to every
-    acknowledgement (bench/webhook_load.py with the worker running: 1,580-2,160 acknowledgements/s in four
-    runs before, a median of 2,830 over five after). A connection that fails is thrown away; the next commit
+    acknowledgement (docs/decisions/group-commit.md). A connection that fails is thrown away; the next commit
     opens a new one.
     """
 

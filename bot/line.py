@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# LINE's documented limits (shared/reference/line-platform.md).
+# LINE's documented limits (docs/line-platform.md#message-limits).
 MESSAGES_PER_REQUEST = 5
 MULTICAST_MAX_RECIPIENTS = 500
 ALT_TEXT_MAX = 1500
@@ -252,11 +252,10 @@ class LineGateway:
         Called the usual way, the SDK parses the body into its pydantic models, validates them again on the
         way in (pydantic's validate_arguments, on the method and on its _with_http_info twin) and walks them
         back into JSON. Through the function behind that validation (pydantic's documented `raw_function`) a
-        reply carrying one service card costs about a quarter of the CPU, the HTTP round trip included
-        (bench/send_cost.py: 2.4-2.5 ms against about 0.6 ms in one sitting, 4.4-4.9 ms against 1.1-1.4 ms in
-        another; this machine's speed wanders). Sending is most of what the worker does, so this is its
-        throughput. Nothing unchecked leaves: check_messages has applied LINE's limits, the messages are built
-        from checked content, and in tests the fake LINE validates every request with these same SDK models.
+        reply carrying one service card costs about a quarter of the CPU, and sending is most of what the worker
+        does (docs/decisions/send-without-sdk-models.md). Nothing unchecked leaves: check_messages has applied
+        LINE's limits, the messages are built from checked content, and in tests the fake LINE validates every
+        request with these same SDK models.
         """
         return await method.raw_function(
             self._api, body, _return_http_data_only=True, _request_timeout=self._timeout(), **options

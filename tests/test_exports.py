@@ -22,7 +22,7 @@ from tests.conftest import Bot
 from tests.serving import cli_env, run_cli
 from tests.staffing import add_opinions, add_questions, add_report, add_resident, add_staff, sign_in
 
-# Payloads that spreadsheets run or that hide a formula behind whitespace (SECURITY.md item 12).
+# Payloads that spreadsheets run or that hide a formula behind whitespace (docs/security.md#exports).
 ATTACKS = [
     "=1+1",
     '=HYPERLINK("https://evil.example","คลิก")',

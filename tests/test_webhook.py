@@ -1,5 +1,5 @@
-"""POST /callback as SECURITY.md items 1-5 and 9 ask: signature first, bad input never a 5xx, store then
-answer, exactly once, 503 when the database cannot store."""
+"""POST /callback as docs/security.md#webhook asks: signature first, bad input never a 5xx, store then
+answer, exactly once, 503 when the database cannot store, unknown events kept."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ from PIL import Image, UnidentifiedImageError
 from bot.content.model import QuickReplyOption
 from bot.content.source import ContentErrors, Located, read_yaml
 
-# LINE's limits for a rich menu (shared/reference/line-platform.md).
+# LINE's limits for a rich menu (docs/line-platform.md#rich-menu).
 CHAT_BAR_TEXT_MAX = 14
 NAME_MAX = 300
 IMAGE_MAX_BYTES = 1024 * 1024

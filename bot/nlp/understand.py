@@ -13,7 +13,8 @@ How a message is read (each step in a function below):
 5. cue words (problem, wish, question) decide between answering, starting the report flow with its type,
    and starting the opinion flow; a short aspect-only message after an answer is a follow-up on that service.
 Thresholds were chosen on the dev half of tests/data/realistic.tsv and on tests/data/qa_dev.tsv with
-bench/qa_eval.py; the test half of realistic.tsv is never tuned on.
+bench/qa_eval.py; the test half of realistic.tsv is never tuned on. Figures: docs/decisions/reader-thresholds.md
+and docs/decisions/embedding-cascade.md.
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ INTENT_ACCEPT = 0.40
 # When the runner-up service scores within MARGIN of the best, the message fits both ("เบี้ย", "ภาษี"):
 # ask which one rather than pick.
 MARGIN = 0.05
-# The character matcher is sure enough to skip the embedding: a clear winner on a short message.
+# The character matcher is sure enough to skip the embedding: a clear winner on a short message
+# (docs/decisions/embedding-cascade.md).
 CHAR_SURE = 0.55
 CHAR_SURE_MARGIN = 0.15
 # Blended score = SEMANTIC_WEIGHT * rescaled e5 cosine + (1 - SEMANTIC_WEIGHT) * character score. e5's cosines
@@ -146,7 +148,7 @@ class Reading:
     # The message is a chip's label typed ("แจ้งปัญหา/ร้องเรียน"): the flow starts as from the tap, and the label
     # is not kept as the first part of an opinion or a report.
     chip: bool = False
-    # True when the semantic model was consulted for this message (it costs 15-80 ms; see bench/qa_eval.py).
+    # True when the semantic model was consulted for this message (15-80 ms: docs/decisions/embedding-cascade.md).
     embedded: bool = False
 
     @property

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.models import LoginFailure, StaffUser, utcnow
 
-# SECURITY.md item 13: argon2id with at least 19 MiB of memory, two passes, one lane.
+# docs/security.md#staff-sign-in-and-sessions: argon2id with at least 19 MiB of memory, two passes, one lane.
 HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 # Verified when the username is unknown, so a wrong name costs as long as a wrong password.
 _DUMMY_HASH = HASHER.hash("not a password anyone has")

@@ -1,7 +1,7 @@
 """Exports of opinions, reports and questions as CSV or XLSX, shared by the workspace and the command line.
 
 Rows stream from the database in partitions and go straight to the file, so memory stays flat however many
-rows there are. Every cell is text that no spreadsheet will run (SECURITY.md item 12): a value that begins
+rows there are. Every cell is text that no spreadsheet will run (docs/security.md#exports): a value that begins
 with = + - @ tab CR LF or NUL gets a leading apostrophe, and so does one that begins with any other control,
 space, zero-width or bidi character (a spreadsheet, or the XLSX writer, may drop it and find a formula behind
 it); CSV quotes every field. In CSV every cell is text and dates are Buddhist-era text ("05/01/2569 09:30"); in
@@ -164,7 +164,7 @@ APPLICABLE = {
 
 # Every cell is rendered to its final text by the database itself (labels, Bangkok times, the apostrophe
 # before a formula), so a million rows stream through Python without a function call per cell: that is what
-# keeps a CSV export within a small factor of `sqlite3 -csv` (bench/export_bench.py).
+# keeps a CSV export within a small factor of `sqlite3 -csv` (docs/decisions/sqlite-csv.md).
 Render = Callable[[str], ColumnElement[str]]  # dialect name -> SQL expression
 
 # What a column holds, for the XLSX cell it becomes: text (guarded), a number, a date and time, a number with

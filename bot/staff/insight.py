@@ -2,10 +2,8 @@
 
 Grouping compares character 2-4-grams (the matcher's representation: robust to typos and to Thai written
 without spaces) with TF-IDF weights, feature-hashed with a sign (so collisions cancel out on average instead of
-adding up: unsigned hashing into 4,096 columns raised the similarity of two unrelated 300-character texts by
-about 0.14, and of 2,000-character texts past the threshold, so every long opinion fell into one group). Rows
-are compared block by block, so memory stays bounded (10,000 texts: a 41 MB matrix and 4 MB blocks) and the
-cost is one matrix product of 10,000 x 1,024. Each text is read up to its first MAX_CHARS characters.
+adding up, which put every long opinion in one group). Rows are compared block by block, so memory stays
+bounded. Each text is read up to its first MAX_CHARS characters. Figures: docs/decisions/insight-limits.md.
 Keywords are PyThaiNLP words (through bot.nlp.tokenize) without stop words, counted once per text.
 """
 
@@ -38,15 +36,14 @@ _SLICE_TEXTS = 250  # what one slice of n-grams costs at its peak: about 10 MB a
 # Texts are compared (and their words counted) by their first this many characters: near-duplicates start
 # alike, and the cost of everything here grows with the length read.
 MAX_CHARS = 300
-# Cosine similarity at which two texts say the same thing in other words. On tests/data/opinions_dev.tsv
-# (150 different opinions) 0.35 joins two pairs on one subject each (the child development centre, training
-# courses), at 0.35-0.39. "ขอไฟส่องสว่างซอย 5 ด้วยครับ" and "อยากได้ไฟส่องสว่างในซอย5ครับ" score 0.40.
+# Cosine similarity at which two texts say the same thing in other words (chosen on tests/data/opinions_dev.tsv:
+# docs/decisions/insight-limits.md).
 SAME_THING = 0.35
 # Words that say nothing about the subject in residents' messages, beyond PyThaiNLP's stop words.
 _CHAT_WORDS = {"อยาก", "ให้", "ขอ", "ครับ", "ค่ะ", "คะ", "นะ", "ด้วย", "หน่อย", "ช่วย", "ทำ", "มี", "ได้", "เป็น"}
 
-# fold(): what normalize() does that matters for comparing texts, at a tenth of its cost (normalize runs
-# PyThaiNLP's normalize, about 2 ms for 300 characters, which made it most of the work for thousands of texts).
+# fold(): what normalize() does that matters for comparing texts, at a tenth of its cost (PyThaiNLP's normalize
+# was most of the work for thousands of texts: docs/decisions/insight-limits.md).
 _INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 _REPEATS = re.compile(r"([\u0e01-\u0e2e\u0e30-\u0e4e])\1{2,}|([A-Za-z])\2{2,}")
 _SPELLINGS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")

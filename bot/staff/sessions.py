@@ -1,5 +1,6 @@
-"""Server-side staff sessions (SECURITY.md item 14): a random cookie value, stored only as a keyed hash; a
-new one at every sign-in; ended after 30 idle minutes or 8 hours, whichever comes first."""
+"""Server-side staff sessions (docs/security.md#staff-sign-in-and-sessions): a random cookie value, stored
+only as a keyed hash; a new one at every sign-in; ended after 30 idle minutes or 8 hours, whichever comes
+first."""
 
 from __future__ import annotations
 

@@ -1,11 +1,10 @@
 """CSV exports on SQLite, written by the standard sqlite3 module in child processes.
 
 Why not the async driver: every row crossing aiosqlite's thread and SQLAlchemy's async layer cost about as
-much as SQLite rendering it, twice the plain path. Why processes and not threads: the sqlite3 module lets go
-of the GIL for every row it steps, so a reading thread and a writing thread hand the GIL back and forth a
-million times and run slower than one (measured: 13 s against 7 s). So the ids are cut into contiguous
-ranges, one child process writes each range's rows (read-only connection, the same rendered query), and the
-parts are joined in order.
+much as SQLite rendering it. Why processes and not threads: the sqlite3 module lets go of the GIL for every
+row it steps, so a reading and a writing thread hand it back and forth and run slower than one (figures:
+docs/decisions/sqlite-csv.md). So the ids are cut into contiguous ranges, one child process writes each
+range's rows (read-only connection, the same rendered query), and the parts are joined in order.
 
 `python -m bot.staff.sqlite_csv` is the child: a JSON job on stdin, the number of rows written on stdout.
 """

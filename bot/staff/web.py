@@ -1,10 +1,11 @@
 """The workspace's plumbing: routes, the guard every /staff request passes (session, roles, CSRF, security
 headers), page rendering, and signing in and out.
 
-SECURITY.md items 13-16: generic sign-in errors with throttling; server-side sessions with a fresh id at
-sign-in, Secure/HttpOnly/SameSite=Lax cookies (prefixed __Host- over HTTPS), idle and absolute timeouts; a
-CSRF token on every form plus an Origin / Sec-Fetch-Site check; GET never changes anything; CSP with
-frame-ancestors 'none', nosniff and a strict Referrer-Policy on every page, and HSTS behind HTTPS.
+What docs/security.md#staff-sign-in-and-sessions asks: generic sign-in errors with throttling; server-side
+sessions with a fresh id at sign-in, Secure/HttpOnly/SameSite=Lax cookies (prefixed __Host- over HTTPS), idle
+and absolute timeouts; a CSRF token on every form plus an Origin / Sec-Fetch-Site check; GET never changes
+anything; CSP with frame-ancestors 'none', nosniff and a strict Referrer-Policy on every page, and HSTS behind
+HTTPS.
 
 An anonymous flood of sign-ins is refused from the process's memory before any database work or hashing
 (bot/staff/throttle.py); a password is verified with no transaction held, so LINE's webhook never waits on it.

@@ -3,7 +3,7 @@ each plan category, for the filters chosen (a village, a consultation, a period)
 
 The grouping runs in InsightRunner's worker process, on the newest MAX_OPINIONS opinions, each read up to its
 first MAX_CHARS characters; a result is kept until an opinion is added, withdrawn or changed, or for five
-minutes (bench/insight_bench.py: 10,000 opinions)."""
+minutes (docs/decisions/insight-limits.md)."""
 
 from __future__ import annotations
 

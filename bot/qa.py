@@ -14,6 +14,7 @@ from bot.content import Content
 from bot.messages import MessageBuilder, WireMessage
 from bot.nlp.categorize import Categorizer
 from bot.nlp.understand import Reading, Understanding
+from bot.numbered import chip_names, numbered
 from bot.office import office_reply
 from bot.referrals import referral_reply
 from bot.timeline import calendar_from, today_in_bangkok
@@ -65,9 +66,11 @@ class QuestionAnswering:
         if reading.intent == "office":
             return [office_reply(self.content, self.builder, reading.text, self.today(), self.calendar)]
         if reading.intent == "clarify":
-            message = self.builder.text("clarify")
             chosen = [self.content.services[m.label] for m in reading.candidates]
-            message["quickReply"] = {"items": self.answers.clarify(chosen)}
+            chips = self.answers.clarify(chosen)
+            # Named and numbered in the text too: LINE for PC shows no chips, and "2" typed picks the second.
+            message = self.builder.text("clarify", choices=numbered(chip_names(chips)))
+            message["quickReply"] = {"items": chips}
             return [message]
         if reading.intent in COMMAND_RESPONSES:
             return [self.builder.text(COMMAND_RESPONSES[reading.intent])]
@@ -80,7 +83,8 @@ class QuestionAnswering:
             return [self.builder.text("opinion_ask_text", hint="")]
         if reading.intent == "report":
             # In the chat this starts the report flow (bot/handlers/reports.py); offline, its first question.
-            return [self.builder.text("report_ask_type")]
+            types = numbered(t.label for t in self.content.report_types.values())
+            return [self.builder.text("report_ask_type", choices=types)]
         if reading.intent in ("mydata", "hearing"):
             # In the chat these show the resident's own data or the coming hearings (bot/handlers/); they
             # depend on the database, so offline the answer is the way there.

@@ -22,6 +22,7 @@ from bot.db.models import Opinion, utcnow
 from bot.dispatch import Router, Turn
 from bot.handlers import participation as shared
 from bot.messages import WireMessage, postback_chip
+from bot.numbered import chip_names, numbered
 from bot.state import FlowState
 from bot.timeline import BANGKOK
 
@@ -75,8 +76,8 @@ def _consultation_question(turn: Turn) -> WireMessage:
     if not open_now:
         message = turn.builder.text("opinion_none_open")
         return shared.set_chips(message, [shared.chip(turn, "chip_keep_general", f"action={ACTION}&do=general")])
-    message = turn.builder.text("opinion_choose_consultation")
     chips = [postback_chip(c.title[:20], f"action={ACTION}&do=consultation&id={c.id}", c.title) for c in open_now]
+    message = turn.builder.text("opinion_choose_consultation", choices=numbered(chip_names(chips)))
     return shared.set_chips(message, chips)
 
 
@@ -194,6 +195,7 @@ async def _on_confirm(turn: Turn, state: FlowState) -> bool:
     answer = shared.tap(turn, ACTION).get("do")
     if answer == "edit":
         state.data["parts"] = []
+        turn.say("opinion_edit_cleared")  # else the old text just vanishes from the next question
         await _ask(turn, state, Step.TEXT)
         return True
     if answer != "confirm":
@@ -263,15 +265,22 @@ def _question(turn: Turn, state: FlowState) -> WireMessage:
         message = shared.text_question(turn, ACTION, state, "opinion_ask_text", hint=hint)
         return shared.set_chips(message, [shared.done_chip(turn, ACTION)])
     if state.step == Step.CATEGORY and state.data.get("all_categories"):
-        message = turn.builder.text("opinion_all_categories")
-        return shared.set_chips(message, [_category_chip(turn, cid) for cid in turn.content.categories])
+        chips = [_category_chip(turn, cid) for cid in turn.content.categories]
+        message = turn.builder.text("opinion_all_categories", choices=numbered(chip_names(chips)))
+        return shared.set_chips(message, chips)
     if state.step == Step.CATEGORY:
         suggested = (state.data["suggested"], state.data["runner_up"])
         chips = [
             *(_category_chip(turn, category) for category in suggested),
             shared.chip(turn, "chip_other_category", f"action={ACTION}&do=all_categories"),
         ]
-        return shared.set_chips(turn.builder.text("opinion_ask_category"), chips)
+        # The text names the suggestion and lists the chips: LINE for PC shows no chips to read it from.
+        message = turn.builder.text(
+            "opinion_ask_category",
+            suggested=turn.content.categories[suggested[0]].label,
+            choices=numbered(chip_names(chips)),
+        )
+        return shared.set_chips(message, chips)
     return _summary(turn, state)
 
 
@@ -296,10 +305,9 @@ def _summary(turn: Turn, state: FlowState) -> WireMessage:
 
 async def _reask(turn: Turn, state: FlowState) -> None:
     """The input did not answer the question: say so, and ask the same question again. A typed opinion is
-    not lost: with none kept yet it becomes the opinion (and the text step will not ask for it again)."""
-    kept = shared.keep_unanswered(turn, ACTION, state)
-    turn.say(kept or "flow_reask")
-    turn.replies.append(_question(turn, state))
+    not lost: it becomes the opinion, or is added to it (and the text step will not ask for it again)."""
+    lead, kept = shared.unanswered(turn, ACTION, state)
+    turn.replies += [lead, _question(turn, state)]
     if kept:
         await turn.save_flow(state)
     turn.outcome = f"opinion-{'kept' if kept else 'reask'}:{state.step}"

@@ -20,6 +20,7 @@ from bot.intake import dialect_insert
 from bot.media import PHOTOS_PER_SUBMISSION
 from bot.messages import WireMessage, postback_chip, uri_chip
 from bot.nlp.normalize import clean_text
+from bot.numbered import listed_name
 from bot.references import format_reference
 from bot.state import FlowState
 from bot.timeline import BANGKOK
@@ -34,6 +35,9 @@ DECLINED = {"op": "privacy_declined", "rp": "report_privacy_declined"}
 TYPED_LINK = "typed_link"
 TYPED_LOCATION = "typed_location"
 MIN_KEPT_CHARS = 4  # shorter stray words at a choice step ("อ้าว", "?") are not taken as the description
+# Step names both flows give the steps this module reads (saved in conversation_state.step).
+VILLAGE_STEP = "village"
+SUMMARY_STEP = "confirm"
 
 Question = Callable[[Turn, FlowState], WireMessage]
 _QUESTIONS: dict[str, Question] = {}
@@ -66,6 +70,9 @@ def typed_answer(content: Content, question: WireMessage, text: str) -> dict[str
     key = typed_key(content, text)
     if not key:
         return {}
+    listed = listed_name(str(question.get("text", "")), key)  # "2": the second line of the list the text shows
+    if listed is not None:
+        key = typed_key(content, listed)
     by_label = _typed_words(content)
     for item in question.get("quickReply", {}).get("items", []):
         action = item.get("action", {})
@@ -165,21 +172,65 @@ def is_start_request(turn: Turn, action: str) -> bool:
 
 
 def keep_unanswered(turn: Turn, action: str, state: FlowState) -> str | None:
-    """A message at a choice step that is neither a choice nor a command is not thrown away: with no
-    description yet, it becomes the description. The response id to say before the question is asked again
-    ('<kind>_text_kept', or 'text_repeated' when it is already kept), or None to ask again as usual."""
+    """A message at a choice step that is neither a choice nor a command is not thrown away: it is added to
+    the description (the first one becomes it), within MAX_DESCRIPTION_CHARS. The response id to say before
+    the question is asked again ('<kind>_text_kept' for the first, 'text_added' after, 'text_added_summary'
+    at the summary, which is then shown with it; 'text_repeated' when already kept, 'text_full' when it did
+    not fit), or None to ask again as usual."""
     if turn.message_type != "text":
         return None
     text = clean_text(turn.text)
     parts: list[str] = state.data.setdefault("parts", [])
     if text in parts:
         return "text_repeated"
-    # Letters, not code points: Thai vowel and tone marks do not make "อ้าว" a description.
-    letters = sum(1 for ch in typed_key(turn.content, text) if not unicodedata.category(ch).startswith("M"))
-    if parts or letters < MIN_KEPT_CHARS or is_start_request(turn, action) or typed_village(turn.content, text):
+    if not _reads_as_description(turn, action, text):
         return None
-    parts.append(text[:MAX_DESCRIPTION_CHARS])
-    return f"{KIND[action]}_text_kept"
+    room = MAX_DESCRIPTION_CHARS - sum(len(p) for p in parts)
+    if room > 0:
+        parts.append(text[:room])
+    if len(text) > room:
+        return "text_full"
+    if len(parts) == 1:
+        return f"{KIND[action]}_text_kept"
+    return "text_added_summary" if state.step == SUMMARY_STEP else "text_added"
+
+
+def _reads_as_description(turn: Turn, action: str, text: str) -> bool:
+    """Not a stray word ("อ้าว", "?", "ครับ"), a request to start, a village, or a chip's word meant for another
+    question ("เสร็จ" at the category, "ไม่ส่ง" at the summary): those are asked again, not kept."""
+    key = typed_key(turn.content, text)
+    # Letters, not code points: Thai vowel and tone marks do not make "อ้าว" a description.
+    letters = sum(1 for ch in key if not unicodedata.category(ch).startswith("M"))
+    if letters < MIN_KEPT_CHARS or key in _words(turn.content, "typed_particles") or key in _chip_words(turn.content):
+        return False
+    return not is_start_request(turn, action) and typed_village(turn.content, text) is None
+
+
+def _chip_words(content: Content) -> set[str]:
+    """Every chip label of responses.yaml and every typed_ word for one, compared as typed."""
+    labels = {typed_key(content, label) for pid, label in content.phrases.items() if pid.startswith("chip_")}
+    return labels.union(*_typed_words(content).values())
+
+
+def unanswered(turn: Turn, action: str, state: FlowState) -> tuple[WireMessage, bool]:
+    """What to say before the step's question is asked again, and whether the flow's state changed (text was
+    kept): the text kept, a village number the municipality does not have ("หมู่ 9": which ones it has), or
+    the generic "still waiting for this answer"."""
+    kept = keep_unanswered(turn, action, state)
+    if kept:
+        return turn.builder.text(kept), True
+    typed = typed_village(turn.content, turn.text) if turn.message_type == "text" else None
+    if state.step == VILLAGE_STEP and typed is not None:
+        return turn.builder.text("village_unknown", villages=village_numbers(turn.content)), False
+    return turn.builder.text("flow_reask"), False
+
+
+def village_numbers(content: Content) -> str:
+    """The village numbers as said to residents: "1-8" when they run without a gap, else "1, 2, 5"."""
+    numbers = sorted(v.no for v in content.municipality.villages)
+    if numbers and numbers == list(range(numbers[0], numbers[-1] + 1)) and len(numbers) > 2:
+        return f"{numbers[0]}-{numbers[-1]}"
+    return ", ".join(str(n) for n in numbers)
 
 
 def phrase(turn: Turn, phrase_id: str, **params: Any) -> str:

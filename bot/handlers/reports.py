@@ -17,6 +17,7 @@ from bot.dispatch import Router, Turn
 from bot.handlers import participation as shared
 from bot.messages import WireMessage, postback_chip
 from bot.nlp.normalize import clean_text
+from bot.numbered import chip_names, numbered
 from bot.references import stored_reference
 from bot.state import FlowState
 
@@ -72,10 +73,9 @@ async def step(turn: Turn) -> None:
         return
     handler = _STEPS.get(state.step)
     if handler is None or not await handler(turn, state):
-        # A typed description is not lost: with none kept yet it becomes the description.
-        kept = shared.keep_unanswered(turn, ACTION, state)
-        turn.say(kept or "flow_reask")
-        turn.replies.append(_question(turn, state))
+        # A typed description is not lost: it becomes the description, or is added to it.
+        lead, kept = shared.unanswered(turn, ACTION, state)
+        turn.replies += [lead, _question(turn, state)]
         if kept:
             await turn.save_flow(state)
         turn.outcome = f"report-{'kept' if kept else 'reask'}:{state.step}"
@@ -163,6 +163,7 @@ async def _on_confirm(turn: Turn, state: FlowState) -> bool:
     answer = shared.tap(turn, ACTION).get("do")
     if answer == "edit":
         state.data["parts"] = []
+        turn.say("report_edit_cleared")  # else the old description just vanishes from the next question
         await _ask(turn, state, Step.TEXT)
         return True
     if answer != "confirm":
@@ -220,7 +221,7 @@ def _question(turn: Turn, state: FlowState) -> WireMessage:
             postback_chip(t.label, f"action={ACTION}&do=type&id={t.id}", t.label)
             for t in turn.content.report_types.values()
         ]
-        return shared.set_chips(turn.builder.text("report_ask_type"), chips)
+        return shared.set_chips(turn.builder.text("report_ask_type", choices=numbered(chip_names(chips))), chips)
     if state.step == Step.VILLAGE:
         return shared.village_question(turn, ACTION)
     if state.step == Step.TEXT:

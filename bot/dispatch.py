@@ -1,5 +1,6 @@
-"""Picks the handler for a stored event: global commands first, then the resident's open flow, then the
-routes of each feature router in the order they were included, then the fallback.
+"""Picks the handler for a stored event: global commands first, then the resident's open flow, then (for
+typed text) the chips and buttons the chat was last offered, then the routes of each feature router in the
+order they were included, then the fallback.
 
 A handler receives a Turn: the event, the database session of the transaction it runs in, and a place to
 put its replies. It never talks to LINE; the inbox sends what it queued once the transaction commits.
@@ -17,12 +18,18 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content import Content
-from bot.db.models import ChatContext, ConversationState, InboundEvent, Resident, utcnow
+from bot.db.models import ChatContext, ConversationState, InboundEvent, OfferedChoice, Resident, utcnow
 from bot.lineids import valid_id
 from bot.messages import MessageBuilder, WireMessage
 from bot.qa import QuestionAnswering
 from bot.residents import touch_resident
-from bot.state import FlowState, clear_state, save_state, state_from_row
+from bot.state import IDLE_LIMIT, FlowState, clear_state, save_state, state_from_row
+from bot.typed import Choice, decode_choices, encode_choices, matching_choices, offered_in
+from bot.typed import command_key as command_key  # where the handlers import it from
+
+# Offered chips and buttons are read as typed taps this long, as long as a flow stays open (bot/state.py):
+# later, a word that happens to be a chip's label is a new question, not an answer to a forgotten card.
+OFFER_LIMIT = IDLE_LIMIT
 
 Handler = Callable[["Turn"], Awaitable[None]]
 TextPredicate = Callable[["Turn"], bool]
@@ -44,10 +51,16 @@ class Turn:
     resident: Resident | None = None
     replies: list[WireMessage] = field(default_factory=list)
     outcome: str = "ignored"
+    # Typed text read as the tap of an offered choice: the handlers see a postback, this keeps what was typed.
+    typed_tap: str | None = None
+    # The chat's offered choices are forgotten after this turn (ยกเลิก, เมนู: the resident moved on).
+    clears_offered: bool = False
+    # Nothing of this chat is kept after the turn, offered choices included (the resident erased their data).
+    forgets_chat: bool = False
 
     @property
     def event_type(self) -> str:
-        return self.row.event_type
+        return "postback" if self.typed_tap is not None else self.row.event_type
 
     @property
     def source(self) -> dict[str, Any]:
@@ -122,10 +135,28 @@ class Turn:
         self.batch.states.pop(self.row.lane_key, None)
         return await clear_state(self.session, self.row.lane_key)
 
+    def offered(self) -> list[Choice]:
+        """The postback chips and buttons the chat's last replies offered, while they still count."""
+        row = self.batch.offered.get(self.row.lane_key)
+        if row is None or utcnow() - row.offered_at > OFFER_LIMIT:
+            return []
+        return decode_choices(row.choices)
 
-def command_key(text: str) -> str:
-    """How typed commands are compared: no spaces, no case, no trailing punctuation."""
-    return "".join(text.split()).casefold().rstrip("!?.。")
+    def take_tap(self, data: str) -> None:
+        """From here on this typed text is handled as the tap that sends `data`: same handler, same replies."""
+        self.typed_tap = self.text
+        self.raw = {k: v for k, v in self.raw.items() if k != "message"} | {
+            "type": "postback",
+            "postback": {"data": data},
+        }
+
+    async def forget_offered(self) -> None:
+        """Remove the chat's offered choices now (erasure: the row is keyed by the resident's LINE id)."""
+        row = self.batch.offered.pop(self.row.lane_key, None)
+        if row is not None:
+            await self.session.delete(row)
+            await self.session.flush()  # gone from the session, so a later event of the batch may offer anew
+        self.forgets_chat = True
 
 
 class Router:
@@ -178,6 +209,8 @@ class Batch:
     states: dict[str, FlowState]
     # The service each chat was last answered about (for follow-ups like "กี่วัน").
     contexts: dict[str, ChatContext] = field(default_factory=dict)
+    # What each chat's last replies offered (chips, card buttons), for typed equivalents of the taps.
+    offered: dict[str, OfferedChoice] = field(default_factory=dict)
 
 
 class Dispatcher:
@@ -218,10 +251,12 @@ class Dispatcher:
         residents = await session.scalars(select(Resident).where(Resident.line_user_id.in_(lanes)))
         states = await session.scalars(select(ConversationState).where(ConversationState.lane_key.in_(lanes)))
         contexts = await session.scalars(select(ChatContext).where(ChatContext.lane_key.in_(lanes)))
+        offered = await session.scalars(select(OfferedChoice).where(OfferedChoice.lane_key.in_(lanes)))
         return Batch(
             residents={r.line_user_id: r for r in residents},
             states={s.lane_key: state_from_row(s) for s in states},
             contexts={c.lane_key: c for c in contexts},
+            offered={o.lane_key: o for o in offered},
         )
 
     async def dispatch(self, session: AsyncSession, row: InboundEvent, batch: Batch | None = None) -> Turn:
@@ -237,6 +272,7 @@ class Dispatcher:
         handler = self._pick(turn)
         if handler is not None:
             await handler(turn)
+        remember_offered(turn)
         return turn
 
     def _pick(self, turn: Turn) -> Handler | None:
@@ -254,10 +290,17 @@ class Dispatcher:
         for router in self._routers:
             for predicate, handler, escape in router.texts:
                 if escape and predicate(turn):
+                    turn.clears_offered = True
                     return handler
         flow_handler = self._flow_handler(turn)
         if flow_handler is not None:
-            return flow_handler
+            return flow_handler  # the flow reads typed answers against its own question (participation.asks)
+        chosen = matching_choices(turn.content, turn.offered(), turn.text)
+        if len({c.data for c in chosen}) == 1:
+            turn.take_tap(chosen[0].data)
+            return self._pick(turn)
+        if chosen:
+            return ask_which_offered
         for router in self._routers:
             for predicate, handler, escape in router.texts:
                 if not escape and predicate(turn):
@@ -278,3 +321,42 @@ class Dispatcher:
             if "*" in fallbacks:
                 return fallbacks["*"]
         return None
+
+
+async def ask_which_offered(turn: Turn) -> None:
+    """The typed word is on several offered buttons (two hearings' "ไป"): which one is for a tap to tell."""
+    turn.say("offered_ambiguous")
+    turn.outcome = "offered-ambiguous"
+
+
+def remember_offered(turn: Turn) -> None:
+    """Keep the postback choices this turn's replies offer, for their words typed later; written with the
+    batch's commit (the row was loaded with the batch: no round trip here). A reply that offers none keeps
+    the earlier ones (card buttons stay tappable in the chat), a command like ยกเลิก forgets them."""
+    if turn.silent or turn.chat_id is None or turn.forgets_chat:
+        return
+    choices = offered_in(turn.replies)
+    if not choices and not turn.clears_offered:
+        return
+    lane = turn.row.lane_key
+    row = turn.batch.offered.get(lane)
+    if row is None:
+        if not choices:
+            return
+        row = OfferedChoice(lane_key=lane)
+        turn.session.add(row)
+        turn.batch.offered[lane] = row
+    row.choices, row.offered_at = encode_choices(choices), utcnow()
+
+
+async def remember_pushed(session: AsyncSession, lane_key: str, messages: list[WireMessage]) -> None:
+    """The same for messages pushed outside any event of the chat (a report's status update asking for its
+    rating): its chips typed ("5", "ยังไม่เรียบร้อย") then act as their taps. One read of the chat's row."""
+    choices = offered_in(messages)
+    if not choices:
+        return
+    row = await session.get(OfferedChoice, lane_key)
+    if row is None:
+        row = OfferedChoice(lane_key=lane_key)
+        session.add(row)
+    row.choices, row.offered_at = encode_choices(choices), utcnow()

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any, TypeVar
+from urllib.parse import urlencode
 
 from sqlalchemy import Select, or_, select, update
 
 from bot import audit, erasure
 from bot.db.models import Opinion, Photo, Report
-from bot.dispatch import Router, Turn, command_key
+from bot.dispatch import Router, Turn
 from bot.handlers.cases import opinion_status, report_status
 from bot.handlers.participation import chip, phrase
 from bot.messages import WireMessage, postback_chip
@@ -28,6 +29,7 @@ from bot.opinions import record_withdrawal
 from bot.references import stored_reference
 from bot.state import FlowState
 from bot.timeline import thai_short_date
+from bot.typed import typed_answer
 
 router = Router("mydata")
 
@@ -157,13 +159,11 @@ async def answer_withdrawal(turn: Turn) -> None:
         await act(turn)
         return
     reference = str(state.data.get("ref", ""))
-    typed = _typed_answer(turn)
-    if typed is True:
-        await turn.end_flow()
-        await _withdraw(turn, reference)
-    elif typed is False:
-        await turn.end_flow()
-        _keep_opinion(turn)
+    # A typed yes or no is read against the question's own chips, as a flow's step reads its question's.
+    typed = typed_answer(turn.content, {"quickReply": {"items": _confirm_chips(turn, reference)}}, turn.text)
+    if typed.get("action") == ACTION and turn.message_type == "text":
+        turn.take_tap(urlencode(typed))
+        await act(turn)
     else:
         turn.say("flow_reask")
         await _ask_withdrawal(turn, reference)
@@ -194,10 +194,7 @@ async def _ask_withdrawal(turn: Turn, reference: str) -> None:
     message = turn.builder.text(
         "mydata_withdraw_confirm", summary=_first_words(opinion.text), reference=opinion.reference
     )
-    data = f"action={ACTION}&do=withdraw_confirmed&ref={opinion.reference}"
-    message["quickReply"] = {
-        "items": [chip(turn, "chip_withdraw_yes", data), _chip(turn, "chip_withdraw_no", "withdraw_kept")]
-    }
+    message["quickReply"] = {"items": _confirm_chips(turn, opinion.reference)}
     turn.replies.append(message)
     await turn.save_flow(FlowState(flow=FLOW, step=WITHDRAW_STEP, data={"ref": opinion.reference}))
     turn.outcome = f"mydata-withdraw-asked:{opinion.reference}"
@@ -232,16 +229,10 @@ def _keep_opinion(turn: Turn) -> None:
     turn.outcome = "mydata-withdraw-kept"
 
 
-def _typed_answer(turn: Turn) -> bool | None:
-    """True for a typed yes to the withdrawal, False for a no, None for anything else. The words are the chips'
-    labels and their typed_chip_ words in content/responses.yaml (the convention the flows' typed answers use)."""
-    if turn.message_type != "text":
-        return None
-    typed = command_key(turn.text)
-    for answer, label in ((True, "chip_withdraw_yes"), (False, "chip_withdraw_no")):
-        if typed in {command_key(w) for w in (phrase(turn, label), *phrase(turn, f"typed_{label}").split(","))}:
-            return answer
-    return None
+def _confirm_chips(turn: Turn, reference: str) -> list[dict[str, Any]]:
+    """ถอน / ไม่ถอน under the withdrawal question; a typed answer is read against these (typed_chip_withdraw_*)."""
+    data = f"action={ACTION}&do=withdraw_confirmed&ref={reference}"
+    return [chip(turn, "chip_withdraw_yes", data), _chip(turn, "chip_withdraw_no", "withdraw_kept")]
 
 
 async def _own_opinion(turn: Turn, reference: str) -> Opinion | None:
@@ -275,6 +266,7 @@ async def delete_everything(turn: Turn) -> None:
     assert resident is not None
     lane = turn.row.lane_key
     await erasure.erase(turn.session, resident, lane, turn.row.id)
+    await turn.forget_offered()  # keyed by the LINE id, and nothing offered before the erasure may act after it
     turn.batch.residents.pop(resident.line_user_id, None)
     turn.batch.states.pop(lane, None)
     turn.batch.contexts.pop(lane, None)

@@ -8,22 +8,26 @@ import re
 import unicodedata
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qsl
 
 from sqlalchemy import update
 
 from bot import geo
 from bot.content import Content
 from bot.db.models import Photo, ReferenceCounter, utcnow
-from bot.dispatch import Turn, command_key
+from bot.dispatch import Turn
 from bot.intake import dialect_insert
 from bot.media import PHOTOS_PER_SUBMISSION
 from bot.messages import WireMessage, postback_chip, uri_chip
 from bot.nlp.normalize import clean_text
-from bot.numbered import listed_name
 from bot.references import format_reference
 from bot.state import FlowState
 from bot.timeline import BANGKOK
+from bot.typed import TYPED_LINK, TYPED_LOCATION, typed_answer, typed_choice, typed_key
+from bot.typed import typed_words as _typed_words
+from bot.typed import without_particles as _without_particles
+from bot.typed import words as _words
+
+__all__ = ["TYPED_LINK", "TYPED_LOCATION", "typed_answer", "typed_choice", "typed_key"]
 
 MAX_DESCRIPTION_CHARS = 2000
 # LINE shows 13 chips: with "same as before" and "ไม่ระบุ", villages beyond the first 11 are typed.
@@ -31,9 +35,6 @@ VILLAGE_CHIPS = 12
 # Each flow's own response ids start with its kind ("report_ask_village"): the report flow speaks of reports.
 KIND = {"op": "opinion", "rp": "report"}
 DECLINED = {"op": "privacy_declined", "rp": "report_privacy_declined"}
-# What a typed link or location chip label stands for (LINE for PC can open neither from a typed word).
-TYPED_LINK = "typed_link"
-TYPED_LOCATION = "typed_location"
 MIN_KEPT_CHARS = 4  # shorter stray words at a choice step ("อ้าว", "?") are not taken as the description
 # Step names both flows give the steps this module reads (saved in conversation_state.step).
 VILLAGE_STEP = "village"
@@ -61,90 +62,7 @@ def tap(turn: Turn, action: str) -> dict[str, str]:
     return typed_answer(turn.content, question(turn, state), turn.text)
 
 
-# -- typed answers --------------------------------------------------------------------------------------------
-
-
-def typed_answer(content: Content, question: WireMessage, text: str) -> dict[str, str]:
-    """The postback data of the chip under `question` that `text` names (its label, the text a tap shows, or
-    one of its typed_<chip> words in responses.yaml); a link or location chip gives TYPED_LINK/TYPED_LOCATION."""
-    key = typed_key(content, text)
-    if not key:
-        return {}
-    listed = listed_name(str(question.get("text", "")), key)  # "2": the second line of the list the text shows
-    if listed is not None:
-        key = typed_key(content, listed)
-    by_label = _typed_words(content)
-    for item in question.get("quickReply", {}).get("items", []):
-        action = item.get("action", {})
-        label = str(action.get("label", ""))
-        words = {typed_key(content, label), typed_key(content, str(action.get("displayText", label)))}
-        if key not in words | by_label.get(label, set()):
-            continue
-        if action.get("type") == "postback":
-            return dict(parse_qsl(str(action["data"]), keep_blank_values=True))
-        if action.get("type") == "uri":
-            return {"do": TYPED_LINK, "uri": str(action["uri"])}
-        if action.get("type") == "location":
-            return {"do": TYPED_LOCATION}
-    return {}
-
-
-def typed_key(content: Content, text: str) -> str:
-    """How typed answers are compared: NFC, any digits as 0-9 (Thai "๓" is 3), no spaces or case, and
-    without the polite endings of typed_particles ("ยินยอมค่ะ" is "ยินยอม")."""
-    return _without_particles(_plain(text), _words(content, "typed_particles"))
-
-
-def _plain(text: str) -> str:
-    text = unicodedata.normalize("NFC", text)
-    return command_key("".join(str(unicodedata.digit(ch)) if ch.isdecimal() else ch for ch in text))
-
-
-def _without_particles(key: str, particles: list[str]) -> str:
-    ordered = sorted(particles, key=len, reverse=True)
-    stripped = True
-    while stripped:
-        stripped = False
-        for particle in ordered:
-            if key.endswith(particle) and len(key) > len(particle):
-                key, stripped = key[: -len(particle)], True
-    return key
-
-
-def _words(content: Content, phrase_id: str) -> list[str]:
-    """A comma-separated list phrase of responses.yaml, each entry compared as typed."""
-    return [w for w in (_plain(part) for part in content.phrases.get(phrase_id, "").split(",")) if w]
-
-
-def _typed_words(content: Content) -> dict[str, set[str]]:
-    """Chip label -> its typed synonyms, from the typed_<chip phrase> entries."""
-    particles = _words(content, "typed_particles")
-    found: dict[str, set[str]] = {}
-    for phrase_id in content.phrases:
-        label = content.phrases.get(phrase_id.removeprefix("typed_")) if phrase_id.startswith("typed_chip_") else None
-        if label is not None:
-            found[label] = {_without_particles(w, particles) for w in _words(content, phrase_id)}
-    return found
-
-
-def typed_choice(
-    content: Content, text: str, names: dict[str, list[str]], also: dict[str, list[str]] | None = None
-) -> str | None:
-    """The option whose name was typed: a whole name (or a whole entry of `also`, e.g. examples), else one
-    word of a name ("ขยะ" of "ขยะ/ความสะอาด") or the start of a name ("ด้านสังคม" of "ด้านสังคมและสิ่งแวดล้อม")
-    that no other option shares. For choices typed by name, including options no chip shows (all categories)."""
-    key = typed_key(content, text)
-    everything = {opt: [*labels, *(also or {}).get(opt, [])] for opt, labels in names.items()}
-    whole = {opt for opt, labels in everything.items() if key in {typed_key(content, n) for n in labels}}
-    if len(whole) == 1:
-        return whole.pop()
-    parts = {
-        opt
-        for opt, labels in names.items()
-        if key in {typed_key(content, w) for n in labels for w in re.split(r"[\s/]+", n) if len(w) > 1}
-        or (len(key) >= MIN_KEPT_CHARS and any(typed_key(content, n).startswith(key) for n in labels))
-    }
-    return parts.pop() if len(parts) == 1 else None
+# -- typed answers: compared in bot/typed.py, shared with the offered chips and buttons outside the flows ----
 
 
 def says(turn: Turn, phrase_id: str) -> bool:

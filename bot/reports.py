@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content import Content
 from bot.db.models import EventLane, Report, ReportStatus, Resident, utcnow
+from bot.dispatch import remember_pushed
 from bot.inbox import queue_messages
 from bot.intake import dialect_insert
 from bot.messages import MessageBuilder, WireMessage, postback_chip
@@ -48,7 +49,10 @@ async def change_status(
     resident = await session.get(Resident, report.resident_id) if report.resident_id else None
     if resident is not None and resident.followed and resident.notify:
         await ensure_lane(session, resident.line_user_id)
-        queue_messages(session, resident.line_user_id, status_messages(content, report, note))
+        messages = status_messages(content, report, note)
+        queue_messages(session, resident.line_user_id, messages)
+        # Its rating chips typed ("5", "ยังไม่เรียบร้อย") act as taps, for residents on LINE for PC and Mac.
+        await remember_pushed(session, resident.line_user_id, messages)
     return report
 
 

@@ -8,7 +8,17 @@ import hmac
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import ChatContext, ConversationState, Opinion, Report, Resident, Rsvp, ServiceQuery, utcnow
+from bot.db.models import (
+    ChatContext,
+    ConversationState,
+    OfferedChoice,
+    Opinion,
+    Report,
+    Resident,
+    Rsvp,
+    ServiceQuery,
+    utcnow,
+)
 
 
 def pseudonym_for(key: str, line_user_id: str) -> str:
@@ -51,7 +61,8 @@ async def touch_resident(
 async def forget(session: AsyncSession, resident: Resident, lane: str) -> None:
     """What erasing a person removes, whether they asked (ข้อมูลของฉัน) or left long ago (retention): their
     opinions and reports stay, pointing to no one; their questions lose their text; their answers to
-    hearings, the chat's context and conversation state go, and so does the resident record."""
+    hearings, the chat's context, conversation state and the choices last offered go, and so does the resident
+    record."""
     await session.execute(update(Opinion).where(Opinion.resident_id == resident.id).values(resident_id=None))
     await session.execute(update(Report).where(Report.resident_id == resident.id).values(resident_id=None))
     await session.execute(
@@ -60,4 +71,5 @@ async def forget(session: AsyncSession, resident: Resident, lane: str) -> None:
     await session.execute(delete(Rsvp).where(Rsvp.resident_id == resident.id))
     await session.execute(delete(ChatContext).where(ChatContext.lane_key == lane))
     await session.execute(delete(ConversationState).where(ConversationState.lane_key == lane))
+    await session.execute(delete(OfferedChoice).where(OfferedChoice.lane_key == lane))
     await session.execute(delete(Resident).where(Resident.id == resident.id))

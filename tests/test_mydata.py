@@ -15,41 +15,17 @@ from sqlalchemy import func, select
 from bot import keys
 from bot.broadcast.hearings import NewHearing, create, parse_local
 from bot.db.models import AuditEntry, Opinion, Resident
+from tests.chatting import opinion_taps, report_taps, say_all
 from tests.conftest import Bot, BotFactory, new_user_id
 
 CLOCK = dt.datetime(2026, 11, 23, 5, 0, tzinfo=dt.UTC)
 OPINION = "ขอไฟส่องสว่างหน้าวัดป่าบ้านดอนยาง ทางเข้าหมู่บ้านมืดมากตอนกลางคืน เด็กกลับจากโรงเรียนอันตราย"
 FIRST_WORDS = OPINION[:39] + "…"  # the question names the first 40 characters
-HAPPY = (
-    "action=menu.opinion",
-    "action=op&do=accept",
-    "action=op&do=village&n=4",
-    OPINION,
-    "action=op&do=done",
-    "action=op&do=category&id=physical",
-    "action=op&do=confirm",
-)
-REPORT = (
-    "action=menu.report",
-    "action=rp&do=accept",
-    "action=rp&do=type&id=waste",
-    "action=rp&do=village&n=5",
-    "ขยะกองหน้าตลาดไม่มีคนเก็บ",
-    "action=rp&do=done",
-    "action=rp&do=skip",
-    "action=rp&do=confirm",
-)
+HAPPY = opinion_taps(OPINION)
+REPORT = report_taps("ขยะกองหน้าตลาดไม่มีคนเก็บ")
 # A year of the Christian era as a date would show it (2000-2099), not part of a longer number.
 GREGORIAN_YEAR = re.compile(r"(?<!\d)20\d\d(?!\d)")
 BUDDHIST_YEAR = re.compile(r"(?<!\d)25\d\d(?!\d)")
-
-
-async def _say(bot: Bot, user: str, *turns: str) -> None:
-    """Each turn is a postback (action=...) or typed text; handled one after another."""
-    for turn in turns:
-        event = bot.postback(user, turn) if turn.startswith("action=") else bot.text(user, turn)
-        assert (await bot.post(event)).status == 200
-        await bot.idle()
 
 
 async def _with_opinion(make_bot: BotFactory) -> tuple[Bot, str, str]:
@@ -57,7 +33,7 @@ async def _with_opinion(make_bot: BotFactory) -> tuple[Bot, str, str]:
     bot = await make_bot()
     bot.app[keys.QA].clock = lambda: CLOCK
     user = new_user_id()
-    await _say(bot, user, *HAPPY)
+    await say_all(bot, user, *HAPPY)
     async with bot.sessions() as session:
         reference = await session.scalar(select(Opinion.reference))
     assert reference is not None
@@ -105,7 +81,9 @@ def _chips(message: dict[str, Any]) -> list[tuple[str, str]]:
 
 async def test_choosing_an_opinion_asks_first_naming_it_and_withdraws_nothing(make_bot: BotFactory) -> None:
     bot, user, reference = await _with_opinion(make_bot)
-    await _say(bot, user, "action=menu.mydata", "action=md&do=withdraw", f"action=md&do=withdraw_one&ref={reference}")
+    await say_all(
+        bot, user, "action=menu.mydata", "action=md&do=withdraw", f"action=md&do=withdraw_one&ref={reference}"
+    )
     question = _last(bot, user)
     assert f"‘{FIRST_WORDS}’ ({reference})" in question["text"] and "ใช่ไหมคะ" in question["text"]
     assert _chips(question) == [
@@ -120,9 +98,9 @@ async def test_choosing_an_opinion_asks_first_naming_it_and_withdraws_nothing(ma
 async def test_a_double_tap_on_withdraw_withdraws_once(make_bot: BotFactory) -> None:
     bot, user, reference = await _with_opinion(make_bot)
     confirm = f"action=md&do=withdraw_confirmed&ref={reference}"
-    await _say(bot, user, f"action=md&do=withdraw_one&ref={reference}", confirm)
+    await say_all(bot, user, f"action=md&do=withdraw_one&ref={reference}", confirm)
     assert _last(bot, user)["text"] == _response(bot, "mydata_withdrawn").format(reference=reference)
-    await _say(bot, user, confirm)
+    await say_all(bot, user, confirm)
     assert _last(bot, user)["text"].startswith(
         _response(bot, "mydata_already_withdrawn").format(reference=reference)[:20]
     )
@@ -133,39 +111,39 @@ async def test_a_double_tap_on_withdraw_withdraws_once(make_bot: BotFactory) -> 
 
 async def test_not_withdrawing_keeps_the_opinion(make_bot: BotFactory) -> None:
     bot, user, reference = await _with_opinion(make_bot)
-    await _say(bot, user, f"action=md&do=withdraw_one&ref={reference}", "action=md&do=withdraw_kept")
+    await say_all(bot, user, f"action=md&do=withdraw_one&ref={reference}", "action=md&do=withdraw_kept")
     assert _last(bot, user)["text"] == _response(bot, "mydata_withdraw_kept")
     # The question is closed: a "ใช่" typed later is not a confirmation.
-    await _say(bot, user, "ใช่")
+    await say_all(bot, user, "ใช่")
     assert (await _opinion(bot)).status == "received"
 
 
 @pytest.mark.parametrize("typed", ["ใช่", "ถอน", "ยืนยัน ", "ใช่ค่ะ"])
 async def test_typed_yes_withdraws(make_bot: BotFactory, typed: str) -> None:
     bot, user, reference = await _with_opinion(make_bot)
-    await _say(bot, user, f"action=md&do=withdraw_one&ref={reference}", typed)
+    await say_all(bot, user, f"action=md&do=withdraw_one&ref={reference}", typed)
     assert (await _opinion(bot)).status == "withdrawn"
     assert _last(bot, user)["text"] == _response(bot, "mydata_withdrawn").format(reference=reference)
 
 
 async def test_typed_no_or_cancel_keeps_and_other_text_asks_again(make_bot: BotFactory) -> None:
     bot, user, reference = await _with_opinion(make_bot)
-    await _say(bot, user, f"action=md&do=withdraw_one&ref={reference}", "ไม่")
+    await say_all(bot, user, f"action=md&do=withdraw_one&ref={reference}", "ไม่")
     assert _last(bot, user)["text"] == _response(bot, "mydata_withdraw_kept")
-    await _say(bot, user, f"action=md&do=withdraw_one&ref={reference}", "ยกเลิก")
+    await say_all(bot, user, f"action=md&do=withdraw_one&ref={reference}", "ยกเลิก")
     assert _last(bot, user)["text"] == _response(bot, "cancelled")
-    await _say(bot, user, f"action=md&do=withdraw_one&ref={reference}", "ภาษีป้ายยื่นเมื่อไหร่")
+    await say_all(bot, user, f"action=md&do=withdraw_one&ref={reference}", "ภาษีป้ายยื่นเมื่อไหร่")
     again = _last(bot, user)
     assert reference in again["text"] and "ใช่ไหมคะ" in again["text"]
     assert (await _opinion(bot)).status == "received"
-    await _say(bot, user, "ถอนเลย")
+    await say_all(bot, user, "ถอนเลย")
     assert (await _opinion(bot)).status == "withdrawn"
 
 
 async def test_another_tap_closes_the_question(make_bot: BotFactory) -> None:
     """Asked to withdraw, then tapping delete-everything: a "ใช่" now must not withdraw the opinion."""
     bot, user, reference = await _with_opinion(make_bot)
-    await _say(bot, user, f"action=md&do=withdraw_one&ref={reference}", "action=md&do=delete", "ใช่")
+    await say_all(bot, user, f"action=md&do=withdraw_one&ref={reference}", "action=md&do=delete", "ใช่")
     assert (await _opinion(bot)).status == "received"
 
 
@@ -173,7 +151,7 @@ async def test_nobody_else_can_withdraw_or_even_be_asked(make_bot: BotFactory) -
     bot, _, reference = await _with_opinion(make_bot)
     stranger = new_user_id()
     for step in (f"action=md&do=withdraw_one&ref={reference}", f"action=md&do=withdraw_confirmed&ref={reference}"):
-        await _say(bot, stranger, step)
+        await say_all(bot, stranger, step)
         assert _last(bot, stranger)["text"] == _response(bot, "postback_expired")
     assert (await _opinion(bot)).status == "received"
 
@@ -206,12 +184,12 @@ async def test_no_reply_a_resident_reads_shows_a_gregorian_year(make_bot: BotFac
         await session.flush()
         hearing_id = created.id
     user = new_user_id()
-    await _say(bot, user, *HAPPY, *REPORT)
+    await say_all(bot, user, *HAPPY, *REPORT)
     async with bot.sessions() as session:
         opinion_ref = await session.scalar(select(Opinion.reference))
-    await _say(bot, user, "action=menu.mydata", "action=cases", f"action=cases&ref={opinion_ref}")
+    await say_all(bot, user, "action=menu.mydata", "action=cases", f"action=cases&ref={opinion_ref}")
     bot.app[keys.QA].clock = lambda: dt.datetime(2031, 11, 23, 5, 0, tzinfo=dt.UTC)
-    await _say(
+    await say_all(
         bot,
         user,
         "action=menu.hearings",
@@ -234,7 +212,7 @@ async def test_no_reply_a_resident_reads_shows_a_gregorian_year(make_bot: BotFac
 async def test_the_notice_states_public_task_and_asks_no_consent(make_bot: BotFactory) -> None:
     bot = await make_bot()
     user = new_user_id()
-    await _say(bot, user, "action=menu.opinion")
+    await say_all(bot, user, "action=menu.opinion")
     notice = _last(bot, user)
     text = notice["text"]
     assert "มาตรา 24 (4)" in text and "ภารกิจ" in text
@@ -247,7 +225,7 @@ async def test_the_notice_states_public_task_and_asks_no_consent(make_bot: BotFa
     assert "บริษัท ไลน์ คอมพานี (ประเทศไทย) จำกัด" in full and "LY Corporation" in full
     assert "LINE Corporation" not in full and "ถอนความยินยอม" not in full
     # Acknowledging records the version the resident was shown, as consenting did.
-    await _say(bot, user, "action=op&do=accept")
+    await say_all(bot, user, "action=op&do=accept")
     async with bot.sessions() as session:
         resident = await session.scalar(select(Resident))
     assert resident is not None and resident.consent_version == bot.app[keys.CONTENT].privacy.version

@@ -20,28 +20,12 @@ from bot.messages import MessageBuilder, WireMessage
 from bot.qa import QuestionAnswering
 from bot.reports import change_status, status_messages
 from bot.typed import Choice, decode_choices, matching_choices, offered_in, typed_key
+from tests.chatting import opinion_taps, report_taps
 from tests.conftest import ROOT, Bot, new_user_id
 
 OPINION = "ขอไฟส่องสว่างหน้าวัดป่าบ้านดอนยาง ทางเข้าหมู่บ้านมืดมากตอนกลางคืน เด็กกลับจากโรงเรียนอันตราย"
-HAPPY = (
-    "action=menu.opinion",
-    "action=op&do=accept",
-    "action=op&do=village&n=4",
-    OPINION,
-    "action=op&do=done",
-    "action=op&do=category&id=physical",
-    "action=op&do=confirm",
-)
-REPORT = (
-    "action=menu.report",
-    "action=rp&do=accept",
-    "action=rp&do=type&id=waste",
-    "action=rp&do=village&n=5",
-    "ขยะกองหน้าตลาดไม่มีคนเก็บ",
-    "action=rp&do=done",
-    "action=rp&do=skip",
-    "action=rp&do=confirm",
-)
+HAPPY = opinion_taps(OPINION)
+REPORT = report_taps("ขยะกองหน้าตลาดไม่มีคนเก็บ")
 REFERENCE = re.compile(r"[คร]-\d{4}-\d{5}")
 QUESTION = "ต่อใบอนุญาตจำหน่ายอาหารต้องใช้เอกสารอะไรบ้าง"
 

@@ -4,7 +4,6 @@ offers has a typed form, nothing typed is thrown away, and the report flow speak
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 from urllib.parse import parse_qsl
 
 import pytest
@@ -14,10 +13,10 @@ from bot import keys
 from bot.content import Content, load_content
 from bot.db.models import Opinion, Report
 from bot.handlers import participation as shared
+from tests.chatting import Message, chip_actions, say, say_all
 from tests.conftest import ROOT, Bot, new_user_id
 
 CLOCK = dt.datetime(2026, 11, 23, 5, 0, tzinfo=dt.UTC)
-Message = dict[str, Any]
 
 
 @pytest.fixture(scope="module")
@@ -25,26 +24,13 @@ def content() -> Content:
     return load_content(ROOT / "content")
 
 
-async def _say(bot: Bot, user: str, turn: str) -> list[Message]:
-    """One turn (a postback when it starts with 'action=', else typed text); the messages it got back."""
-    seen = len(bot.fake.messages_to(user))
-    event = bot.postback(user, turn) if turn.startswith("action=") else bot.text(user, turn)
-    assert (await bot.post(event)).status == 200
-    await bot.idle()
-    return bot.fake.messages_to(user)[seen:]
-
-
 async def _walk(bot: Bot, user: str, *turns: str) -> list[list[Message]]:
     bot.app[keys.QA].clock = lambda: CLOCK
-    return [await _say(bot, user, turn) for turn in turns]
+    return await say_all(bot, user, *turns)
 
 
 def _text(content: Content, response_id: str) -> str:
     return content.responses[response_id].text.split("{")[0]
-
-
-def _chips(message: Message) -> list[dict[str, Any]]:
-    return [item["action"] for item in message.get("quickReply", {}).get("items", [])]
 
 
 OPINION_TYPED = (
@@ -105,13 +91,13 @@ async def test_every_chip_the_flows_offer_has_a_typed_form(bot: Bot) -> None:
     stranger = new_user_id()
     shown += await _walk(bot, stranger, "action=menu.report", "ไม่ยินยอม")
     bot.app[keys.QA].clock = lambda: dt.datetime(2027, 3, 1, 5, 0, tzinfo=dt.UTC)
-    shown += [await _say(bot, new_user_id(), "action=menu.opinion")]
+    shown += [await say(bot, new_user_id(), "action=menu.opinion")]
     content = bot.app[keys.CONTENT]
     # The flows' own questions (chips tapping 'action=op|rp&...'); a 'message' chip (เมนู) is typed text already.
-    offered = [m for turn in shown for m in turn if any(f"action={a}&" in str(_chips(m)) for a in ("op", "rp"))]
+    offered = [m for turn in shown for m in turn if any(f"action={a}&" in str(chip_actions(m)) for a in ("op", "rp"))]
     kinds = set()
     for message in offered:
-        for chip in _chips(message):
+        for chip in chip_actions(message):
             kinds.add(chip["type"])
             if chip["type"] == "message":
                 continue
@@ -123,7 +109,7 @@ async def test_every_chip_the_flows_offer_has_a_typed_form(bot: Bot) -> None:
                     expected = shared.TYPED_LINK if chip["type"] == "uri" else shared.TYPED_LOCATION
                     assert answer.get("do") == expected, (typed, chip)
     assert kinds == {"postback", "uri", "location"}
-    labels = {c["label"] for m in offered for c in _chips(m)}
+    labels = {c["label"] for m in offered for c in chip_actions(m)}
     for chip_id in ("accept", "decline", "same_village", "unspecified_village", "other_category", "skip", "edit"):
         assert content.phrases[f"chip_{chip_id}"] in labels, chip_id
     assert content.phrases["chip_keep_general"] in labels

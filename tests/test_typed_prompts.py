@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -17,10 +16,10 @@ from bot.content import Content, load_content
 from bot.db.models import Opinion, Report
 from bot.handlers import participation as shared
 from bot.numbered import chip_names, listed_name, numbered
+from tests.chatting import Message, chip_actions, say, say_all
 from tests.conftest import ROOT, Bot, new_user_id
 
 CLOCK = dt.datetime(2026, 11, 23, 5, 0, tzinfo=dt.UTC)
-Message = dict[str, Any]
 
 
 @pytest.fixture(scope="module")
@@ -28,26 +27,13 @@ def content() -> Content:
     return load_content(ROOT / "content")
 
 
-async def _say(bot: Bot, user: str, turn: str) -> list[Message]:
-    """One turn (a postback when it starts with 'action=', else typed text); the messages it got back."""
-    seen = len(bot.fake.messages_to(user))
-    event = bot.postback(user, turn) if turn.startswith("action=") else bot.text(user, turn)
-    assert (await bot.post(event)).status == 200
-    await bot.idle()
-    return bot.fake.messages_to(user)[seen:]
-
-
 async def _walk(bot: Bot, user: str, *turns: str) -> list[list[Message]]:
     bot.app[keys.QA].clock = lambda: CLOCK
-    return [await _say(bot, user, turn) for turn in turns]
+    return await say_all(bot, user, *turns)
 
 
 def _text(content: Content, response_id: str) -> str:
     return content.responses[response_id].text.split("{")[0]
-
-
-def _chips(message: Message) -> list[dict[str, Any]]:
-    return [item["action"] for item in message.get("quickReply", {}).get("items", [])]
 
 
 def _synonyms(content: Content, label: str) -> set[str]:
@@ -131,7 +117,7 @@ async def test_the_category_prompt_names_the_suggestion_and_lists_its_choices(bo
     replies = await _walk(bot, user, "อยากให้มีตลาดนัดชุมชนสร้างรายได้", "ยินยอม", "หมู่ 2", "เสร็จ")
     content = bot.app[keys.CONTENT]
     question = replies[-1][0]
-    chips = _chips(question)
+    chips = chip_actions(question)
     suggested = content.categories[chips[0]["data"].rsplit("=", 1)[1]].label
     assert f"“{suggested}”" in question["text"]
     for number, chip in enumerate(chips, start=1):
@@ -139,9 +125,9 @@ async def test_the_category_prompt_names_the_suggestion_and_lists_its_choices(bo
     replies = await _walk(bot, user, str(len(chips)))  # the last line, อื่นๆ: every category, numbered
     every = replies[0][0]
     assert every["text"].startswith(_text(content, "opinion_all_categories"))
-    assert len(_chips(every)) == len(content.categories)
+    assert len(chip_actions(every)) == len(content.categories)
     replies = await _walk(bot, user, "๒")  # Thai digit: the second line of the list shown now
-    second = _chips(every)[1]["displayText"]
+    second = chip_actions(every)[1]["displayText"]
     assert f"ด้าน: {second}" in replies[0][0]["text"]
 
 
@@ -164,7 +150,7 @@ async def test_which_one_lists_the_candidates_by_name_and_number(bot: Bot) -> No
     replies = await _walk(bot, user, "เบี้ย")
     question = replies[0][0]
     content = bot.app[keys.CONTENT]
-    names = chip_names([{"action": a} for a in _chips(question)])
+    names = chip_names([{"action": a} for a in chip_actions(question)])
     assert len(names) >= 2 and question["text"].startswith(_text(content, "clarify"))
     assert numbered(names) in question["text"]
     # "2" typed then shows the second line's card: the offered choices' matcher, tests/test_offered_choices.py
@@ -194,14 +180,14 @@ async def test_every_flow_prompt_says_its_choices_in_its_text(bot: Bot) -> None:
     shown += await _walk(bot, user, "action=menu.report", "1", "หมู่ 3", "ถนนพัง", "เสร็จ", "ข้าม", "แก้ไข")
     shown += await _walk(bot, new_user_id(), "action=menu.report")
     bot.app[keys.QA].clock = lambda: dt.datetime(2027, 3, 1, 5, 0, tzinfo=dt.UTC)
-    shown += [await _say(bot, new_user_id(), "action=menu.opinion")]
+    shown += [await say(bot, new_user_id(), "action=menu.opinion")]
     content = bot.app[keys.CONTENT]
     notice = content.privacy.notice
-    offered = [m for turn in shown for m in turn if any(f"action={a}&" in str(_chips(m)) for a in ("op", "rp"))]
+    offered = [m for turn in shown for m in turn if any(f"action={a}&" in str(chip_actions(m)) for a in ("op", "rp"))]
     assert len(offered) >= 12
     for message in offered:
         text = message["text"]
-        for chip in _chips(message):
+        for chip in chip_actions(message):
             if chip["type"] != "postback" or re.search(r"do=village&n=[1-9]", chip["data"]):
                 continue
             names = {chip["label"], chip.get("displayText", "")} - {""}

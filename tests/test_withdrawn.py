@@ -15,39 +15,25 @@ from bot.db.models import Opinion, OpinionChange, utcnow
 from bot.handlers.mydata import notice_version
 from bot.staff.labels import thai_when
 from bot.timeline import thai_short_date
+from tests.chatting import opinion_taps, say_all
 from tests.conftest import Bot
 from tests.staffing import add_opinions, add_staff, csrf_token, sign_in
 
 OPINION = "ขอไฟส่องสว่างหน้าวัดป่าบ้านดอนยาง ทางเข้าหมู่บ้านมืดมาก"
-FILE_ONE = (
-    "action=menu.opinion",
-    "action=op&do=accept",
-    "action=op&do=village&n=4",
-    OPINION,
-    "action=op&do=done",
-    "action=op&do=category&id=physical",
-    "action=op&do=confirm",
-)
+FILE_ONE = opinion_taps(OPINION)
 # 30 Nov 2026 17:30 UTC is already 1 December in Bangkok, and 2569 in the Buddhist era.
 WITHDRAWN_AT = dt.datetime(2026, 11, 30, 17, 30, tzinfo=dt.UTC)
 GREGORIAN_YEAR = re.compile(r"(?<!\d)20\d\d(?!\d)")
 
 
-async def _say(bot: Bot, user: str, *turns: str) -> None:
-    for turn in turns:
-        event = bot.postback(user, turn) if turn.startswith("action=") else bot.text(user, turn)
-        assert (await bot.post(event)).status == 200
-        await bot.idle()
-
-
 async def _filed_and_withdrawn(bot: Bot) -> str:
     """A resident files an opinion in the chat and withdraws it there (tap, then confirm); its reference."""
     user = "U" + "a" * 32
-    await _say(bot, user, *FILE_ONE)
+    await say_all(bot, user, *FILE_ONE)
     async with bot.sessions() as session:
         reference = await session.scalar(select(Opinion.reference))
     assert reference is not None
-    await _say(
+    await say_all(
         bot, user, f"action=md&do=withdraw_one&ref={reference}", f"action=md&do=withdraw_confirmed&ref={reference}"
     )
     return reference
@@ -78,7 +64,7 @@ async def test_withdrawing_records_when_as_a_status_change_by_the_resident(bot: 
 async def test_the_resident_sees_the_withdrawal_in_their_case_history(bot: Bot) -> None:
     reference = await _filed_and_withdrawn(bot)
     user = "U" + "a" * 32
-    await _say(bot, user, f"action=cases&ref={reference}")
+    await say_all(bot, user, f"action=cases&ref={reference}")
     text = bot.fake.messages_to(user)[-1]["text"]
     withdrawn = bot.app[keys.CONTENT].phrases["status_withdrawn"]
     [change] = await _changes(bot)

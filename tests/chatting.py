@@ -3,8 +3,11 @@ before the next; and the tap sequences of a whole opinion or report, for tests t
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+from bot import keys
+from bot.content.model import Content
 from tests.conftest import Bot
 
 Message = dict[str, Any]
@@ -22,6 +25,21 @@ async def say(bot: Bot, user: str, turn: str) -> list[Message]:
 async def say_all(bot: Bot, user: str, *turns: str) -> list[list[Message]]:
     """Each turn in order; the messages each got back."""
     return [await say(bot, user, turn) for turn in turns]
+
+
+# Flows walked at a fixed time, so consultations and reference years do not depend on the day.
+CLOCK = dt.datetime(2026, 11, 23, 5, 0, tzinfo=dt.UTC)
+
+
+async def walk(bot: Bot, user: str, *turns: str) -> list[list[Message]]:
+    """say_all at CLOCK."""
+    bot.app[keys.QA].clock = lambda: CLOCK
+    return await say_all(bot, user, *turns)
+
+
+def opening(content: Content, response_id: str) -> str:
+    """A response's text up to its first placeholder: what a reply built from it starts with."""
+    return content.responses[response_id].text.split("{")[0]
 
 
 def chip_actions(message: Message) -> list[dict[str, Any]]:

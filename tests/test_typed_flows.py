@@ -13,24 +13,13 @@ from bot import keys
 from bot.content import Content, load_content
 from bot.db.models import Opinion, Report
 from bot.handlers import participation as shared
-from tests.chatting import Message, chip_actions, say, say_all
+from tests.chatting import Message, chip_actions, opening, say, walk
 from tests.conftest import ROOT, Bot, new_user_id
-
-CLOCK = dt.datetime(2026, 11, 23, 5, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture(scope="module")
 def content() -> Content:
     return load_content(ROOT / "content")
-
-
-async def _walk(bot: Bot, user: str, *turns: str) -> list[list[Message]]:
-    bot.app[keys.QA].clock = lambda: CLOCK
-    return await say_all(bot, user, *turns)
-
-
-def _text(content: Content, response_id: str) -> str:
-    return content.responses[response_id].text.split("{")[0]
 
 
 OPINION_TYPED = (
@@ -57,10 +46,10 @@ REPORT_TYPED = (
 
 async def test_an_opinion_typed_only_is_stored(bot: Bot) -> None:
     user = new_user_id()
-    replies = await _walk(bot, user, *OPINION_TYPED)
+    replies = await walk(bot, user, *OPINION_TYPED)
     content = bot.app[keys.CONTENT]
-    assert replies[1][0]["text"].startswith(_text(content, "link_typed")) and "/privacy" in replies[1][0]["text"]
-    assert replies[3][-1]["text"].startswith(_text(content, "opinion_ask_text_kept"))  # ม.๓ -> the kept text
+    assert replies[1][0]["text"].startswith(opening(content, "link_typed")) and "/privacy" in replies[1][0]["text"]
+    assert replies[3][-1]["text"].startswith(opening(content, "opinion_ask_text_kept"))  # ม.๓ -> the kept text
     async with bot.sessions() as session:
         opinion = await session.scalar(select(Opinion))
     assert opinion is not None and opinion.reference in replies[-1][0]["text"]
@@ -70,7 +59,7 @@ async def test_an_opinion_typed_only_is_stored(bot: Bot) -> None:
 
 async def test_a_report_typed_only_is_filed(bot: Bot) -> None:
     user = new_user_id()
-    replies = await _walk(bot, user, *REPORT_TYPED)
+    replies = await walk(bot, user, *REPORT_TYPED)
     content = bot.app[keys.CONTENT]
     assert replies[5][0]["text"] == content.responses["location_typed"].text
     async with bot.sessions() as session:
@@ -85,11 +74,11 @@ async def test_every_chip_the_flows_offer_has_a_typed_form(bot: Bot) -> None:
     location chip typed gets its stand-in. Walks both flows, twice (the second time offers "ใช้หมู่เดิม"),
     with the decline chip, every category, and the general suggestion of a closed consultation."""
     user = new_user_id()
-    shown = await _walk(bot, user, *OPINION_TYPED[:5], "อื่นๆ", "ด้านสังคม", "ส่ง")
-    shown += await _walk(bot, user, "action=menu.opinion", "ใช้หมู่เดิม", "ไฟดับ", "เสร็จ", "แก้ไข")
-    shown += await _walk(bot, user, "ยกเลิก", *REPORT_TYPED[:-1], "แก้ไข", "ยกเลิก")
+    shown = await walk(bot, user, *OPINION_TYPED[:5], "อื่นๆ", "ด้านสังคม", "ส่ง")
+    shown += await walk(bot, user, "action=menu.opinion", "ใช้หมู่เดิม", "ไฟดับ", "เสร็จ", "แก้ไข")
+    shown += await walk(bot, user, "ยกเลิก", *REPORT_TYPED[:-1], "แก้ไข", "ยกเลิก")
     stranger = new_user_id()
-    shown += await _walk(bot, stranger, "action=menu.report", "ไม่ยินยอม")
+    shown += await walk(bot, stranger, "action=menu.report", "ไม่ยินยอม")
     bot.app[keys.QA].clock = lambda: dt.datetime(2027, 3, 1, 5, 0, tzinfo=dt.UTC)
     shown += [await say(bot, new_user_id(), "action=menu.opinion")]
     content = bot.app[keys.CONTENT]
@@ -162,11 +151,11 @@ def test_typed_answers_ignore_spaces_case_and_polite_endings(content: Content) -
 async def test_an_opinion_typed_again_at_the_village_step_is_kept_once(bot: Bot) -> None:
     user = new_user_id()
     idea = "อยากให้ขุดลอกคลองหน้าหมู่บ้าน"
-    replies = await _walk(bot, user, idea, "action=op&do=accept", idea, "action=op&do=village&n=2")
+    replies = await walk(bot, user, idea, "action=op&do=accept", idea, "action=op&do=village&n=2")
     content = bot.app[keys.CONTENT]
     assert replies[2][0]["text"] == content.responses["text_repeated"].text  # not "ยังรอคำตอบข้อนี้อยู่"
-    assert replies[3][0]["text"].startswith(_text(content, "opinion_ask_text_kept")) and idea in replies[3][0]["text"]
-    await _walk(bot, user, "เสร็จ", "action=op&do=category&id=physical", "action=op&do=confirm")
+    assert replies[3][0]["text"].startswith(opening(content, "opinion_ask_text_kept")) and idea in replies[3][0]["text"]
+    await walk(bot, user, "เสร็จ", "action=op&do=category&id=physical", "action=op&do=confirm")
     async with bot.sessions() as session:
         opinion = await session.scalar(select(Opinion))
     assert opinion is not None and opinion.text == idea and opinion.village == 2
@@ -175,12 +164,12 @@ async def test_an_opinion_typed_again_at_the_village_step_is_kept_once(bot: Bot)
 async def test_an_opinion_typed_when_asked_for_the_village_becomes_the_opinion(bot: Bot) -> None:
     user = new_user_id()
     idea = "อยากให้มีลานกีฬาสำหรับเด็ก"
-    replies = await _walk(bot, user, "action=menu.opinion", "action=op&do=accept", idea, "หมู่ 5")
+    replies = await walk(bot, user, "action=menu.opinion", "action=op&do=accept", idea, "หมู่ 5")
     content = bot.app[keys.CONTENT]
     assert replies[2][0]["text"] == content.responses["opinion_text_kept"].text
-    assert replies[2][1]["text"].startswith(_text(content, "opinion_ask_village"))  # the village asked again
+    assert replies[2][1]["text"].startswith(opening(content, "opinion_ask_village"))  # the village asked again
     assert idea in replies[3][0]["text"]
-    await _walk(bot, user, "เสร็จ", "action=op&do=category&id=physical", "action=op&do=confirm")
+    await walk(bot, user, "เสร็จ", "action=op&do=category&id=physical", "action=op&do=confirm")
     async with bot.sessions() as session:
         opinion = await session.scalar(select(Opinion))
     assert opinion is not None and opinion.text == idea and opinion.village == 5
@@ -189,14 +178,14 @@ async def test_an_opinion_typed_when_asked_for_the_village_becomes_the_opinion(b
 async def test_a_report_started_from_its_description_keeps_it(bot: Bot) -> None:
     user = new_user_id()
     problem = "ไฟถนนดับทั้งซอยหน้าวัดมาสามวันแล้ว"
-    replies = await _walk(bot, user, problem, "action=rp&do=accept")
+    replies = await walk(bot, user, problem, "action=rp&do=accept")
     content = bot.app[keys.CONTENT]
-    if replies[1][0]["text"].startswith(_text(content, "report_ask_type")):
-        replies += await _walk(bot, user, "action=rp&do=type&id=street_light")
-    replies += await _walk(bot, user, "action=rp&do=village&n=4", problem)
-    assert replies[-2][0]["text"].startswith(_text(content, "report_ask_text_kept"))
+    if replies[1][0]["text"].startswith(opening(content, "report_ask_type")):
+        replies += await walk(bot, user, "action=rp&do=type&id=street_light")
+    replies += await walk(bot, user, "action=rp&do=village&n=4", problem)
+    assert replies[-2][0]["text"].startswith(opening(content, "report_ask_text_kept"))
     assert replies[-1][0]["text"] == content.responses["text_repeated_more"].text
-    await _walk(bot, user, "เสร็จ", "action=rp&do=skip", "action=rp&do=confirm")
+    await walk(bot, user, "เสร็จ", "action=rp&do=skip", "action=rp&do=confirm")
     async with bot.sessions() as session:
         report = await session.scalar(select(Report))
     assert report is not None and report.text == problem and report.type == "street_light"
@@ -205,11 +194,11 @@ async def test_a_report_started_from_its_description_keeps_it(bot: Bot) -> None:
 async def test_a_description_typed_at_the_type_step_is_kept_and_the_type_asked_again(bot: Bot) -> None:
     user = new_user_id()
     problem = "น้ำท่วมขังหน้าบ้านทุกครั้งที่ฝนตก"
-    replies = await _walk(bot, user, "action=menu.report", "action=rp&do=accept", problem, "ท่อ/น้ำท่วมขัง")
+    replies = await walk(bot, user, "action=menu.report", "action=rp&do=accept", problem, "ท่อ/น้ำท่วมขัง")
     content = bot.app[keys.CONTENT]
     assert replies[2][0]["text"] == content.responses["report_text_kept"].text
-    assert replies[2][1]["text"].startswith(_text(content, "report_ask_type"))
-    await _walk(bot, user, "ไม่ระบุ", "เสร็จ", "หน้าบ้านเลขที่ 12", "ส่ง")
+    assert replies[2][1]["text"].startswith(opening(content, "report_ask_type"))
+    await walk(bot, user, "ไม่ระบุ", "เสร็จ", "หน้าบ้านเลขที่ 12", "ส่ง")
     async with bot.sessions() as session:
         report = await session.scalar(select(Report))
     assert report is not None and report.text == problem and report.type == "drainage"
@@ -218,7 +207,7 @@ async def test_a_description_typed_at_the_type_step_is_kept_and_the_type_asked_a
 
 async def test_a_stray_word_at_a_choice_step_is_not_kept(bot: Bot) -> None:
     user = new_user_id()
-    replies = await _walk(bot, user, "action=menu.report", "action=rp&do=accept", "อ้าว", "หมู่ 99")
+    replies = await walk(bot, user, "action=menu.report", "action=rp&do=accept", "อ้าว", "หมู่ 99")
     content = bot.app[keys.CONTENT]
     assert replies[2][0]["text"] == content.responses["flow_reask"].text
 
@@ -228,7 +217,7 @@ async def test_a_stray_word_at_a_choice_step_is_not_kept(bot: Bot) -> None:
 
 async def test_no_report_flow_reply_speaks_of_opinions(bot: Bot) -> None:
     user = new_user_id()
-    shown = await _walk(
+    shown = await walk(
         bot,
         user,
         "action=menu.report",
@@ -248,7 +237,7 @@ async def test_no_report_flow_reply_speaks_of_opinions(bot: Bot) -> None:
         "action=menu.report",
         "เสร็จ",
     )
-    shown += await _walk(bot, new_user_id(), "action=menu.report", "action=rp&do=decline")
+    shown += await walk(bot, new_user_id(), "action=menu.report", "action=rp&do=decline")
     content = bot.app[keys.CONTENT]
     values = {**content.municipality.placeholders(), "retention_months": content.privacy.retention_months}
     notice = content.privacy.notice.format_map(values)

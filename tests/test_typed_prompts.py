@@ -16,24 +16,13 @@ from bot.content import Content, load_content
 from bot.db.models import Opinion, Report
 from bot.handlers import participation as shared
 from bot.numbered import chip_names, listed_name, numbered
-from tests.chatting import Message, chip_actions, say, say_all
+from tests.chatting import Message, chip_actions, opening, say, walk
 from tests.conftest import ROOT, Bot, new_user_id
-
-CLOCK = dt.datetime(2026, 11, 23, 5, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture(scope="module")
 def content() -> Content:
     return load_content(ROOT / "content")
-
-
-async def _walk(bot: Bot, user: str, *turns: str) -> list[list[Message]]:
-    bot.app[keys.QA].clock = lambda: CLOCK
-    return await say_all(bot, user, *turns)
-
-
-def _text(content: Content, response_id: str) -> str:
-    return content.responses[response_id].text.split("{")[0]
 
 
 def _synonyms(content: Content, label: str) -> set[str]:
@@ -49,12 +38,12 @@ async def test_later_lines_typed_at_the_notice_and_the_village_are_added_to_the_
     """The review's case: the second and third lines were answered "ยังรอคำตอบข้อนี้อยู่" and lost."""
     user = new_user_id()
     first, second, third = "อยากให้มีสวนสาธารณะให้เด็กเล่น", "ใกล้ๆ โรงเรียนด้วยค่ะ", "มีม้านั่งให้ผู้ปกครองด้วย"
-    replies = await _walk(bot, user, first, second, "ยินยอม", third, "หมู่ 2", "เสร็จ", "1", "ส่ง")
+    replies = await walk(bot, user, first, second, "ยินยอม", third, "หมู่ 2", "เสร็จ", "1", "ส่ง")
     content = bot.app[keys.CONTENT]
     assert replies[1][0]["text"] == content.responses["text_added"].text
-    assert replies[1][1]["text"].startswith(_text(content, "opinion_consent_lead"))  # the notice asked again
+    assert replies[1][1]["text"].startswith(opening(content, "opinion_consent_lead"))  # the notice asked again
     assert replies[3][0]["text"] == content.responses["text_added"].text
-    assert replies[3][1]["text"].startswith(_text(content, "opinion_ask_village"))
+    assert replies[3][1]["text"].startswith(opening(content, "opinion_ask_village"))
     assert all(line in replies[4][0]["text"] for line in (first, second, third))  # the text step shows them
     async with bot.sessions() as session:
         opinion = await session.scalar(select(Opinion))
@@ -66,15 +55,15 @@ async def test_later_lines_typed_at_the_notice_and_the_village_are_added_to_the_
 async def test_text_after_done_and_at_the_summary_is_added_and_the_summary_shows_it(bot: Bot) -> None:
     user = new_user_id()
     problem, more, last = "ถนนหน้าโรงเรียนพังมาก", "หลุมเยอะมากหน้าโรงเรียน", "เด็กนักเรียนเดินลำบาก"
-    replies = await _walk(bot, user, "action=menu.opinion", "ยินยอม", "หมู่ 1", problem, "เสร็จ", more)
+    replies = await walk(bot, user, "action=menu.opinion", "ยินยอม", "หมู่ 1", problem, "เสร็จ", more)
     content = bot.app[keys.CONTENT]
     assert replies[-1][0]["text"] == content.responses["text_added"].text  # was "ยังรอคำตอบข้อนี้อยู่"
-    assert replies[-1][1]["text"].startswith(_text(content, "opinion_ask_category"))
-    replies = await _walk(bot, user, "ด้านกายภาพ", last)
+    assert replies[-1][1]["text"].startswith(opening(content, "opinion_ask_category"))
+    replies = await walk(bot, user, "ด้านกายภาพ", last)
     assert replies[-1][0]["text"] == content.responses["text_added_summary"].text
     summary = replies[-1][1]["text"]
-    assert summary.startswith(_text(content, "opinion_summary")) and last in summary and more in summary
-    replies = await _walk(bot, user, "ครับ", "โอเคค่ะ")  # a bare particle is not kept; โอเค at the summary sends
+    assert summary.startswith(opening(content, "opinion_summary")) and last in summary and more in summary
+    replies = await walk(bot, user, "ครับ", "โอเคค่ะ")  # a bare particle is not kept; โอเค at the summary sends
     assert replies[0][0]["text"] == content.responses["flow_reask"].text
     async with bot.sessions() as session:
         opinion = await session.scalar(select(Opinion))
@@ -85,11 +74,11 @@ async def test_text_after_done_and_at_the_summary_is_added_and_the_summary_shows
 async def test_text_added_beyond_the_limit_is_cut_and_said(bot: Bot) -> None:
     user = new_user_id()
     long = ("ถนนพังเป็นหลุม " * 200)[: shared.MAX_DESCRIPTION_CHARS - 5].strip()
-    replies = await _walk(bot, user, "action=menu.report", "action=rp&do=accept", long, "ขยะล้นถังหน้าตลาด")
+    replies = await walk(bot, user, "action=menu.report", "action=rp&do=accept", long, "ขยะล้นถังหน้าตลาด")
     content = bot.app[keys.CONTENT]
     assert replies[-2][0]["text"] == content.responses["report_text_kept"].text
     assert replies[-1][0]["text"] == content.responses["text_full"].text
-    await _walk(bot, user, "ถนน", "หมู่ 1", "เสร็จ", "ข้าม", "ส่ง")
+    await walk(bot, user, "ถนน", "หมู่ 1", "เสร็จ", "ข้าม", "ส่ง")
     async with bot.sessions() as session:
         report = await session.scalar(select(Report))
     room = shared.MAX_DESCRIPTION_CHARS - len(long)  # the parts' letters count, not the lines joining them
@@ -100,8 +89,8 @@ async def test_words_for_another_question_are_not_added(bot: Bot) -> None:
     """A chip's word typed at the wrong step ("ไม่ส่งตอนนี้" at the summary) is asked again, not kept."""
     user = new_user_id()
     problem = "ไฟถนนหน้าวัดดับทั้งซอย"
-    await _walk(bot, user, "action=menu.report", "action=rp&do=accept", "ไฟถนนดับ", "หมู่ 4", problem, "เสร็จ", "ข้าม")
-    replies = await _walk(bot, user, "ไม่ส่งตอนนี้", "ใช้หมู่เดิม", "ยืนยัน")
+    await walk(bot, user, "action=menu.report", "action=rp&do=accept", "ไฟถนนดับ", "หมู่ 4", problem, "เสร็จ", "ข้าม")
+    replies = await walk(bot, user, "ไม่ส่งตอนนี้", "ใช้หมู่เดิม", "ยืนยัน")
     content = bot.app[keys.CONTENT]
     assert [r[0]["text"] for r in replies[:2]] == [content.responses["flow_reask"].text] * 2
     async with bot.sessions() as session:
@@ -114,7 +103,7 @@ async def test_words_for_another_question_are_not_added(bot: Bot) -> None:
 
 async def test_the_category_prompt_names_the_suggestion_and_lists_its_choices(bot: Bot) -> None:
     user = new_user_id()
-    replies = await _walk(bot, user, "อยากให้มีตลาดนัดชุมชนสร้างรายได้", "ยินยอม", "หมู่ 2", "เสร็จ")
+    replies = await walk(bot, user, "อยากให้มีตลาดนัดชุมชนสร้างรายได้", "ยินยอม", "หมู่ 2", "เสร็จ")
     content = bot.app[keys.CONTENT]
     question = replies[-1][0]
     chips = chip_actions(question)
@@ -122,24 +111,24 @@ async def test_the_category_prompt_names_the_suggestion_and_lists_its_choices(bo
     assert f"“{suggested}”" in question["text"]
     for number, chip in enumerate(chips, start=1):
         assert f"\n{number} {chip.get('displayText', chip['label'])}" in question["text"]
-    replies = await _walk(bot, user, str(len(chips)))  # the last line, อื่นๆ: every category, numbered
+    replies = await walk(bot, user, str(len(chips)))  # the last line, อื่นๆ: every category, numbered
     every = replies[0][0]
-    assert every["text"].startswith(_text(content, "opinion_all_categories"))
+    assert every["text"].startswith(opening(content, "opinion_all_categories"))
     assert len(chip_actions(every)) == len(content.categories)
-    replies = await _walk(bot, user, "๒")  # Thai digit: the second line of the list shown now
+    replies = await walk(bot, user, "๒")  # Thai digit: the second line of the list shown now
     second = chip_actions(every)[1]["displayText"]
     assert f"ด้าน: {second}" in replies[0][0]["text"]
 
 
 async def test_the_report_type_is_picked_by_its_number(bot: Bot) -> None:
     user = new_user_id()
-    replies = await _walk(bot, user, "action=menu.report", "action=rp&do=accept")
+    replies = await walk(bot, user, "action=menu.report", "action=rp&do=accept")
     content = bot.app[keys.CONTENT]
     types = list(content.report_types.values())
     assert replies[1][0]["text"] == content.responses["report_ask_type"].text.format(
         choices=numbered(t.label for t in types)
     )
-    await _walk(bot, user, "3 ค่ะ", "หมู่ 1", "ขยะกองหน้าตลาด", "เสร็จ", "ข้าม", "ส่ง")
+    await walk(bot, user, "3 ค่ะ", "หมู่ 1", "ขยะกองหน้าตลาด", "เสร็จ", "ข้าม", "ส่ง")
     async with bot.sessions() as session:
         report = await session.scalar(select(Report))
     assert report is not None and report.type == types[2].id
@@ -147,11 +136,11 @@ async def test_the_report_type_is_picked_by_its_number(bot: Bot) -> None:
 
 async def test_which_one_lists_the_candidates_by_name_and_number(bot: Bot) -> None:
     user = new_user_id()
-    replies = await _walk(bot, user, "เบี้ย")
+    replies = await walk(bot, user, "เบี้ย")
     question = replies[0][0]
     content = bot.app[keys.CONTENT]
     names = chip_names([{"action": a} for a in chip_actions(question)])
-    assert len(names) >= 2 and question["text"].startswith(_text(content, "clarify"))
+    assert len(names) >= 2 and question["text"].startswith(opening(content, "clarify"))
     assert numbered(names) in question["text"]
     # "2" typed then shows the second line's card: the offered choices' matcher, tests/test_offered_choices.py
 
@@ -175,10 +164,10 @@ async def test_every_flow_prompt_says_its_choices_in_its_text(bot: Bot) -> None:
     """Each postback chip of the flows' questions is named in the text: its label, the name it shows, a typed
     word for it in quotes ("พิมพ์ “ส่ง”"), or a numbered line; villages are typed as the text shows ("หมู่ 3")."""
     user = new_user_id()
-    shown = await _walk(bot, user, "อยากให้มีไฟส่องทางในซอย", "ยินยอม", "หมู่ 3", "เสร็จ", "อื่นๆ", "1", "แก้ไข")
-    shown += await _walk(bot, user, "ยกเลิก", "action=menu.opinion", "ใช้หมู่เดิม", "ยกเลิก")
-    shown += await _walk(bot, user, "action=menu.report", "1", "หมู่ 3", "ถนนพัง", "เสร็จ", "ข้าม", "แก้ไข")
-    shown += await _walk(bot, new_user_id(), "action=menu.report")
+    shown = await walk(bot, user, "อยากให้มีไฟส่องทางในซอย", "ยินยอม", "หมู่ 3", "เสร็จ", "อื่นๆ", "1", "แก้ไข")
+    shown += await walk(bot, user, "ยกเลิก", "action=menu.opinion", "ใช้หมู่เดิม", "ยกเลิก")
+    shown += await walk(bot, user, "action=menu.report", "1", "หมู่ 3", "ถนนพัง", "เสร็จ", "ข้าม", "แก้ไข")
+    shown += await walk(bot, new_user_id(), "action=menu.report")
     bot.app[keys.QA].clock = lambda: dt.datetime(2027, 3, 1, 5, 0, tzinfo=dt.UTC)
     shown += [await say(bot, new_user_id(), "action=menu.opinion")]
     content = bot.app[keys.CONTENT]
@@ -202,20 +191,20 @@ async def test_every_flow_prompt_says_its_choices_in_its_text(bot: Bot) -> None:
 
 async def test_a_village_the_municipality_has_not_is_told_which_it_has(bot: Bot) -> None:
     user = new_user_id()
-    replies = await _walk(bot, user, "action=menu.report", "action=rp&do=accept", "ถนน", "หมู่ 9")
+    replies = await walk(bot, user, "action=menu.report", "action=rp&do=accept", "ถนน", "หมู่ 9")
     content = bot.app[keys.CONTENT]
     numbers = sorted(v.no for v in content.municipality.villages)
     assert replies[-1][0]["text"].startswith("ไม่มีหมู่นี้ค่ะ")
     assert f"หมู่ {numbers[0]}-{numbers[-1]}" in replies[-1][0]["text"]
-    assert replies[-1][1]["text"].startswith(_text(content, "report_ask_village"))
+    assert replies[-1][1]["text"].startswith(opening(content, "report_ask_village"))
 
 
 async def test_edit_says_the_description_was_cleared(bot: Bot) -> None:
     user = new_user_id()
     flow = ("action=menu.report", "action=rp&do=accept", "ขยะ", "หมู่ 1", "ขยะไม่มีคนเก็บ", "เสร็จ", "ข้าม", "แก้ไข")
-    replies = await _walk(bot, user, *flow)
+    replies = await walk(bot, user, *flow)
     content = bot.app[keys.CONTENT]
     assert replies[-1][0]["text"] == content.responses["report_edit_cleared"].text
-    assert replies[-1][1]["text"].startswith(_text(content, "report_ask_text"))
-    replies = await _walk(bot, new_user_id(), "อยากได้ถังขยะเพิ่ม", "ยินยอม", "หมู่ 1", "เสร็จ", "1", "แก้ไข")
+    assert replies[-1][1]["text"].startswith(opening(content, "report_ask_text"))
+    replies = await walk(bot, new_user_id(), "อยากได้ถังขยะเพิ่ม", "ยินยอม", "หมู่ 1", "เสร็จ", "1", "แก้ไข")
     assert replies[-1][0]["text"] == content.responses["opinion_edit_cleared"].text

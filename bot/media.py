@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import errno
 import io
 import logging
@@ -14,7 +15,7 @@ import secrets
 from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
-from sqlalchemy import Select, select
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.background import Stopping
@@ -26,7 +27,16 @@ log = logging.getLogger(__name__)
 MAX_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 25_000_000  # larger images are refused before decoding (decompression bombs)
 MAX_SIDE = 2048  # stored photos are scaled down to this, which is plenty to see a pothole
-MAX_ATTEMPTS = 3
+# A photo that could not be fetched or written (LINE unreachable, the disk full) is tried again later, each
+# wait longer than the last, so an operator has hours to free the disk before it is marked failed. LINE keeps
+# a message's content only for a while, so the waits stop after a few hours.
+RETRY_AFTER = (
+    dt.timedelta(minutes=1),
+    dt.timedelta(minutes=10),
+    dt.timedelta(hours=1),
+    dt.timedelta(hours=3),
+)
+MAX_ATTEMPTS = len(RETRY_AFTER) + 1
 PHOTOS_PER_SUBMISSION = 3
 
 
@@ -66,16 +76,22 @@ class PhotoFetcher:
         self._line = line
         self._dir = media_dir
 
-    async def run_once(self, limit: int = 20) -> int:
-        """Fetch (or erase) up to `limit` photos waiting for it; return how many were handled."""
+    async def run_once(self, limit: int = 20, now: dt.datetime | None = None) -> int:
+        """Fetch (or erase) up to `limit` photos due by `now`; return how many were handled."""
+        now = now or utcnow()
+        # An erasure never waits: a photo marked for it goes at once, even one waiting for another fetch.
+        due = or_(
+            Photo.status == "erase",
+            and_(Photo.status == "pending", or_(Photo.next_attempt_at.is_(None), Photo.next_attempt_at <= now)),
+        )
         async with self._sessions() as session:
-            waiting = select(Photo).where(Photo.status.in_(("pending", "erase"))).order_by(Photo.id).limit(limit)
+            waiting = select(Photo).where(due).order_by(Photo.id).limit(limit)
             pending = list(await session.scalars(waiting))
         for photo in pending:
             if photo.status == "erase":
                 await self._erase(photo)
             else:
-                await self._fetch(photo)
+                await self._fetch(photo, now)
         return len(pending)
 
     async def _erase(self, photo: Photo) -> None:
@@ -93,7 +109,7 @@ class PhotoFetcher:
             if await stopping.sleep(every):
                 return
 
-    async def _fetch(self, photo: Photo) -> None:
+    async def _fetch(self, photo: Photo, now: dt.datetime) -> None:
         try:
             data = await self._line.get_content(photo.message_id, max_bytes=MAX_BYTES)
             clean, width, height = sanitize(data)
@@ -102,7 +118,7 @@ class PhotoFetcher:
             await self._record(photo.id, "failed", error=str(exc))
             return
         except LineSendError as exc:
-            await self._record(photo.id, "retry", error=f"{type(exc).__name__}: {exc}"[:200])
+            await self._record(photo.id, "retry", retry_from=now, error=f"{type(exc).__name__}: {exc}"[:200])
             return
         except OSError as exc:
             # The disk is full or the media directory read-only: the text of the submission is committed
@@ -111,7 +127,9 @@ class PhotoFetcher:
                 "photo could not be written to the media directory",
                 extra={"photo": photo.id, "error": errno.errorcode.get(exc.errno or 0, type(exc).__name__)},
             )
-            await self._record(photo.id, "retry", error=f"{type(exc).__name__}: {exc.strerror or exc}"[:200])
+            await self._record(
+                photo.id, "retry", retry_from=now, error=f"{type(exc).__name__}: {exc.strerror or exc}"[:200]
+            )
             return
         await self._record(photo.id, "stored", path=path, width=width, height=height)
 
@@ -123,7 +141,9 @@ class PhotoFetcher:
         target.write_bytes(data)
         return str(relative)
 
-    async def _record(self, photo_id: int, outcome: str, **values: object) -> None:
+    async def _record(
+        self, photo_id: int, outcome: str, retry_from: dt.datetime | None = None, **values: object
+    ) -> None:
         async with self._sessions() as session, session.begin():
             photo = await session.get(Photo, photo_id)
             if photo is None:
@@ -131,6 +151,8 @@ class PhotoFetcher:
             photo.attempts += 1
             if outcome == "retry":
                 photo.status = "failed" if photo.attempts >= MAX_ATTEMPTS else "pending"
+                if photo.status == "pending":
+                    photo.next_attempt_at = (retry_from or utcnow()) + RETRY_AFTER[photo.attempts - 1]
             else:
                 photo.status = outcome
             for key, value in values.items():

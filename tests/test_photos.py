@@ -15,9 +15,9 @@ from PIL import ExifTags, Image
 from sqlalchemy import select
 
 from bot import keys
-from bot.db.models import Opinion, Photo
+from bot.db.models import Opinion, Photo, utcnow
 from bot.dev import events
-from bot.media import MAX_ATTEMPTS, MAX_PIXELS, PhotoFetcher, PhotoRejected, sanitize
+from bot.media import MAX_ATTEMPTS, MAX_PIXELS, RETRY_AFTER, PhotoFetcher, PhotoRejected, sanitize
 from tests.conftest import Bot, BotFactory, new_user_id
 from tests.staffing import add_staff, sign_in
 
@@ -135,8 +135,11 @@ async def test_a_read_only_media_directory_keeps_the_opinion_and_says_why(make_b
     and staff and /metrics see it."""
     (tmp_path / "media").write_bytes(b"")
     bot, _ = await _opinion_with_photo(make_bot, jpeg_with_gps())
-    for _ in range(MAX_ATTEMPTS - 1):
-        await bot.app[keys.PHOTOS].run_once()
+    later = utcnow()
+    for wait in RETRY_AFTER:
+        assert await bot.app[keys.PHOTOS].run_once(now=later) == 0  # not due yet
+        later += wait
+        assert await bot.app[keys.PHOTOS].run_once(now=later) == 1
     async with bot.sessions() as session:
         opinion = await session.scalar(select(Opinion))
         photo = await session.scalar(select(Photo))
@@ -170,9 +173,25 @@ async def test_a_full_disk_keeps_the_opinion_and_the_photo_is_tried_again(
         opinion = await session.scalar(select(Opinion))
     assert opinion is not None and opinion.text == "ถนนพังตรงนี้"
     assert photo is not None and photo.status == "pending" and "No space left on device" in (photo.error or "")
+    assert photo.next_attempt_at is not None and photo.next_attempt_at > utcnow() + RETRY_AFTER[0] / 2
     page = await _staff_sees(bot, opinion.reference)
     assert "ภาพประกอบกำลังบันทึก" in page
-    await bot.app[keys.PHOTOS].run_once()
+    await bot.app[keys.PHOTOS].run_once()  # not due yet: the disk may still be full
+    assert len(calls) == 1
+    await bot.app[keys.PHOTOS].run_once(now=photo.next_attempt_at)
     async with bot.sessions() as session:
         photo = await session.scalar(select(Photo))
     assert photo is not None and photo.status == "stored" and len(calls) == 2
+
+
+async def test_erasing_a_photo_that_waits_for_a_retry_does_not_wait(make_bot: BotFactory, tmp_path: Path) -> None:
+    """The resident deletes their data while their photo waits to be tried again: the photo goes at once."""
+    (tmp_path / "media").write_bytes(b"")  # the first write fails, so the photo waits for RETRY_AFTER[0]
+    bot, user = await _opinion_with_photo(make_bot, jpeg_with_gps())
+    for step in ("action=md&do=delete", "action=md&do=delete_confirmed"):
+        await bot.post(bot.postback(user, step))
+        await bot.idle()
+    assert await bot.app[keys.PHOTOS].run_once() == 1
+    async with bot.sessions() as session:
+        photo = await session.scalar(select(Photo))
+    assert photo is not None and photo.status == "deleted"

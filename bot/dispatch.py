@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content import Content
@@ -152,10 +152,13 @@ class Turn:
 
     async def forget_offered(self) -> None:
         """Remove the chat's offered choices now (erasure: the row is keyed by the resident's LINE id)."""
-        row = self.batch.offered.pop(self.row.lane_key, None)
-        if row is not None:
-            await self.session.delete(row)
-            await self.session.flush()  # gone from the session, so a later event of the batch may offer anew
+        lane = self.row.lane_key
+        row = self.batch.offered.pop(lane, None)
+        if row is not None and row in self.session:
+            # Out of the session, so a later event of the batch may offer anew; the row itself goes by a
+            # statement, which is a no-op when residents.forget() has removed it already.
+            self.session.expunge(row)
+        await self.session.execute(delete(OfferedChoice).where(OfferedChoice.lane_key == lane))
         self.forgets_chat = True
 
 

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -262,12 +262,17 @@ class Inbox:
             # Besides free lanes, this process's own orphans: lanes it still holds in the database but no
             # longer works on (a cycle failed with the database down, so releasing failed too). Taking them
             # back at once, rather than after the lease, keeps what this process knows about their sends.
-            orphaned = and_(EventLane.leased_by == self.name, EventLane.lane_key.not_in(list(self._held)))
+            # Never a lane this process is working on: when the event loop was too busy to renew its lease
+            # (a slow machine), the lease looks expired, and taking the lane again would handle its events
+            # twice, side by side.
+            working = EventLane.lane_key.not_in(list(self._held))
+            orphaned = EventLane.leased_by == self.name
             free = list(
                 await session.scalars(
                     select(EventLane.lane_key)
                     .where(
                         EventLane.lane_key.in_(candidates),
+                        working,
                         or_(EventLane.lease_until.is_(None), EventLane.lease_until < now, orphaned),
                     )
                     .limit(limit)
@@ -339,6 +344,9 @@ class Inbox:
                     select(InboundEvent)
                     .where(InboundEvent.lane_key.in_(lanes), InboundEvent.status == "pending")
                     .order_by(InboundEvent.lane_key, InboundEvent.occurred_at_ms, InboundEvent.id)
+                    # PostgreSQL: a process that took a lane over after our lease lapsed waits here for our
+                    # commit, then finds these events handled, not pending. SQLite has one writer at a time.
+                    .with_for_update()
                 )
             )
             # What is logged is read now, before anything can fail: after a rollback the session's objects

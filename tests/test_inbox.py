@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 
 from bot import keys
 from bot.db.models import EventLane, InboundEvent, OutboundMessage, utcnow
-from tests.conftest import Bot, new_user_id
+from tests.conftest import Bot, BotFactory, new_user_id
 
 
 class SimulatedCrash(BaseException):
@@ -227,6 +227,26 @@ async def test_a_worker_whose_lease_ran_out_sends_nothing(bot: Bot) -> None:
         await session.execute(
             update(EventLane).where(EventLane.lane_key == user).values(leased_by=None, lease_until=None)
         )
+    await bot.idle()
+    assert len(bot.fake.messages_to(user)) == 1
+
+
+async def test_a_lane_whose_lease_lapsed_while_this_process_works_on_it_is_not_taken_twice(
+    make_bot: BotFactory,
+) -> None:
+    """The event loop was too busy to renew a lease (a loaded machine): the lease looks expired, but this
+    process is still handling the chat, so its next claim leaves the chat alone (no answer handled twice)."""
+    bot = await make_bot(inbox_workers=0)
+    inbox = bot.app[keys.INBOX]
+    user = new_user_id()
+    assert (await bot.post(bot.text(user, "เมนู"))).status == 200
+    assert await inbox._claim(ignore_settle=True) == [user]  # now being handled
+    async with bot.sessions() as session, session.begin():
+        await session.execute(
+            update(EventLane).where(EventLane.lane_key == user).values(lease_until=utcnow() - dt.timedelta(seconds=1))
+        )
+    assert await inbox._claim(ignore_settle=True) == []
+    await inbox._release([user])
     await bot.idle()
     assert len(bot.fake.messages_to(user)) == 1
 

@@ -226,9 +226,12 @@ class Understanding:
         }
         # In content order: the more specific aspects come first (penalties before fees).
         self._aspects = {name: tuple(normalize(w) for w in words) for name, words in content.aspects.items()}
-        # Longest first, so "ภายในกี่วัน" goes before "กี่วัน" leaves "ภายใน" behind.
+        # Longest first, so "ภายในกี่วัน" goes before "กี่วัน" leaves "ภายใน" behind; words of one length in
+        # alphabetical order, not the set's (which changes with every process's hash seed, and with it what
+        # overlapping words leave behind: the same message was read two ways by two processes).
         self._generic = sorted(
-            {_compact(w) for words in self._aspects.values() for w in words} | set(_FILLERS), key=len, reverse=True
+            {_compact(w) for words in self._aspects.values() for w in words} | set(_FILLERS),
+            key=lambda word: (-len(word), word),
         )
         extra = extra_examples or {}
         examples = self._examples(content, extra)

@@ -28,6 +28,7 @@ from bot.metrics import Metrics, metrics_endpoint
 from bot.nlp.tokenize import for_content
 from bot.phrasings import PhrasingRefresher
 from bot.qa import QuestionAnswering
+from bot.reader import ProcessReader
 from bot.request_body import body_deadline
 from bot.retention import RetentionJob
 from bot.staff.insight import Keywords
@@ -111,16 +112,28 @@ async def _line(app: web.Application) -> AsyncIterator[None]:
 async def _understanding(app: web.Application) -> AsyncIterator[None]:
     """The matcher (with the phrasings staff taught it, kept fresh) and the staff workspace's word tools:
     both web and worker processes need them."""
-    content = app[keys.CONTENT]
-    app[keys.QA] = QuestionAnswering.from_content(content)
-    refresher = PhrasingRefresher(app[keys.SESSIONS], app[keys.QA])
-    await refresher.refresh()
-    app[keys.PHRASINGS] = refresher
-    app[keys.STAFF_KEYWORDS] = Keywords(for_content(content))
-    stopping = Stopping()
-    task = asyncio.create_task(refresher.run_forever(stopping))
-    yield
-    await stop_tasks([task], stopping)
+    content, settings = app[keys.CONTENT], app[keys.SETTINGS]
+    if settings.reader_process:
+        # Messages are read in a child process at a lower CPU priority: acknowledgements first (bot/reader.py).
+        qa = QuestionAnswering(content)
+        qa.reader_process = ProcessReader(settings.content_dir, {}, settings.reader_niceness)
+    else:
+        qa = QuestionAnswering.from_content(content)
+    app[keys.QA] = qa
+    refresher = PhrasingRefresher(app[keys.SESSIONS], qa)
+    try:
+        await refresher.refresh()
+        if qa.reader_process is not None:
+            await qa.reader_process.warm_up()
+        app[keys.PHRASINGS] = refresher
+        app[keys.STAFF_KEYWORDS] = Keywords(for_content(content))
+        stopping = Stopping()
+        task = asyncio.create_task(refresher.run_forever(stopping))
+        yield
+        await stop_tasks([task], stopping)
+    finally:
+        if qa.reader_process is not None:
+            await qa.reader_process.close()
 
 
 async def _inbox(app: web.Application) -> AsyncIterator[None]:

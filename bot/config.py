@@ -78,6 +78,10 @@ class Settings:
     # Chats leased per cycle: larger batches cost fewer transactions, smaller ones hold the database less
     # (SQLite's single connection is shared with the webhook). None: 16 on SQLite, 64 on PostgreSQL.
     inbox_lanes_per_cycle: int | None = None
+    # Residents' messages are read in a child process, at this much lower CPU priority than the process that
+    # acknowledges webhooks (bot/reader.py); off, they are read in a thread of the process (tests do so).
+    reader_process: bool = True
+    reader_niceness: int = 10
     webhook_max_body_bytes: int = 1_048_576
     # A request's body must have arrived this long after its headers (LINE sends it at once); a client
     # that never sends it would otherwise keep its connection open for ever.
@@ -136,6 +140,8 @@ class Settings:
             "inbox_lease_seconds": _float(env, "INBOX_LEASE_SECONDS", defaults.inbox_lease_seconds, 0.5, 600),
             "inbox_poll_seconds": _float(env, "INBOX_POLL_SECONDS", defaults.inbox_poll_seconds, 0.01, 60),
             "inbox_lanes_per_cycle": _int(env, "INBOX_LANES_PER_CYCLE", 0, 0, 1000) or None,
+            "reader_process": _int(env, "READER_PROCESS", 1, 0, 1) == 1,
+            "reader_niceness": _int(env, "READER_NICENESS", defaults.reader_niceness, 0, 19),
             "line_request_timeout_seconds": _float(
                 env, "LINE_REQUEST_TIMEOUT_SECONDS", defaults.line_request_timeout_seconds, 0.1, 120
             ),

@@ -31,7 +31,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.background import Stopping, stop_tasks
 from bot.db.models import EventLane, InboundEvent, OutboundMessage, utcnow
-from bot.dispatch import Dispatcher
+from bot.dispatch import Dispatcher, ReadAhead
 from bot.groupcommit import GroupCommit
 from bot.line import LineGateway, LineLimitError, LineSendError, new_retry_key
 from bot.metrics import Metrics
@@ -327,16 +327,20 @@ class Inbox:
         of its own: the failing event undoes only itself, its chat's earlier events stand, its later ones wait
         for the next cycle (so the chat's order holds), and every other chat is answered.
         """
+        # Typed questions are read first, holding no connection: on SQLite the webhook shares the only one.
+        ahead = await self._dispatcher.read_ahead(self._sessions, lanes)
         try:
-            handled = await self._handle_batch(session, lanes, savepoints=False)
+            handled = await self._handle_batch(session, lanes, ahead, savepoints=False)
         except Exception as exc:
             log.warning("batch failed, handling it again event by event", extra={"error": type(exc).__name__})
-            handled = await self._handle_batch(session, lanes, savepoints=True)
+            handled = await self._handle_batch(session, lanes, ahead, savepoints=True)
         for event_id, status, outcome in handled:
             self._metrics.events_handled[status] += 1
             log.info("event handled", extra={"webhook_event_id": event_id, "outcome": outcome})
 
-    async def _handle_batch(self, session: AsyncSession, lanes: list[str], savepoints: bool) -> list[_Handled]:
+    async def _handle_batch(
+        self, session: AsyncSession, lanes: list[str], ahead: dict[int, ReadAhead], savepoints: bool
+    ) -> list[_Handled]:
         handled: list[_Handled] = []
         async with session.begin():
             rows = list(
@@ -353,6 +357,7 @@ class Inbox:
             # are expired, and reading one needs the database (which raises in an async session).
             seen = [(row.lane_key, row.webhook_event_id, row.attempts) for row in rows]
             batch = await self._dispatcher.prepare(session, rows)
+            batch.read_ahead = ahead
             stalled: set[str] = set()
             for row, (lane, event_id, attempt) in zip(rows, seen, strict=True):
                 if lane in stalled:

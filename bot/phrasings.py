@@ -5,7 +5,6 @@ the process that added them)."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Collection, Mapping
@@ -17,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.background import Stopping
 from bot.content import Content
 from bot.db.models import ServiceExample, utcnow
-from bot.nlp.understand import Understanding
 from bot.qa import QuestionAnswering
 
 log = logging.getLogger(__name__)
@@ -81,9 +79,8 @@ class PhrasingRefresher:
             if version == self._seen:
                 return False
             examples = await load(session, faq_entries(self._qa.content).keys())
-        # Building the index takes a few hundred milliseconds: off the event loop, then swapped in at once.
-        understanding = await asyncio.to_thread(Understanding, self._qa.content, examples)
-        self._qa.understanding, self._seen = understanding, version
+        await self._qa.learn(examples)
+        self._seen = version
         log.info("matcher reloaded", extra={"phrasings": version[0]})
         return True
 

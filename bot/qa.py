@@ -4,6 +4,7 @@ it, so the command line answers exactly as the bot would."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from bot.nlp.categorize import Categorizer
 from bot.nlp.understand import Reading, Understanding
 from bot.numbered import chip_names, numbered
 from bot.office import office_reply
+from bot.reader import ProcessReader
 from bot.referrals import referral_reply
 from bot.timeline import calendar_from, today_in_bangkok
 
@@ -33,8 +35,13 @@ def _utcnow() -> dt.datetime:
 @dataclass
 class QuestionAnswering:
     content: Content
-    understanding: Understanding
+    # Built on the first read in this process (from_content builds it at once); a server whose messages are
+    # read in a child process (reader_process) never builds it here.
+    understanding: Understanding | None = None
     clock: Callable[[], dt.datetime] = field(default=_utcnow)
+    # The phrasings staff attached to services and FAQ entries (bot/phrasings.py), learned by both readers.
+    examples: dict[str, list[str]] = field(default_factory=dict)
+    reader_process: ProcessReader | None = None
 
     def __post_init__(self) -> None:
         self.calendar = calendar_from(self.content.extra_holidays, self.content.working_days)
@@ -49,7 +56,27 @@ class QuestionAnswering:
         return today_in_bangkok(self.clock())
 
     def read(self, text: str, context_service: str | None = None) -> Reading:
-        return self.understanding.read(text, context_service)
+        """Read here, in the calling thread (the command line, tests, bench/qa_eval.py)."""
+        understanding = self.understanding
+        if understanding is None:
+            understanding = self.understanding = Understanding(self.content, self.examples)
+        return understanding.read(text, context_service)
+
+    async def read_for_chat(self, text: str, context_service: str | None = None) -> Reading:
+        """Read without holding the event loop: in the reader process when there is one, else in a thread
+        (the embedding takes 15-80 ms of CPU)."""
+        if self.reader_process is not None:
+            return await self.reader_process.read(text, context_service)
+        return await asyncio.to_thread(self.read, text, context_service)
+
+    async def learn(self, examples: dict[str, list[str]]) -> None:
+        """New staff phrasings: every reader in use is rebuilt with them (a few hundred milliseconds, off the
+        event loop), then swapped in at once."""
+        self.examples = examples
+        if self.reader_process is not None:
+            await self.reader_process.learn(examples)
+        if self.understanding is not None or self.reader_process is None:
+            self.understanding = await asyncio.to_thread(Understanding, self.content, examples)
 
     def reply_for(self, reading: Reading, feedback_key: int | None = None) -> list[WireMessage]:
         """The messages that answer this reading."""

@@ -109,6 +109,9 @@ def make_settings(database_url: str, fake_base_url: str, tmp_path: Path, **overr
         inbox_lease_seconds=2.0,
         line_request_timeout_seconds=2.0,
         line_retry_base_seconds=0.01,
+        # Read in a thread: a child process per test bot would cost seconds each (tests/test_reader.py
+        # covers the reader process).
+        reader_process=False,
     )
     return dataclasses.replace(settings, **overrides)
 

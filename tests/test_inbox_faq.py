@@ -88,7 +88,7 @@ async def test_a_group_attached_to_an_faq_entry_teaches_the_reader_that_entry(
         taught.append(dict(extra_examples or {}))
         return Understanding(content, extra_examples, *args, **kw)
 
-    monkeypatch.setattr("bot.phrasings.Understanding", spy)
+    monkeypatch.setattr("bot.qa.Understanding", spy)
     await sign_in(bot.client, "somchai")
     page = await (await bot.client.get("/staff/questions")).text()
     # The entry's question, in Thai, where staff read the group and in the choice, chosen already.

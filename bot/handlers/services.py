@@ -3,9 +3,6 @@ one?", or a polite "not something we handle"), log it for staff, and remember th
 
 from __future__ import annotations
 
-import asyncio
-import datetime as dt
-
 from sqlalchemy import select
 
 from bot.db.models import ChatContext, ServiceQuery, utcnow
@@ -19,16 +16,14 @@ from bot.nlp.understand import Intent, Reading
 
 router = Router("services")
 
-# How long "กี่วัน" still refers to the service answered last.
-CONTEXT_MINUTES = 30
-
 
 @router.on_text(lambda turn: True)
 async def question(turn: Turn) -> None:
     """Answers any text no command or flow claimed, and logs the question with what the bot made of it."""
-    context = await _context(turn)
-    # In a thread: the embedding (when the reader needs it) takes 15-80 ms of CPU that must not hold the loop.
-    reading = await asyncio.to_thread(turn.qa.read, turn.text, context)
+    context = turn.batch.service_context(turn.row.lane_key)
+    reading = turn.batch.reading_ahead(turn.row.id, turn.text, context) or await turn.qa.read_for_chat(
+        turn.text, context
+    )
     if reading.intent == Intent.SERVICES_MENU:
         await services_menu(turn)
         return
@@ -100,13 +95,6 @@ async def feedback(turn: Turn) -> None:
     query.feedback = vote
     turn.say(f"feedback_{vote}")
     turn.outcome = f"feedback:{vote}"
-
-
-async def _context(turn: Turn) -> str | None:
-    row = turn.batch.contexts.get(turn.row.lane_key)
-    if row is None or utcnow() - row.updated_at > dt.timedelta(minutes=CONTEXT_MINUTES):
-        return None
-    return row.service_id
 
 
 async def _remember(turn: Turn, service_id: str) -> None:

@@ -76,33 +76,29 @@ async def page(request: web.Request) -> web.Response:
             )
         ).all()
     qa = request.app[keys.QA]
-
-    def build() -> list[QuestionGroup]:
-        result = []
-        for group in group_similar([r.text for r in rows])[:SHOWN_GROUPS]:
-            members = [rows[i] for i in group.members]
-            followed = _followed(members)
-            # A question asked in a service's context is read with that service, as the chat read a follow-up.
-            context = next(iter(followed.get(members[0].text, ())), None)
-            reading = qa.read(members[0].text, context_service=context)
-            closest = _closest(reading.candidates, context)
-            result.append(
-                QuestionGroup(
-                    ids=tuple(m.id for m in members),
-                    texts=tuple(dict.fromkeys(m.text for m in members)),
-                    closest_service=closest[0] if closest else None,
-                    closest_score=closest[1] if closest else 0.0,
-                    thumbs_down=sum(m.feedback == "down" for m in members),
-                    closest_faq=reading.faq_id,
-                    faq_services=tuple(
-                        dict.fromkeys([*([context] if context else []), *(c.label for c in reading.candidates)])
-                    ),
-                    followed=followed,
-                )
+    similar = await asyncio.to_thread(group_similar, [r.text for r in rows])
+    groups = []
+    for group in similar[:SHOWN_GROUPS]:
+        members = [rows[i] for i in group.members]
+        followed = _followed(members)
+        # A question asked in a service's context is read with that service, as the chat read a follow-up.
+        context = next(iter(followed.get(members[0].text, ())), None)
+        reading = await qa.read_for_chat(members[0].text, context_service=context)
+        closest = _closest(reading.candidates, context)
+        groups.append(
+            QuestionGroup(
+                ids=tuple(m.id for m in members),
+                texts=tuple(dict.fromkeys(m.text for m in members)),
+                closest_service=closest[0] if closest else None,
+                closest_score=closest[1] if closest else 0.0,
+                thumbs_down=sum(m.feedback == "down" for m in members),
+                closest_faq=reading.faq_id,
+                faq_services=tuple(
+                    dict.fromkeys([*([context] if context else []), *(c.label for c in reading.candidates)])
+                ),
+                followed=followed,
             )
-        return result
-
-    groups = await asyncio.to_thread(build)
+        )
     content = request.app[keys.CONTENT]
     return render(
         request,

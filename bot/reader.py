@@ -1,0 +1,97 @@
+"""Residents' messages read in a child process at a lower CPU priority (the server's default; tests and the
+command line read in a thread instead: QuestionAnswering.read_for_chat).
+
+Reading one message costs 15-80 ms of CPU when the semantic model is consulted (bot/nlp/semantic.py), and
+most of it holds Python's GIL (tokenizing, matching). Read in a thread of the server, that CPU competes with
+the event loop that acknowledges LINE's webhooks: under a burst, acknowledgements fell to a quarter of what
+the same server did with the old, cheap reader. A child process has its own GIL, and its higher niceness lets
+the operating system run the acknowledgements (and the database) first whenever both want a core; the
+child reads at full speed whenever the intake is quiet (docs/decisions/reader-process.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+
+from bot.content import Content, load_content
+from bot.nlp.understand import Reading, Understanding
+
+log = logging.getLogger(__name__)
+
+Examples = dict[str, list[str]]
+
+
+class ProcessReader:
+    """Reads in one child process, started with the content directory and the phrasings known then.
+
+    The child is a fresh interpreter (spawned, not forked: the server has threads and open connections), so
+    it loads the content and builds its matcher itself, once. A child that dies (killed for memory) is
+    started again with the phrasings it last learned, and the message is read again there.
+    """
+
+    def __init__(self, content_dir: Path, examples: Examples, niceness: int) -> None:
+        self._content_dir = content_dir
+        self._examples = examples
+        self._niceness = niceness
+        self._pool = self._start()
+
+    def _start(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            max_workers=1,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_child_start,
+            initargs=(str(self._content_dir), self._examples, self._niceness),
+        )
+
+    async def warm_up(self) -> None:
+        """Start the child and build its matcher now, so the first resident does not wait for it."""
+        await self.read("")
+
+    async def read(self, text: str, context_service: str | None = None) -> Reading:
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._pool, _child_read, text, context_service)
+        except BrokenProcessPool:
+            log.error("the reader process died; starting it again")
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = self._start()
+            return await loop.run_in_executor(self._pool, _child_read, text, context_service)
+
+    async def learn(self, examples: Examples) -> None:
+        # One child: messages submitted after this are read with the new phrasings.
+        self._examples = examples
+        await asyncio.get_running_loop().run_in_executor(self._pool, _child_learn, examples)
+
+    async def close(self) -> None:
+        await asyncio.to_thread(self._pool.shutdown, wait=True, cancel_futures=True)
+
+
+# -- in the child process ---------------------------------------------------------------------------------
+
+_content: Content | None = None
+_understanding: Understanding | None = None
+
+
+def _child_start(content_dir: str, examples: Examples, niceness: int) -> None:
+    global _content, _understanding
+    if niceness:
+        os.nice(niceness)
+    _content = load_content(Path(content_dir))
+    _understanding = Understanding(_content, examples)
+
+
+def _child_read(text: str, context_service: str | None) -> Reading:
+    assert _understanding is not None, "the reader process reads only after _child_start"
+    return _understanding.read(text, context_service)
+
+
+def _child_learn(examples: Examples) -> None:
+    global _understanding
+    assert _content is not None, "the reader process learns only after _child_start"
+    _understanding = Understanding(_content, examples)

@@ -166,14 +166,36 @@ async def drain(replay: Replay, timeout: float) -> None:
             return
 
 
+def family(pid: int) -> list[int]:
+    """The process and its live descendants (the server's reader process, bot/reader.py)."""
+    found = [pid]
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            found += family(int(child))
+    return found
+
+
 def process_cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+    """CPU of the process and its live descendants."""
+    total = 0.0
+    for member in family(pid):
+        fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+    return total
 
 
 def process_memory_mb(pid: int) -> dict[str, float]:
-    status = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
-    return {key: int(status[key].split()[0]) / 1024 for key in ("VmRSS", "VmHWM")}
+    """RSS now and at its peak of the server process, and of the largest of its descendants (the reader)."""
+
+    def of(member: int) -> dict[str, float]:
+        lines = Path(f"/proc/{member}/status").read_text().splitlines()
+        status = dict(line.split(":", 1) for line in lines if ":" in line)
+        return {key: int(status[key].split()[0]) / 1024 for key in ("VmRSS", "VmHWM")}
+
+    server = of(pid)
+    children = [of(member) for member in family(pid)[1:]]
+    reader = max(children, key=lambda m: m["VmHWM"], default={"VmRSS": 0.0, "VmHWM": 0.0})
+    return {**server, "reader_VmRSS": reader["VmRSS"], "reader_VmHWM": reader["VmHWM"]}
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -246,6 +268,7 @@ def summarize(
         "bot_cpu_share_of_one_core": round(cpu_seconds / span, 2),
         "rss_mb_end": round(memory["VmRSS"], 1),
         "rss_mb_peak": round(memory["VmHWM"], 1),
+        "reader_rss_mb_peak": round(memory["reader_VmHWM"], 1),
         "texts": len(set(replay.texts)),
     }
 
@@ -263,8 +286,9 @@ def print_report(summary: dict[str, Any]) -> None:
         f"p99 {s['p99_ms']} ms, mean {s['mean_ms']} ms"
     )
     print(
-        f"  bot process CPU {s['cpu_ms_per_message']} ms per message ({s['bot_cpu_share_of_one_core']} of a core); "
-        f"RSS {s['rss_mb_end']} MB at the end, peak {s['rss_mb_peak']} MB"
+        f"  bot CPU (server and reader process) {s['cpu_ms_per_message']} ms per message "
+        f"({s['bot_cpu_share_of_one_core']} of a core); server RSS {s['rss_mb_end']} MB at the end, "
+        f"peak {s['rss_mb_peak']} MB; reader process peak {s['reader_rss_mb_peak']} MB"
     )
 
 

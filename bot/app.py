@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import html
 import logging
 import secrets
@@ -46,6 +47,10 @@ def create_app(settings: Settings, with_inbox: bool = True) -> web.Application:
     app = web.Application(
         client_max_size=2 * 1024 * 1024, middlewares=[body_deadline(settings.body_timeout_seconds)]
     )
+    if not with_inbox:
+        # A web-only process reads a message only for the staff's unanswered-questions page: in a thread,
+        # rather than with reader processes of its own (about 280 MB each).
+        settings = dataclasses.replace(settings, reader_process=False)
     app[keys.SETTINGS] = settings
     app[keys.METRICS] = Metrics()
     app.cleanup_ctx.extend([_database, _content, _line, _understanding, insight_runner])
@@ -116,9 +121,11 @@ async def _understanding(app: web.Application) -> AsyncIterator[None]:
     if settings.reader_process:
         # Messages are read in a child process at a lower CPU priority: acknowledgements first (bot/reader.py).
         qa = QuestionAnswering(content)
-        qa.reader_process = ProcessReader(settings.content_dir, {}, settings.reader_niceness)
+        qa.reader_process = ProcessReader(
+            settings.content_dir, {}, settings.reader_niceness, settings.reader_processes
+        )
     else:
-        qa = QuestionAnswering.from_content(content)
+        qa = QuestionAnswering.from_content(content)  # reads in a thread
     app[keys.QA] = qa
     refresher = PhrasingRefresher(app[keys.SESSIONS], qa)
     try:

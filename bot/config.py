@@ -82,6 +82,9 @@ class Settings:
     # acknowledges webhooks (bot/reader.py); off, they are read in a thread of the process (tests do so).
     reader_process: bool = True
     reader_niceness: int = 10
+    # Reader processes: each reads one message at a time and holds its own model (about 280 MB). Two on a
+    # machine with two cores or more nearly doubled answers a second (docs/decisions/reader-process.md).
+    reader_processes: int = field(default_factory=lambda: min(2, os.cpu_count() or 1))
     webhook_max_body_bytes: int = 1_048_576
     # A request's body must have arrived this long after its headers (LINE sends it at once); a client
     # that never sends it would otherwise keep its connection open for ever.
@@ -142,6 +145,7 @@ class Settings:
             "inbox_lanes_per_cycle": _int(env, "INBOX_LANES_PER_CYCLE", 0, 0, 1000) or None,
             "reader_process": _int(env, "READER_PROCESS", 1, 0, 1) == 1,
             "reader_niceness": _int(env, "READER_NICENESS", defaults.reader_niceness, 0, 19),
+            "reader_processes": _int(env, "READER_PROCESSES", defaults.reader_processes, 1, 16),
             "line_request_timeout_seconds": _float(
                 env, "LINE_REQUEST_TIMEOUT_SECONDS", defaults.line_request_timeout_seconds, 0.1, 120
             ),

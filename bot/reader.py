@@ -15,9 +15,11 @@ import asyncio
 import logging
 import multiprocessing
 import os
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
+from typing import Any
 
 from bot.content import Content, load_content
 from bot.nlp.understand import Reading, Understanding
@@ -28,18 +30,20 @@ Examples = dict[str, list[str]]
 
 
 class ProcessReader:
-    """Reads in one child process, started with the content directory and the phrasings known then.
+    """Reads in child processes, each started with the content directory and the phrasings known then.
 
-    The child is a fresh interpreter (spawned, not forked: the server has threads and open connections), so
-    it loads the content and builds its matcher itself, once. A child that dies (killed for memory) is
-    started again with the phrasings it last learned, and the message is read again there.
+    Each child is a fresh interpreter (spawned, not forked: the server has threads and open connections), so
+    it loads the content and builds its matcher itself, once. A message goes to the child with the fewest
+    messages waiting; new phrasings go to every child. A child that dies (killed for memory) is started
+    again with the phrasings it last learned, and the message is read again there.
     """
 
-    def __init__(self, content_dir: Path, examples: Examples, niceness: int) -> None:
+    def __init__(self, content_dir: Path, examples: Examples, niceness: int, processes: int = 1) -> None:
         self._content_dir = content_dir
         self._examples = examples
         self._niceness = niceness
-        self._pool = self._start()
+        self._pools = [self._start() for _ in range(processes)]
+        self._waiting = [0] * processes
 
     def _start(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
@@ -50,26 +54,36 @@ class ProcessReader:
         )
 
     async def warm_up(self) -> None:
-        """Start the child and build its matcher now, so the first resident does not wait for it."""
-        await self.read("")
+        """Start the children and build their matchers now, so the first resident does not wait for them."""
+        await asyncio.gather(*(self._run(i, _child_read, "", None) for i in range(len(self._pools))))
 
     async def read(self, text: str, context_service: str | None = None) -> Reading:
-        loop = asyncio.get_running_loop()
-        try:
-            return await loop.run_in_executor(self._pool, _child_read, text, context_service)
-        except BrokenProcessPool:
-            log.error("the reader process died; starting it again")
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = self._start()
-            return await loop.run_in_executor(self._pool, _child_read, text, context_service)
+        least_busy = min(range(len(self._pools)), key=self._waiting.__getitem__)
+        reading: Reading = await self._run(least_busy, _child_read, text, context_service)
+        return reading
 
     async def learn(self, examples: Examples) -> None:
-        # One child: messages submitted after this are read with the new phrasings.
+        # One matcher per child: messages submitted to it after this are read with the new phrasings.
         self._examples = examples
-        await asyncio.get_running_loop().run_in_executor(self._pool, _child_learn, examples)
+        await asyncio.gather(*(self._run(i, _child_learn, examples) for i in range(len(self._pools))))
 
     async def close(self) -> None:
-        await asyncio.to_thread(self._pool.shutdown, wait=True, cancel_futures=True)
+        for pool in self._pools:
+            await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)
+
+    async def _run(self, child: int, function: Callable[..., Any], *args: Any) -> Any:
+        loop = asyncio.get_running_loop()
+        self._waiting[child] += 1
+        try:
+            try:
+                return await loop.run_in_executor(self._pools[child], function, *args)
+            except BrokenProcessPool:
+                log.error("a reader process died; starting it again", extra={"child": child})
+                self._pools[child].shutdown(wait=False, cancel_futures=True)
+                self._pools[child] = self._start()
+                return await loop.run_in_executor(self._pools[child], function, *args)
+        finally:
+            self._waiting[child] -= 1
 
 
 # -- in the child process ---------------------------------------------------------------------------------

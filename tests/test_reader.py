@@ -50,8 +50,8 @@ async def reader() -> AsyncIterator[ProcessReader]:
     await process.close()
 
 
-def _child_pid(reader: ProcessReader) -> int:
-    (pid,) = reader._pool._processes  # type: ignore[attr-defined]
+def _child_pid(reader: ProcessReader, child: int = 0) -> int:
+    (pid,) = reader._pools[child]._processes  # type: ignore[attr-defined]
     return int(pid)
 
 
@@ -82,6 +82,19 @@ async def test_staff_phrasings_are_learned_by_the_child(reader: ProcessReader) -
     await reader.learn({"house_number": [TAUGHT]})
     reading = await reader.read(TAUGHT)
     assert reading.intent == "service" and reading.service_id == "house_number"
+
+
+async def test_every_child_learns_the_phrasings() -> None:
+    reader = ProcessReader(ROOT / "content", {}, niceness=10, processes=2)
+    try:
+        await reader.warm_up()
+        assert _child_pid(reader, 0) != _child_pid(reader, 1)
+        await reader.learn({"house_number": [TAUGHT]})
+        # Two at once: one goes to each child (the one with the fewest waiting).
+        readings = await asyncio.gather(reader.read(TAUGHT), reader.read(TAUGHT))
+        assert [r.service_id for r in readings] == ["house_number", "house_number"]
+    finally:
+        await reader.close()
 
 
 async def test_a_killed_child_is_started_again_with_what_it_had_learned(reader: ProcessReader) -> None:

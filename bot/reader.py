@@ -74,13 +74,16 @@ class ProcessReader:
     async def _run(self, child: int, function: Callable[..., Any], *args: Any) -> Any:
         loop = asyncio.get_running_loop()
         self._waiting[child] += 1
+        pool = self._pools[child]
         try:
             try:
-                return await loop.run_in_executor(self._pools[child], function, *args)
+                return await loop.run_in_executor(pool, function, *args)
             except BrokenProcessPool:
-                log.error("a reader process died; starting it again", extra={"child": child})
-                self._pools[child].shutdown(wait=False, cancel_futures=True)
-                self._pools[child] = self._start()
+                # Every message waiting on the dead child lands here; the first one starts its successor.
+                if self._pools[child] is pool:
+                    log.error("a reader process died; starting it again", extra={"child": child})
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    self._pools[child] = self._start()
                 return await loop.run_in_executor(self._pools[child], function, *args)
         finally:
             self._waiting[child] -= 1

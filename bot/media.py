@@ -15,7 +15,7 @@ import secrets
 from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.background import Stopping
@@ -37,6 +37,8 @@ RETRY_AFTER = (
     dt.timedelta(hours=3),
 )
 MAX_ATTEMPTS = len(RETRY_AFTER) + 1
+# How long one pass holds a photo it is fetching (LINE's timeout and retries take far less).
+FETCH_LEASE = dt.timedelta(minutes=5)
 PHOTOS_PER_SUBMISSION = 3
 
 
@@ -90,9 +92,21 @@ class PhotoFetcher:
         for photo in pending:
             if photo.status == "erase":
                 await self._erase(photo)
-            else:
+            elif await self._claim(photo.id, now):
                 await self._fetch(photo, now)
         return len(pending)
+
+    async def _claim(self, photo_id: int, now: dt.datetime) -> bool:
+        """Take this photo for one fetch, unless another pass (another worker process) took it first: one
+        fetch, one file. A pass that dies holding it leaves it to be tried once FETCH_LEASE has passed."""
+        due = or_(Photo.next_attempt_at.is_(None), Photo.next_attempt_at <= now)
+        async with self._sessions() as session, session.begin():
+            taken = await session.execute(
+                update(Photo)
+                .where(Photo.id == photo_id, Photo.status == "pending", due)
+                .values(next_attempt_at=now + FETCH_LEASE)
+            )
+        return bool(taken.rowcount)  # type: ignore[attr-defined]
 
     async def _erase(self, photo: Photo) -> None:
         """A withdrawn or erased submission: the file goes, the row says so."""
@@ -118,7 +132,9 @@ class PhotoFetcher:
             await self._record(photo.id, "failed", error=str(exc))
             return
         except LineSendError as exc:
-            await self._record(photo.id, "retry", retry_from=now, error=f"{type(exc).__name__}: {exc}"[:200])
+            # LINE no longer has the content (404) or refuses for good: failed at once, not in four hours.
+            outcome = "retry" if exc.retryable else "failed"
+            await self._record(photo.id, outcome, retry_from=now, error=f"{type(exc).__name__}: {exc}"[:200])
             return
         except OSError as exc:
             # The disk is full or the media directory read-only: the text of the submission is committed
@@ -149,6 +165,11 @@ class PhotoFetcher:
             if photo is None:
                 return
             photo.attempts += 1
+            if photo.status == "erase" and outcome != "deleted":
+                # The resident erased their data while this fetch was under way: the erasure wins, and the
+                # next pass deletes the file this fetch may have written.
+                photo.path = values.get("path", photo.path)  # type: ignore[assignment]
+                return
             if outcome == "retry":
                 photo.status = "failed" if photo.attempts >= MAX_ATTEMPTS else "pending"
                 if photo.status == "pending":

@@ -72,11 +72,13 @@ def test_sanitize_refuses_what_is_not_an_image_or_too_large() -> None:
         sanitize(huge.getvalue())
 
 
-async def _opinion_with_photo(make_bot: BotFactory, content: bytes) -> tuple[Bot, str]:
+async def _opinion_with_photo(make_bot: BotFactory, content: bytes | None) -> tuple[Bot, str]:
+    """An opinion filed with one photo; None: LINE no longer has the photo's content (404)."""
     bot = await make_bot()
     bot.app[keys.QA].clock = lambda: CLOCK
     user = new_user_id()
-    bot.fake.content["photo-1"] = (content, "image/jpeg")
+    if content is not None:
+        bot.fake.content["photo-1"] = (content, "image/jpeg")
     steps = ["action=menu.opinion", "action=op&do=accept", "action=op&do=village&n=1", "ถนนพังตรงนี้"]
     for step in steps:
         event = bot.postback(user, step) if step.startswith("action=") else bot.text(user, step)
@@ -195,3 +197,40 @@ async def test_erasing_a_photo_that_waits_for_a_retry_does_not_wait(make_bot: Bo
     async with bot.sessions() as session:
         photo = await session.scalar(select(Photo))
     assert photo is not None and photo.status == "deleted"
+
+
+async def test_a_photo_line_no_longer_has_fails_at_once(make_bot: BotFactory) -> None:
+    """404 from LINE will not change in an hour: the photo is failed now, not shown as saving for hours."""
+    bot, _ = await _opinion_with_photo(make_bot, None)
+    async with bot.sessions() as session:
+        photo = await session.scalar(select(Photo))
+    assert photo is not None and photo.status == "failed" and photo.attempts == 1
+
+
+async def test_an_erasure_during_a_fetch_wins(make_bot: BotFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The resident deletes their data while their photo is being fetched: the fetch must not bring it back
+    as stored; the next pass removes the file it wrote."""
+    written: list[str] = []
+    original_record, original_write = PhotoFetcher._record, PhotoFetcher._write
+
+    def write(self: PhotoFetcher, data: bytes) -> str:
+        written.append(original_write(self, data))
+        return written[-1]
+
+    async def record(self: PhotoFetcher, photo_id: int, outcome: str, *args: Any, **values: Any) -> None:
+        if outcome == "stored":  # the erasure commits while the fetch is under way
+            async with self._sessions() as session, session.begin():
+                photo = await session.get(Photo, photo_id)
+                assert photo is not None
+                photo.status = "erase"
+        await original_record(self, photo_id, outcome, *args, **values)
+
+    monkeypatch.setattr(PhotoFetcher, "_write", write)
+    monkeypatch.setattr(PhotoFetcher, "_record", record)
+    bot, _ = await _opinion_with_photo(make_bot, jpeg_with_gps())
+    assert len(written) == 1
+    await bot.app[keys.PHOTOS].run_once()
+    async with bot.sessions() as session:
+        photo = await session.scalar(select(Photo))
+    assert photo is not None and photo.status == "deleted" and photo.path is None
+    assert not (bot.app[keys.PHOTOS]._dir / written[0]).exists()

@@ -122,7 +122,7 @@ async def _understanding(app: web.Application) -> AsyncIterator[None]:
         # Messages are read in a child process at a lower CPU priority: acknowledgements first (bot/reader.py).
         qa = QuestionAnswering(content)
         qa.reader_process = ProcessReader(
-            settings.content_dir, {}, settings.reader_niceness, settings.reader_processes
+            content, {}, settings.reader_niceness, settings.reader_processes
         )
     else:
         qa = QuestionAnswering.from_content(content)  # reads in a thread

@@ -84,7 +84,7 @@ class Settings:
     reader_niceness: int = 10
     # Reader processes: each reads one message at a time and holds its own model (about 280 MB). Two on a
     # machine with two cores or more nearly doubled answers a second (docs/decisions/reader-process.md).
-    reader_processes: int = field(default_factory=lambda: min(2, os.cpu_count() or 1))
+    reader_processes: int = field(default_factory=lambda: min(2, len(os.sched_getaffinity(0))))
     webhook_max_body_bytes: int = 1_048_576
     # A request's body must have arrived this long after its headers (LINE sends it at once); a client
     # that never sends it would otherwise keep its connection open for ever.

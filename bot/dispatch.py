@@ -306,8 +306,10 @@ class Dispatcher:
         async with sessions() as session:
             rows = (
                 await session.execute(
+                    # First attempts only: after a failure (a message that kills the reader, say) the
+                    # handler reads on its own, once per attempt, until the inbox gives up.
                     select(InboundEvent.id, InboundEvent.lane_key, InboundEvent.payload).where(
-                        InboundEvent.lane_key.in_(lanes), InboundEvent.status == "pending"
+                        InboundEvent.lane_key.in_(lanes), InboundEvent.status == "pending", InboundEvent.attempts <= 1
                     )
                 )
             ).all()

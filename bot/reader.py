@@ -12,34 +12,38 @@ child reads at full speed whenever the intake is quiet (docs/decisions/reader-pr
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import logging
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from pathlib import Path
 from typing import Any
 
-from bot.content import Content, load_content
+from bot.content import Content
 from bot.nlp.understand import Reading, Understanding
 
 log = logging.getLogger(__name__)
 
 Examples = dict[str, list[str]]
+PR_SET_PDEATHSIG = 1  # prctl(2)
 
 
 class ProcessReader:
-    """Reads in child processes, each started with the content directory and the phrasings known then.
+    """Reads in child processes, each started with the server's content and the phrasings known then.
 
-    Each child is a fresh interpreter (spawned, not forked: the server has threads and open connections), so
-    it loads the content and builds its matcher itself, once. A message goes to the child with the fewest
-    messages waiting; new phrasings go to every child. A child that dies (killed for memory) is started
-    again with the phrasings it last learned, and the message is read again there.
+    Each child is a fresh interpreter (spawned, not forked: the server has threads and open connections) and
+    builds its matcher itself, once, from the content the server loaded (pickled, about 340 KB): never from
+    the directory, which may hold a newer deploy's content than the server is answering with. A message
+    goes to the child with the fewest messages waiting; new phrasings go to every child. A child that dies
+    (killed for memory) is started again with the phrasings it last learned, and the message is read again
+    there.
     """
 
-    def __init__(self, content_dir: Path, examples: Examples, niceness: int, processes: int = 1) -> None:
-        self._content_dir = content_dir
+    def __init__(self, content: Content, examples: Examples, niceness: int, processes: int = 1) -> None:
+        self._content = content
         self._examples = examples
         self._niceness = niceness
         self._pools = [self._start() for _ in range(processes)]
@@ -50,7 +54,7 @@ class ProcessReader:
             max_workers=1,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_child_start,
-            initargs=(str(self._content_dir), self._examples, self._niceness),
+            initargs=(self._content, self._examples, self._niceness),
         )
 
     async def warm_up(self) -> None:
@@ -95,12 +99,26 @@ _content: Content | None = None
 _understanding: Understanding | None = None
 
 
-def _child_start(content_dir: str, examples: Examples, niceness: int) -> None:
+def _child_start(content: Content, examples: Examples, niceness: int) -> None:
     global _content, _understanding
+    # Ctrl-C and a service manager's SIGTERM reach the whole process group: the server stops its readers
+    # itself, after its last batch, so the children leave those signals to it. And they die with it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    _die_with_parent()
     if niceness:
         os.nice(niceness)
-    _content = load_content(Path(content_dir))
+    _content = content
     _understanding = Understanding(_content, examples)
+
+
+def _die_with_parent() -> None:
+    """Linux: the kernel kills this child when the server dies, however it dies (no orphaned readers)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass  # elsewhere the child exits when its pipe to the server closes
 
 
 def _child_read(text: str, context_service: str | None) -> Reading:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.content import Content
@@ -304,34 +304,27 @@ class Dispatcher:
         An event whose chat changed context during the batch is simply read again by its handler.
         """
         async with sessions() as session:
-            rows = (
-                await session.execute(
-                    # First attempts only: after a failure (a message that kills the reader, say) the
-                    # handler reads on its own, once per attempt, until the inbox gives up.
-                    select(InboundEvent.id, InboundEvent.lane_key, InboundEvent.payload).where(
+            # First attempts only: after a failure (a message that kills the reader, say) the handler reads
+            # on its own, once per attempt, until the inbox gives up.
+            rows = list(
+                await session.scalars(
+                    select(InboundEvent).where(
                         InboundEvent.lane_key.in_(lanes), InboundEvent.status == "pending", InboundEvent.attempts <= 1
                     )
                 )
-            ).all()
-            in_flow = set(
-                await session.scalars(
-                    select(ConversationState.lane_key).where(
-                        ConversationState.lane_key.in_(lanes),
-                        or_(
-                            ConversationState.updated_at.is_(None),
-                            ConversationState.updated_at >= utcnow() - IDLE_LIMIT,
-                        ),
-                    )
-                )
             )
-            contexts = await session.scalars(select(ChatContext).where(ChatContext.lane_key.in_(lanes)))
-            batch = Batch(residents={}, states={}, contexts={c.lane_key: c for c in contexts})
-        wanted = []
-        for event_id, lane, payload in rows:
-            text = _typed_text(payload)
-            if text is None or lane in in_flow or self._is_command(text):
+            if not rows:
+                return {}
+            batch = await self.prepare(session, rows)
+        now, wanted = utcnow(), []
+        for row in rows:
+            turn = self.turn_for(session, row, batch)
+            if turn.event_type != "message" or turn.message_type != "text":
                 continue
-            wanted.append((event_id, text, batch.service_context(lane)))
+            in_flow = turn.flow is not None and not turn.flow.expired(now)
+            if in_flow or any(turn.is_command(name) for name in self._commands):
+                continue
+            wanted.append((row.id, turn.text, batch.service_context(row.lane_key)))
         readings = await asyncio.gather(
             *(self._qa.read_for_chat(text, context) for _, text, context in wanted), return_exceptions=True
         )
@@ -340,10 +333,6 @@ class Dispatcher:
             for (event_id, text, context), reading in zip(wanted, readings, strict=True)
             if isinstance(reading, Reading)  # a failed reading is tried again by the handler, which reports it
         }
-
-    def _is_command(self, text: str) -> bool:
-        key = command_key(text)
-        return any(key in words for words in self._commands.values())
 
     async def dispatch(self, session: AsyncSession, row: InboundEvent, batch: Batch | None = None) -> Turn:
         batch = batch or await self.prepare(session, [row])
@@ -407,15 +396,6 @@ class Dispatcher:
             if "*" in fallbacks:
                 return fallbacks["*"]
         return None
-
-
-def _typed_text(payload: str) -> str | None:
-    """The text of a text message event, else None."""
-    raw = json.loads(payload)
-    message = raw.get("message") if raw.get("type") == "message" else None
-    if not isinstance(message, dict) or message.get("type") != "text" or not isinstance(message.get("text"), str):
-        return None
-    return str(message["text"])
 
 
 async def ask_which_offered(turn: Turn) -> None:

@@ -15,7 +15,7 @@ import secrets
 from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
-from sqlalchemy import Select, and_, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.background import Stopping
@@ -82,10 +82,7 @@ class PhotoFetcher:
         """Fetch (or erase) up to `limit` photos due by `now`; return how many were handled."""
         now = now or utcnow()
         # An erasure never waits: a photo marked for it goes at once, even one waiting for another fetch.
-        due = or_(
-            Photo.status == "erase",
-            and_(Photo.status == "pending", or_(Photo.next_attempt_at.is_(None), Photo.next_attempt_at <= now)),
-        )
+        due = or_(Photo.status == "erase", _fetch_due(now))
         async with self._sessions() as session:
             waiting = select(Photo).where(due).order_by(Photo.id).limit(limit)
             pending = list(await session.scalars(waiting))
@@ -99,12 +96,9 @@ class PhotoFetcher:
     async def _claim(self, photo_id: int, now: dt.datetime) -> bool:
         """Take this photo for one fetch, unless another pass (another worker process) took it first: one
         fetch, one file. A pass that dies holding it leaves it to be tried once FETCH_LEASE has passed."""
-        due = or_(Photo.next_attempt_at.is_(None), Photo.next_attempt_at <= now)
         async with self._sessions() as session, session.begin():
             taken = await session.execute(
-                update(Photo)
-                .where(Photo.id == photo_id, Photo.status == "pending", due)
-                .values(next_attempt_at=now + FETCH_LEASE)
+                update(Photo).where(Photo.id == photo_id, _fetch_due(now)).values(next_attempt_at=now + FETCH_LEASE)
             )
         return bool(taken.rowcount)  # type: ignore[attr-defined]
 
@@ -179,6 +173,11 @@ class PhotoFetcher:
             for key, value in values.items():
                 setattr(photo, key, value)
         log.info("photo", extra={"photo": photo_id, "outcome": outcome})
+
+
+def _fetch_due(now: dt.datetime) -> ColumnElement[bool]:
+    """A photo waiting to be fetched whose next try is due by `now` (none set: due at once)."""
+    return and_(Photo.status == "pending", or_(Photo.next_attempt_at.is_(None), Photo.next_attempt_at <= now))
 
 
 def photos_for_staff(**owner: int) -> Select[Photo]:

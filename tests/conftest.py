@@ -9,13 +9,13 @@ import os
 import secrets
 import shutil
 import warnings
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import pytest
-from aiohttp import ClientResponse, web
+from aiohttp import ClientResponse, web, web_app
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 
@@ -35,6 +35,16 @@ ACCESS_TOKEN = "test-access-token-" + "x" * 24
 
 def new_user_id() -> str:
     return "U" + secrets.token_hex(16)
+
+
+@pytest.fixture(autouse=True)
+def _forget_served_apps() -> Iterator[None]:
+    """aiohttp keeps each route's middleware chain in one process-wide lru_cache (1024 entries) keyed by the
+    handler and the apps it ran in: every app a test served stayed alive in it, with its content, matcher and
+    database engine (about 50 MB a bot; 18 GB over the suite, and minutes to free at exit). A production
+    process serves one app for its lifetime; a test process serves hundreds."""
+    yield
+    web_app._cached_build_middleware.cache_clear()
 
 
 @pytest.fixture

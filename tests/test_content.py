@@ -69,6 +69,14 @@ def _line_of(file: Path, needle: str) -> int:
         ("municipality.yaml", "phone: 0-0000-0000 (เบอร์ตัวอย่าง)", "phone: ''", "phone: ''", "'phone'"),
         ("commands.yaml", "cancel: [ยกเลิก,", "cancel: [เมนู, ยกเลิก,", "cancel: [เมนู", "already means 'menu'"),
         ("responses.yaml", "  menu:\n    text: เลือก", "  menu:\n    text: [เลือก", "text: [เลือก", "YAML syntax error"),
+        (
+            "reports.yaml",
+            "words: [ขยะ, ถังขยะ,",
+            "words: [ขยะ, ทางเท้า, ถังขยะ,",
+            "words: [ขยะ, ทางเท้า",
+            "'ทางเท้า' is already a word of type 'road'",
+        ),
+        ("reports.yaml", "words: [ขยะ, ถังขยะ,", "words: [ขยะ, ถัง ขยะ,", "words: [ขยะ, ถัง ขยะ", "without spaces"),
     ],
 )
 def test_broken_content_is_reported_with_file_and_line(

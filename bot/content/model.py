@@ -114,6 +114,9 @@ class ReportType:
     division: Division
     # Problems of this type as residents tell them: the reader learns the type from these.
     examples: tuple[str, ...] = ()
+    # Words that name this type's subject ("ทางเท้า", "ท่อระบายน้ำ"): in a problem told at length they pick the
+    # type without the embedding (bot.nlp.topics).
+    words: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -110,6 +110,7 @@ def read_report_kinds(
     if not isinstance(raw_types, dict) or not raw_types:
         src.error(("types",), "'types' must map report type ids to {label, division}")
         raw_types = {}
+    seen_words: dict[str, str] = {}
     for tid, item in raw_types.items():
         label = item.get("label") if isinstance(item, dict) else None
         division = divisions.get(str(item.get("division"))) if isinstance(item, dict) else None
@@ -123,7 +124,23 @@ def read_report_kinds(
         if not isinstance(examples, list) or not all(isinstance(e, str) and e.strip() for e in examples):
             src.error(("types", tid, "examples"), "examples must be a list of texts (problems as residents tell them)")
             continue
-        types[str(tid)] = ReportType(id=str(tid), label=label, division=division, examples=tuple(examples))
+        words = item.get("words", [])
+        if not isinstance(words, list) or not all(isinstance(w, str) and w.strip() and " " not in w for w in words):
+            src.error(
+                ("types", tid, "words"), "words must be a list of words without spaces (what the problem is about)"
+            )
+            continue
+        taken = [w for w in words if w in seen_words and seen_words[w] != tid]
+        if taken:
+            src.error(
+                ("types", tid, "words"),
+                f"'{taken[0]}' is already a word of type '{seen_words[taken[0]]}': a word names one type",
+            )
+            continue
+        seen_words.update((w, str(tid)) for w in words)
+        types[str(tid)] = ReportType(
+            id=str(tid), label=label, division=division, examples=tuple(examples), words=tuple(words)
+        )
     statuses = data.get("statuses")
     if not isinstance(statuses, dict):
         src.error(("statuses",), "'statuses' must map status ids to the words residents read")

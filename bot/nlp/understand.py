@@ -28,6 +28,7 @@ from bot.nlp import semantic
 from bot.nlp.normalize import normalize
 from bot.nlp.retrieve import LabelIndex, Match
 from bot.nlp.tokenize import Tokenizer
+from bot.nlp.topics import ReportTopics, TopicVote
 from bot.references import find_reference
 
 # Thresholds on the character matcher's blended cosine (0-1), chosen on the dev sets with bench/qa_eval.py
@@ -193,6 +194,7 @@ class Understanding:
                 *(w for service in content.services.values() for w in (service.name, *service.aliases)),
                 *self._regional,
                 *cue_words,
+                *(w for report_type in content.report_types.values() for w in report_type.words),
             ]
         )
         # Each cue kind split once: one-word cues (compared with the message's words) and the compacted
@@ -204,6 +206,11 @@ class Understanding:
             )
             for kind, words in self._cue_words.items()
         }
+        self._topics = ReportTopics(
+            {t.id: tuple(normalize(w) for w in t.words) for t in content.report_types.values()},
+            lambda word: len(self._tokenizer.words(word)),
+            self._tokenizer.custom_words,
+        )
         self._window_cues = tuple(_compact(w) for kind in ("question", "problem") for w in self._cue_words[kind])
         # A name of a service that takes reports may hold a cue inside it ("ท่อประปาแตก", "ไฟถนนดับ"): it is one
         # word to the tokenizer, and a problem all the same. (Not a permit's name: "กิจการที่เป็นอันตราย...".)
@@ -372,7 +379,15 @@ class Understanding:
         embedded = False
         # One or two words ("เบี้ย") carry too little meaning for the model: the characters' reading stands.
         short = len(self.topical(focus).replace(" ", "")) <= SHORT_TOPIC_CHARS
-        if self._semantic is not None and not short and not self._char_sure(scores, cues, len(canonical)):
+        # A problem told whose subject words and examples agree on its type is read without the embedding,
+        # which costs most of a message's CPU (bot.nlp.topics).
+        topic = self._told_by_words(scores, cues, canonical, focus)
+        if (
+            self._semantic is not None
+            and not short
+            and topic is None
+            and not self._char_sure(scores, cues, len(canonical))
+        ):
             scores = self._blend(
                 scores, self._semantic.scores(semantic.embed([self._semantic_text(canonical, focus)])[0])
             )
@@ -383,7 +398,7 @@ class Understanding:
             services = tuple(m for m in services if by_characters.get(m.label, 0.0) >= CHAR_FLOOR) or tuple(
                 Match(m.label, min(m.score, ACCEPT - 0.01)) for m in services
             )
-        return self._decide(text, scores, services, cues, aspect, embedded, chars)
+        return self._decide(text, scores, services, cues, aspect, embedded, chars, topic)
 
     def _decide(
         self,
@@ -394,10 +409,14 @@ class Understanding:
         aspect: str | None,
         embedded: bool,
         chars: dict[str, float],
+        topic: TopicVote | None,
     ) -> Reading:
         ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
         best_label, best_score = ranked[0] if ranked else ("", 0.0)
         report_type, report_score = self._best(scores, REPORT)
+        if topic is not None:
+            # Its words and its examples say the same type: a problem of that type, sure enough to report.
+            report_type, report_score = topic.report_type, max(report_score, ACCEPT)
         base = Reading(text=text, intent=Intent.OUT_OF_SCOPE, candidates=services, aspect=aspect, embedded=embedded)
         # A problem told, not asked about: the report flow, with its type when one fits. A complaint that also
         # asks ("ซ่อมได้ไหม", "ทราบไหมว่าชำรุดหนัก") is still a problem when a report type fits it best.
@@ -446,6 +465,26 @@ class Understanding:
         if cues.problem and not cues.question:
             return replace(base, intent=Intent.REPORT, report_type=None, score=report_score)
         return replace(base, intent=Intent.OUT_OF_SCOPE, score=services[0].score if services else 0.0)
+
+    def _told_by_words(self, scores: dict[str, float], cues: Cues, canonical: str, focus: str) -> TopicVote | None:
+        """The subject words' vote when they settle a problem told: they name one report type clearly (in the
+        focus, or anywhere when the focus names none) and the character matcher's best report type is the same.
+        Not a question, and not when the characters point at an intent ("ติดตามเรื่องที่ร้องเรียน" follows a case up).
+        The words alone, without that agreement, read the test half worse than the embedding does
+        (docs/decisions/embedding-cascade.md)."""
+        if not cues.problem or cues.question or max(scores, key=scores.__getitem__, default="").startswith(INTENT):
+            return None
+        vote = next(
+            (
+                v
+                for part in (focus, canonical)
+                if (v := self._topics.vote(self.words(part), _compact(part))).report_type
+            ),
+            None,
+        )
+        if vote is None or not vote.clear or self._best(scores, REPORT)[0] != vote.report_type:
+            return None
+        return vote
 
     def _services(self, scores: dict[str, float], limit: int | None = 3) -> tuple[Match, ...]:
         """The best services (the top three by default); an FAQ entry counts for its service."""

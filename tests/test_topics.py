@@ -67,3 +67,14 @@ def test_unclear_words_still_embed(reader: Understanding) -> None:
     assert reading.embedded
     # A question about a problem is not settled by its words either.
     assert reader.read("ท่อระบายน้ำหน้าบ้านอุดตันมานาน ต้องแจ้งที่ไหนคะ แจ้งยังไง").embedded
+
+
+@pytest.mark.parametrize("text", ["ถนนแตกเป็นทาง", "ขยะล้นถังหน้าบ้าน", "กลิ่นรบกวนจากร้านข้างบ้าน"])
+def test_a_subject_word_keeps_the_problem_cue_inside_it(reader: Understanding, text: str) -> None:
+    # The dictionary keeps "ถนนแตก" whole; its "แตก" is a problem all the same.
+    assert reader.cues(reader.canonical(text)).problem
+
+
+def test_a_service_that_takes_no_reports_is_not_read_as_a_report_by_its_words(reader: Understanding) -> None:
+    reading = reader.read("ฟาร์มไก่ขอใบอนุญาตกิจการที่เป็นอันตรายต่อสุขภาพ ใบอนุญาตหมดอายุแล้ว เดือดร้อน")
+    assert reading.intent != "report"

@@ -67,7 +67,6 @@ class LabelIndex:
         # Examples in label order, and where each label's run starts: a label's best example is one reduceat.
         self._order = np.argsort(owner, kind="stable")
         self._starts = np.searchsorted(owner[self._order], np.arange(len(self.labels)))
-        self._has_examples = np.bincount(owner, minlength=len(self.labels)) > 0
 
     def _weigh(self, grams: Counter[str]) -> Vector:
         """Sublinear TF times IDF, L2-normalised; n-grams never seen in any example are dropped."""
@@ -96,9 +95,8 @@ class LabelIndex:
         q = np.array(list(query.values()), dtype=np.float64)
         per_example = self._examples.dot(ids, q)
         per_label = self._by_label.dot(ids, q)
-        best_example = np.zeros(len(self.labels))
-        present = self._has_examples
-        best_example[present] = np.maximum.reduceat(per_example[self._order], self._starts[present])
+        # Every label has an example (labels come from the examples), so no run is empty.
+        best_example = np.maximum.reduceat(per_example[self._order], self._starts)
         blended = BEST_EXAMPLE_WEIGHT * best_example + (1 - BEST_EXAMPLE_WEIGHT) * per_label
         shared = np.flatnonzero(per_label > 0)
         ranked = sorted(((float(blended[i]), self.labels[i]) for i in shared), key=lambda sl: (-sl[0], sl[1]))

@@ -38,7 +38,8 @@ class ReportTopics:
         compounds: frozenset[str] = frozenset(),
     ) -> None:
         # One-word subjects are compared with the message's words (so "หมา" is not found inside "หมายเลข");
-        # subjects the tokenizer splits ("ไฟฟ้าสาธารณะ") are looked for in the text without spaces.
+        # a subject the tokenizer would split (none, while the reader puts every subject in its dictionary) is
+        # looked for in the text without spaces.
         self._one_word = {w: t for t, words in words_by_type.items() for w in words if word_count(w) == 1}
         self._several = tuple((w, t) for t, words in words_by_type.items() for w in words if word_count(w) != 1)
         # The dictionary's own compounds (a service's name, "ไฟถนนดับ") are one word that holds a subject.

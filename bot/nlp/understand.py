@@ -220,6 +220,8 @@ class Understanding:
             if service.offers_report
             for word in (service.name, *service.aliases)
         }
+        # So may a report type's subject word ("ถนนแตก", "ขยะล้น", "กลิ่นรบกวน"): the dictionary keeps it whole.
+        reported |= {word for report_type in content.report_types.values() for word in report_type.words}
         self._word_cues = {
             word: frozenset(kind for kind, (one_word, _) in self._cues.items() if any(c in word for c in one_word))
             for word in self._tokenizer.custom_words & reported
@@ -469,10 +471,16 @@ class Understanding:
     def _told_by_words(self, scores: dict[str, float], cues: Cues, canonical: str, focus: str) -> TopicVote | None:
         """The subject words' vote when they settle a problem told: they name one report type clearly (in the
         focus, or anywhere when the focus names none) and the character matcher's best report type is the same.
-        Not a question, and not when the characters point at an intent ("ติดตามเรื่องที่ร้องเรียน" follows a case up).
+        Not a question, and not when the characters point at an intent ("ติดตามเรื่องที่ร้องเรียน" follows a case up),
+        an FAQ entry, a referral or a service that takes no reports.
         The words alone, without that agreement, read the test half worse than the embedding does
         (docs/decisions/embedding-cascade.md)."""
-        if not cues.problem or cues.question or max(scores, key=scores.__getitem__, default="").startswith(INTENT):
+        best = max(scores, key=scores.__getitem__, default="")
+        if not cues.problem or cues.question or best.startswith(INTENT):
+            return None
+        # A service that takes no reports, named best ("ใบอนุญาตกิจการที่เป็นอันตราย...หมดอายุ"), is asked about.
+        service = self._content.services.get(best.removeprefix(SERVICE)) if best.startswith(SERVICE) else None
+        if best.startswith((FAQ, REFERRAL)) or (service is not None and not service.offers_report):
             return None
         vote = next(
             (

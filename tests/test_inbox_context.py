@@ -61,3 +61,38 @@ async def test_a_question_close_to_a_service_keeps_its_suggestion(bot: Bot) -> N
     await add_questions(bot, ["ขอใบอนุญาตก่อสร้างบ้านต้องทำยังไง"])
     group = _group(await _inbox(bot), "ขอใบอนุญาตก่อสร้างบ้านต้องทำยังไง")
     assert "ไม่มีบริการที่ใกล้พอ" not in group and '<option value="" selected>' not in group
+
+
+async def test_a_question_merely_asked_after_a_service_is_not_its_follow_up(bot: Bot) -> None:
+    """The audit's case: a fresh question answered as building_permit (follow_up false) right after an ID-card
+    answer is no follow-up of the ID card; the suggestion is the reader's own match, with its real score."""
+    text = "ขอใบอนุญาตสร้างบ้านต้องทำยังไง"
+    await add_questions(bot, [text])
+    async with bot.sessions() as session, session.begin():
+        await session.execute(
+            update(ServiceQuery).values(
+                intent="service",
+                service_id="building_permit",
+                score=0.8,
+                follow_up=False,
+                context_service_id="id_card",
+                answered=True,
+                feedback="down",
+            )
+        )
+    group = _group(await _inbox(bot), text)
+    services = bot.app[keys.CONTENT].services
+    assert "ถามต่อจาก" not in group
+    assert services["id_card"].name not in group.split("<select")[0]
+    assert "(1.00)" not in group
+    closest = re.search(r'<span class="closest-service">([^<]*)</span>', group)
+    assert closest is not None and closest.group(1).startswith(services["building_permit"].name), closest
+    selected = re.search(r'<option value="service:([a-z_]+)" selected>', group)
+    assert selected is not None and selected.group(1) == "building_permit"
+
+
+async def test_the_previous_service_is_not_suggested_for_a_question_close_to_none(bot: Bot) -> None:
+    await add_questions(bot, ["555555"], context_service_id="id_card")
+    group = _group(await _inbox(bot), "555555")
+    assert "ไม่มีบริการที่ใกล้พอ" in group and "ถามต่อจาก" not in group
+    assert re.search(r'<option value="service:[^"]+" selected>', group) is None

@@ -152,7 +152,8 @@ class ServiceQuery(Base):
     # Staff triage of an unanswered question: "example" (attached to a service) or "out_of_scope".
     triage: Mapped[str | None] = mapped_column(String(16))
     # The service the chat was about when this was asked (its last answer, within the follow-up window), whether
-    # or not the reader took the question as a follow-up: the inbox shows it as context.
+    # or not the reader took the question as a follow-up (follow_up says whether it did; only then does the
+    # inbox list the question as following that service).
     context_service_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -15,6 +15,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from bot import audit, keys, phrasings
 from bot.content import Content
 from bot.db.models import ServiceQuery
+from bot.nlp.understand import Reading
 from bot.staff.insight import group_similar
 from bot.staff.web import render, requires, signed_in
 
@@ -32,14 +33,14 @@ class QuestionGroup:
     ids: tuple[int, ...]
     texts: tuple[str, ...]  # distinct texts, most recent first
     closest_service: str | None
-    closest_score: float
+    closest_score: float | None  # None: not a similarity (the follow-up's service)
     thumbs_down: int
     # The FAQ entry the reader answered the group with, if any, and the services whose FAQ entries are
     # offered to attach to (the reader's candidates: a list of every entry would not fit a phone).
     closest_faq: str | None = None
     faq_services: tuple[str, ...] = ()
-    # For each text, the services the chat was about when it was asked (a follow-up such as "กี่วัน", or a
-    # question right after a service's card, means little without that card).
+    # For each text read as a follow-up, the service it followed (a follow-up such as "กี่วัน" means little
+    # without that service's card).
     followed: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
@@ -68,6 +69,8 @@ async def page(request: web.Request) -> web.Response:
                     ServiceQuery.feedback,
                     ServiceQuery.follow_up,
                     ServiceQuery.service_id,
+                    ServiceQuery.score,
+                    ServiceQuery.answered,
                     ServiceQuery.context_service_id,
                 )
                 .where(*_untriaged())
@@ -81,16 +84,17 @@ async def page(request: web.Request) -> web.Response:
     for group in similar[:SHOWN_GROUPS]:
         members = [rows[i] for i in group.members]
         followed = _followed(members)
-        # A question asked in a service's context is read with that service, as the chat read a follow-up.
+        # A follow-up is read again with the service it followed, as the chat read it; any other question
+        # on its own: the service the chat was about before is no reading of it.
         context = next(iter(followed.get(members[0].text, ())), None)
         reading = await qa.read_for_chat(members[0].text, context_service=context)
-        closest = _closest(reading.candidates, context)
+        closest = _closest(reading, members[0])
         groups.append(
             QuestionGroup(
                 ids=tuple(m.id for m in members),
                 texts=tuple(dict.fromkeys(m.text for m in members)),
                 closest_service=closest[0] if closest else None,
-                closest_score=closest[1] if closest else 0.0,
+                closest_score=closest[1] if closest else None,
                 thumbs_down=sum(m.feedback == "down" for m in members),
                 closest_faq=reading.faq_id,
                 faq_services=tuple(
@@ -113,24 +117,28 @@ async def page(request: web.Request) -> web.Response:
 
 
 def _followed(members: list[Any]) -> dict[str, tuple[str, ...]]:
-    """Each text's services the chat was about when it was asked: the logged context_service_id (migration
-    0014, any question asked after a service's answer, read as a follow-up or not), or for rows logged before
-    it the service a follow-up was answered about."""
+    """Each text's services it was read as a follow-up of (the logged follow_up flag): the service it was
+    answered about, which for a follow-up is the chat's context. A question merely asked after a service's
+    answer (context_service_id without follow_up) was read on its own and followed nothing."""
     found: dict[str, dict[str, None]] = {}
     for m in members:
-        context = m.context_service_id or (m.service_id if m.follow_up else None)
+        context = (m.service_id or m.context_service_id) if m.follow_up else None
         if context:
             found.setdefault(m.text, {})[context] = None
     return {text: tuple(services) for text, services in found.items()}
 
 
-def _closest(candidates: tuple[Any, ...], context: str | None) -> tuple[str, float] | None:
-    """The service to suggest: the one the question was asked after, else the reader's best candidate; else none, and
-    the page says so rather than preselect the first service of the list ("555555" is close to nothing)."""
-    if context:
-        return context, next((c.score for c in candidates if c.label == context), 1.0)
-    if candidates:
-        return candidates[0].label, candidates[0].score
+def _closest(reading: Reading, logged: Any) -> tuple[str, float | None] | None:
+    """The service to suggest and its score: the service a follow-up was read about (no similarity score:
+    the chat's context decided it), else the reader's best candidate, else the service the bot answered with
+    the score it was answered at; else none, and the page says so rather than preselect the first service of
+    the list ("555555" is close to nothing)."""
+    if reading.follow_up and reading.service_id:
+        return reading.service_id, None
+    if reading.candidates:
+        return reading.candidates[0].label, reading.candidates[0].score
+    if logged.answered and logged.service_id:
+        return logged.service_id, None if logged.follow_up else logged.score
     return None
 
 

@@ -403,10 +403,17 @@ def _in_transaction(settings: Settings, work: Any) -> None:
 
 def _report_status(settings: Settings, reference: str, status: str, note: str | None, by: str) -> int:
     """Sets a report's status; the resident is told in the chat."""
+    from bot import audit
     from bot.reports import UnknownReport, change_status
+    from bot.staff.cli import command_actor
+
+    async def work(session: Any, content: Any) -> None:
+        report = await change_status(session, content, reference, status, note, by)
+        # Audited as the workspace's status form is: every status change is in /staff/audit.
+        audit.record(session, command_actor(), "report_status", report.reference, status=status)
 
     try:
-        _in_transaction(settings, lambda session, content: change_status(session, content, reference, status, note, by))
+        _in_transaction(settings, work)
     except UnknownReport:
         print(f"no report {reference}", file=sys.stderr)
         return 1
@@ -416,12 +423,17 @@ def _report_status(settings: Settings, reference: str, status: str, note: str | 
 
 def _opinion_outcome(settings: Settings, reference: str, outcome: str, detail: str | None, by: str) -> int:
     """Sets what became of an opinion; the resident is told in the chat unless they opted out."""
+    from bot import audit
     from bot.opinions import UnknownOpinion, set_outcome
+    from bot.staff.cli import command_actor
+
+    async def work(session: Any, content: Any) -> None:
+        opinion = await set_outcome(session, content, reference, outcome, detail, by)
+        # Audited as the workspace's outcome form is.
+        audit.record(session, command_actor(), "opinion_change", opinion.reference, change="outcome")
 
     try:
-        _in_transaction(
-            settings, lambda session, content: set_outcome(session, content, reference, outcome, detail, by)
-        )
+        _in_transaction(settings, work)
     except UnknownOpinion:
         print(f"no opinion {reference} (or it was withdrawn)", file=sys.stderr)
         return 1

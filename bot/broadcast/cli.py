@@ -80,7 +80,7 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
         if args.hearing_command == "create":
             return await _create(sessions, content, args)
         if args.hearing_command == "list":
-            return await _list(sessions, args)
+            return await _list(sessions, content, args)
         return await _announce(sessions, args)
     finally:
         await engine.dispose()
@@ -118,9 +118,10 @@ async def _create(sessions: Any, content: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _list(sessions: Any, args: argparse.Namespace) -> int:
+async def _list(sessions: Any, content: Any, args: argparse.Namespace) -> int:
     from bot.broadcast.hearings import rsvp_counts
     from bot.db.models import Hearing
+    from bot.staff.labels import StaffWords
     from bot.timeline import BANGKOK
 
     rows = []
@@ -139,10 +140,13 @@ async def _list(sessions: Any, args: argparse.Namespace) -> int:
             )
     if args.json:
         print(json.dumps(rows, ensure_ascii=False))
-    else:
-        for row in rows:
-            villages = ",".join(map(str, row["villages"])) or "all"
-            print(f"{row['id']}\t{row['starts']}\t{row['title']}\t{row['place']}\tvillages {villages}\t{row['rsvp']}")
+        return 0
+    # For people: the answers and the villages in content/staff.yaml's words ("ไป 2 · ไม่สะดวก 0 ...").
+    words = StaffWords(content)
+    for row in rows:
+        answers = " · ".join(f"{words.rsvp_answer(code)} {count:,}" for code, count in row["rsvp"].items())
+        villages = words.hearing_villages(row["villages"])
+        print(f"{row['id']}\t{row['starts']}\t{row['title']}\t{row['place']}\t{villages}\t{answers}")
     return 0
 
 

@@ -1,7 +1,7 @@
 """content/staff.yaml: the Thai words the staff workspace shows instead of the codes it stores (roles, audit
 actions and their details, what an opinion's history changed, sendings' kinds, modes and states, export
-kinds, filter names). Every code the program uses must have a word, or `content check` names the file and
-line, so a page never falls back to showing a code."""
+kinds, filter names, hearing answers). Every code the program uses must have a word, or `content check`
+names the file and line, so a page never falls back to showing a code."""
 
 from __future__ import annotations
 
@@ -26,6 +26,8 @@ SECTIONS = (
     "sending_states",
     "export_kinds",
     "filters",
+    "rsvp_answers",
+    "hearing_villages",
 )
 # bot.db.models.BroadcastJob.status: the states a sending goes through.
 SENDING_STATES = ("scheduled", "running", "done", "cancelled")
@@ -53,6 +55,7 @@ def required_codes() -> tuple[tuple[str, ...], dict[str, tuple[str, ...]], dict[
     own them (imported here, when content is checked, so content loading does not pull them in first)."""
     from bot import audit
     from bot.broadcast.fanout import KINDS, MODES
+    from bot.broadcast.hearings import ANSWERS
     from bot.nlp.understand import Intent
     from bot.staff.accounts import ROLES
     from bot.staff.exports import KINDS as EXPORT_KINDS
@@ -71,6 +74,8 @@ def required_codes() -> tuple[tuple[str, ...], dict[str, tuple[str, ...]], dict[
         "sending_states": SENDING_STATES,
         "export_kinds": (*EXPORT_KINDS, "plan"),
         "filters": FILTER_NAMES,
+        "rsvp_answers": ANSWERS,
+        "hearing_villages": ("all",),
     }
     return tuple(ROLES), sections, dict(audit.CODED_VALUES)
 

@@ -65,7 +65,10 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     export.add_argument("--until", type=_day, help="last day, YYYY-MM-DD (Bangkok time)")
 
 
-def _actor() -> str:
+def command_actor() -> str:
+    """Who a command on the server acts as in the audit log: "cli:<the server's user>" (the workspace shows
+    it as คำสั่งบนเครื่องแม่ข่าย, bot.staff.labels.StaffWords.actor); what --by names is kept in the case's
+    own history."""
     try:
         return "cli:" + getpass.getuser()
     except Exception:  # no user name in some containers
@@ -99,7 +102,7 @@ def _staff_add(settings: Settings, username: str, role: str) -> int:
 
     async def work(session: object, _content: object) -> None:
         await add_user(session, username, role, password)  # type: ignore[arg-type]
-        audit.record(session, _actor(), "account_add", username, role=role)  # type: ignore[arg-type]
+        audit.record(session, command_actor(), "account_add", username, role=role)  # type: ignore[arg-type]
 
     from bot.__main__ import _in_transaction
 
@@ -209,7 +212,7 @@ async def _write(settings: Settings, kind: str, fmt: str, out: Path, filters: Fi
         # A half-written file never takes the real name.
         partial.replace(out)
         async with sessions() as session, session.begin():
-            audit.record(session, _actor(), "export", kind, format=fmt, rows=count, filters=filters.describe())
+            audit.record(session, command_actor(), "export", kind, format=fmt, rows=count, filters=filters.describe())
         return count
     finally:
         await engine.dispose()

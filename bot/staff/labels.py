@@ -6,7 +6,7 @@ of its own."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -119,6 +119,15 @@ class StaffWords:
 
     def sending_state(self, code: str) -> str:
         return self._word("sending_states", code)
+
+    def rsvp_answer(self, code: str) -> str:
+        return self._word("rsvp_answers", code)
+
+    def hearing_villages(self, numbers: Sequence[int]) -> str:
+        """'หมู่ที่ 3,4', or 'ทุกหมู่' for a hearing of every village."""
+        if not numbers:
+            return self._word("hearing_villages", "all")
+        return f"{self._word('filters', 'village')} {','.join(map(str, numbers))}"
 
     def opinion_status(self, code: str | None) -> str:
         return self._opinion_statuses.get(code or "", code or "")

@@ -5,6 +5,7 @@ ends."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import time
 from collections.abc import Iterator
@@ -82,8 +83,16 @@ def test_staff_triage_an_opinion_and_export_it(workspace: str, tmp_path: Path) -
 
             page.click("nav >> text=ความคิดเห็น")
             page.select_option("select[name=village]", "3")
+            # Days in the Buddhist era, typed as staff write them (chromium's date input would be Gregorian).
+            since = page.locator("input[name=since]")
+            expect(since).to_have_attribute("placeholder", "เช่น 01/11/2569")
+            since.fill("1/1/2569")
+            page.fill("input[name=until]", "31/12/2026")  # a Gregorian year by mistake: read, shown in พ.ศ.
             page.click("button:has-text('กรอง')")
             expect(page.locator("#total")).to_have_text("พบ 1 รายการ")
+            expect(since).to_have_value("01/01/2569")
+            expect(page.locator("input[name=until]")).to_have_value("31/12/2569")
+            expect(page.locator(".field-error")).to_have_count(0)
             page.click("text=2569-00001")
             expect(page.locator("h1")).to_contain_text("2569-00001")
 
@@ -162,6 +171,21 @@ def _page_width(page: Any) -> int:
     return int(page.evaluate("document.documentElement.scrollWidth"))
 
 
+def _with_date_errors(paths: list[str]) -> list[str]:
+    """The pages whose forms take Buddhist-era days and times, with each field's Thai error showing
+    (issue 16 item 9): they must fit too."""
+    hearing = next(p for p in paths if re.fullmatch(r"/staff/hearings/\d+", p))
+    bad = "since=31%2F02%2F2569&until=1%2F1%2F2442"
+    return [
+        f"/staff/opinions?{bad}",
+        f"/staff/reports?{bad}",
+        f"/staff/insight?{bad}",
+        "/staff/hearings?error=starts",
+        f"{hearing}?error=at",
+        f"{hearing}?error=starts",
+    ]
+
+
 def test_every_staff_page_fits_a_phone_and_a_desktop(seeded_workspace: tuple[str, list[str]]) -> None:
     """Issue 16 item 8: at 390 px and 1280 px no page scrolls sideways; on a phone the menu is a button."""
     from playwright.sync_api import expect, sync_playwright
@@ -181,7 +205,7 @@ def test_every_staff_page_fits_a_phone_and_a_desktop(seeded_workspace: tuple[str
                 page.fill("input[name=password]", PASSWORD)
                 page.click("button:has-text('เข้าสู่ระบบ')")
                 expect(page).to_have_url(f"{base}/staff")
-                for path in paths:
+                for path in [*paths, *_with_date_errors(paths)]:
                     response = page.goto(f"{base}{path}")
                     assert response is not None and response.status == 200, path
                     if _page_width(page) > width:
@@ -200,3 +224,33 @@ def test_every_staff_page_fits_a_phone_and_a_desktop(seeded_workspace: tuple[str
         finally:
             browser.close()
     assert not too_wide, too_wide
+
+
+def test_a_hearing_is_added_with_a_buddhist_era_day_in_chromium(seeded_workspace: tuple[str, list[str]]) -> None:
+    """Issue 16 item 9: the hearing form's day is typed in พ.ศ. and its time as 24-hour text, whatever the
+    browser's locale; the page and the edit form show them back in พ.ศ."""
+    from playwright.sync_api import expect, sync_playwright
+
+    base, _paths = seeded_workspace
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_context(viewport={"width": NARROW, "height": 800}).new_page()
+            page.goto(f"{base}/staff/login")
+            page.fill("input[name=username]", STAFF)
+            page.fill("input[name=password]", PASSWORD)
+            page.click("button:has-text('เข้าสู่ระบบ')")
+            page.goto(f"{base}/staff/hearings")
+            form = page.locator("#new-hearing")
+            form.locator("input[name=title]").fill("ประชาคมหมู่ 5 ทดสอบวันที่")
+            form.locator("input[name=starts]").fill("20/12/2574")
+            form.locator("input[name=starts_time]").fill("9.30")
+            form.locator("input[name=place]").fill("ศาลาหมู่ 5")
+            form.locator("button:has-text('เพิ่ม')").click()
+            expect(page.locator("h1")).to_have_text("ประชาคมหมู่ 5 ทดสอบวันที่")
+            expect(page.locator("main")).to_contain_text("20 ธันวาคม 2574")
+            expect(page.locator("input[name=starts]")).to_have_value("20/12/2574")
+            expect(page.locator("input[name=starts_time]")).to_have_value("09:30")
+            assert _page_width(page) <= NARROW
+        finally:
+            browser.close()

@@ -41,6 +41,7 @@ from bot.staff.accounts import (
     complete_sign_in,
     purge_login_failures,
 )
+from bot.staff.dates import moment_fields, shown_day
 from bot.staff.labels import StaffWords, thai_when
 from bot.staff.sessions import SessionPolicy, SignedIn
 from bot.staff.throttle import FailureDigest, SignInGuard, SlidingWindow
@@ -188,6 +189,9 @@ def templates() -> jinja2.Environment:
     env.filters["thai_when"] = thai_when
     env.filters["bangkok"] = thai_when
     env.filters["number"] = lambda value: f"{value:,}"
+    # Date fields are filled in the Buddhist era (chromium's date inputs would show Gregorian years).
+    env.filters["day_field"] = shown_day
+    env.filters["moment_fields"] = moment_fields
     return env
 
 

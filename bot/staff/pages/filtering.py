@@ -12,7 +12,8 @@ from aiohttp import web
 
 from bot import keys
 from bot.references import split_reference
-from bot.staff.exports import EARLIEST_DAY, LATEST_DAY, MAX_VILLAGE, Filters
+from bot.staff.dates import DateError, parse_day
+from bot.staff.exports import MAX_VILLAGE, Filters
 
 PAGE_SIZE = 50
 # A value chosen from a list (consultation, status, division) is an id: short, printable.
@@ -29,17 +30,14 @@ class Problem:
 
 
 def _date(raw: str | None, problems: list[Problem], name: str) -> dt.date | None:
+    """A day as staff type it, in the Buddhist era (bot/staff/dates.py), or as an export link carries it."""
     if not raw:
         return None
     try:
-        day = dt.date.fromisoformat(raw)
-    except ValueError:
-        problems.append(Problem(name, "unreadable", raw[:40]))
+        return parse_day(raw)
+    except DateError as exc:
+        problems.append(Problem(name, exc.code, raw[:40]))
         return None
-    if not EARLIEST_DAY <= day <= LATEST_DAY:
-        problems.append(Problem(name, "date_range", raw[:40]))
-        return None
-    return day
 
 
 def text_filter(query: Mapping[str, str], name: str, problems: list[Problem]) -> str | None:

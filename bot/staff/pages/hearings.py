@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import re
 import secrets
 from typing import Any
 
@@ -46,6 +45,7 @@ from bot.broadcast.hearings import (
 from bot.db.models import BroadcastJob, Hearing, Resident, utcnow
 from bot.line import LineSendError
 from bot.nlp.normalize import clean_text
+from bot.staff.dates import DateError, parse_moment, parse_time
 from bot.staff.preview import render_messages
 from bot.staff.web import render, requires, signed_in
 from bot.timeline import BANGKOK, thai_date
@@ -67,7 +67,6 @@ FIELDS = (
 # The reminder rows of the form: "days before" and "time", blank rows ignored.
 REMINDER_ROWS = 3
 MAX_DAYS_BEFORE = 30
-_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
 def reminder_rows(spec: str) -> list[tuple[str, str]]:
@@ -87,15 +86,14 @@ def _reminders(form: Any) -> str:
         days, time = (str(form.get(f"remind_{part}_{i}", "")).strip() for part in ("days", "time"))
         if not days and not time:
             continue
-        if not days.isdecimal() or not 0 <= int(days) <= MAX_DAYS_BEFORE or not _TIME.match(time):
+        try:
+            at = parse_time(time)
+        except DateError:
+            at = None
+        if not days.isdecimal() or not 0 <= int(days) <= MAX_DAYS_BEFORE or at is None:
             raise HearingError(f"reminder_{i}", "days before (0-30) and a time (HH:MM) expected")
-        specs.append(f"{int(days)}@{time}")
+        specs.append(f"{int(days)}@{at:%H:%M}")
     return ",".join(dict.fromkeys(specs))
-
-
-def _local_input(value: dt.datetime) -> str:
-    """For <input type=datetime-local>: Thai time without the zone."""
-    return value.astimezone(BANGKOK).strftime("%Y-%m-%dT%H:%M")
 
 
 def thai_moment(value: dt.datetime) -> str:
@@ -104,14 +102,13 @@ def thai_moment(value: dt.datetime) -> str:
     return f"{thai_date(local.date())} {local:%H.%M}"
 
 
-def _parse_when(raw: str, code: str = "starts") -> dt.datetime:
+def _parse_when(day: str, time: str, code: str = "starts") -> dt.datetime:
+    """A day typed in the Buddhist era and a time, in Thai time (bot/staff/dates.py); `code` names the field
+    the page says is wrong."""
     try:
-        local = dt.datetime.fromisoformat(raw.strip())
-    except ValueError:
-        raise HearingError(code, "not a date and time") from None
-    if local.tzinfo is not None:
-        raise HearingError(code, "a local date and time is expected")
-    return local.replace(tzinfo=BANGKOK).astimezone(dt.UTC)
+        return parse_moment(day, time)
+    except DateError:
+        raise HearingError(code, "not a day (dd/mm/yyyy, Buddhist era) and a time (HH:MM)") from None
 
 
 def _from_form(form: Any) -> NewHearing:
@@ -129,7 +126,7 @@ def _from_form(form: Any) -> NewHearing:
         raise HearingError("capacity", "not a number") from None
     return NewHearing(
         title=value["title"],
-        starts_at=_parse_when(value["starts"]),
+        starts_at=_parse_when(value["starts"], str(form.get("starts_time", ""))),
         place=value["place"],
         villages=value["villages"],
         consultation_id=value["consultation"] or None,
@@ -163,7 +160,6 @@ async def hearing_list(request: web.Request) -> web.Response:
         defaults={"reminders": DEFAULT_REMINDERS},
         reminder_rows=reminder_rows,
         thai_moment=thai_moment,
-        local_input=_local_input,
     )
 
 
@@ -237,7 +233,6 @@ async def hearing_page(request: web.Request) -> web.Response:
         now=utcnow(),
         villages={v.no: v.name for v in content.municipality.villages},
         consultations=content.consultations,
-        local_input=_local_input,
         reminder_rows=reminder_rows,
         flash=request.query.get("saved"),
         error=request.query.get("error"),
@@ -316,7 +311,7 @@ async def _announce(request: web.Request, hearing_id: int, form: Any) -> web.Str
     by = signed_in(request).username
     key = str(form.get("key", ""))
     mode = "broadcast" if form.get("mode") == "broadcast" else "multicast"
-    at = str(form.get("at", "")).strip()
+    at, at_time = (str(form.get(name, "")).strip() for name in ("at", "at_time"))
     again = _count(form.get("again"))
     broadcast_confirmed = form.get("confirm_broadcast") == "yes"
     friends_shown = _count(form.get("friends"))
@@ -324,7 +319,7 @@ async def _announce(request: web.Request, hearing_id: int, form: Any) -> web.Str
     try:
         if not FORM_KEY.match(key):
             raise BroadcastError("form_key")
-        run_at = max(_parse_when(at, "at"), utcnow()) if at else utcnow()
+        run_at = max(_parse_when(at, at_time, "at"), utcnow()) if at or at_time else utcnow()
         async with request.app[keys.SESSIONS]() as db, db.begin():
             hearing = await lock_hearing(db, hearing_id)
             if hearing is None:
@@ -364,6 +359,7 @@ async def _announce(request: web.Request, hearing_id: int, form: Any) -> web.Str
         title=title,
         key=key,
         at=at,
+        at_time=at_time,
         mode=mode,
         last=last_report,
         needs_again=last_report is not None,

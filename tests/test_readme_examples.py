@@ -200,7 +200,7 @@ async def _seed_the_cases_the_examples_name(database: Path) -> None:
             )
             session.add(
                 Opinion(
-                    reference=format_reference("opinion", 2569, 42),
+                    reference=format_reference("opinion", 2569, 1),
                     resident_id=resident.id,
                     consultation_id="local_plan_2571_2575_rev1",
                     village=3,

@@ -65,10 +65,6 @@ def postback_chip(label: str, data: str, display: str | None = None) -> dict[str
     return {"type": "action", "action": action}
 
 
-def uri_chip(label: str, uri: str) -> dict[str, Any]:
-    return {"type": "action", "action": {"type": "uri", "label": label, "uri": uri}}
-
-
 def quick_reply_item(option: QuickReplyOption) -> dict[str, Any]:
     """One LINE quick-reply button for a content chip."""
     if option.postback is not None:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bot import keys
 from bot.content import Content, load_content
-from bot.db.models import Opinion, Report
+from bot.db.models import Opinion, Report, Resident
 from bot.handlers import participation as shared
 from tests.chatting import Message, chip_actions, opening, say, walk
 from tests.conftest import ROOT, Bot, new_user_id
@@ -97,12 +97,33 @@ async def test_every_chip_the_flows_offer_has_a_typed_form(bot: Bot) -> None:
                 else:
                     expected = shared.TYPED_LINK if chip["type"] == "uri" else shared.TYPED_LOCATION
                     assert answer.get("do") == expected, (typed, chip)
-    assert kinds == {"postback", "uri", "location"}
+    assert kinds == {"postback", "location"}  # the full notice is a link in the text (see the test below)
     labels = {c["label"] for m in offered for c in chip_actions(m)}
     for chip_id in ("accept", "decline", "same_village", "unspecified_village", "other_category", "skip", "edit"):
         assert content.phrases[f"chip_{chip_id}"] in labels, chip_id
     assert content.phrases["chip_keep_general"] in labels
     assert {c.short for c in content.categories.values()} <= labels
+
+
+async def test_the_consent_choices_stay_after_the_full_notice_is_opened(bot: Bot) -> None:
+    """LINE hides a message's quick replies once any chip is tapped, and a link chip sends the bot no event, so a
+    link chip "อ่านฉบับเต็ม" left the resident who opened the notice nothing to tap. The link is in the text:
+    opening it taps no chip, รับทราบ / ไม่ส่งตอนนี้ stay; typed "อ่านฉบับเต็ม" gets the link and the question."""
+    user = new_user_id()
+    content = bot.app[keys.CONTENT]
+    accept, decline = content.phrases["chip_accept"], content.phrases["chip_decline"]
+    for start in ("action=menu.opinion", "action=menu.report"):
+        question = (await walk(bot, user, "ยกเลิก", start))[-1][-1]
+        chips = [(c["type"], c["label"]) for c in chip_actions(question)]
+        assert chips == [("postback", accept), ("postback", decline)]
+        assert "/privacy" in question["text"].split("\n")[-1]  # the link, where tapping it keeps the chips
+        [typed] = await walk(bot, user, "อ่านฉบับเต็มค่ะ")
+        assert typed[0]["text"].startswith(opening(content, "link_typed")) and "/privacy" in typed[0]["text"]
+        assert typed[-1] == question  # the consent question again, with both choices under it
+    await walk(bot, user, "รับทราบ")
+    async with bot.sessions() as session:
+        resident = await session.scalar(select(Resident))
+    assert resident is not None and resident.consent_version == content.privacy.version
 
 
 @pytest.mark.parametrize(
@@ -203,6 +224,50 @@ async def test_a_description_typed_at_the_type_step_is_kept_and_the_type_asked_a
         report = await session.scalar(select(Report))
     assert report is not None and report.text == problem and report.type == "drainage"
     assert report.village is None and report.place == "หน้าบ้านเลขที่ 12"
+
+
+async def test_the_summary_words_typed_early_act_and_are_never_filed(bot: Bot) -> None:
+    """ "แก้ไข" and "ส่ง" typed at the description step were filed as the opinion's text ("... | แก้ไข | ส่ง"),
+    and "ส่ง" at the report's place step became the place: now แก้ไข clears the description, ส่ง finishes it
+    (as เสร็จ), and no chip's word is ever kept as text or place."""
+    user = new_user_id()
+    content = bot.app[keys.CONTENT]
+    idea = "อยากให้มีไฟส่องสว่างริมถนน"
+    opened = ("action=menu.opinion", "action=op&do=accept", "action=op&do=village&n=2")
+    replies = await walk(bot, user, *opened, "ข้อความที่จะเขียนใหม่", "แก้ไข", idea, "ข้าม", "ส่ง")
+    assert replies[4][0]["text"] == content.responses["opinion_edit_cleared"].text
+    assert replies[6][0]["text"] == content.responses["flow_reask"].text  # "ข้าม" is not the opinion
+    assert replies[7][-1]["text"].startswith(opening(content, "opinion_ask_category"))
+    await walk(bot, user, "action=op&do=category&id=physical", "ส่ง")
+    problem = "ขยะกองหน้าตลาดไม่มีคนเก็บ"
+    replies = await walk(
+        bot, user, "action=menu.report", "action=rp&do=type&id=waste", "หมู่ 2", problem, "แก้ไข", problem, "ส่ง"
+    )
+    assert replies[4][0]["text"] == content.responses["report_edit_cleared"].text
+    assert replies[6][-1]["text"].startswith(opening(content, "report_ask_where"))
+    replies = await walk(bot, user, "แก้ไข", "ส่ง")
+    assert replies[0][0]["text"] == content.responses["flow_reask"].text  # not a place called แก้ไข
+    assert replies[1][-1]["text"].startswith(opening(content, "report_summary"))
+    await walk(bot, user, "ส่ง")
+    async with bot.sessions() as session:
+        opinion = await session.scalar(select(Opinion))
+        report = await session.scalar(select(Report))
+    assert opinion is not None and opinion.text == idea
+    assert report is not None and (report.text, report.place) == (problem, None)
+
+
+async def test_a_village_is_remembered_only_when_the_submission_is_filed(bot: Bot) -> None:
+    """ "ยกเลิก" says nothing unconfirmed was saved: the village typed in the cancelled flow was kept anyway."""
+    user = new_user_id()
+    await walk(bot, user, "action=menu.opinion", "รับทราบ", "หมู่ 3", "ยกเลิก")
+    async with bot.sessions() as session:
+        resident = await session.scalar(select(Resident))
+    assert resident is not None and resident.village is None
+    await walk(bot, user, "action=menu.report", "action=rp&do=type&id=waste", "หมู่ 5", "ขยะล้นถังหน้าวัด", "ส่ง")
+    await walk(bot, user, "ข้าม", "ส่ง")
+    async with bot.sessions() as session:
+        resident = await session.scalar(select(Resident))
+    assert resident is not None and resident.village == 5
 
 
 async def test_a_stray_word_at_a_choice_step_is_not_kept(bot: Bot) -> None:

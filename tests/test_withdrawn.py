@@ -155,6 +155,6 @@ async def test_the_full_privacy_notice_names_its_version_as_a_thai_date(bot: Bot
     footer = re.search(r'<p id="version"><small>([^<]+)</small></p>', page)
     assert footer is not None
     assert footer.group(1) == content.phrases["privacy_version"].format(version=notice_version(content.privacy.version))
-    assert content.privacy.version == "2026-12-01" and footer.group(1).endswith("1 ธ.ค. 2569")
+    assert content.privacy.version == "2026-12-02" and footer.group(1).endswith("2 ธ.ค. 2569")
     shown = re.sub(r"<[^>]+>", " ", page)  # what the resident reads: no English word, no Gregorian year
     assert "version" not in shown and not GREGORIAN_YEAR.search(footer.group(1))

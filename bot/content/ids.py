@@ -87,6 +87,7 @@ MESSAGES: Mapping[str, frozenset[str]] = _frozen(
         "location_received": (),
         "media_unsupported": (),
         "link_typed": ("url",),
+        "privacy_full_link": ("url",),
         "location_typed": (),
         "location_invalid": (),
         "photo_limit": ("count",),

@@ -145,9 +145,11 @@ async def _on_village(turn: Turn, state: FlowState) -> bool:
 
 
 async def _on_text(turn: Turn, state: FlowState) -> bool:
-    """Collects text (and a location) until เสร็จ; then suggests categories."""
+    """Collects text (and a location) until เสร็จ; then suggests categories. "แก้ไข" starts the text again."""
     if shared.is_done(turn, ACTION):
         return await _finish_text(turn, state)
+    if shared.wants_rewrite(turn):
+        return await _rewrite(turn, state)
     message = shared.take_part(turn, state, ACTION)
     if message is None:
         return False
@@ -194,10 +196,7 @@ async def _on_confirm(turn: Turn, state: FlowState) -> bool:
     """Commits the opinion with a reference number, or goes back to editing the text."""
     answer = shared.tap(turn, ACTION).get("do")
     if answer == "edit":
-        state.data["parts"] = []
-        turn.say("opinion_edit_cleared")  # else the old text just vanishes from the next question
-        await _ask(turn, state, Step.TEXT)
-        return True
+        return await _rewrite(turn, state)
     if answer != "confirm":
         return False
     reference = await shared.next_reference(turn, "opinion")
@@ -220,9 +219,18 @@ async def _on_confirm(turn: Turn, state: FlowState) -> bool:
     turn.session.add(opinion)
     await turn.session.flush()
     shared.attach_photos(turn, state, opinion_id=opinion.id)
+    shared.remember_village(turn, state)
     await turn.end_flow()
     turn.say("opinion_saved", reference=reference)
     turn.outcome = f"opinion-saved:{reference}"
+    return True
+
+
+async def _rewrite(turn: Turn, state: FlowState) -> bool:
+    """แก้ไข: the text is cleared and asked for again; consultation, village, photos and location stay."""
+    state.data["parts"] = []
+    turn.say("opinion_edit_cleared")  # else the old text just vanishes from the next question
+    await _ask(turn, state, Step.TEXT)
     return True
 
 

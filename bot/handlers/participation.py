@@ -17,7 +17,7 @@ from bot.db.models import Photo, ReferenceCounter, utcnow
 from bot.dispatch import Turn
 from bot.intake import dialect_insert
 from bot.media import PHOTOS_PER_SUBMISSION
-from bot.messages import WireMessage, postback_chip, uri_chip
+from bot.messages import WireMessage, postback_chip
 from bot.nlp.normalize import clean_text
 from bot.references import format_reference
 from bot.state import FlowState
@@ -37,6 +37,7 @@ KIND = {"op": "opinion", "rp": "report"}
 DECLINED = {"op": "privacy_declined", "rp": "report_privacy_declined"}
 MIN_KEPT_CHARS = 4  # shorter stray words at a choice step ("อ้าว", "?") are not taken as the description
 # Step names both flows give the steps this module reads (saved in conversation_state.step).
+CONSENT_STEP = "consent"
 VILLAGE_STEP = "village"
 SUMMARY_STEP = "confirm"
 
@@ -73,10 +74,15 @@ def says(turn: Turn, phrase_id: str) -> bool:
 
 
 def aside(turn: Turn, action: str) -> WireMessage | None:
-    """A typed link or location chip label: the link as text, or how to tell the place without the picker."""
+    """A typed link or location chip label: the link as text, or how to tell the place without the picker;
+    "อ่านฉบับเต็ม" typed at the consent step: the full notice's link (the question is asked again under it)."""
     chosen = tap(turn, action) if turn.event_type == "message" else {}
     if chosen.get("do") == TYPED_LINK:
         return turn.builder.text("link_typed", url=chosen["uri"])
+    state = turn.flow
+    privacy = turn.links.get("privacy")
+    if privacy and state is not None and state.step == CONSENT_STEP and says(turn, "chip_read_privacy"):
+        return turn.builder.text("link_typed", url=privacy)
     if chosen.get("do") == TYPED_LOCATION:
         return turn.builder.text("location_typed")
     return None
@@ -119,15 +125,18 @@ def _reads_as_description(turn: Turn, action: str, text: str) -> bool:
     key = typed_key(turn.content, text)
     # Letters, not code points: Thai vowel and tone marks do not make "อ้าว" a description.
     letters = sum(1 for ch in key if not unicodedata.category(ch).startswith("M"))
-    if letters < MIN_KEPT_CHARS or key in _words(turn.content, "typed_particles") or key in _chip_words(turn.content):
+    if letters < MIN_KEPT_CHARS or key in _words(turn.content, "typed_particles") or is_chip_word(turn.content, text):
         return False
     return not is_start_request(turn, action) and typed_village(turn.content, text) is None
 
 
-def _chip_words(content: Content) -> set[str]:
-    """Every chip label of responses.yaml and every typed_ word for one, compared as typed."""
+def is_chip_word(content: Content, text: str) -> bool:
+    """The text is a chip's word, not something to file: any chip label of responses.yaml (the flows', ข้อมูลของฉัน's,
+    the menu's) or a typed_ word for one ("ส่ง", "แก้ไข", "ข้าม"), compared as typed. Such a word typed at the
+    wrong step is asked about again, never kept as an opinion's or report's text or place."""
     labels = {typed_key(content, label) for pid, label in content.phrases.items() if pid.startswith("chip_")}
-    return labels.union(*_typed_words(content).values())
+    labels |= {typed_key(content, option.label) for option in content.quick_replies.values()}
+    return typed_key(content, text) in labels.union(*_typed_words(content).values())
 
 
 def unanswered(turn: Turn, action: str, state: FlowState) -> tuple[WireMessage, bool]:
@@ -183,13 +192,17 @@ def consent_question(turn: Turn, action: str) -> WireMessage:
     values = {**turn.content.municipality.placeholders(), "retention_months": privacy.retention_months}
     # The lead line is the flow's own ("ก่อนส่งความคิดเห็น" / "ก่อนแจ้งเรื่อง"); the notice is shared.
     lead = turn.builder.text(f"{KIND[action]}_consent_lead")["text"]
-    message: WireMessage = {"type": "text", "text": f"{lead}\n{privacy.notice.format_map(values)}"}
+    lines = [lead, privacy.notice.format_map(values)]
+    # The full notice is a link in the text, not a link chip: LINE hides the quick replies once any chip is
+    # tapped, and a link chip sends the bot no event to offer them again, so a resident who opened the full
+    # notice was left with no รับทราบ / ไม่ส่งตอนนี้ to tap. Tapping a link in the text leaves them in place.
+    if turn.links.get("privacy"):
+        lines.append(turn.builder.text("privacy_full_link", url=turn.links["privacy"])["text"])
+    message: WireMessage = {"type": "text", "text": "\n".join(lines)}
     chips = [
         chip(turn, "chip_accept", f"action={action}&do=accept"),
         chip(turn, "chip_decline", f"action={action}&do=decline"),
     ]
-    if turn.links.get("privacy"):
-        chips.append(uri_chip(phrase(turn, "chip_read_privacy"), turn.links["privacy"]))
     return set_chips(message, chips)
 
 
@@ -229,7 +242,8 @@ def village_question(turn: Turn, action: str) -> WireMessage:
 
 def answer_village(turn: Turn, action: str) -> int | bool | None:
     """The village number (None: not given), or False when the input was not an answer. A typed village works
-    as well as a chip ("หมู่ 14", "ม.3", "๓", "บ้านดอนยาง"), for villages beyond the chips too."""
+    as well as a chip ("หมู่ 14", "ม.3", "๓", "บ้านดอนยาง"), for villages beyond the chips too. It stays in
+    the flow until the submission is filed (remember_village): a cancelled flow saves nothing, as it says."""
     chosen = tap(turn, action)
     typed = typed_village(turn.content, turn.text) if turn.message_type == "text" else None
     if chosen.get("do") == "village" and chosen.get("n", "").isdigit():
@@ -240,9 +254,14 @@ def answer_village(turn: Turn, action: str) -> int | bool | None:
         return False
     if number != 0 and number not in {v.no for v in turn.content.municipality.villages}:
         return False
-    if number and turn.resident is not None:
-        turn.resident.village = number
     return number or None
+
+
+def remember_village(turn: Turn, state: FlowState) -> None:
+    """The submission is filed: its village becomes the resident's, offered as "ใช้หมู่เดิม" next time."""
+    village = state.data.get("village")
+    if isinstance(village, int) and village and turn.resident is not None:
+        turn.resident.village = village
 
 
 def typed_village(content: Content, text: str) -> int | None:
@@ -275,8 +294,14 @@ def done_chip(turn: Turn, action: str) -> dict[str, Any]:
 
 
 def is_done(turn: Turn, action: str) -> bool:
-    """เสร็จ tapped, or typed in any of its forms."""
-    return tap(turn, action).get("do") == "done"
+    """เสร็จ tapped, or typed in any of its forms; also the summary's "ส่ง" typed a step early (at the
+    description or the place): the resident has nothing more to add, so the summary comes next."""
+    return tap(turn, action).get("do") == "done" or says(turn, "chip_done") or says(turn, "chip_confirm")
+
+
+def wants_rewrite(turn: Turn) -> bool:
+    """The summary's "แก้ไข" typed before the summary: the resident wants to write the description again."""
+    return says(turn, "chip_edit")
 
 
 def text_question(turn: Turn, action: str, state: FlowState, fresh: str, **params: str) -> WireMessage:
@@ -306,7 +331,7 @@ def take_part(turn: Turn, state: FlowState, action: str) -> WireMessage | None:
         return turn.builder.text("photo_saved", count=str(len(photos)))
     if turn.message_type in ("video", "audio", "file"):
         return turn.builder.text("opinion_media_not_taken")
-    if turn.message_type != "text" or not turn.text.strip():
+    if turn.message_type != "text" or not turn.text.strip() or is_chip_word(turn.content, turn.text):
         return None
     parts: list[str] = state.data.setdefault("parts", [])
     text = clean_text(turn.text)

@@ -121,7 +121,9 @@ async def _on_village(turn: Turn, state: FlowState) -> bool:
 
 
 async def _on_text(turn: Turn, state: FlowState) -> bool:
-    """Collects the description and an optional location until เสร็จ."""
+    """Collects the description and an optional location until เสร็จ. "แก้ไข" starts the description again."""
+    if shared.wants_rewrite(turn):
+        return await _rewrite(turn, state)
     if shared.is_done(turn, ACTION):
         if not state.data.get("parts"):
             turn.replies.append(shared.set_chips(turn.builder.text("report_text_empty"), _text_chips(turn)))
@@ -138,9 +140,11 @@ async def _on_text(turn: Turn, state: FlowState) -> bool:
 
 
 async def _on_where(turn: Turn, state: FlowState) -> bool:
-    """A location, a typed place, or ข้าม (tapped or typed); then the summary."""
-    if shared.tap(turn, ACTION).get("do") == "skip" or shared.says(turn, "chip_done"):
-        pass  # "เสร็จ" here means nothing more to add, not a place called เสร็จ
+    """A location, a typed place, or ข้าม (tapped or typed); then the summary. A chip's word is never a place."""
+    if shared.tap(turn, ACTION).get("do") == "skip" or shared.is_done(turn, ACTION):
+        pass  # "เสร็จ" or "ส่ง" here means nothing more to add, not a place called เสร็จ or ส่ง
+    elif turn.message_type == "text" and shared.is_chip_word(turn.content, turn.text):
+        return False  # "แก้ไข", "ถอน": asked again, not filed as the place
     elif turn.message_type == "location":
         sent = shared.sent_location(turn)
         if sent is None:
@@ -162,10 +166,7 @@ async def _on_confirm(turn: Turn, state: FlowState) -> bool:
     """Files the report with a reference number and its first status, or goes back to the description."""
     answer = shared.tap(turn, ACTION).get("do")
     if answer == "edit":
-        state.data["parts"] = []
-        turn.say("report_edit_cleared")  # else the old description just vanishes from the next question
-        await _ask(turn, state, Step.TEXT)
-        return True
+        return await _rewrite(turn, state)
     if answer != "confirm":
         return False
     kind = turn.content.report_types[state.data["type"]]
@@ -190,9 +191,18 @@ async def _on_confirm(turn: Turn, state: FlowState) -> bool:
     await turn.session.flush()
     turn.session.add(ReportStatus(report_id=report.id, status="received", changed_by="resident", changed_at=utcnow()))
     shared.attach_photos(turn, state, report_id=report.id)
+    shared.remember_village(turn, state)
     await turn.end_flow()
     turn.say("report_saved", reference=reference, office=kind.division.name)
     turn.outcome = f"report-saved:{reference}"
+    return True
+
+
+async def _rewrite(turn: Turn, state: FlowState) -> bool:
+    """แก้ไข: the description is cleared and asked for again; type, village, photos and location stay."""
+    state.data["parts"] = []
+    turn.say("report_edit_cleared")  # else the old description just vanishes from the next question
+    await _ask(turn, state, Step.TEXT)
     return True
 
 

@@ -27,7 +27,7 @@ from bot.nlp.understand import Reading
 from bot.qa import QuestionAnswering
 from bot.residents import touch_resident
 from bot.state import IDLE_LIMIT, FlowState, clear_state, save_state, state_from_row
-from bot.typed import Choice, decode_choices, encode_choices, matching_choices, offered_in
+from bot.typed import Choice, decode_choices, encode_choices, matching_choices, offered_in, typed_key
 from bot.typed import command_key as command_key  # where the handlers import it from
 
 # Offered chips and buttons are read as typed taps this long, as long as a flow stays open (bot/state.py):
@@ -117,8 +117,10 @@ class Turn:
         return dict(parse_qsl(data, keep_blank_values=True, max_num_fields=20))
 
     def is_command(self, name: str) -> bool:
-        """True when the text is one of the words for a global command (เมนู, ยกเลิก ...)."""
-        return command_key(self.text) in self.commands.get(name, frozenset())
+        """True when the text is one of the words for a global command (เมนู, ยกเลิก ...), with or without a
+        polite ending ("ถอนความคิดเห็นค่ะ"), as typed answers are compared."""
+        words = self.commands.get(name, frozenset())
+        return command_key(self.text) in words or typed_key(self.content, self.text) in words
 
     def say(self, response_id: str, **params: str) -> None:
         self.replies.append(self.builder.text(response_id, **params))

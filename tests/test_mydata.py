@@ -206,6 +206,49 @@ async def test_no_reply_a_resident_reads_shows_a_gregorian_year(make_bot: BotFac
     assert any(re.search(r"ประกาศความเป็นส่วนตัว: รับทราบฉบับวันที่ \d+ \S+ 25\d\d", text) for _, text in replies)
 
 
+# -- ข้อมูลของฉัน's requests typed anywhere, and what the summary says to type ------------------------------------
+
+
+async def test_mydata_requests_typed_anywhere_act_and_are_never_filed(make_bot: BotFactory) -> None:
+    """ "ถอนความคิดเห็น" typed after "สวัสดี", or after "ไม่" to a withdrawal, started a new opinion and was filed
+    as one: ข้อมูลของฉัน's requests are commands, typed anywhere; within an opinion being written, withdrawing and
+    deleting wait for it (it is kept), and notifications switch at once."""
+    bot, user, reference = await _with_opinion(make_bot)
+    content = bot.app[keys.CONTENT]
+    replies = await say_all(bot, user, "สวัสดี", "ถอนความคิดเห็นค่ะ", "ไม่", "ขอถอนความคิดเห็น", "ไม่ถอน")
+    # One opinion: no choice to make, the question names it (two are listed to choose from, test below).
+    asked = f"‘{FIRST_WORDS}’ ({reference})"
+    assert asked in replies[1][-1]["text"] and asked in replies[3][-1]["text"]
+    idea = "อยากให้มีตลาดนัดชุมชนทุกวันเสาร์"
+    after_flow = content.responses["mydata_after_flow"].text.split("{")[0]
+    replies = await say_all(
+        bot, user, "action=menu.opinion", "action=op&do=village&n=4", idea, "ถอนความคิดเห็น", "ลบข้อมูลทั้งหมด"
+    )
+    assert replies[3][0]["text"].startswith(after_flow) and replies[4][0]["text"].startswith(after_flow)
+    replies = await say_all(bot, user, "ปิดการแจ้งข่าวสาร", "เสร็จ", "action=op&do=category&id=economy", "ส่ง")
+    assert replies[0][0]["text"] == content.responses["news_off_done"].text
+    async with bot.sessions() as session:
+        texts = list(await session.scalars(select(Opinion.text).order_by(Opinion.id)))
+        resident = await session.scalar(select(Resident))
+    assert texts == [OPINION, idea]  # nothing typed as a request became an opinion, or part of one
+    assert resident is not None and not resident.notify
+
+
+async def test_the_summary_says_what_to_type_and_names_each_opinion(make_bot: BotFactory) -> None:
+    """LINE for PC shows no chips: the summary says what to type for each, and names opinions and reports by
+    their first words, as the withdrawal's choices do (a reference alone says little)."""
+    bot, user, reference = await _with_opinion(make_bot)
+    await say_all(bot, user, *REPORT, *opinion_taps("อยากให้มีตลาดนัดชุมชน"), "action=menu.mydata")
+    summary = _last(bot, user)
+    for label, _ in _chips(summary):
+        assert f"“{label}”" in summary["text"], label
+    assert f"{reference} ‘{FIRST_WORDS}’" in summary["text"] and "‘ขยะกองหน้าตลาดไม่มีคนเก็บ’" in summary["text"]
+    await say_all(bot, user, "action=md&do=withdraw")
+    assert f"2 {reference} ‘{FIRST_WORDS}’" in _last(bot, user)["text"].split("\n")  # newest first
+    await say_all(bot, user, "2")
+    assert f"‘{FIRST_WORDS}’ ({reference})" in _last(bot, user)["text"]
+
+
 # -- 7. the privacy notice -------------------------------------------------------------------------------------
 
 

@@ -100,26 +100,27 @@ async def test_typing_a_mydata_chip_replies_as_tapping_it(bot: Bot, tap: str, ty
 
 
 async def test_notifications_back_on_and_withdrawal_by_typed_reference(bot: Bot) -> None:
-    user = await _with_opinion(bot, "action=menu.mydata", "ปิดการแจ้งข่าวสาร", "action=menu.mydata")
+    # Two opinions, so "ถอนความคิดเห็น" asks which (with one, it asks about that one straight away).
+    user = await _with_opinion(bot, *HAPPY, "action=menu.mydata", "ปิดการแจ้งข่าวสาร", "action=menu.mydata")
     assert [c.label for c in (await _offered_row_choices(bot, user))][1] == _phrase(bot, "chip_notify_on")
     await _say(bot, user, "เปิดการแจ้งข่าวสาร")
     resident = await _resident(bot, user)
     assert resident is not None and resident.notify
     async with bot.sessions() as session:
-        reference = await session.scalar(select(Opinion.reference))
+        reference = await session.scalar(select(Opinion.reference).order_by(Opinion.id))
     assert reference is not None
     # At "เลือกความคิดเห็นที่ต้องการถอนค่ะ" a reference typed in any form bot.references reads asks first.
     thai = reference.removeprefix("ค-").translate(str.maketrans("0123456789", "๐๑๒๓๔๕๖๗๘๙"))
-    choose = bot.app[keys.CONTENT].responses["mydata_withdraw_choose"].text
+    choose = bot.app[keys.CONTENT].responses["mydata_withdraw_choose"].text.split("{")[0]
     for typed, answer in ((thai, "ไม่ถอน"), (reference, "ถอน")):
         await _say(bot, user, "action=menu.mydata", "ถอนความคิดเห็น")
-        assert bot.fake.messages_to(user)[-1]["text"] == choose
+        assert bot.fake.messages_to(user)[-1]["text"].startswith(choose)
         await _say(bot, user, typed)
         question = bot.fake.messages_to(user)[-1]
         assert f"({reference})" in question["text"] and "ใช่ไหมคะ" in question["text"], question["text"]
         await _say(bot, user, answer)
     async with bot.sessions() as session:
-        opinion = await session.scalar(select(Opinion))
+        opinion = await session.scalar(select(Opinion).where(Opinion.reference == reference))
     assert opinion is not None and opinion.status == "withdrawn" and opinion.text == ""
 
 
@@ -235,14 +236,15 @@ async def test_typing_a_status_updates_rating_chip_rates(bot: Bot, tap: str, typ
 
 
 async def test_an_offer_expires_and_then_the_words_are_a_question_again(bot: Bot) -> None:
-    user = await _with_opinion(bot, "action=menu.mydata")
+    # The deletion's own confirmation: ข้อมูลของฉัน's requests ("ปิดการแจ้งข่าวสาร") are commands, typed anywhere.
+    user = await _with_opinion(bot, "action=menu.mydata", "action=md&do=delete")
     async with bot.sessions() as session, session.begin():
         old = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=31)
         await session.execute(update(OfferedChoice).where(OfferedChoice.lane_key == user).values(offered_at=old))
     fresh = new_user_id()
-    assert await _after(bot, user, "ปิดการแจ้งข่าวสาร") == await _after(bot, fresh, "ปิดการแจ้งข่าวสาร")
-    resident = await _resident(bot, user)
-    assert resident is not None and resident.notify
+    confirm = _phrase(bot, "chip_confirm_delete")
+    assert await _after(bot, user, confirm) == await _after(bot, fresh, confirm)
+    assert await _resident(bot, user) is not None
 
 
 async def test_a_stale_offer_does_not_capture_an_unrelated_question(bot: Bot) -> None:
@@ -257,10 +259,10 @@ async def test_the_next_offer_replaces_the_last_and_cancel_forgets_it(bot: Bot) 
     user = await _with_opinion(bot, "action=menu.mydata")
     summary = await _offered_row_choices(bot, user)
     assert [c.data for c in summary][-1] == "action=md&do=delete"
-    await _say(bot, user, "ยกเลิก")
+    await _say(bot, user, "action=md&do=delete", "ยกเลิก")
     assert not any(c.action == "md" for c in await _offered_row_choices(bot, user))
-    await _say(bot, user, "ลบข้อมูลทั้งหมด")  # the summary's words no longer delete anything
-    assert bot.fake.messages_to(user)[-1]["text"] != bot.app[keys.CONTENT].responses["mydata_delete_confirm"].text
+    await _say(bot, user, _phrase(bot, "chip_confirm_delete"))  # the question's words no longer delete anything
+    assert bot.fake.messages_to(user)[-1]["text"] != bot.app[keys.CONTENT].responses["mydata_deleted"].text
     assert await _resident(bot, user) is not None
 
 

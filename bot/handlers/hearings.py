@@ -1,6 +1,6 @@
-"""Hearings in the chat: what is coming up for the resident's village (with RSVP buttons), the RSVP
-postbacks themselves (changeable until the hearing starts), and opting out of or back into announcements
-("ไม่รับข่าวสาร" / "รับข่าวสาร")."""
+"""Hearings in the chat: what is coming up for the resident's village (with RSVP buttons) and the RSVP
+postbacks themselves (changeable until the hearing starts). Opting out of or back into announcements
+("ไม่รับข่าวสาร" / "รับข่าวสาร") is ข้อมูลของฉัน's switch (bot/handlers/mydata.py)."""
 
 from __future__ import annotations
 
@@ -55,21 +55,3 @@ async def rsvp(turn: Turn) -> None:
     else:
         turn.say(f"rsvp_{result}", title=hearing.title)
     turn.outcome = f"rsvp:{hearing.id}:{answer}:{result}"
-
-
-@router.on_text(lambda turn: turn.is_command("news_off"), escape=True)
-async def news_off(turn: Turn) -> None:
-    """Stops announcements and outcome news (the same switch as in ข้อมูลของฉัน)."""
-    if turn.resident is not None:
-        turn.resident.notify = False
-    turn.say("news_off_done")
-    turn.outcome = "news:off"
-
-
-@router.on_text(lambda turn: turn.is_command("news_on"), escape=True)
-async def news_on(turn: Turn) -> None:
-    """Starts them again."""
-    if turn.resident is not None:
-        turn.resident.notify = True
-    turn.say("news_on_done")
-    turn.outcome = "news:on"

@@ -1,5 +1,7 @@
 """ข้อมูลของฉัน: a resident sees what is held about them and exercises their PDPA rights from the chat,
-by taps or typed answers: withdraw an opinion, delete everything, switch notifications off or on.
+by taps or typed answers: withdraw an opinion, delete everything, switch notifications off or on. Each of
+these is also a command typed anywhere (content/commands.yaml: withdraw, erase, news_off, news_on), so a
+resident on LINE for PC need not open ข้อมูลของฉัน first, and the words are never filed as an opinion.
 
 Withdrawing erases the opinion's text, so it is asked first, naming the opinion by its first words and its
 reference ("ถอนความคิดเห็น ‘…’ (ค-2569-00001) ใช่ไหมคะ"); the question is a one-step flow, so a resident on LINE
@@ -25,6 +27,7 @@ from bot.dispatch import Router, Turn
 from bot.handlers.cases import opinion_status, report_status
 from bot.handlers.participation import chip, phrase
 from bot.messages import WireMessage, postback_chip
+from bot.numbered import chip_names, numbered
 from bot.opinions import record_withdrawal
 from bot.references import stored_reference
 from bot.state import FlowState
@@ -40,6 +43,12 @@ ACTION = "md"
 FLOW = "mydata"
 WITHDRAW_STEP = "withdraw"  # saved in conversation_state.step: keep the name across deploys
 NAMED_CHARS = 40  # of the opinion's first line, in the withdrawal question: enough to recognise it
+# The command of content/commands.yaml -> the tap under ข้อมูลของฉัน it stands for, wherever it is typed:
+# "ถอนความคิดเห็น" after "สวัสดี" started a new opinion, and was then filed as one.
+TYPED_REQUESTS = {"withdraw": "withdraw", "erase": "delete", "news_off": "notify_off", "news_on": "notify_on"}
+# While an opinion or report is being written these wait, named by their chip: the withdrawal question is a
+# flow of its own and would replace it, and deleting everything would drop it. Notifications switch at once.
+WAITS_FOR_FLOW = {"withdraw": "chip_withdraw", "delete": "chip_delete_all"}
 
 
 @router.on_postback("menu.mydata")
@@ -49,19 +58,31 @@ async def show(turn: Turn) -> None:
     turn.outcome = "mydata-shown"
 
 
+def _typed_request(turn: Turn) -> str | None:
+    return next((what for name, what in TYPED_REQUESTS.items() if turn.is_command(name)), None)
+
+
+@router.on_text(lambda turn: _typed_request(turn) is not None, escape=True)
+async def request_typed(turn: Turn) -> None:
+    """A request of ข้อมูลของฉัน typed at any time does what its tap does; inside an opinion or report that is
+    being written, withdrawing and deleting are left for after it (the flow stays where it was)."""
+    what = _typed_request(turn)
+    assert what is not None
+    flow = turn.flow
+    if what in WAITS_FOR_FLOW and flow is not None and flow.flow != FLOW:
+        turn.say("mydata_after_flow", request=phrase(turn, WAITS_FOR_FLOW[what]))
+        turn.outcome = f"mydata-{what}-after-flow"
+        return
+    turn.take_tap(f"action={ACTION}&do={what}")
+    await act(turn)
+
+
 async def summary(turn: Turn) -> WireMessage:
     resident = turn.resident
     opinions = await _own(turn, Opinion)
-    lines = [
-        phrase(
-            turn,
-            "opinion_line",
-            reference=o.reference,
-            date=thai_short_date(o.created_at),
-            status=opinion_status(turn, o.status),
-        )
-        for o in opinions[:MAX_LISTED]
-    ] or [phrase(turn, "no_opinions")]
+    lines = [_line(turn, o, opinion_status(turn, o.status)) for o in opinions[:MAX_LISTED]] or [
+        phrase(turn, "no_opinions")
+    ]
     village = resident.village if resident else None
     names = {v.no: v.name for v in turn.content.municipality.villages}
     consent = (
@@ -76,16 +97,16 @@ async def summary(turn: Turn) -> WireMessage:
     )
     notify = resident is None or resident.notify
     reports = await _own(turn, Report)
-    report_lines = [
-        phrase(
-            turn,
-            "opinion_line",
-            reference=r.reference,
-            date=thai_short_date(r.created_at),
-            status=report_status(turn, r.status),
-        )
-        for r in reports[:MAX_LISTED]
-    ] or [phrase(turn, "no_opinions")]
+    chips = []
+    if any(o.status != "withdrawn" for o in opinions):
+        chips.append(_chip(turn, "chip_withdraw", "withdraw"))
+    chips.append(
+        _chip(turn, "chip_notify_off" if notify else "chip_notify_on", "notify_off" if notify else "notify_on")
+    )
+    chips.append(_chip(turn, "chip_delete_all", "delete"))
+    report_lines = [_line(turn, r, report_status(turn, r.status)) for r in reports[:MAX_LISTED]] or [
+        phrase(turn, "no_opinions")
+    ]
     message = turn.builder.text(
         "mydata_summary",
         reports="\n".join(report_lines),
@@ -95,16 +116,25 @@ async def summary(turn: Turn) -> WireMessage:
         consent=consent,
         opinions="\n".join(lines),
         notify=phrase(turn, "notify_on" if notify else "notify_off"),
+        typed=_typed_hint(turn, chips),
     )
-    chips = []
-    if any(o.status != "withdrawn" for o in opinions):
-        chips.append(_chip(turn, "chip_withdraw", "withdraw"))
-    chips.append(
-        _chip(turn, "chip_notify_off" if notify else "chip_notify_on", "notify_off" if notify else "notify_on")
-    )
-    chips.append(_chip(turn, "chip_delete_all", "delete"))
     message["quickReply"] = {"items": chips}
     return message
+
+
+def _line(turn: Turn, submission: Opinion | Report, status: str) -> str:
+    """One opinion or report in the summary, named by its first words (a withdrawn one has none left)."""
+    date = thai_short_date(submission.created_at)
+    if not submission.text.strip():
+        return phrase(turn, "opinion_line", reference=submission.reference, date=date, status=status)
+    named = _first_words(submission.text)
+    return phrase(turn, "opinion_line_named", reference=submission.reference, summary=named, date=date, status=status)
+
+
+def _typed_hint(turn: Turn, chips: list[dict[str, Any]]) -> str:
+    """What to type for each chip, for LINE for PC and Mac, which shows none: "พิมพ์ “ถอนความคิดเห็น” ..."."""
+    words = " ".join(phrase(turn, "typed_word", word=c["action"]["label"]) for c in chips)
+    return phrase(turn, "mydata_typed_hint", words=words)
 
 
 @router.on_postback(ACTION)
@@ -127,8 +157,9 @@ async def act(turn: Turn) -> None:
     elif what == "withdraw_kept":
         _keep_opinion(turn)
     elif what in ("notify_off", "notify_on"):
+        # Announcements of hearings and opinions' outcomes; the same words whether tapped or typed anywhere.
         turn.resident.notify = what == "notify_on"
-        turn.say("mydata_notify_changed", notify=phrase(turn, "notify_on" if turn.resident.notify else "notify_off"))
+        turn.say("news_on_done" if turn.resident.notify else "news_off_done")
         turn.outcome = f"mydata-{what}"
     elif what == "delete":
         message = turn.builder.text("mydata_delete_confirm")
@@ -174,13 +205,20 @@ async def _choose_withdrawal(turn: Turn) -> None:
     if not opinions:
         await show(turn)
         return
-    message = turn.builder.text("mydata_withdraw_choose")
-    message["quickReply"] = {
-        "items": [
-            postback_chip(o.reference, f"action={ACTION}&do=withdraw_one&ref={o.reference}", o.reference)
-            for o in opinions
-        ]
-    }
+    if len(opinions) == 1:  # nothing to choose: the question names it, and is asked before anything changes
+        await _ask_withdrawal(turn, opinions[0].reference)
+        return
+    # Each named by its first words, as the question that follows names it: a reference alone says little.
+    chips = [
+        postback_chip(
+            o.reference,
+            f"action={ACTION}&do=withdraw_one&ref={o.reference}",
+            phrase(turn, "withdraw_choice", reference=o.reference, summary=_first_words(o.text)),
+        )
+        for o in opinions
+    ]
+    message = turn.builder.text("mydata_withdraw_choose", choices=numbered(chip_names(chips)))
+    message["quickReply"] = {"items": chips}
     turn.replies.append(message)
     turn.outcome = "mydata-withdraw-choose"
 

@@ -319,4 +319,6 @@ async def test_mydata_shows_buddhist_era_dates(typed_bot: Bot) -> None:
     await _say(typed_bot, user, *REPORT)
     report = await _row(typed_bot, Report, "ร-2569-00001")
     (summary,) = await _say(typed_bot, user, "action=menu.mydata")
-    assert f"• ร-2569-00001 ({case_date(report.created_at)}) รับเรื่องแล้ว" in summary["text"]
+    # Named by its first words since the summary lists each case (issue 16 item 5), dated in the Buddhist era.
+    line = next(line for line in summary["text"].splitlines() if "ร-2569-00001" in line)
+    assert line.endswith(f"({case_date(report.created_at)}) รับเรื่องแล้ว"), line

@@ -14,10 +14,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from bot.staff.exports import EARLIEST_DAY, LATEST_DAY
+from bot.staff.exports import BE_OFFSET, EARLIEST_DAY, LATEST_DAY
 from bot.timeline import BANGKOK, today_in_bangkok
 
-BE_OFFSET = 543
 # The years the exports take (exports.EARLIEST_DAY..LATEST_DAY): พ.ศ. 2443-3042.
 GREGORIAN_YEARS = range(EARLIEST_DAY.year, LATEST_DAY.year + 1)
 _THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")

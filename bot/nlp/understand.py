@@ -485,7 +485,8 @@ class Understanding:
         vote = next(
             (
                 v
-                for part in (focus, canonical)
+                # A short message is its own focus: read once.
+                for part in dict.fromkeys((focus, canonical))
                 if (v := self._topics.vote(self.words(part), _compact(part))).report_type
             ),
             None,

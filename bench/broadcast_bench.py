@@ -31,13 +31,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.harness import fresh_database  # noqa: E402
-from bot.broadcast.fanout import LEASE, JobRunner, announce, report  # noqa: E402
-from bot.broadcast.hearings import NewHearing, create  # noqa: E402
 from bot.content import load_content  # noqa: E402
 from bot.db.engine import create_engine, create_sessionmaker, migrate  # noqa: E402
 from bot.db.models import Resident, utcnow  # noqa: E402
+from bot.delivery.line import LineGateway, RetryPolicy  # noqa: E402
 from bot.dev.fake_line import FakeLinePlatform  # noqa: E402
-from bot.line import LineGateway, RetryPolicy  # noqa: E402
+from bot.handlers.hearings.fanout import LEASE, JobRunner, announce, report  # noqa: E402
+from bot.handlers.hearings.rules import NewHearing, create  # noqa: E402
 
 TOKEN = "bench-token-" + "x" * 30
 

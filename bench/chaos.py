@@ -60,8 +60,8 @@ from bench.harness import (  # noqa: E402
     stop_all,
     wait_http,
 )
+from bot.delivery.webhook import compute_signature  # noqa: E402
 from bot.dev import events  # noqa: E402
-from bot.webhook import compute_signature  # noqa: E402
 
 REDELIVERY_DELAY_S = 1.0
 QUESTION = "ขอถามเรื่องภาษีป้าย"

@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.db.engine import create_engine, migrate  # noqa: E402
 from bot.db.models import Opinion, Resident  # noqa: E402
-from bot.residents import pseudonym_for  # noqa: E402
+from bot.handlers.residents.rules import pseudonym_for  # noqa: E402
 
 CATEGORIES = ("physical", "economy", "society_environment", "politics_administration", "safety_order", "virtue")
 TEXTS = (

@@ -18,7 +18,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.__main__ import freeze_startup_objects  # noqa: E402
 from bot.content import load_content  # noqa: E402
-from bot.qa import QuestionAnswering  # noqa: E402
+from bot.handlers.services.qa import QuestionAnswering  # noqa: E402
 
 
 def full_collection_ms(rounds: int) -> float:

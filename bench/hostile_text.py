@@ -16,10 +16,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.content import load_content  # noqa: E402
+from bot.handlers.services.qa import QuestionAnswering  # noqa: E402
 from bot.nlp.categorize import Categorizer  # noqa: E402
 from bot.nlp.normalize import clean_text  # noqa: E402
 from bot.nlp.tokenize import for_content  # noqa: E402
-from bot.qa import QuestionAnswering  # noqa: E402
 
 MESSAGES = {
     "ก x 5000": "ก" * 5000,

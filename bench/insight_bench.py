@@ -114,8 +114,8 @@ async def serve_and_load(opinions: list[tuple[str, str, int]], args: argparse.Na
     from sqlalchemy.ext.asyncio import create_async_engine
 
     from bot.db.models import Opinion
+    from bot.delivery.webhook import compute_signature
     from bot.dev import events
-    from bot.webhook import compute_signature
 
     fake_port, port = free_port(), free_port()
     fake_url, url = f"http://127.0.0.1:{fake_port}", f"http://127.0.0.1:{port}"

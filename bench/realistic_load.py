@@ -49,8 +49,8 @@ from bench.harness import (  # noqa: E402
     wait_http,
 )
 from bench.webhook_load import FAKE_NICENESS  # noqa: E402
+from bot.delivery.webhook import compute_signature  # noqa: E402
 from bot.dev import events  # noqa: E402
-from bot.webhook import compute_signature  # noqa: E402
 
 REALISTIC = ROOT / "tests" / "data" / "realistic.tsv"
 CLOCK_TICKS = 100  # os.sysconf("SC_CLK_TCK") on Linux
@@ -167,7 +167,7 @@ async def drain(replay: Replay, timeout: float) -> None:
 
 
 def family(pid: int) -> list[int]:
-    """The process and its live descendants (the server's reader process, bot/reader.py)."""
+    """The process and its live descendants (the server's reader process, bot/nlp/reader.py)."""
     found = [pid]
     for task in Path(f"/proc/{pid}/task").iterdir():
         for child in (task / "children").read_text().split():

@@ -1,4 +1,4 @@
-"""CPU per reply: the LINE SDK's usual path (request models, validated arguments) against bot/line.py's
+"""CPU per reply: the LINE SDK's usual path (request models, validated arguments) against bot/delivery/line.py's
 LineGateway.reply_or_push (LINE's limits checked, then the JSON body handed to the same AsyncMessagingApi method
 as it is), for a reply carrying one service card.
 
@@ -25,8 +25,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench.harness import TOKEN, free_port  # noqa: E402
 from bot.content import load_content  # noqa: E402
-from bot.line import LineGateway, new_retry_key  # noqa: E402
-from bot.qa import QuestionAnswering  # noqa: E402
+from bot.delivery.line import LineGateway, new_retry_key  # noqa: E402
+from bot.handlers.services.qa import QuestionAnswering  # noqa: E402
 
 
 async def _stub_reply(request: web.Request) -> web.Response:
@@ -73,7 +73,7 @@ async def main() -> None:
         await runner.cleanup()
     print(f"reply with one service card, CPU per send (this process: client and stub), {args.sends} sends:")
     print(f"  SDK request models      {usual:6.2f} ms")
-    print(f"  bot/line.py             {as_is:6.2f} ms   ({usual / as_is:.1f}x less)")
+    print(f"  bot/delivery/line.py             {as_is:6.2f} ms   ({usual / as_is:.1f}x less)")
 
 
 if __name__ == "__main__":

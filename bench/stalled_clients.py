@@ -29,8 +29,8 @@ import aiohttp
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.harness import ROOT, SECRET, bot_env, free_port, start_fake_line, stop_all, wait_http
+from bot.delivery.webhook import compute_signature
 from bot.dev import events
-from bot.webhook import compute_signature
 
 
 def start_bot(root: Path, env: dict[str, str], nofile: int) -> subprocess.Popen[bytes]:

@@ -44,8 +44,8 @@ from bench.harness import (  # noqa: E402
     stop_all,
     wait_http,
 )
+from bot.delivery.webhook import compute_signature  # noqa: E402
 from bot.dev import events  # noqa: E402
-from bot.webhook import compute_signature  # noqa: E402
 
 FAKE_NICENESS = 15
 

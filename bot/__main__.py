@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import Settings, SettingsError, database_url_from_env, describe_database, sqlite_file
-from bot.invocation import bot_command, interpreter
+from bot.ops.invocation import bot_command, interpreter
 
 WORKER_NICENESS = 10
 
@@ -107,8 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     restore.add_argument("file", type=Path)
     restore.add_argument("--force", action="store_true", help="overwrite the data already there (stop the bot first)")
 
-    from bot import richmenu
-    from bot.broadcast import cli as hearing_cli
+    from bot.handlers.hearings import cli as hearing_cli
+    from bot.ops import richmenu
     from bot.staff import cli as staff_cli
 
     staff_cli.add_parsers(commands)
@@ -140,8 +140,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run_command(settings: Settings, args: argparse.Namespace) -> int:
-    from bot import richmenu
-    from bot.broadcast import cli as hearing_cli
+    from bot.handlers.hearings import cli as hearing_cli
+    from bot.ops import richmenu
     from bot.staff import cli as staff_cli
 
     if args.command == "serve":
@@ -228,7 +228,7 @@ def _serve(settings: Settings, host: str | None, port: int | None, with_inbox: b
 
     from bot.app import create_app
     from bot.content import ContentError
-    from bot.logs import configure_logging
+    from bot.ops.logs import configure_logging
 
     settings = dataclasses.replace(settings, host=host or settings.host, port=port or settings.port)
     configure_logging(settings.log_level)
@@ -289,7 +289,7 @@ def _worker(settings: Settings) -> int:
 
     from bot.app import create_app
     from bot.content import ContentError
-    from bot.logs import configure_logging
+    from bot.ops.logs import configure_logging
 
     configure_logging(settings.log_level)
     # Lower CPU priority than the web process on the same machine: LINE gives up on an acknowledgement after
@@ -325,9 +325,9 @@ def _ask(settings: Settings, text: str | None, as_json: bool) -> int:
     Every stdin line gets its line of output, an empty one too, so output and input line up for scoring."""
     import json
 
-    from bot.ask import answer_record
     from bot.content import ContentError, load_content
-    from bot.qa import QuestionAnswering
+    from bot.handlers.services.ask import answer_record
+    from bot.handlers.services.qa import QuestionAnswering
 
     try:
         qa = QuestionAnswering.from_content(load_content(settings.content_dir))
@@ -403,8 +403,8 @@ def _in_transaction(settings: Settings, work: Any) -> None:
 
 def _report_status(settings: Settings, reference: str, status: str, note: str | None, by: str) -> int:
     """Sets a report's status; the resident is told in the chat."""
-    from bot import audit
-    from bot.reports import UnknownReport, change_status
+    from bot.handlers.reports.rules import UnknownReport, change_status
+    from bot.ops import audit
     from bot.staff.cli import command_actor
 
     async def work(session: Any, content: Any) -> None:
@@ -423,8 +423,8 @@ def _report_status(settings: Settings, reference: str, status: str, note: str | 
 
 def _opinion_outcome(settings: Settings, reference: str, outcome: str, detail: str | None, by: str) -> int:
     """Sets what became of an opinion; the resident is told in the chat unless they opted out."""
-    from bot import audit
-    from bot.opinions import UnknownOpinion, set_outcome
+    from bot.handlers.opinions.rules import UnknownOpinion, set_outcome
+    from bot.ops import audit
     from bot.staff.cli import command_actor
 
     async def work(session: Any, content: Any) -> None:
@@ -445,7 +445,7 @@ def _opinion_outcome(settings: Settings, reference: str, outcome: str, detail: s
 
 
 def _backup_or_restore(settings: Settings, args: Any) -> int:
-    from bot.backup import BackupError, backup, restore
+    from bot.ops.backup import BackupError, backup, restore
 
     try:
         if args.command == "backup":

@@ -12,30 +12,30 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from bot import keys
-from bot.background import Stopping, stop_tasks
-from bot.broadcast.fanout import JobRunner
+from bot.chat.dispatch import Dispatcher
 from bot.config import Settings
 from bot.content import load_content
 from bot.db.engine import create_engine, create_sessionmaker, migrate, ping
-from bot.dispatch import Dispatcher
-from bot.erasure import ErasureJob
-from bot.handlers import routers
-from bot.handlers.mydata import notice_version
-from bot.inbox import Inbox
-from bot.intake import EventIntake
-from bot.line import LineGateway, RetryPolicy
-from bot.media import PhotoFetcher
-from bot.metrics import Metrics, metrics_endpoint
+from bot.delivery.background import Stopping, stop_tasks
+from bot.delivery.inbox import Inbox
+from bot.delivery.intake import EventIntake
+from bot.delivery.line import LineGateway, RetryPolicy
+from bot.delivery.photos import PhotoFetcher
+from bot.delivery.request_body import body_deadline
+from bot.delivery.webhook import callback
+from bot.handlers.hearings.fanout import JobRunner
+from bot.handlers.residents.erasure import ErasureJob
+from bot.handlers.residents.mydata import notice_version
+from bot.handlers.residents.retention import RetentionJob
+from bot.handlers.routing import routers
+from bot.handlers.services.phrasings import PhrasingRefresher
+from bot.handlers.services.qa import QuestionAnswering
+from bot.nlp.reader import ProcessReader
 from bot.nlp.tokenize import for_content
-from bot.phrasings import PhrasingRefresher
-from bot.qa import QuestionAnswering
-from bot.reader import ProcessReader
-from bot.request_body import body_deadline
-from bot.retention import RetentionJob
+from bot.ops.metrics import Metrics, metrics_endpoint
 from bot.staff.insight import Keywords
 from bot.staff.pages.insight import insight_runner
 from bot.staff.web import add_staff_routes
-from bot.webhook import callback
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +119,7 @@ async def _understanding(app: web.Application) -> AsyncIterator[None]:
     both web and worker processes need them."""
     content, settings = app[keys.CONTENT], app[keys.SETTINGS]
     if settings.reader_process:
-        # Messages are read in a child process at a lower CPU priority: acknowledgements first (bot/reader.py).
+        # Messages are read in a child process at a lower CPU priority: acknowledgements first (bot/nlp/reader.py).
         qa = QuestionAnswering(content)
         qa.reader_process = ProcessReader(
             content, {}, settings.reader_niceness, settings.reader_processes

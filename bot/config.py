@@ -79,7 +79,7 @@ class Settings:
     # (SQLite's single connection is shared with the webhook). None: 16 on SQLite, 64 on PostgreSQL.
     inbox_lanes_per_cycle: int | None = None
     # Residents' messages are read in a child process, at this much lower CPU priority than the process that
-    # acknowledges webhooks (bot/reader.py); off, they are read in a thread of the process (tests do so).
+    # acknowledges webhooks (bot/nlp/reader.py); off, they are read in a thread of the process (tests do so).
     reader_process: bool = True
     reader_niceness: int = 10
     # Reader processes: each reads one message at a time and holds its own model (about 280 MB). Two on a

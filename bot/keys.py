@@ -9,18 +9,18 @@ from jinja2 import Environment
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 if TYPE_CHECKING:
-    from bot.broadcast.fanout import JobRunner
     from bot.config import Settings
     from bot.content import Content
+    from bot.delivery.inbox import Inbox
+    from bot.delivery.intake import EventIntake
+    from bot.delivery.line import LineGateway
+    from bot.delivery.photos import PhotoFetcher
     from bot.dev.fake_line import FakeLinePlatform
-    from bot.erasure import ErasureJob
-    from bot.inbox import Inbox
-    from bot.intake import EventIntake
-    from bot.line import LineGateway
-    from bot.media import PhotoFetcher
-    from bot.metrics import Metrics
-    from bot.phrasings import PhrasingRefresher
-    from bot.qa import QuestionAnswering
+    from bot.handlers.hearings.fanout import JobRunner
+    from bot.handlers.residents.erasure import ErasureJob
+    from bot.handlers.services.phrasings import PhrasingRefresher
+    from bot.handlers.services.qa import QuestionAnswering
+    from bot.ops.metrics import Metrics
     from bot.staff.insight import InsightRunner, Keywords
     from bot.staff.throttle import SignInGuard
 

@@ -1,7 +1,7 @@
 """Reference numbers: the one place that writes them and reads them back.
 
 A report's reference is "ร-2569-00042" (ร: เรื่องแจ้ง), an opinion's "ค-2569-00042" (ค: ความเห็น): the kind's
-letter, the Buddhist-era year, and a counter per kind and year (bot/handlers/participation.py next_reference).
+letter, the Buddhist-era year, and a counter per kind and year (bot/chat/participation.py next_reference).
 Before issue 16 both kinds stored the bare "2569-00042", so a report and an opinion could show the same number;
 migration 0013 gave every stored row its kind's letter, and that prefixed form is the only one stored.
 

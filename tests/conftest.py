@@ -23,9 +23,9 @@ from bot import keys
 from bot.app import create_app
 from bot.config import Secret, Settings
 from bot.db.models import InboundEvent
+from bot.delivery.webhook import compute_signature
 from bot.dev import events
 from bot.dev.fake_line import FakeLinePlatform
-from bot.webhook import compute_signature
 
 ROOT = Path(__file__).resolve().parent.parent
 CLOSE_TIMEOUT = 30.0

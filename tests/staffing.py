@@ -12,8 +12,8 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
 
 from bot.db.models import Opinion, Report, Resident, ServiceQuery
+from bot.handlers.residents.rules import pseudonym_for
 from bot.references import format_reference
-from bot.residents import pseudonym_for
 from bot.staff.accounts import add_user
 from tests.conftest import Bot, new_user_id
 

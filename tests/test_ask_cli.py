@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from bot.__main__ import main
-from bot.ask import answer_record, flow_of
 from bot.content import load_content
+from bot.handlers.services.ask import answer_record, flow_of
+from bot.handlers.services.qa import QuestionAnswering
 from bot.nlp.understand import Reading
-from bot.qa import QuestionAnswering
 from tests.serving import ROOT, cli_env, run_cli
 
 FIELDS = {

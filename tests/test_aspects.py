@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.cards import ServiceAnswers, thai_date
 from bot.content import check_content, load_content
-from bot.timeline import WorkingCalendar
-from bot.windows import DueBy, Ended, MonthDay, OpensOn, OpenUntil, PayDay, Period, Window, state_on
+from bot.handlers.services.cards import ServiceAnswers, thai_date
+from bot.handlers.services.timeline import WorkingCalendar
+from bot.handlers.services.windows import DueBy, Ended, MonthDay, OpensOn, OpenUntil, PayDay, Period, Window, state_on
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTENT = load_content(ROOT / "content")

@@ -45,7 +45,7 @@ async def test_backup_while_running_and_restore_into_an_empty_database(
     bot: Bot, database_url: str, tmp_path: Path
 ) -> None:
     await add_opinions(bot, [("ขอไฟส่องสว่างซอย 5", "physical", 5), ("ตลาดนัดชุมชน", "economy", 3)])
-    file = tmp_path / "bot.backup"
+    file = tmp_path / "bot.ops.backup"
     made = await asyncio.to_thread(_cli, database_url, tmp_path, "backup", "--out", str(file))
     assert made.returncode == 0, made.stderr
     assert file.stat().st_size > 0

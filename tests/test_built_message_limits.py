@@ -2,7 +2,7 @@
 (with sample parameters as long as the code lets them be), the service card, every answer and FAQ reply of
 all 24 services, clarify, referral and office replies, hearing cards and carousels, report status pushes and
 the resident's case list and case details, each built by the real builders and passed through both checks a
-send meets: bot.line.check_messages (the bot's own, before any request) and the fake LINE's validation (the
+send meets: bot.delivery.line.check_messages (the bot's own, before any request) and the fake LINE's validation (the
 LINE SDK's request models plus LINE's documented limits), the same function the fake applies to every push.
 """
 
@@ -17,19 +17,19 @@ from typing import Any
 import pytest
 from linebot.v3.messaging import PushMessageRequest
 
-from bot.broadcast import cards as hearing_cards
-from bot.broadcast.hearings import AGENDA_MAX, INVITED_MAX, PLACE_MAX, TITLE_MAX, UPCOMING_SHOWN
+from bot.chat.messages import MessageBuilder, WireMessage
+from bot.chat.participation import MAX_DESCRIPTION_CHARS
 from bot.content import ids, load_content
 from bot.db.models import Hearing, Opinion, OpinionChange, Report, ReportStatus
+from bot.delivery.line import check_messages
 from bot.dev.fake_line import _LineError, _validate  # the fake's own validation, reused as it is
-from bot.handlers import cases
-from bot.handlers.participation import MAX_DESCRIPTION_CHARS
-from bot.line import check_messages
-from bot.messages import MessageBuilder, WireMessage
+from bot.handlers.hearings import cards as hearing_cards
+from bot.handlers.hearings.rules import AGENDA_MAX, INVITED_MAX, PLACE_MAX, TITLE_MAX, UPCOMING_SHOWN
+from bot.handlers.reports.rules import status_messages
+from bot.handlers.residents import cases
+from bot.handlers.services.qa import DIRECT_ASPECTS, QuestionAnswering
 from bot.nlp.retrieve import Match
 from bot.nlp.understand import Reading
-from bot.qa import DIRECT_ASPECTS, QuestionAnswering
-from bot.reports import status_messages
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTENT = load_content(ROOT / "content")

@@ -13,14 +13,14 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from bot import keys
+from bot.chat.dispatch import Router, Turn
 from bot.db.models import InboundEvent, Opinion, Report
-from bot.dispatch import Router, Turn
-from bot.handlers import routers
-from bot.handlers.cases import show_cases
-from bot.opinions import set_outcome, set_staff_note
+from bot.handlers.opinions.rules import set_outcome, set_staff_note
+from bot.handlers.reports.rules import change_status
+from bot.handlers.residents.cases import show_cases
+from bot.handlers.routing import routers
+from bot.handlers.services.timeline import thai_short_date as case_date
 from bot.references import Reference, find_reference, parse_reference
-from bot.reports import change_status
-from bot.timeline import thai_short_date as case_date
 from tests.conftest import Bot, BotFactory, new_user_id
 from tests.test_opinions import HAPPY as OPINION
 from tests.test_reports import CLOCK
@@ -131,7 +131,7 @@ FOLLOW_UPS = ("ติดตามเรื่อง", "เรื่องที�
 
 
 def _lead_routing() -> Router:
-    """Stands in for the reader's my_cases branch in bot/handlers/services.py (the lead's): typed follow-ups
+    """Stands in for the reader's my_cases branch in bot/handlers/services/chat.py (the lead's): typed follow-ups
     and references reach show_cases, as the reader will send them."""
     router = Router("my-cases-stand-in")
 

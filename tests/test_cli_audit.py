@@ -11,8 +11,8 @@ import re
 from pathlib import Path
 
 from bot import keys
-from bot.broadcast.hearings import NewHearing, create, parse_local
 from bot.db.models import Rsvp
+from bot.handlers.hearings.rules import NewHearing, create, parse_local
 from tests.conftest import Bot
 from tests.serving import cli_env, run_cli
 from tests.staffing import add_opinions, add_report, add_resident, add_staff, sign_in

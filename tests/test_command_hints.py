@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import invocation
+from bot.ops import invocation
 from tests.conftest import ROOT
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.chat.messages import MessageBuilder
 from bot.content import ContentError, check_content, load_content
-from bot.messages import MessageBuilder
 from tests.serving import cli_env, run_cli
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from bot import keys
 from bot.db.models import Base, EventLane, Opinion, OutboundMessage, PendingErasure, Report, Resident
 from bot.dev import events
-from bot.erasure import reduce_text
+from bot.handlers.residents.erasure import reduce_text
 from tests.conftest import Bot, BotFactory, new_user_id
 from tests.serving import cli_env, run_cli
 
@@ -190,7 +190,7 @@ async def test_the_line_id_stays_only_until_the_answer_is_sent(make_bot: BotFact
     bot, user = await _resident_with_everything(make_bot)
     await _say(bot, user, "action=menu.mydata", "action=md&do=delete")
     for endpoint in ("reply", "push"):
-        for _ in range(4):  # every retry of one send (bot/line.py's RetryPolicy)
+        for _ in range(4):  # every retry of one send (bot/delivery/line.py's RetryPolicy)
             bot.fake.add_fault(endpoint, {"status": 500})
     await _say(bot, user, "action=md&do=delete_confirmed")
     assert bot.fake.messages_to(user)[-1]["text"] != _deleted_answer(bot)

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.cards import FAQ_MENU_CHIP, ServiceAnswers
 from bot.content import FaqEntry, check_content, load_content
 from bot.content.services import CERTAINTIES
-from bot.timeline import WorkingCalendar
+from bot.handlers.services.cards import FAQ_MENU_CHIP, ServiceAnswers
+from bot.handlers.services.timeline import WorkingCalendar
 from tests.serving import cli_env, run_cli
 
 ROOT = Path(__file__).resolve().parent.parent

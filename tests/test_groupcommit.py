@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from bot.groupcommit import GroupCommit
+from bot.delivery.groupcommit import GroupCommit
 
 
 async def test_callers_arriving_during_a_commit_share_the_next_one() -> None:

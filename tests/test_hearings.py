@@ -17,12 +17,12 @@ import pytest
 from sqlalchemy import func, select, update
 
 from bot import keys
-from bot.background import Stopping, stop_tasks
-from bot.broadcast import fanout
-from bot.broadcast.fanout import JobRunner, announce, report
-from bot.broadcast.hearings import NewHearing, create, parse_local
 from bot.db.models import AuditEntry, BroadcastChunk, BroadcastJob, Hearing, Resident, Rsvp, utcnow
-from bot.residents import pseudonym_for
+from bot.delivery.background import Stopping, stop_tasks
+from bot.handlers.hearings import fanout
+from bot.handlers.hearings.fanout import JobRunner, announce, report
+from bot.handlers.hearings.rules import NewHearing, create, parse_local
+from bot.handlers.residents.rules import pseudonym_for
 from tests.conftest import Bot, new_user_id
 from tests.serving import cli_env, run_cli
 

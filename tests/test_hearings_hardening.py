@@ -17,8 +17,8 @@ import pytest
 from sqlalchemy import select
 
 from bot import keys
-from bot.broadcast import cards
 from bot.db.models import AuditEntry, BroadcastJob, Hearing, utcnow
+from bot.handlers.hearings import cards
 from tests.conftest import Bot
 from tests.serving import cli_env, run_cli
 from tests.staffing import add_staff, csrf_token, sign_in

@@ -84,7 +84,7 @@ async def test_a_crash_mid_batch_leaves_unsent_answers_free_to_be_pushed(
     """Two residents' answers in one batch, sent one at a time; the process dies right after the first is
     accepted. By the time another process takes over, the reply tokens have expired: the answer that left is
     not sent again, and the one whose request never left is pushed (it must not read as "may have landed")."""
-    monkeypatch.setattr("bot.inbox.SEND_CONCURRENCY", 1)
+    monkeypatch.setattr("bot.delivery.inbox.SEND_CONCURRENCY", 1)
     first: Bot = await make_bot(inbox_workers=1, inbox_lease_seconds=0.5, inbox_settle_seconds=0.5)
     crashed = asyncio.Event()
 
@@ -148,7 +148,7 @@ async def test_database_lost_while_switching_to_push_still_pushes_once(make_bot)
 
 
 async def test_a_handler_that_keeps_failing_gets_an_apology_once(bot: Bot, monkeypatch: pytest.MonkeyPatch) -> None:
-    from bot.handlers import commands
+    from bot.chat import commands
 
     async def broken(turn):  # type: ignore[no-untyped-def]
         raise RuntimeError("bug")

@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot import keys, phrasings
+from bot import keys
 from bot.content import Content, load_content
 from bot.db.models import AuditEntry, ServiceExample, ServiceQuery
+from bot.handlers.services import phrasings
 from bot.nlp.retrieve import Match
 from bot.nlp.understand import Reading, Understanding
 from tests.conftest import Bot
@@ -88,7 +89,7 @@ async def test_a_group_attached_to_an_faq_entry_teaches_the_reader_that_entry(
         taught.append(dict(extra_examples or {}))
         return Understanding(content, extra_examples, *args, **kw)
 
-    monkeypatch.setattr("bot.qa.Understanding", spy)
+    monkeypatch.setattr("bot.handlers.services.qa.Understanding", spy)
     await sign_in(bot.client, "somchai")
     page = await (await bot.client.get("/staff/questions")).text()
     # The entry's question, in Thai, where staff read the group and in the choice, chosen already.

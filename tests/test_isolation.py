@@ -15,11 +15,11 @@ from sqlalchemy import func, select
 
 from bot import keys
 from bot.app import create_app
+from bot.chat import media
+from bot.chat.dispatch import Turn
 from bot.db.models import EventLane, InboundEvent, Report
 from bot.dev import events
 from bot.dev.fake_line import FakeLinePlatform
-from bot.dispatch import Turn
-from bot.handlers import media
 from tests.conftest import Bot, BotFactory, make_settings, new_user_id
 
 RESIDENTS = 20

@@ -1,4 +1,4 @@
-"""bot/line.py against the fake LINE platform over HTTP: retries, retry keys, fallbacks, limits."""
+"""bot/delivery/line.py against the fake LINE platform over HTTP: retries, retry keys, fallbacks, limits."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
-from bot.dev.fake_line import FakeLinePlatform
-from bot.line import (
+from bot.delivery.line import (
     InvalidReplyToken,
     LineGateway,
     LineLimitError,
@@ -18,6 +17,7 @@ from bot.line import (
     check_messages,
     new_retry_key,
 )
+from bot.dev.fake_line import FakeLinePlatform
 from tests.conftest import ACCESS_TOKEN, new_user_id
 
 TEXT = [{"type": "text", "text": "สวัสดีค่ะ"}]

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.logs import RepeatLimiter, configure_logging
+from bot.ops.logs import RepeatLimiter, configure_logging
 from tests.conftest import BotFactory, new_user_id
 
 
@@ -63,7 +63,7 @@ def test_other_errors_and_info_lines_are_not_held_back_by_a_flood() -> None:
     for i in range(100):
         limiter.filter(_record(1000.0 + i * 0.001))
     assert limiter.filter(_record(1000.2, "inbox cycle failed"))
-    info = logging.LogRecord("bot.webhook", logging.INFO, __file__, 1, "webhook event", (), None)
+    info = logging.LogRecord("bot.delivery.webhook", logging.INFO, __file__, 1, "webhook event", (), None)
     assert all(limiter.filter(info) for _ in range(1000))
 
 

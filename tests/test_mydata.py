@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bot import keys
-from bot.broadcast.hearings import NewHearing, create, parse_local
 from bot.db.models import AuditEntry, Opinion, Resident
+from bot.handlers.hearings.rules import NewHearing, create, parse_local
 from tests.chatting import opinion_taps, report_taps, say_all
 from tests.conftest import Bot, BotFactory, new_user_id
 

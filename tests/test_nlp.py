@@ -215,8 +215,8 @@ def test_clean_text_keeps_the_residents_spelling() -> None:
 def test_any_text_goes_through_the_whole_reading_pipeline(text: str) -> None:
     """Whatever a resident types (any Unicode, long runs of Thai marks) is read and answered without an
     exception. How fast: bench/hostile_text.py."""
+    from bot.handlers.services.qa import QuestionAnswering
     from bot.nlp.normalize import clean_text
-    from bot.qa import QuestionAnswering
 
     qa = _QA.setdefault("qa", QuestionAnswering.from_content(CONTENT))
     assert qa.reply_for(qa.read(text))

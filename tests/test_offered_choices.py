@@ -12,14 +12,14 @@ import pytest
 from sqlalchemy import select, update
 
 from bot import keys
-from bot.broadcast import cards as hearing_cards
-from bot.broadcast.hearings import NewHearing, create, parse_local
+from bot.chat.messages import MessageBuilder, WireMessage
+from bot.chat.typed import Choice, decode_choices, matching_choices, offered_in, typed_key
 from bot.content import load_content
 from bot.db.models import Hearing, OfferedChoice, Opinion, Report, Resident, Rsvp, ServiceQuery
-from bot.messages import MessageBuilder, WireMessage
-from bot.qa import QuestionAnswering
-from bot.reports import change_status, status_messages
-from bot.typed import Choice, decode_choices, matching_choices, offered_in, typed_key
+from bot.handlers.hearings import cards as hearing_cards
+from bot.handlers.hearings.rules import NewHearing, create, parse_local
+from bot.handlers.reports.rules import change_status, status_messages
+from bot.handlers.services.qa import QuestionAnswering
 from tests.chatting import opinion_taps, report_taps
 from tests.conftest import ROOT, Bot, new_user_id
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 
 from bot import keys
 from bot.db.models import ConversationState, InboundEvent, Opinion, Resident, ServiceQuery
-from bot.handlers.mydata import notice_version
+from bot.handlers.residents.mydata import notice_version
 from tests.conftest import Bot, BotFactory, new_user_id
 
 CLOCK = dt.datetime(2026, 11, 23, 5, 0, tzinfo=dt.UTC)
@@ -223,7 +223,7 @@ async def test_deleting_everything_anonymises_opinions_and_removes_identifiers(m
 async def test_outcomes_are_pushed_to_residents_who_want_to_hear(make_bot: BotFactory) -> None:
     import pytest
 
-    from bot.opinions import UnknownOpinion, set_outcome
+    from bot.handlers.opinions.rules import UnknownOpinion, set_outcome
 
     bot = await _started(make_bot)
     user = new_user_id()

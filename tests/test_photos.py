@@ -16,8 +16,8 @@ from sqlalchemy import select
 
 from bot import keys
 from bot.db.models import Opinion, Photo, utcnow
+from bot.delivery.photos import MAX_ATTEMPTS, MAX_PIXELS, RETRY_AFTER, PhotoFetcher, PhotoRejected, sanitize
 from bot.dev import events
-from bot.media import MAX_ATTEMPTS, MAX_PIXELS, RETRY_AFTER, PhotoFetcher, PhotoRejected, sanitize
 from tests.conftest import Bot, BotFactory, new_user_id
 from tests.staffing import add_staff, sign_in
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import aiohttp
 
+from bot.delivery.webhook import compute_signature
 from bot.dev import events
 from bot.dev.fake_line import FakeLinePlatform
-from bot.webhook import compute_signature
 from tests.conftest import ACCESS_TOKEN, CHANNEL_SECRET, new_user_id
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,4 +1,4 @@
-"""The reader process (bot/reader.py): the server reads residents' messages in a child process at a lower CPU
+"""The reader process (bot/nlp/reader.py): the server reads residents' messages in a child process at a lower CPU
 priority, and it must read exactly as the in-process reader does, learn staff phrasings, and survive its
 child being killed."""
 
@@ -17,10 +17,10 @@ import pytest
 
 from bot import keys
 from bot.content import load_content
+from bot.handlers.services.qa import QuestionAnswering
+from bot.nlp.reader import ProcessReader
 from bot.nlp.retrieve import Match
 from bot.nlp.understand import Reading
-from bot.qa import QuestionAnswering
-from bot.reader import ProcessReader
 from tests.chatting import chip_actions
 from tests.conftest import BotFactory, new_user_id
 
@@ -172,7 +172,7 @@ async def test_the_readers_die_with_their_server(tmp_path: Path) -> None:
         "import asyncio, os, sys\n"
         "from pathlib import Path\n"
         "from bot.content import load_content\n"
-        "from bot.reader import ProcessReader\n"
+        "from bot.nlp.reader import ProcessReader\n"
         "async def main():\n"
         "    reader = ProcessReader(load_content(Path('content')), {}, niceness=10)\n"
         "    await reader.warm_up()\n"

@@ -29,9 +29,9 @@ from sqlalchemy import select
 from bot.db.engine import create_engine, create_sessionmaker
 from bot.db.models import Opinion, Report, Resident
 from bot.dev.fake_line import FakeLinePlatform
+from bot.handlers.residents.rules import pseudonym_for
+from bot.handlers.services.timeline import BANGKOK
 from bot.references import format_reference
-from bot.residents import pseudonym_for
-from bot.timeline import BANGKOK
 from tests.conftest import ACCESS_TOKEN, new_user_id
 from tests.serving import ROOT
 
@@ -228,7 +228,7 @@ def _filled(words: list[str], work: Path, hearing: str | None) -> list[str]:
                 kind, fmt = words[1], words[words.index("--format") + 1]
                 word = str(work / f"{kind}.{fmt}")
             else:
-                word = str(work / "bot.backup")
+                word = str(work / "bot.ops.backup")
         elif word == "ID":
             assert hearing is not None, "the README announces a hearing before creating one"
             word = hearing

@@ -18,8 +18,8 @@ from sqlalchemy.sql.expression import TableClause
 from bot import keys
 from bot.db.engine import MIGRATIONS_DIR, create_engine
 from bot.db.models import Base, Opinion, Report, Resident
+from bot.handlers.residents.rules import pseudonym_for
 from bot.references import KIND_PREFIXES, format_reference, split_reference, stored_reference
-from bot.residents import pseudonym_for
 from tests.conftest import Bot, BotFactory, new_user_id
 from tests.staffing import add_report, add_staff, sign_in
 from tests.test_opinions import HAPPY as OPINION

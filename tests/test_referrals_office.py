@@ -1,5 +1,6 @@
 """Referrals (content/referrals.yaml: who handles what the municipality does not) and questions about the
-office itself (bot/office.py: phone, hours, open on a day, where), on fixed dates, never the real clock."""
+office itself (bot/handlers/services/office.py: phone, hours, open on a day, where), on fixed dates, never the real
+clock."""
 
 from __future__ import annotations
 
@@ -10,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.chat.messages import MessageBuilder
 from bot.content import Content, check_content, load_content
-from bot.messages import MessageBuilder
-from bot.office import OfficeTopic, asked_day, office_reply, office_words, read_office_question
-from bot.referrals import referral_reply
-from bot.timeline import WorkingCalendar, calendar_from, thai_date
+from bot.handlers.services.office import OfficeTopic, asked_day, office_reply, office_words, read_office_question
+from bot.handlers.services.referrals import referral_reply
+from bot.handlers.services.timeline import WorkingCalendar, calendar_from, thai_date
 from tests.serving import cli_env, run_cli
 
 ROOT = Path(__file__).resolve().parent.parent

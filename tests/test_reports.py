@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from bot import keys
 from bot.db.models import Report, ReportStatus
-from bot.reports import change_status
+from bot.handlers.reports.rules import change_status
 from tests.conftest import Bot, BotFactory, new_user_id
 from tests.serving import cli_env, run_cli
 

@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from bot import cards, opinions, referrals
-from bot.broadcast import hearings
+from bot.chat import participation
 from bot.content import ContentError, check_content, ids, load_content
 from bot.content import services as service_files
-from bot.handlers import participation
-from bot.office import OfficeTopic
+from bot.handlers.hearings import rules as hearings
+from bot.handlers.opinions import rules as opinions
+from bot.handlers.services import cards, referrals
+from bot.handlers.services.office import OfficeTopic
 from tests.response_usage import Use, scan
 from tests.serving import cli_env, run_cli
 

@@ -18,7 +18,7 @@ from bot.db.models import (
     Rsvp,
     ServiceQuery,
 )
-from bot.retention import months_before, purge
+from bot.handlers.residents.retention import months_before, purge
 from tests.conftest import Bot
 from tests.staffing import add_opinions, add_questions, add_report, add_resident
 

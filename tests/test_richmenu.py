@@ -14,7 +14,7 @@ from PIL import Image
 from bot import keys
 from bot.content import check_content, load_content
 from bot.dev.fake_line import FakeLinePlatform
-from bot.richmenu import picture
+from bot.ops.richmenu import picture
 from tests.conftest import ACCESS_TOKEN, ROOT, Bot, new_user_id
 from tests.serving import cli_env, run_cli
 

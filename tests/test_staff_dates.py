@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import select, update
 
 from bot.db.models import BroadcastJob, Hearing, Opinion
+from bot.handlers.services.timeline import BANGKOK
 from bot.staff.dates import DateError, parse_day, parse_moment
-from bot.timeline import BANGKOK
 from tests.conftest import Bot
 from tests.staffing import add_opinions, add_resident, add_staff, csrf_token, sign_in
 

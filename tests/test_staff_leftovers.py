@@ -16,11 +16,11 @@ from pathlib import Path
 import openpyxl
 from sqlalchemy import update
 
-from bot import audit
 from bot.content import check_content, load_content
 from bot.db.models import Hearing, ReportStatus, ServiceQuery, utcnow
+from bot.handlers.opinions.rules import BY_RESIDENT
 from bot.nlp.understand import Intent
-from bot.opinions import BY_RESIDENT
+from bot.ops import audit
 from bot.staff.labels import COMMAND_ACTOR, RESIDENT_ACTOR, StaffWords
 from tests.conftest import ROOT, Bot
 from tests.staffing import add_questions, add_report, add_resident, add_staff, sign_in

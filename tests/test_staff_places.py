@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import re
 
-from bot.geo import map_label, map_url
+from bot.delivery.geo import map_label, map_url
 from tests.conftest import Bot
 from tests.staffing import add_opinions, add_staff, sign_in
 

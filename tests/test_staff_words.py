@@ -11,11 +11,11 @@ import html
 import re
 from pathlib import Path
 
-from bot import audit
 from bot.content import check_content, load_content
 from bot.content.staff_labels import required_codes
-from bot.opinions import OUTCOMES
-from bot.reports import STATUSES
+from bot.handlers.opinions.rules import OUTCOMES
+from bot.handlers.reports.rules import STATUSES
+from bot.ops import audit
 from bot.staff.labels import StaffWords, thai_when
 from tests.conftest import ROOT, Bot
 from tests.staff_pages import STAFF, page_paths, seed
@@ -62,7 +62,7 @@ def test_every_detail_the_code_records_is_one_the_workspace_has_words_for() -> N
     for where, key, value in recorded:
         if key == "**":  # a dict of details built beside the call: its keys are checked where it is built
             continue
-        assert key in audit.DETAIL_KEYS, f"{where}: detail '{key}' is not in bot.audit.DETAIL_KEYS"
+        assert key in audit.DETAIL_KEYS, f"{where}: detail '{key}' is not in bot.ops.audit.DETAIL_KEYS"
         if key in audit.CODED_VALUES and isinstance(value, str):
             assert value in audit.CODED_VALUES[key], f"{where}: {key}={value} has no word"
 

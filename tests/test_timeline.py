@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from bot.cards import ServiceAnswers
 from bot.content import load_content
-from bot.timeline import WorkingCalendar, thai_date, thai_short_date, today_in_bangkok
+from bot.handlers.services.cards import ServiceAnswers
+from bot.handlers.services.timeline import WorkingCalendar, thai_date, thai_short_date, today_in_bangkok
 
 CONTENT = load_content(Path(__file__).resolve().parent.parent / "content")
 

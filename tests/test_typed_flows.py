@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from bot import keys
+from bot.chat import participation as shared
 from bot.content import Content, load_content
 from bot.db.models import Opinion, Report, Resident
-from bot.handlers import participation as shared
 from tests.chatting import Message, chip_actions, opening, say, walk
 from tests.conftest import ROOT, Bot, new_user_id
 

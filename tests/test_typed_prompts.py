@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import select
 
 from bot import keys
+from bot.chat import participation as shared
+from bot.chat.numbered import chip_names, listed_name, numbered
 from bot.content import Content, load_content
 from bot.db.models import Opinion, Report
-from bot.handlers import participation as shared
-from bot.numbered import chip_names, listed_name, numbered
 from tests.chatting import Message, chip_actions, opening, say, walk
 from tests.conftest import ROOT, Bot, new_user_id
 

@@ -15,9 +15,9 @@ from sqlalchemy import func, select
 
 from bot import keys
 from bot.db.models import InboundEvent, Resident
+from bot.delivery.intake import _STORE_ON_POSTGRESQL
+from bot.delivery.webhook import compute_signature, signature_is_valid
 from bot.dev import events
-from bot.intake import _STORE_ON_POSTGRESQL
-from bot.webhook import compute_signature, signature_is_valid
 from tests.conftest import CHANNEL_SECRET, Bot, asyncpg_dsn, new_user_id, postgres_admin
 
 # LINE's documented known-answer vector.
@@ -316,7 +316,7 @@ async def test_a_driver_error_of_any_kind_while_storing_answers_503(
         raise asyncpg.InternalClientError("cannot switch to state 12; another operation (2) is in progress")
 
     with monkeypatch.context() as patch:
-        patch.setattr("bot.intake.store_on_postgresql", cut)
+        patch.setattr("bot.delivery.intake.store_on_postgresql", cut)
         refused = await bot.post(event)
     assert refused.status == 503
     assert (await bot.post(event)).status == 200

@@ -9,8 +9,8 @@ import time
 
 import pytest
 
+from bot.delivery.webhook import compute_signature
 from bot.dev import events
-from bot.webhook import compute_signature
 from tests.conftest import CHANNEL_SECRET, Bot, BotFactory, new_user_id
 
 

@@ -12,9 +12,9 @@ from sqlalchemy import select, update
 
 from bot import keys
 from bot.db.models import Opinion, OpinionChange, utcnow
-from bot.handlers.mydata import notice_version
+from bot.handlers.residents.mydata import notice_version
+from bot.handlers.services.timeline import thai_short_date
 from bot.staff.labels import thai_when
-from bot.timeline import thai_short_date
 from tests.chatting import opinion_taps, say_all
 from tests.conftest import Bot
 from tests.staffing import add_opinions, add_staff, csrf_token, sign_in

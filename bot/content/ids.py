@@ -21,15 +21,15 @@ from types import MappingProxyType
 Params = tuple[str, ...]
 
 # The values the code builds ids from; tests/test_response_ids.py checks each against the code's own list.
-FLOW_KINDS = ("opinion", "report")  # bot.handlers.participation.KIND: each flow's ids start with its kind
-RSVP_ANSWERS = ("going", "not_going", "maybe")  # bot.broadcast.hearings.ANSWERS
+FLOW_KINDS = ("opinion", "report")  # bot.chat.participation.KIND: each flow's ids start with its kind
+RSVP_ANSWERS = ("going", "not_going", "maybe")  # bot.handlers.hearings.rules.ANSWERS
 RSVP_REFUSALS = ("full", "closed", "not_open")  # what record_rsvp answers besides "saved"
-OPINION_OUTCOMES = ("considering", "in_plan", "forwarded", "rejected")  # bot.opinions.OUTCOMES
+OPINION_OUTCOMES = ("considering", "in_plan", "forwarded", "rejected")  # bot.handlers.opinions.rules.OUTCOMES
 OPINION_STATUSES = ("received", *OPINION_OUTCOMES, "withdrawn")
 FEEDBACK_VOTES = ("up", "down")
 DAY_KINDS = ("calendar", "working", "unspecified")  # bot.content.services.DAY_KINDS
 NOTED_CERTAINTIES = ("secondary", "local", "recalled")  # bot.content.services.CERTAINTIES but "seen"
-ASPECT_CHIPS = ("documents", "fees", "time", "timeline", "contact")  # bot.cards.ASPECT_CHIPS
+ASPECT_CHIPS = ("documents", "fees", "time", "timeline", "contact")  # bot.handlers.services.cards.ASPECT_CHIPS
 ANSWER_SECTIONS = (
     "documents",
     "fees",
@@ -41,8 +41,8 @@ ANSWER_SECTIONS = (
     "who",
     "where",
     "deadlines",
-)  # bot.cards.ASPECT_SECTIONS
-OFFICE_TOPICS = ("where", "hours", "phone")  # bot.office.OfficeTopic but OPEN_DAY (its own phrases)
+)  # bot.handlers.services.cards.ASPECT_SECTIONS
+OFFICE_TOPICS = ("where", "hours", "phone")  # bot.handlers.services.office.OfficeTopic but OPEN_DAY (its own phrases)
 CASE_KINDS = ("report", "opinion")
 
 
@@ -65,7 +65,7 @@ def _frozen(entries: dict[str, Params]) -> Mapping[str, frozenset[str]]:
 
 MESSAGES: Mapping[str, frozenset[str]] = _frozen(
     {
-        # following, the menu and the global commands (handlers/follow.py, commands.py, qa.py)
+        # following, the menu and the global commands (chat/follow.py, commands.py, qa.py)
         "welcome": (),
         "group_intro": (),
         "menu": (),
@@ -81,7 +81,7 @@ MESSAGES: Mapping[str, frozenset[str]] = _frozen(
         "postback_expired": (),
         "offered_ambiguous": (),
         "processing_failed": (),
-        # what residents send besides text (handlers/media.py, participation.py)
+        # what residents send besides text (chat/media.py, participation.py)
         "sticker_received": (),
         "image_received": (),
         "location_received": (),
@@ -99,7 +99,7 @@ MESSAGES: Mapping[str, frozenset[str]] = _frozen(
         "referral": ("answer",),
         "office_answer": ("answer",),
         **each("feedback_{}", FEEDBACK_VOTES),
-        # both flows: consent, village, description (handlers/participation.py)
+        # both flows: consent, village, description (chat/participation.py)
         **each("{}_consent_lead", FLOW_KINDS),
         "privacy_declined": (),
         "report_privacy_declined": (),
@@ -115,7 +115,7 @@ MESSAGES: Mapping[str, frozenset[str]] = _frozen(
         "text_added": (),
         "text_added_summary": (),
         "text_full": (),
-        # opinions (handlers/opinions.py, opinions.py)
+        # opinions (handlers/opinions/chat.py, opinions.py)
         "opinion_none_open": (),
         "opinion_choose_consultation": ("choices",),
         "opinion_ask_category": ("choices", "suggested"),
@@ -129,7 +129,7 @@ MESSAGES: Mapping[str, frozenset[str]] = _frozen(
         "opinion_saved": ("reference",),
         "opinion_next_hearing": ("place", "title", "when"),
         **each("opinion_outcome_{}", OPINION_OUTCOMES, "detail", "reference", "summary"),
-        # problem reports (handlers/reports.py, reports.py)
+        # problem reports (handlers/reports/chat.py, reports.py)
         "report_ask_type": ("choices",),
         "report_ask_text": (),
         "report_ask_where": (),
@@ -141,13 +141,13 @@ MESSAGES: Mapping[str, frozenset[str]] = _frozen(
         "report_ask_rating": (),
         "report_rated": (),
         "report_reopened": ("reference",),
-        # the resident's cases (handlers/cases.py)
+        # the resident's cases (handlers/residents/cases.py)
         "cases_none": (),
         "cases_list": ("cases",),
         "case_not_found": ("reference",),
         "case_report": ("date", "history", "kind", "office", "reference", "status", "summary"),
         "case_opinion": ("date", "history", "kind", "reference", "status", "summary"),
-        # hearings (handlers/hearings.py, broadcast/cards.py)
+        # hearings (handlers/hearings/chat.py, handlers/hearings/cards.py)
         "hearing_none": (),
         "hearing_upcoming": ("count",),
         "hearing_reminder": ("place", "title", "when"),
@@ -156,7 +156,7 @@ MESSAGES: Mapping[str, frozenset[str]] = _frozen(
         **each("rsvp_{}", RSVP_REFUSALS, "title"),
         "news_on_done": (),
         "news_off_done": (),
-        # ข้อมูลของฉัน (handlers/mydata.py)
+        # ข้อมูลของฉัน (handlers/residents/mydata.py)
         "mydata_summary": ("consent", "notify", "opinions", "reports", "typed", "village"),
         "mydata_after_flow": ("request",),
         "mydata_delete_confirm": (),
@@ -228,7 +228,7 @@ PHRASES: Mapping[str, frozenset[str]] = _frozen(
         "office_day_closed": ("date",),
         "office_next_open": ("working_date",),
         "office_holiday_note": (),
-        # both flows (handlers/participation.py): chips, villages, typed words
+        # both flows (chat/participation.py): chips, villages, typed words
         "chip_accept": (),
         "chip_decline": (),
         "chip_read_privacy": (),
@@ -264,7 +264,7 @@ PHRASES: Mapping[str, frozenset[str]] = _frozen(
         "case_text_withdrawn": (),
         **each("case_chip_{}", CASE_KINDS, "reference"),
         "case_chip_display": ("reference",),
-        # hearing cards (broadcast/cards.py)
+        # hearing cards (handlers/hearings/cards.py)
         "hearing_when": ("date", "time"),
         "hearing_place": ("place",),
         "hearing_agenda": (),
@@ -275,7 +275,7 @@ PHRASES: Mapping[str, frozenset[str]] = _frozen(
         "hearing_online": (),
         "hearing_alt": ("place", "title", "when"),
         **each("chip_rsvp_{}", RSVP_ANSWERS),
-        # ข้อมูลของฉัน and the privacy notice (handlers/mydata.py, app.py)
+        # ข้อมูลของฉัน and the privacy notice (handlers/residents/mydata.py, app.py)
         "chip_withdraw": (),
         "chip_withdraw_yes": (),
         "chip_withdraw_no": (),

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bot.content.model import MUNICIPALITY_PLACEHOLDERS, Consultation, Division, PrivacyNotice, ReportType
 from bot.content.source import ContentErrors, Located, read_yaml
-from bot.timeline import BANGKOK
+from bot.handlers.services.timeline import BANGKOK
 
 TIME_FORMAT = "%Y-%m-%d %H:%M"
 

@@ -8,7 +8,7 @@ from bot.content import ids
 from bot.content.model import MUNICIPALITY_PLACEHOLDERS, QuickReplyOption, ResponseTemplate
 from bot.content.source import Located
 
-# LINE's own limits for what these entries become (see bot/line.py for the full list).
+# LINE's own limits for what these entries become (see bot/delivery/line.py for the full list).
 QUICK_REPLY_LABEL_MAX = 20
 QUICK_REPLY_ITEMS_MAX = 13
 POSTBACK_DATA_MAX = 300

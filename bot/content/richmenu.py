@@ -1,6 +1,6 @@
 """content/richmenu.yaml: the menu of tiles under the chat. Each tile is one of responses.yaml's chips, so a
 tap does exactly what the chip under a message does; the image is the municipality's own or drawn from the
-tiles (bot/richmenu.py)."""
+tiles (bot/ops/richmenu.py)."""
 
 from __future__ import annotations
 

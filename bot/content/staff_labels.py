@@ -53,10 +53,10 @@ class StaffLabels:
 def required_codes() -> tuple[tuple[str, ...], dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
     """The codes that need a word: roles, each section's, each coded audit detail's; from the modules that
     own them (imported here, when content is checked, so content loading does not pull them in first)."""
-    from bot import audit
-    from bot.broadcast.fanout import KINDS, MODES
-    from bot.broadcast.hearings import ANSWERS
+    from bot.handlers.hearings.fanout import KINDS, MODES
+    from bot.handlers.hearings.rules import ANSWERS
     from bot.nlp.understand import Intent
+    from bot.ops import audit
     from bot.staff.accounts import ROLES
     from bot.staff.exports import KINDS as EXPORT_KINDS
 

@@ -453,7 +453,8 @@ class BroadcastChunk(Base):
 
 class PendingErasure(Base):
     """A resident's "delete everything" whose last traces wait for its answer to be sent: until then the chat's
-    LINE id stays in that answer's outbox row, in the request's event and in the chat's lane (bot/erasure.py
+    LINE id stays in that answer's outbox row, in the request's event and in the chat's lane
+    (bot/handlers/residents/erasure.py
     removes them). Names no one itself."""
 
     __tablename__ = "pending_erasure"

@@ -1,6 +1,6 @@
 """A fake LINE Messaging API that speaks HTTP: the bot's partner in local mode, tests and benchmarks.
 
-It validates every request body with the SDK's own pydantic models and, independently of bot/line.py, with
+It validates every request body with the SDK's own pydantic models and, independently of bot/delivery/line.py, with
 LINE's documented limits; it answers as LINE does (400 with LINE's error body, 'Invalid reply token' for used
 or expired tokens, 409 for a repeated retry key, 429 past a configured rate) and records what it received.
 

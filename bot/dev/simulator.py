@@ -17,9 +17,10 @@ from urllib.parse import urlsplit
 import aiohttp
 from aiohttp import web
 
-from bot import geo, keys
+from bot import keys
+from bot.delivery import geo
+from bot.delivery.webhook import compute_signature
 from bot.dev import events
-from bot.webhook import compute_signature
 
 _USER_ID = re.compile(r"^U[0-9a-f]{32}$")
 _MAX_TEXT = 5000

@@ -91,7 +91,7 @@ def _read_password() -> str:
 
 
 def _staff_add(settings: Settings, username: str, role: str) -> int:
-    from bot import audit
+    from bot.ops import audit
     from bot.staff.accounts import AccountError, add_user
 
     try:
@@ -191,11 +191,11 @@ async def _check_filter_values(session: AsyncSession, content: Content, kind: st
 
 
 async def _write(settings: Settings, kind: str, fmt: str, out: Path, filters: Filters) -> int:
-    from bot import audit
     from bot.content import load_content
     from bot.db.engine import create_engine, create_sessionmaker, migrate
+    from bot.handlers.opinions.plan import plan_rows
+    from bot.ops import audit
     from bot.staff.exports import export_to_file, write_xlsx_sheets
-    from bot.staff.plan import plan_rows
 
     content = load_content(settings.content_dir)
     engine = create_engine(settings.database_url)

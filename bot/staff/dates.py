@@ -14,8 +14,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from bot.handlers.services.timeline import BANGKOK, today_in_bangkok
 from bot.staff.exports import BE_OFFSET, EARLIEST_DAY, LATEST_DAY
-from bot.timeline import BANGKOK, today_in_bangkok
 
 # The years the exports take (exports.EARLIEST_DAY..LATEST_DAY): พ.ศ. 2443-3042.
 GREGORIAN_YEARS = range(EARLIEST_DAY.year, LATEST_DAY.year + 1)

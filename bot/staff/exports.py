@@ -35,10 +35,10 @@ from sqlalchemy.sql.elements import ColumnElement
 from bot.content import Content
 from bot.db.engine import driver_connection
 from bot.db.models import Opinion, Report, Resident, ServiceQuery
-from bot.geo import MAP_URL_PREFIX
+from bot.delivery.geo import MAP_URL_PREFIX
+from bot.handlers.services.timeline import BANGKOK
 from bot.references import stored_reference
 from bot.staff import sqlite_csv
-from bot.timeline import BANGKOK
 
 KINDS = ("opinions", "reports", "queries")
 FORMATS = ("csv", "xlsx")
@@ -259,7 +259,8 @@ def _bangkok(column: Any) -> Render:
 
 
 def _map_link(latitude: Any, longitude: Any) -> Render:
-    """An OpenStreetMap link with a marker at the point (bot.geo.map_url makes the same one), '' without one."""
+    """An OpenStreetMap link with a marker at the point (bot.delivery.geo.map_url makes the same one), '' without
+    one."""
 
     def six_places(column: Any, dialect: str) -> ColumnElement[str]:
         # As Python's f"{x:.6f}": PostgreSQL's numeric keeps the six places of round(), SQLite's printf pads.

@@ -12,14 +12,15 @@ from typing import Any
 
 from pythainlp.util import thai_strftime
 
-from bot.audit import DETAIL_KEYS
 from bot.content import Content
-from bot.timeline import BANGKOK
+from bot.handlers.services.timeline import BANGKOK
+from bot.ops.audit import DETAIL_KEYS
 
 # How much of a moment each page needs: the day, the minute, or (the audit log) the second.
 STYLES = {"date": "%-d %b %Y", "minute": "%-d %b %Y %H:%M", "second": "%-d %b %Y %H:%M:%S"}
 HEARING_TARGET = "hearing:"
-# Actors that are not staff accounts (bot.opinions.BY_RESIDENT, bot.staff.cli's "cli" and "cli:<user>"). Staff
+# Actors that are not staff accounts (bot.handlers.opinions.rules.BY_RESIDENT, bot.staff.cli's "cli" and
+# "cli:<user>"). Staff
 # usernames hold no colon, so "cli:root" is never an account's name.
 RESIDENT_ACTOR = "resident"
 COMMAND_ACTOR = "cli"

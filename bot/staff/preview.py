@@ -9,7 +9,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from bot.messages import is_web_link
+from bot.chat.messages import is_web_link
 
 
 def _node(node: dict[str, Any]) -> str:

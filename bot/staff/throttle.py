@@ -3,7 +3,8 @@
 Each process refuses, before any database work or password hashing, a sign-in whose account or address has
 made too many attempts lately (a sliding window per key, over a bounded table of keys: a flood of rotating
 names or addresses evicts the oldest keys instead of growing it); sign-ins are handled one at a time and a few
-a second (bot/pacing.py), the rest waiting their turn, idle, and beyond a bound refused at once. The database count in
+a second (bot/staff/pacing.py), the rest waiting their turn, idle, and beyond a bound refused at once. The database
+count in
 bot/staff/accounts.py stays the guard across processes. Failed sign-ins reach the audit log collapsed: the
 first for a name and address in a window is written at once, the rest of that window as one row with a count.
 """
@@ -15,7 +16,7 @@ from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from bot.pacing import Pacer
+from bot.staff.pacing import Pacer
 
 Clock = Callable[[], float]
 

@@ -26,10 +26,10 @@ import jinja2
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import audit, keys
-from bot.background import Stopping, stop_tasks
+from bot import keys
 from bot.db.models import utcnow
-from bot.pacing import Busy, Pacer
+from bot.delivery.background import Stopping, stop_tasks
+from bot.ops import audit
 from bot.staff import sessions
 from bot.staff.accounts import (
     MAX_FAILURES_PER_ACCOUNT,
@@ -43,6 +43,7 @@ from bot.staff.accounts import (
 )
 from bot.staff.dates import moment_fields, shown_day
 from bot.staff.labels import StaffWords, thai_when
+from bot.staff.pacing import Busy, Pacer
 from bot.staff.sessions import SessionPolicy, SignedIn
 from bot.staff.throttle import FailureDigest, SignInGuard, SlidingWindow
 
@@ -350,7 +351,11 @@ async def _sign_in_housekeeping(app: web.Application) -> AsyncIterator[None]:
 
 
 def add_staff_routes(app: web.Application) -> None:
-    from bot.staff.pages import accounts, content, exports, hearings, insight, opinions, overview, questions, reports
+    from bot.handlers.hearings import pages as hearings
+    from bot.handlers.opinions import pages as opinions
+    from bot.handlers.reports import pages as reports
+    from bot.handlers.services import pages as questions
+    from bot.staff.pages import accounts, content, exports, insight, overview
 
     app.middlewares.append(staff_guard)
     app.on_response_prepare.append(_strict_transport)

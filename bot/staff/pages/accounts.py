@@ -7,8 +7,9 @@ import json
 from aiohttp import web
 from sqlalchemy import func, select
 
-from bot import audit, keys
+from bot import keys
 from bot.db.models import AuditEntry, Hearing, StaffUser
+from bot.ops import audit
 from bot.staff import sessions
 from bot.staff.accounts import ROLES, AccountError, add_user, check_new_account, hash_password
 from bot.staff.labels import hearing_target

@@ -6,7 +6,7 @@ from aiohttp import web
 
 from bot import keys
 from bot.db.models import utcnow
-from bot.invocation import bot_command
+from bot.ops.invocation import bot_command
 from bot.staff.preview import render_messages
 from bot.staff.web import render, requires
 

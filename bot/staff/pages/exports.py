@@ -11,12 +11,13 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot import audit, keys
+from bot import keys
+from bot.handlers.opinions.plan import plan_rows
+from bot.handlers.services.timeline import BANGKOK
+from bot.ops import audit
 from bot.staff.exports import FORMATS, KINDS, export_to_file, write_xlsx_sheets
 from bot.staff.pages.filtering import filters_from
-from bot.staff.plan import plan_rows
 from bot.staff.web import render, requires, signed_in
-from bot.timeline import BANGKOK
 
 MEDIA_TYPES = {
     "csv": "text/csv; charset=utf-8",

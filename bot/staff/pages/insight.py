@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from bot import keys
 from bot.db.models import Opinion, OpinionChange
-from bot.opinions import WITHDRAWN
+from bot.handlers.opinions.rules import WITHDRAWN
 from bot.staff.exports import Filters, opinion_conditions
 from bot.staff.insight import MAX_CHARS, Insight, InsightRunner, OpinionGroup, Row
 from bot.staff.pages.filtering import filters_from

@@ -12,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import keys
 from bot.db.models import Opinion, Report, ServiceQuery, utcnow
+from bot.handlers.services.timeline import BANGKOK
 from bot.staff.charts import bar_chart, column_chart
 from bot.staff.web import render
-from bot.timeline import BANGKOK
 
 WEEKS = 12
 OPEN_REPORT_STATUSES = ("received", "in_progress", "reopened")

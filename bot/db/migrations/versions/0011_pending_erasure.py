@@ -1,4 +1,5 @@
-"""Erasures whose answer is still to be sent: bot/erasure.py removes the chat's LINE id from the outbox, the
+"""Erasures whose answer is still to be sent: bot/handlers/residents/erasure.py removes the chat's LINE id from the
+outbox, the
 request's event and the chat's lane once it has gone out.
 
 Revision ID: 0011

@@ -1,4 +1,4 @@
-"""A photo that could not be fetched or written waits before it is tried again (bot/media.py RETRY_AFTER),
+"""A photo that could not be fetched or written waits before it is tried again (bot/delivery/photos.py RETRY_AFTER),
 instead of being tried every pass and marked failed within seconds of a full disk.
 
 Revision ID: 0015

@@ -1,0 +1,35 @@
+"""Stickers, photos, locations and files sent outside any flow: acknowledged politely, never ignored."""
+
+from __future__ import annotations
+
+from bot.chat.dispatch import Router, Turn
+
+router = Router("media")
+
+
+@router.on_message("sticker")
+async def sticker(turn: Turn) -> None:
+    """Thanks for the sticker and offers the menu."""
+    turn.say("sticker_received")
+    turn.outcome = "sticker"
+
+
+@router.on_message("image")
+async def image(turn: Turn) -> None:
+    """A photo outside a report: explains how to attach it to one."""
+    turn.say("image_received")
+    turn.outcome = "image"
+
+
+@router.on_message("location")
+async def location(turn: Turn) -> None:
+    """A location outside a report: explains how to attach it to one."""
+    turn.say("location_received")
+    turn.outcome = "location"
+
+
+@router.on_message("video", "audio", "file", "*")
+async def unsupported(turn: Turn) -> None:
+    """Media the bot cannot read: asks for text or a call."""
+    turn.say("media_unsupported")
+    turn.outcome = f"unsupported:{turn.message_type}"

@@ -1,0 +1,401 @@
+"""Steps the participation flows share (opinions, problem reports): the privacy consent, the village, the
+description in several messages with a location, and reference numbers. Each flow's taps carry its own
+action name ('op', 'rp'), given to these helpers."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import update
+
+from bot.chat.dispatch import Turn
+from bot.chat.messages import WireMessage, postback_chip
+from bot.chat.state import FlowState
+from bot.chat.typed import TYPED_LINK, TYPED_LOCATION, typed_answer, typed_choice, typed_key
+from bot.chat.typed import typed_words as _typed_words
+from bot.chat.typed import without_particles as _without_particles
+from bot.chat.typed import words as _words
+from bot.content import Content
+from bot.db.models import Photo, ReferenceCounter, utcnow
+from bot.delivery import geo
+from bot.delivery.intake import dialect_insert
+from bot.delivery.photos import PHOTOS_PER_SUBMISSION
+from bot.handlers.services.timeline import BANGKOK
+from bot.nlp.normalize import clean_text
+from bot.references import format_reference
+
+__all__ = ["TYPED_LINK", "TYPED_LOCATION", "typed_answer", "typed_choice", "typed_key"]
+
+MAX_DESCRIPTION_CHARS = 2000
+# LINE shows 13 chips: with "same as before" and "ไม่ระบุ", villages beyond the first 11 are typed.
+VILLAGE_CHIPS = 12
+# Each flow's own response ids start with its kind ("report_ask_village"): the report flow speaks of reports.
+KIND = {"op": "opinion", "rp": "report"}
+DECLINED = {"op": "privacy_declined", "rp": "report_privacy_declined"}
+MIN_KEPT_CHARS = 4  # shorter stray words at a choice step ("อ้าว", "?") are not taken as the description
+# Step names both flows give the steps this module reads (saved in conversation_state.step).
+CONSENT_STEP = "consent"
+VILLAGE_STEP = "village"
+SUMMARY_STEP = "confirm"
+
+Question = Callable[[Turn, FlowState], WireMessage]
+_QUESTIONS: dict[str, Question] = {}
+
+
+def asks(action: str, question: Question) -> None:
+    """Registers the flow's question of each step: typed answers are read against the chips it offers, so a
+    chip added to a question is typed-answerable without anything else to change."""
+    _QUESTIONS[action] = question
+
+
+def tap(turn: Turn, action: str) -> dict[str, str]:
+    """This flow's answer: its postback ('action=<action>&...'), or the chip of the current question that the
+    typed text names (LINE for PC and Mac shows no quick replies), or {} for anything else."""
+    if turn.event_type == "postback":
+        data = turn.postback
+        return data if data.get("action") == action else {}
+    question, state = _QUESTIONS.get(action), turn.flow
+    if turn.message_type != "text" or question is None or state is None:
+        return {}
+    return typed_answer(turn.content, question(turn, state), turn.text)
+
+
+# -- typed answers: compared in bot/chat/typed.py, shared with the offered chips and buttons outside the flows ----
+
+
+def says(turn: Turn, phrase_id: str) -> bool:
+    """The typed text is that chip's label or one of its typed words, whether or not the chip is shown."""
+    label = turn.content.phrases.get(phrase_id, "")
+    words = {typed_key(turn.content, label), *_typed_words(turn.content).get(label, set())}
+    return turn.message_type == "text" and typed_key(turn.content, turn.text) in words
+
+
+def aside(turn: Turn, action: str) -> WireMessage | None:
+    """A typed link or location chip label: the link as text, or how to tell the place without the picker;
+    "อ่านฉบับเต็ม" typed at the consent step: the full notice's link (the question is asked again under it)."""
+    chosen = tap(turn, action) if turn.event_type == "message" else {}
+    if chosen.get("do") == TYPED_LINK:
+        return turn.builder.text("link_typed", url=chosen["uri"])
+    state = turn.flow
+    privacy = turn.links.get("privacy")
+    if privacy and state is not None and state.step == CONSENT_STEP and says(turn, "chip_read_privacy"):
+        return turn.builder.text("link_typed", url=privacy)
+    if chosen.get("do") == TYPED_LOCATION:
+        return turn.builder.text("location_typed")
+    return None
+
+
+def is_start_request(turn: Turn, action: str) -> bool:
+    """True for "แจ้งปัญหา", "เสนอความคิดเห็นค่ะ": asks to start the flow and says nothing to keep as its text."""
+    starts = _words(turn.content, f"typed_start_{KIND[action]}")
+    particles = _words(turn.content, "typed_particles")
+    return typed_key(turn.content, turn.text) in {_without_particles(w, particles) for w in starts}
+
+
+def keep_unanswered(turn: Turn, action: str, state: FlowState) -> str | None:
+    """A message at a choice step that is neither a choice nor a command is not thrown away: it is added to
+    the description (the first one becomes it), within MAX_DESCRIPTION_CHARS. The response id to say before
+    the question is asked again ('<kind>_text_kept' for the first, 'text_added' after, 'text_added_summary'
+    at the summary, which is then shown with it; 'text_repeated' when already kept, 'text_full' when it did
+    not fit), or None to ask again as usual."""
+    if turn.message_type != "text":
+        return None
+    text = clean_text(turn.text)
+    parts: list[str] = state.data.setdefault("parts", [])
+    if text in parts:
+        return "text_repeated"
+    if not _reads_as_description(turn, action, text):
+        return None
+    room = MAX_DESCRIPTION_CHARS - sum(len(p) for p in parts)
+    if room > 0:
+        parts.append(text[:room])
+    if len(text) > room:
+        return "text_full"
+    if len(parts) == 1:
+        return f"{KIND[action]}_text_kept"
+    return "text_added_summary" if state.step == SUMMARY_STEP else "text_added"
+
+
+def _reads_as_description(turn: Turn, action: str, text: str) -> bool:
+    """Not a stray word ("อ้าว", "?", "ครับ"), a request to start, a village, or a chip's word meant for another
+    question ("เสร็จ" at the category, "ไม่ส่ง" at the summary): those are asked again, not kept."""
+    key = typed_key(turn.content, text)
+    # Letters, not code points: Thai vowel and tone marks do not make "อ้าว" a description.
+    letters = sum(1 for ch in key if not unicodedata.category(ch).startswith("M"))
+    if letters < MIN_KEPT_CHARS or key in _words(turn.content, "typed_particles") or is_chip_word(turn.content, text):
+        return False
+    return not is_start_request(turn, action) and typed_village(turn.content, text) is None
+
+
+def is_chip_word(content: Content, text: str) -> bool:
+    """The text is a chip's word, not something to file: any chip label of responses.yaml (the flows', ข้อมูลของฉัน's,
+    the menu's) or a typed_ word for one ("ส่ง", "แก้ไข", "ข้าม"), compared as typed. Such a word typed at the
+    wrong step is asked about again, never kept as an opinion's or report's text or place."""
+    labels = {typed_key(content, label) for pid, label in content.phrases.items() if pid.startswith("chip_")}
+    labels |= {typed_key(content, option.label) for option in content.quick_replies.values()}
+    return typed_key(content, text) in labels.union(*_typed_words(content).values())
+
+
+def unanswered(turn: Turn, action: str, state: FlowState) -> tuple[WireMessage, bool]:
+    """What to say before the step's question is asked again, and whether the flow's state changed (text was
+    kept): the text kept, a village number the municipality does not have ("หมู่ 9": which ones it has), or
+    the generic "still waiting for this answer"."""
+    kept = keep_unanswered(turn, action, state)
+    if kept:
+        return turn.builder.text(kept), True
+    typed = typed_village(turn.content, turn.text) if turn.message_type == "text" else None
+    if state.step == VILLAGE_STEP and typed is not None:
+        return turn.builder.text("village_unknown", villages=village_numbers(turn.content)), False
+    return turn.builder.text("flow_reask"), False
+
+
+def village_numbers(content: Content) -> str:
+    """The village numbers as said to residents: "1-8" when they run without a gap, else "1, 2, 5"."""
+    numbers = sorted(v.no for v in content.municipality.villages)
+    if numbers and numbers == list(range(numbers[0], numbers[-1] + 1)) and len(numbers) > 2:
+        return f"{numbers[0]}-{numbers[-1]}"
+    return ", ".join(str(n) for n in numbers)
+
+
+def phrase(turn: Turn, phrase_id: str, **params: Any) -> str:
+    return turn.qa.answers.phrase(phrase_id, **params)
+
+
+def chip(turn: Turn, phrase_id: str, data: str, display: str | None = None) -> dict[str, Any]:
+    label = phrase(turn, phrase_id)
+    return postback_chip(label, data, display or label)
+
+
+def set_chips(message: WireMessage, items: list[dict[str, Any]]) -> WireMessage:
+    message["quickReply"] = {"items": items[:13]}
+    return message
+
+
+def village_name(turn: Turn, number: int) -> str:
+    names = {v.no: v.name for v in turn.content.municipality.villages}
+    return phrase(turn, "village_name", number=number, village=names.get(number, ""))
+
+
+# -- consent ---------------------------------------------------------------------------------------------------
+
+
+def needs_consent(turn: Turn) -> bool:
+    """First time, or the notice changed since the resident agreed."""
+    return turn.resident is None or turn.resident.consent_version != turn.content.privacy.version
+
+
+def consent_question(turn: Turn, action: str) -> WireMessage:
+    privacy = turn.content.privacy
+    values = {**turn.content.municipality.placeholders(), "retention_months": privacy.retention_months}
+    # The lead line is the flow's own ("ก่อนส่งความคิดเห็น" / "ก่อนแจ้งเรื่อง"); the notice is shared.
+    lead = turn.builder.text(f"{KIND[action]}_consent_lead")["text"]
+    lines = [lead, privacy.notice.format_map(values)]
+    # The full notice is a link in the text, not a link chip: LINE hides the quick replies once any chip is
+    # tapped, and a link chip sends the bot no event to offer them again, so a resident who opened the full
+    # notice was left with no รับทราบ / ไม่ส่งตอนนี้ to tap. Tapping a link in the text leaves them in place.
+    if turn.links.get("privacy"):
+        lines.append(turn.builder.text("privacy_full_link", url=turn.links["privacy"])["text"])
+    message: WireMessage = {"type": "text", "text": "\n".join(lines)}
+    chips = [
+        chip(turn, "chip_accept", f"action={action}&do=accept"),
+        chip(turn, "chip_decline", f"action={action}&do=decline"),
+    ]
+    return set_chips(message, chips)
+
+
+async def answer_consent(turn: Turn, action: str) -> bool | None:
+    """True: agreed (recorded with the notice's version); False: declined (the flow is over, nothing kept);
+    None: the input was not an answer."""
+    answer = tap(turn, action).get("do")
+    if answer == "decline":
+        await turn.end_flow()
+        turn.say(DECLINED[action])
+        return False
+    if answer != "accept" or turn.resident is None:
+        return None
+    turn.resident.consent_version = turn.content.privacy.version
+    turn.resident.consent_at = utcnow()
+    return True
+
+
+# -- village ---------------------------------------------------------------------------------------------------
+
+
+def village_question(turn: Turn, action: str) -> WireMessage:
+    known = turn.resident.village if turn.resident else None
+    chips = []
+    if known:
+        name = village_name(turn, known)
+        message = turn.builder.text(f"{KIND[action]}_ask_village_known", village=name)
+        chips.append(chip(turn, "chip_same_village", f"action={action}&do=village&n={known}", name))
+    else:
+        message = turn.builder.text(f"{KIND[action]}_ask_village")
+    for village in turn.content.municipality.villages[: VILLAGE_CHIPS - len(chips)]:
+        label = phrase(turn, "village_chip", number=village.no)
+        chips.append(postback_chip(label, f"action={action}&do=village&n={village.no}", village_name(turn, village.no)))
+    chips.append(chip(turn, "chip_unspecified_village", f"action={action}&do=village&n=0"))
+    return set_chips(message, chips)
+
+
+def answer_village(turn: Turn, action: str) -> int | bool | None:
+    """The village number (None: not given), or False when the input was not an answer. A typed village works
+    as well as a chip ("หมู่ 14", "ม.3", "๓", "บ้านดอนยาง"), for villages beyond the chips too. It stays in
+    the flow until the submission is filed (remember_village): a cancelled flow saves nothing, as it says."""
+    chosen = tap(turn, action)
+    typed = typed_village(turn.content, turn.text) if turn.message_type == "text" else None
+    if chosen.get("do") == "village" and chosen.get("n", "").isdigit():
+        number = int(chosen["n"])
+    elif typed is not None:
+        number = typed
+    else:
+        return False
+    if number != 0 and number not in {v.no for v in turn.content.municipality.villages}:
+        return False
+    return number or None
+
+
+def remember_village(turn: Turn, state: FlowState) -> None:
+    """The submission is filed: its village becomes the resident's, offered as "ใช้หมู่เดิม" next time."""
+    village = state.data.get("village")
+    if isinstance(village, int) and village and turn.resident is not None:
+        turn.resident.village = village
+
+
+def typed_village(content: Content, text: str) -> int | None:
+    """The village a typed answer names: a number with or without a prefix of typed_village_prefix ("3",
+    "หมู่ที่ 3", "ม.3"), optionally followed by that village's name, or the name alone ("บ้านดอนยาง", "ดอนยาง").
+    The number may be one no village has (the caller says so); None when the text is not a village answer."""
+    key = typed_key(content, text)
+    names = {typed_key(content, v.name): v.no for v in content.municipality.villages}
+    prefixes = "|".join(re.escape(p) for p in sorted(_words(content, "typed_village_prefix"), key=len, reverse=True))
+    numbered = re.fullmatch(rf"(?:(?:{prefixes})\.?)?(\d{{1,3}})(.*)", key)  # "ม.": the prefix lost its dot
+    if numbered:
+        number, rest = int(numbered.group(1)), numbered.group(2)
+        return number if not rest or _named_village(names, rest) == number else None
+    return _named_village(names, key)
+
+
+def _named_village(names: dict[str, int], key: str) -> int | None:
+    """A whole village name, or the end of exactly one ("ดอนยาง" of "บ้านดอนยาง")."""
+    if key in names:
+        return names[key]
+    ends = {no for name, no in names.items() if len(key) >= 3 and name.endswith(key)}
+    return ends.pop() if len(ends) == 1 else None
+
+
+# -- description ----------------------------------------------------------------------------------------------
+
+
+def done_chip(turn: Turn, action: str) -> dict[str, Any]:
+    return chip(turn, "chip_done", f"action={action}&do=done")
+
+
+def is_done(turn: Turn, action: str) -> bool:
+    """เสร็จ tapped, or typed in any of its forms; also the summary's "ส่ง" typed a step early (at the
+    description or the place): the resident has nothing more to add, so the summary comes next."""
+    return tap(turn, action).get("do") == "done" or says(turn, "chip_done") or says(turn, "chip_confirm")
+
+
+def wants_rewrite(turn: Turn) -> bool:
+    """The summary's "แก้ไข" typed before the summary: the resident wants to write the description again."""
+    return says(turn, "chip_edit")
+
+
+def text_question(turn: Turn, action: str, state: FlowState, fresh: str, **params: str) -> WireMessage:
+    """The description step's question: `fresh` when nothing is kept yet, else what was kept (typed when the
+    flow started, or at an earlier step) with "add more or เสร็จ", so the resident is not asked it again."""
+    kept = description(state)
+    if kept:
+        return turn.builder.text(f"{KIND[action]}_ask_text_kept", text=kept[:1500])
+    return turn.builder.text(fresh, **params)
+
+
+def take_part(turn: Turn, state: FlowState, action: str) -> WireMessage | None:
+    """Adds a text or a location to the description; the acknowledgement, or None if the input was neither."""
+    if turn.message_type == "location":
+        sent = sent_location(turn)
+        if sent is None:
+            return turn.builder.text("location_invalid")  # what was typed so far stays as it was
+        state.data["location"] = list(sent)
+        return turn.builder.text(f"{KIND[action]}_location_saved")
+    if turn.message_type == "image":
+        photos: list[str] = state.data.setdefault("photos", [])
+        limit = str(PHOTOS_PER_SUBMISSION)
+        if len(photos) >= PHOTOS_PER_SUBMISSION or not isinstance(turn.message.get("id"), str):
+            return turn.builder.text("photo_limit", count=limit)
+        # Only the id now: the photo is fetched and cleaned after the submission commits (bot/delivery/photos.py).
+        photos.append(turn.message["id"])
+        return turn.builder.text("photo_saved", count=str(len(photos)))
+    if turn.message_type in ("video", "audio", "file"):
+        return turn.builder.text("opinion_media_not_taken")
+    if turn.message_type != "text" or not turn.text.strip() or is_chip_word(turn.content, turn.text):
+        return None
+    parts: list[str] = state.data.setdefault("parts", [])
+    text = clean_text(turn.text)
+    if text in parts:
+        return turn.builder.text("text_repeated_more")  # typed again, e.g. after the flow showed it kept
+    room = MAX_DESCRIPTION_CHARS - sum(len(p) for p in parts)
+    if room > 0 and text:
+        parts.append(text[:room])
+    if len(text) > room:
+        return turn.builder.text(f"{KIND[action]}_text_too_long", limit=str(MAX_DESCRIPTION_CHARS))
+    return turn.builder.text("opinion_text_more", count=str(len(parts)))
+
+
+def description(state: FlowState) -> str:
+    return "\n".join(state.data.get("parts", []))
+
+
+def attach_photos(turn: Turn, state: FlowState, opinion_id: int | None = None, report_id: int | None = None) -> None:
+    """Photo rows for the submission just filed; bot/delivery/photos.py fetches them once the transaction commits."""
+    for message_id in state.data.get("photos", []):
+        turn.session.add(
+            Photo(
+                message_id=message_id,
+                opinion_id=opinion_id,
+                report_id=report_id,
+                status="pending",
+                attempts=0,
+                created_at=utcnow(),
+            )
+        )
+
+
+def sent_location(turn: Turn) -> tuple[float, float] | None:
+    """The point of a location message, or None when its coordinates are not a point on Earth. Every flow
+    reads a location through here, so nothing else ever reaches the state, the database or a map link."""
+    return geo.point(turn.message.get("latitude"), turn.message.get("longitude"))
+
+
+def location(state: FlowState) -> tuple[float | None, float | None]:
+    """The point the flow holds, checked again: a state saved by an older version may hold anything."""
+    stored = state.data.get("location")
+    found = geo.point(*stored) if isinstance(stored, list) and len(stored) == 2 else None
+    return found if found is not None else (None, None)
+
+
+def has_location(state: FlowState) -> bool:
+    return location(state)[0] is not None
+
+
+async def next_reference(turn: Turn, kind: str) -> str:
+    """'ร-2569-00042' (a report) or 'ค-2569-00042' (an opinion): the kind's letter, the Buddhist-era year and a
+    number that counts up per kind and year, safe across processes (the counter row stays locked by the UPDATE
+    until the transaction commits).
+
+    Counters stay per kind, as before issue 16, rather than one shared series: the letter alone keeps the two
+    kinds apart, the rows stored before it keep their numbers (migration 0013 only adds the letter), and
+    "ร-2569-00042" still tells staff it was the 42nd report of the year."""
+    year = turn.qa.clock().astimezone(BANGKOK).year + 543
+    insert = dialect_insert(turn.session)
+    await turn.session.execute(insert(ReferenceCounter).values(kind=kind, year=year, last=0).on_conflict_do_nothing())
+    number = await turn.session.scalar(
+        update(ReferenceCounter)
+        .where(ReferenceCounter.kind == kind, ReferenceCounter.year == year)
+        .values(last=ReferenceCounter.last + 1)
+        .returning(ReferenceCounter.last)
+    )
+    return format_reference(kind, year, int(number or 0))

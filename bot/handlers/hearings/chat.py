@@ -1,0 +1,57 @@
+"""Hearings in the chat: what is coming up for the resident's village (with RSVP buttons) and the RSVP
+postbacks themselves (changeable until the hearing starts). Opting out of or back into announcements
+("ไม่รับข่าวสาร" / "รับข่าวสาร") is ข้อมูลของฉัน's switch (bot/handlers/residents/mydata.py)."""
+
+from __future__ import annotations
+
+from bot.chat.dispatch import Router, Turn
+from bot.db.models import Hearing
+from bot.handlers.hearings import cards
+from bot.handlers.hearings.rules import ANSWERS, answers_of, going_count, record_rsvp, upcoming
+
+router = Router("hearings")
+
+
+@router.on_postback("menu.hearings")
+async def from_menu(turn: Turn) -> None:
+    """The menu's ประชาคม button."""
+    await show_upcoming(turn)
+
+
+async def show_upcoming(turn: Turn) -> None:
+    """Upcoming hearings for the resident's village, each with their answer so far, or that none is planned."""
+    village = turn.resident.village if turn.resident else None
+    hearings = await upcoming(turn.session, turn.qa.clock(), village)
+    if not hearings:
+        turn.say("hearing_none")
+        turn.outcome = "hearings:none"
+        return
+    answers = await answers_of(turn.session, turn.resident.id) if turn.resident and turn.resident.id else {}
+    shown = []
+    for hearing in hearings:
+        full = hearing.capacity is not None and await going_count(turn.session, hearing.id) >= hearing.capacity
+        shown.append((hearing, answers.get(hearing.id), full))
+    turn.say("hearing_upcoming", count=str(len(hearings)))
+    turn.replies.append(cards.carousel(turn.content, shown))
+    turn.outcome = f"hearings:{len(hearings)}"
+
+
+@router.on_postback("rsvp")
+async def rsvp(turn: Turn) -> None:
+    """ไป / ไม่สะดวก / ยังไม่แน่ใจ tapped on an announcement."""
+    answer = turn.postback.get("a", "")
+    try:
+        hearing_id = int(turn.postback.get("h", ""))
+    except ValueError:
+        hearing_id = 0
+    hearing = await turn.session.get(Hearing, hearing_id) if hearing_id else None
+    if hearing is None or answer not in ANSWERS or turn.resident is None:
+        turn.say("postback_expired")
+        turn.outcome = "rsvp:unknown"
+        return
+    result = await record_rsvp(turn.session, hearing, turn.resident, answer, turn.qa.clock())
+    if result == "saved":
+        turn.say(f"rsvp_saved_{answer}", title=hearing.title, date=cards.when(turn.content, hearing))
+    else:
+        turn.say(f"rsvp_{result}", title=hearing.title)
+    turn.outcome = f"rsvp:{hearing.id}:{answer}:{result}"

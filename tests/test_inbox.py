@@ -84,7 +84,7 @@ async def test_a_crash_mid_batch_leaves_unsent_answers_free_to_be_pushed(
     """Two residents' answers in one batch, sent one at a time; the process dies right after the first is
     accepted. By the time another process takes over, the reply tokens have expired: the answer that left is
     not sent again, and the one whose request never left is pushed (it must not read as "may have landed")."""
-    monkeypatch.setattr("bot.delivery.inbox.SEND_CONCURRENCY", 1)
+    monkeypatch.setattr("bot.delivery.outbox.SEND_CONCURRENCY", 1)
     first: Bot = await make_bot(inbox_workers=1, inbox_lease_seconds=0.5, inbox_settle_seconds=0.5)
     crashed = asyncio.Event()
 
@@ -221,7 +221,7 @@ async def test_a_worker_whose_lease_ran_out_sends_nothing(bot: Bot) -> None:
             .values(leased_by="w-other", lease_until=utcnow() + dt.timedelta(minutes=1))
         )
     async with bot.sessions() as session:
-        await bot.app[keys.INBOX]._deliver(session, [user])
+        await bot.app[keys.INBOX]._outbox.deliver(session, [user])
     assert bot.fake.messages_to(user) == []
     async with bot.sessions() as session, session.begin():
         await session.execute(

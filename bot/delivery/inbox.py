@@ -3,13 +3,11 @@
 A worker works in cycles. Each cycle leases a batch of chats (lanes) that have settled events or messages
 due, so no other worker, in this process or another, touches them; handles their events in timestamp order
 in one transaction (if one fails, the batch runs again with a savepoint per event, so a failing event undoes
-nothing but itself); then sends what the handlers queued in the outbox, each lane's messages in order and the
-lanes side by side.
+nothing but itself); then has the outbox (bot/delivery/outbox.py) send what the handlers queued, each lane's
+messages in order and the lanes side by side.
 
 Why this is exactly once: a handler's effects, its outbox rows and "done" commit together, so a crash before
-that commit leaves the event to be handled again with nothing done. Each outbox row is marked 'sending' just
-before its own request leaves; a row found 'sending' after a crash may have been delivered, and the retry is
-arranged so LINE itself refuses a second delivery (a push reuses its retry key; a reply token works only once).
+that commit leaves the event to be handled again with nothing done; the outbox sends each message once.
 """
 
 from __future__ import annotations
@@ -17,72 +15,28 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import json
 import logging
 import secrets
-from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.chat.dispatch import Dispatcher, ReadAhead
 from bot.db.models import EventLane, InboundEvent, OutboundMessage, utcnow
 from bot.delivery.background import Stopping, stop_tasks
-from bot.delivery.groupcommit import GroupCommit
-from bot.delivery.line import LineGateway, LineLimitError, LineSendError, new_retry_key
+from bot.delivery.line import LineGateway
+from bot.delivery.outbox import Outbox, queue_messages
 from bot.ops.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
-MESSAGES_PER_SEND = 5
 MAX_HANDLING_ATTEMPTS = 3
-MAX_SEND_ATTEMPTS = 8
-# LINE requests in flight at once from one worker.
-SEND_CONCURRENCY = 32
-
-
-def queue_messages(
-    session: AsyncSession,
-    to: str,
-    messages: list[dict[str, Any]],
-    reply_token: str | None = None,
-    event_id: int | None = None,
-) -> None:
-    """Add outbox rows for messages (five per LINE request); only the first may use the reply token."""
-    for start in range(0, len(messages), MESSAGES_PER_SEND):
-        session.add(
-            OutboundMessage(
-                event_id=event_id,
-                to=to,
-                reply_token=reply_token if start == 0 else None,
-                messages=json.dumps(messages[start : start + MESSAGES_PER_SEND], ensure_ascii=False),
-                retry_key=new_retry_key(),
-                status="pending",
-                attempts=0,
-                next_attempt_at=utcnow(),
-            )
-        )
 
 
 # An event handled in this cycle: its webhook event id, status and outcome.
 _Handled = tuple[str, str, str | None]
-
-
-@dataclass
-class _Attempt:
-    """One outbox row being sent in this cycle."""
-
-    row: OutboundMessage
-    may_have_landed: bool
-    outcome: str = "untried"  # sent | retry | failed | untried
-    via: str | None = None
-    error: str | None = None
-    token_dropped: bool = False
-    reply_uncertain: bool = False
 
 
 class Inbox:
@@ -117,13 +71,9 @@ class Inbox:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._held: set[str] = set()
         self._claiming = asyncio.Lock()
-        # Outbox rows whose reply token LINE refused outright while the database could not record it (the
-        # send left 'sending' with the token in place): the next try pushes, instead of reading 'sending' as
-        # "the reply may have landed". Lost with the process, which then falls back to that reading.
-        self._token_refused: set[int] = set()
-        self._sending_marks: GroupCommit[int, set[int]] = GroupCommit(self._commit_sending, SEND_CONCURRENCY)
         # A hook for crash tests: called between steps; raising there simulates the process dying there.
         self.fault_point: Callable[[str], None] | None = None
+        self._outbox = Outbox(sessions, line, self._lanes_held, self._fault)
 
     def wake(self) -> None:
         """New events were stored: look now rather than at the next poll."""
@@ -202,7 +152,7 @@ class Inbox:
                 loading = self._spawn_loading(lanes)
                 try:
                     await self._handle(session, lanes)
-                    await self._deliver(session, lanes)
+                    await self._outbox.deliver(session, lanes)
                 finally:
                     for task in loading:
                         task.cancel()
@@ -409,147 +359,6 @@ class Inbox:
 
         return [self._spawn(later(lane)) for lane in lanes if lane.startswith("U")]
 
-    # -- delivering the outbox -------------------------------------------------------------------------
-
-    async def _deliver(self, session: AsyncSession, lanes: list[str]) -> None:
-        """Send what the lanes are owed: each lane in order, the lanes side by side."""
-        now = utcnow()
-        async with session.begin():
-            # Only chats this worker still holds: after a stall longer than the lease, another worker may
-            # have taken the chat, and both sending its messages could answer twice.
-            held = self._lanes_held(now).where(EventLane.lane_key.in_(lanes))
-            rows = list(
-                await session.scalars(
-                    select(OutboundMessage)
-                    .where(OutboundMessage.to.in_(held), OutboundMessage.status.in_(("pending", "sending")))
-                    .order_by(OutboundMessage.to, OutboundMessage.id)
-                )
-            )
-            per_lane: dict[str, list[_Attempt]] = defaultdict(list)
-            waiting: set[str] = set()
-            for row in rows:
-                if row.to in waiting:
-                    continue
-                if row.next_attempt_at > now:
-                    waiting.add(row.to)  # a message backing off holds back the later ones, to keep order
-                    continue
-                if row.attempts >= MAX_SEND_ATTEMPTS:
-                    row.status = "failed"
-                    log.error("send abandoned", extra={"outbound": row.id, "attempts": row.attempts})
-                    continue
-                if row.id in self._token_refused:
-                    self._token_refused.discard(row.id)
-                    row.reply_token = None
-                # Left 'sending' by a crash, or an earlier reply went unanswered: it may have been delivered
-                # (read only while the send still has a reply token).
-                doubt = row.status == "sending" or row.reply_uncertain
-                per_lane[row.to].append(_Attempt(row, may_have_landed=doubt))
-        attempts = [a for lane in per_lane.values() for a in lane]
-        if not attempts:
-            return
-        limit = asyncio.Semaphore(SEND_CONCURRENCY)
-
-        async def send_lane(lane: list[_Attempt]) -> None:
-            for attempt in lane:
-                async with limit:
-                    self._fault("before-sending")
-                    if not await self._mark_sending(attempt.row):
-                        return  # the chat is no longer ours (or the database is away): send nothing
-                    self._fault("sending")
-                    await self._send(attempt)
-                if attempt.outcome == "retry":
-                    return  # later messages wait, so the resident never reads them out of order
-
-        await asyncio.gather(*(send_lane(lane) for lane in per_lane.values()))
-        async with session.begin():
-            for attempt in attempts:
-                self._record(attempt)
-
-    async def _mark_sending(self, row: OutboundMessage) -> bool:
-        """Commit 'sending' for one row just before its request leaves; False when it must not be sent.
-
-        Marked one by one (many per commit) rather than the whole batch up front: a row found 'sending' after
-        a crash is read as "may have been delivered", and with an expired token that answer is withheld, so
-        only rows whose request really left may carry it.
-        """
-        try:
-            ours = await self._sending_marks.submit(row.id)
-        except Exception as exc:
-            log.warning("could not mark a send", extra={"outbound": row.id, "error": type(exc).__name__})
-            return False
-        if row.id not in ours:
-            return False
-        # What the database now holds, without making the row dirty (this session is between transactions).
-        set_committed_value(row, "status", "sending")
-        set_committed_value(row, "attempts", row.attempts + 1)
-        return True
-
-    async def _commit_sending(self, ids: list[int]) -> set[int]:
-        # The lease is checked again here, right before the requests, which narrows the window in which a
-        # worker that stalled past its lease could send beside the worker that took the chat over.
-        async with self._sessions() as session, session.begin():
-            marked = await session.scalars(
-                update(OutboundMessage)
-                .where(OutboundMessage.id.in_(ids), OutboundMessage.to.in_(self._lanes_held(utcnow())))
-                .values(status="sending", attempts=OutboundMessage.attempts + 1)
-                .returning(OutboundMessage.id)
-            )
-            return set(marked)
-
     def _lanes_held(self, now: dt.datetime) -> Select[str]:
         """The chats whose lease this worker still holds at `now`."""
         return select(EventLane.lane_key).where(EventLane.leased_by == self.name, EventLane.lease_until > now)
-
-    async def _send(self, attempt: _Attempt) -> None:
-        row = attempt.row
-
-        async def forget_token() -> None:
-            # Persisted at once: from here this send is a push, whose retry key makes retries safe.
-            attempt.token_dropped = True
-            self._token_refused.add(row.id)
-            self._fault("token-refused")
-            async with self._sessions() as other, other.begin():
-                await other.execute(
-                    update(OutboundMessage).where(OutboundMessage.id == row.id).values(reply_token=None)
-                )
-            self._token_refused.discard(row.id)
-
-        try:
-            result = await self._line.reply_or_push(
-                row.to,
-                row.reply_token,
-                json.loads(row.messages),
-                row.retry_key,
-                reply_may_have_landed=attempt.may_have_landed,
-                on_fallback=forget_token,
-            )
-        except LineSendError as exc:
-            attempt.error = str(exc)[:200]
-            attempt.reply_uncertain = exc.what == "reply" and exc.may_have_landed
-            attempt.outcome = "retry" if exc.retryable and row.attempts < MAX_SEND_ATTEMPTS else "failed"
-            log.warning(
-                "send failed",
-                extra={"outbound": row.id, "status": exc.status, "will_retry": attempt.outcome == "retry"},
-            )
-            return
-        except LineLimitError as exc:
-            attempt.outcome, attempt.error = "failed", str(exc)[:200]
-            log.error("message over LINE's limits", extra={"outbound": row.id})
-            return
-        self._fault("sent")
-        attempt.outcome, attempt.via = "sent", result.via
-
-    @staticmethod
-    def _record(attempt: _Attempt) -> None:
-        row = attempt.row
-        if attempt.token_dropped:
-            row.reply_token = None
-        row.reply_uncertain = row.reply_uncertain or attempt.reply_uncertain
-        if attempt.outcome == "sent":
-            row.status, row.sent_at, row.sent_via = "sent", utcnow(), attempt.via
-        elif attempt.outcome == "retry":
-            row.status, row.last_error = "pending", attempt.error
-            row.next_attempt_at = utcnow() + dt.timedelta(seconds=min(300, 2**row.attempts))
-        elif attempt.outcome == "failed":
-            row.status, row.last_error = "failed", attempt.error
-        # Otherwise never tried (an earlier message of the lane must go first): the row was left as it was.

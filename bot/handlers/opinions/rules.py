@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.chat.messages import MessageBuilder
 from bot.content import Content
 from bot.db.models import Opinion, OpinionChange, Resident, utcnow
-from bot.delivery.inbox import queue_messages
+from bot.delivery.outbox import queue_messages
 from bot.handlers.reports.rules import ensure_lane
 from bot.nlp.normalize import clean_text
 from bot.references import stored_reference

@@ -11,8 +11,8 @@ from bot.chat.dispatch import remember_pushed
 from bot.chat.messages import MessageBuilder, WireMessage, postback_chip
 from bot.content import Content
 from bot.db.models import EventLane, Report, ReportStatus, Resident, utcnow
-from bot.delivery.inbox import queue_messages
 from bot.delivery.intake import dialect_insert
+from bot.delivery.outbox import queue_messages
 from bot.nlp.normalize import clean_text
 from bot.references import stored_reference
 

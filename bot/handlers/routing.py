@@ -1,4 +1,4 @@
-"""Feature handlers, one module per feature; `routers()` lists them in the order they are consulted."""
+"""Every router, the features' and the chat framework's basic ones, in the order they are consulted."""
 
 from __future__ import annotations
 

@@ -26,6 +26,8 @@ from bot.db.models import InboundEvent
 from bot.delivery.webhook import compute_signature
 from bot.dev import events
 from bot.dev.fake_line import FakeLinePlatform
+from tests import taps
+from tests.flow_harness import FlowHarness
 
 ROOT = Path(__file__).resolve().parent.parent
 CLOSE_TIMEOUT = 30.0
@@ -138,6 +140,8 @@ class Bot:
     app: web.Application
     client: TestClient
     fake: FakeLinePlatform
+    # How many messages each chat had when its latest event was made: what came after answers that turn.
+    marks: dict[str, int] = dataclasses.field(default_factory=dict)
 
     async def post(
         self,
@@ -152,14 +156,37 @@ class Bot:
         return await self.client.post("/callback", data=raw, headers=all_headers)
 
     def text(self, user_id: str, text: str, **kw: Any) -> dict[str, Any]:
-        return events.text_event(user_id, text, self.fake.issue_reply_token(user_id), **kw)
+        return events.text_event(user_id, text, self.token(user_id), **kw)
 
     def postback(self, user_id: str, data: str, **kw: Any) -> dict[str, Any]:
-        return events.postback_event(user_id, data, self.fake.issue_reply_token(user_id), **kw)
+        """A postback with hand-written data: for tests about the data itself (expired, forged, old buttons);
+        a resident tapping what the bot offered is `tap`."""
+        return events.postback_event(user_id, data, self.token(user_id), **kw)
+
+    def tap(self, user_id: str, label: str, earlier: bool = False, **kw: Any) -> dict[str, Any]:
+        """The event of tapping the chip or button labelled `label` in the bot's replies to this chat's last
+        turn (earlier=True: or on an older card); fails, listing what was offered, if there is none."""
+        replies, before = self.last_replies(user_id), self.fake.messages_to(user_id)[: self.marks.get(user_id, 0)]
+        action = taps.find(label, replies, before if earlier else (), where=f" to {user_id[:9]}…")
+        return taps.event_for(action, user_id, self.token(user_id), **kw)
+
+    def menu(self, user_id: str, label: str, **kw: Any) -> dict[str, Any]:
+        """The event of tapping the rich menu's tile labelled `label`."""
+        action = taps.rich_menu_action(self.app[keys.CONTENT], label)
+        return taps.event_for(action, user_id, self.token(user_id), **kw)
 
     def follow(self, user_id: str, **kw: Any) -> dict[str, Any]:
         self.fake.followers.add(user_id)
-        return events.follow_event(user_id, self.fake.issue_reply_token(user_id), **kw)
+        return events.follow_event(user_id, self.token(user_id), **kw)
+
+    def token(self, user_id: str) -> str:
+        """A reply token for a new event of this chat, which from now on is the chat's latest turn."""
+        self.marks[user_id] = len(self.fake.messages_to(user_id))
+        return self.fake.issue_reply_token(user_id)
+
+    def last_replies(self, user_id: str) -> list[dict[str, Any]]:
+        """What the bot sent this chat since its latest event was made (all it sent, before any)."""
+        return self.fake.messages_to(user_id)[self.marks.get(user_id, 0) :]
 
     async def idle(self, timeout: float = 60.0) -> None:
         # A guard against a hang, not a speed check (those live in bench/): on a loaded CI machine one turn,
@@ -204,3 +231,11 @@ async def make_bot(database_url: str, fake_line: FakeLinePlatform, tmp_path: Pat
 @pytest.fixture
 async def bot(make_bot: BotFactory) -> Bot:
     return await make_bot()
+
+
+@pytest.fixture
+async def flow() -> AsyncIterator[FlowHarness]:
+    """The bot in-process on SQLite in memory, for fast tests of one conversation (tests/flow_harness.py)."""
+    harness = await FlowHarness.start()
+    yield harness
+    await harness.close()

@@ -238,7 +238,8 @@ async def test_the_summary_says_what_to_type_and_names_each_opinion(make_bot: Bo
     """LINE for PC shows no chips: the summary says what to type for each, and names opinions and reports by
     their first words, as the withdrawal's choices do (a reference alone says little)."""
     bot, user, reference = await _with_opinion(make_bot)
-    await say_all(bot, user, *REPORT, *opinion_taps("อยากให้มีตลาดนัดชุมชน"), "action=menu.mydata")
+    idea = opinion_taps("อยากให้มีตลาดนัดชุมชน", first=False, category="เศรษฐกิจ อาชีพ")
+    await say_all(bot, user, *report_taps("ขยะกองหน้าตลาดไม่มีคนเก็บ", first=False), *idea, "menu: ข้อมูลของฉัน")
     summary = _last(bot, user)
     for label, _ in _chips(summary):
         assert f"“{label}”" in summary["text"], label

@@ -23,7 +23,13 @@ CASES = [case for file in sorted(SCRIPTS.glob("*.yaml")) for case in yaml.safe_l
 
 
 def _event(bot: Bot, user: str, turn: dict[str, Any]) -> dict[str, Any]:
-    token = bot.fake.issue_reply_token(user)
+    """A turn's event: `tap: LABEL` taps what the bot's last replies offered, `menu: LABEL` a rich menu tile;
+    `postback: DATA` sends data as written, for turns about the data itself (stale, forged, garbled)."""
+    if "tap" in turn:
+        return bot.tap(user, turn["tap"])
+    if "menu" in turn:
+        return bot.menu(user, turn["menu"])
+    token = bot.token(user)
     if "text" in turn:
         event = events.text_event(user, turn["text"], token)
     elif "postback" in turn:
@@ -143,9 +149,10 @@ async def test_feedback_is_stored_on_the_question_and_only_its_asker_can_vote(bo
     await bot.idle()
     card = bot.fake.messages_to(user)[0]
     buttons = card["contents"]["footer"]["contents"][1]["contents"]
-    up, down = (b["action"]["data"] for b in buttons)
+    # The stranger sends the data of a card in someone else's chat (forged): raw data on purpose.
+    down = buttons[1]["action"]["data"]
     await bot.post(bot.postback(stranger, down))
-    await bot.post(bot.postback(user, up))
+    await bot.post(bot.tap(user, bot.app[keys.CONTENT].phrases["feedback_up"]))
     await bot.idle()
     async with bot.sessions() as session:
         query = await session.scalar(select(ServiceQuery))

@@ -378,34 +378,11 @@ def _categorize(settings: Settings, text: str | None, as_json: bool) -> int:
     return 0
 
 
-def _in_transaction(settings: Settings, work: Any) -> None:
-    """Run `work(session, content)` in one transaction on the configured database (migrated first), as a
-    staff command does; pushes it queues leave through the running server's outbox."""
-    import asyncio
-
-    from bot.content import load_content
-    from bot.db.engine import create_engine, create_sessionmaker, migrate
-
-    # Content first: a command run from the wrong directory stops on it before touching the database.
-    content = load_content(settings.content_dir)
-
-    async def run() -> None:
-        engine = create_engine(settings.database_url)
-        try:
-            await migrate(engine)
-            async with create_sessionmaker(engine)() as session, session.begin():
-                await work(session, content)
-        finally:
-            await engine.dispose()
-
-    asyncio.run(run())
-
-
 def _report_status(settings: Settings, reference: str, status: str, note: str | None, by: str) -> int:
     """Sets a report's status; the resident is told in the chat."""
     from bot.handlers.reports.rules import UnknownReport, change_status
     from bot.ops import audit
-    from bot.staff.cli import command_actor
+    from bot.ops.commands import command_actor, in_transaction
 
     async def work(session: Any, content: Any) -> None:
         report = await change_status(session, content, reference, status, note, by)
@@ -413,7 +390,7 @@ def _report_status(settings: Settings, reference: str, status: str, note: str | 
         audit.record(session, command_actor(), "report_status", report.reference, status=status)
 
     try:
-        _in_transaction(settings, work)
+        in_transaction(settings, work)
     except UnknownReport:
         print(f"no report {reference}", file=sys.stderr)
         return 1
@@ -425,7 +402,7 @@ def _opinion_outcome(settings: Settings, reference: str, outcome: str, detail: s
     """Sets what became of an opinion; the resident is told in the chat unless they opted out."""
     from bot.handlers.opinions.rules import UnknownOpinion, set_outcome
     from bot.ops import audit
-    from bot.staff.cli import command_actor
+    from bot.ops.commands import command_actor, in_transaction
 
     async def work(session: Any, content: Any) -> None:
         opinion = await set_outcome(session, content, reference, outcome, detail, by)
@@ -433,7 +410,7 @@ def _opinion_outcome(settings: Settings, reference: str, outcome: str, detail: s
         audit.record(session, command_actor(), "opinion_change", opinion.reference, change="outcome")
 
     try:
-        _in_transaction(settings, work)
+        in_transaction(settings, work)
     except UnknownOpinion:
         print(f"no opinion {reference} (or it was withdrawn)", file=sys.stderr)
         return 1

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.config import Settings
+from bot.ops.commands import command_actor, in_transaction
 from bot.staff.exports import APPLICABLE, EARLIEST_DAY, FORMATS, KINDS, LATEST_DAY, MAX_VILLAGE, Filters
 
 if TYPE_CHECKING:
@@ -65,16 +66,6 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     export.add_argument("--until", type=_day, help="last day, YYYY-MM-DD (Bangkok time)")
 
 
-def command_actor() -> str:
-    """Who a command on the server acts as in the audit log: "cli:<the server's user>" (the workspace shows
-    it as คำสั่งบนเครื่องแม่ข่าย, bot.staff.labels.StaffWords.actor); what --by names is kept in the case's
-    own history."""
-    try:
-        return "cli:" + getpass.getuser()
-    except Exception:  # no user name in some containers
-        return "cli"
-
-
 def run(settings: Settings, args: argparse.Namespace) -> int:
     if args.command == "staff":
         return _staff_add(settings, args.username, args.role)
@@ -104,10 +95,8 @@ def _staff_add(settings: Settings, username: str, role: str) -> int:
         await add_user(session, username, role, password)  # type: ignore[arg-type]
         audit.record(session, command_actor(), "account_add", username, role=role)  # type: ignore[arg-type]
 
-    from bot.__main__ import _in_transaction
-
     try:
-        _in_transaction(settings, work)
+        in_transaction(settings, work)
     except AccountError as exc:
         print(str(exc), file=sys.stderr)
         return 2

@@ -1,41 +1,38 @@
-"""The application factory: one cleanup context per resource, then the routes."""
+"""The application factory: one cleanup context per resource, then the routes (listed in bot/urls.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
-import html
 import logging
 import secrets
 from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from bot import keys
+from bot import keys, urls
 from bot.chat.dispatch import Dispatcher
 from bot.config import Settings
 from bot.content import load_content
-from bot.db.engine import create_engine, create_sessionmaker, migrate, ping
+from bot.db.engine import create_engine, create_sessionmaker, migrate
 from bot.delivery.background import Stopping, stop_tasks
 from bot.delivery.inbox import Inbox
 from bot.delivery.intake import EventIntake
 from bot.delivery.line import LineGateway, RetryPolicy
 from bot.delivery.photos import PhotoFetcher
 from bot.delivery.request_body import body_deadline
-from bot.delivery.webhook import callback
 from bot.handlers.hearings.fanout import JobRunner
 from bot.handlers.residents.erasure import ErasureJob
-from bot.handlers.residents.mydata import notice_version
 from bot.handlers.residents.retention import RetentionJob
 from bot.handlers.routing import routers
 from bot.handlers.services.phrasings import PhrasingRefresher
 from bot.handlers.services.qa import QuestionAnswering
 from bot.nlp.reader import ProcessReader
 from bot.nlp.tokenize import for_content
-from bot.ops.metrics import Metrics, metrics_endpoint
+from bot.ops.metrics import Metrics
+from bot.staff import web as staff_web
 from bot.staff.insight import Keywords
 from bot.staff.pages.insight import insight_runner
-from bot.staff.web import add_staff_routes
 
 log = logging.getLogger(__name__)
 
@@ -56,15 +53,8 @@ def create_app(settings: Settings, with_inbox: bool = True) -> web.Application:
     app.cleanup_ctx.extend([_database, _content, _line, _understanding, insight_runner])
     if with_inbox:
         app.cleanup_ctx.append(_inbox)
-    app.router.add_post("/callback", callback)
-    add_staff_routes(app)
-    app.router.add_get("/healthz", healthz)
-    app.router.add_get("/metrics", metrics_endpoint)
-    app.router.add_get("/privacy", privacy_notice)
-    if settings.local_mode:
-        from bot.dev.simulator import add_simulator_routes
-
-        add_simulator_routes(app)
+    staff_web.setup(app)
+    urls.attach(app, settings.local_mode)
     return app
 
 
@@ -185,41 +175,3 @@ async def _inbox(app: web.Application) -> AsyncIterator[None]:
     yield
     await inbox.stop()
     await stop_tasks(background, stopping)
-
-
-async def healthz(request: web.Request) -> web.Response:
-    """Liveness and readiness: 200 when the database answers, 503 when it does not."""
-    ok = await ping(request.app[keys.ENGINE])
-    body = {
-        "status": "ok" if ok else "degraded",
-        "database": "ok" if ok else "unreachable",
-        "mode": "local" if request.app[keys.SETTINGS].local_mode else "line",
-    }
-    return web.json_response(body, status=200 if ok else 503)
-
-
-async def privacy_notice(request: web.Request) -> web.Response:
-    """The full privacy notice, linked from the chat before anything is collected. It ends with its version as
-    ข้อมูลของฉัน names it (a Buddhist-era date), so the resident can tell which one they acknowledged."""
-    content = request.app[keys.CONTENT]
-    placeholders = content.municipality.placeholders()
-    text = content.privacy.full.format_map({**placeholders, "retention_months": content.privacy.retention_months})
-    version = content.phrases["privacy_version"].format_map(
-        {**placeholders, "version": notice_version(content.privacy.version)}
-    )
-    page = (
-        '<!doctype html><html lang="th"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{html.escape(content.municipality.name)}</title></head>"
-        '<body style="font-family:sans-serif;max-width:42rem;margin:1rem auto;padding:0 1rem;line-height:1.6">'
-        f'<p style="white-space:pre-wrap">{html.escape(text)}</p>'
-        f'<p id="version"><small>{html.escape(version)}</small></p></body></html>'
-    )
-    return web.Response(
-        text=page,
-        content_type="text/html",
-        headers={
-            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
-            "X-Content-Type-Options": "nosniff",
-        },
-    )

@@ -35,7 +35,7 @@ def staff_get_routes() -> list[str]:
     """Every GET route of the workspace, from its router: a new page is covered without editing a list."""
     from aiohttp import web
 
-    from bot.staff.web import add_staff_routes
+    from bot.urls import add_staff_routes
 
     app = web.Application()
     add_staff_routes(app)

@@ -1,5 +1,6 @@
-"""The workspace's plumbing: routes, the guard every /staff request passes (session, roles, CSRF, security
-headers), page rendering, and signing in and out.
+"""The guard every /staff request passes (session, CSRF, security headers), signing in and out, and the
+housekeeping of failed sign-ins. What pages use (rendering, roles) is in bot/staff/shell.py; the paths are in
+bot/urls.py.
 
 What docs/security.md#staff-sign-in-and-sessions asks: generic sign-in errors with throttling; server-side
 sessions with a fresh id at sign-in, Secure/HttpOnly/SameSite=Lax cookies (prefixed __Host- over HTTPS), idle
@@ -17,14 +18,10 @@ import asyncio
 import datetime as dt
 import hmac
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
-from typing import Any
+from collections.abc import AsyncIterator
 from urllib.parse import quote, urlsplit
 
-import jinja2
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import keys
 from bot.db.models import utcnow
@@ -34,24 +31,19 @@ from bot.staff import sessions
 from bot.staff.accounts import (
     MAX_FAILURES_PER_ACCOUNT,
     MAX_FAILURES_PER_ADDRESS,
-    ROLES,
     THROTTLE_WINDOW,
     Checked,
     check_password,
     complete_sign_in,
     purge_login_failures,
 )
-from bot.staff.dates import moment_fields, shown_day
-from bot.staff.labels import StaffWords, thai_when
 from bot.staff.pacing import Busy, Pacer
-from bot.staff.sessions import SessionPolicy, SignedIn
+from bot.staff.sessions import SessionPolicy
+from bot.staff.shell import PREFIX, USER, Handler, render, signed_in, templates
 from bot.staff.throttle import FailureDigest, SignInGuard, SlidingWindow
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-PREFIX = "/staff"
-STATIC = Path(__file__).parent / "static"
 _PUBLIC_PATHS = {f"{PREFIX}/login"}
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -66,7 +58,6 @@ SECURITY_HEADERS = {
 # Sent only when the workspace is reached over HTTPS (as the Secure cookie is); no preload: a municipality's
 # domain may serve other things over plain HTTP.
 HSTS = "max-age=31536000"
-_USER = web.RequestKey("staff_user", SignedIn)
 # Keys each in-memory window remembers: a flood of new names or addresses pushes out the oldest.
 THROTTLE_KEYS = 10_000
 # Sign-ins handled per second and process, one at a time (argon2 takes ~50 ms of a core each), and how many
@@ -100,32 +91,6 @@ async def _strict_transport(request: web.Request, response: web.StreamResponse) 
 def cookie_name(request: web.Request) -> str:
     # The __Host- prefix makes browsers refuse the cookie unless it is Secure, host-only and for path "/".
     return "__Host-staff" if _is_https(request) else "staff"
-
-
-def signed_in(request: web.Request) -> SignedIn:
-    user: SignedIn = request[_USER]
-    return user
-
-
-def can(request: web.Request, capability: str) -> bool:
-    user: SignedIn | None = request.get(_USER)
-    return user is not None and capability in ROLES.get(user.role, frozenset())
-
-
-def requires(capability: str) -> Callable[[Handler], Handler]:
-    """Handler decorator: 403 unless the signed-in role has this capability."""
-
-    def wrap(handler: Handler) -> Handler:
-        async def guarded(request: web.Request) -> web.StreamResponse:
-            if not can(request, capability):
-                raise web.HTTPForbidden(text="สิทธิ์ของบัญชีนี้ไม่พอสำหรับหน้านี้", content_type="text/plain")
-            return await handler(request)
-
-        guarded.__doc__ = handler.__doc__
-        guarded.__name__ = handler.__name__
-        return guarded
-
-    return wrap
 
 
 def _same_origin(request: web.Request) -> bool:
@@ -169,50 +134,13 @@ async def _guarded(request: web.Request, handler: Handler) -> web.StreamResponse
     if user is None:
         target = request.path_qs if request.method == "GET" else PREFIX
         raise web.HTTPSeeOther(f"{PREFIX}/login?next={quote(target)}")
-    request[_USER] = user
+    request[USER] = user
     if request.method not in ("GET", "HEAD"):
         form = await request.post()
         sent = form.get("csrf")
         if not isinstance(sent, str) or not hmac.compare_digest(sent, user.csrf_token):
             raise web.HTTPForbidden(text="แบบฟอร์มหมดอายุ กรุณาโหลดหน้าใหม่แล้วลองอีกครั้ง", content_type="text/plain")
     return await handler(request)
-
-
-def templates() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("bot.staff", "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    # One way to show a moment: Buddhist-era Thai ("1 ธ.ค. 2569 14:05"); `bangkok` is its older name.
-    env.filters["thai_when"] = thai_when
-    env.filters["bangkok"] = thai_when
-    env.filters["number"] = lambda value: f"{value:,}"
-    # Date fields are filled in the Buddhist era (chromium's date inputs would show Gregorian years).
-    env.filters["day_field"] = shown_day
-    env.filters["moment_fields"] = moment_fields
-    return env
-
-
-def render(request: web.Request, template: str, status: int = 200, **context: Any) -> web.Response:
-    content = request.app[keys.CONTENT]
-    user: SignedIn | None = request.get(_USER)
-    page = (
-        request.app[keys.STAFF_TEMPLATES]
-        .get_template(template)
-        .render(
-            user=user,
-            csrf=user.csrf_token if user else "",
-            can=lambda capability: can(request, capability),
-            municipality=content.municipality,
-            words=StaffWords(content),
-            path=request.path,
-            **context,
-        )
-    )
-    return web.Response(text=page, content_type="text/html", status=status)
 
 
 async def login_page(request: web.Request) -> web.Response:
@@ -293,11 +221,6 @@ def _safe_next(target: str | None) -> str:
     return PREFIX
 
 
-async def in_transaction(request: web.Request, work: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
-    async with request.app[keys.SESSIONS]() as db, db.begin():
-        return await work(db)
-
-
 def sign_in_guard() -> SignInGuard:
     window = THROTTLE_WINDOW.total_seconds()
     return SignInGuard(
@@ -350,23 +273,11 @@ async def _sign_in_housekeeping(app: web.Application) -> AsyncIterator[None]:
         log.exception("failed sign-ins not written to the audit log at shutdown")
 
 
-def add_staff_routes(app: web.Application) -> None:
-    from bot.handlers.hearings import pages as hearings
-    from bot.handlers.opinions import pages as opinions
-    from bot.handlers.reports import pages as reports
-    from bot.handlers.services import pages as questions
-    from bot.staff.pages import accounts, content, exports, insight, overview
-
+def setup(app: web.Application) -> None:
+    """The guard and security headers on every /staff response, the templates, and the sign-in throttle with its
+    housekeeping; bot/urls.py attaches the pages."""
     app.middlewares.append(staff_guard)
     app.on_response_prepare.append(_strict_transport)
     app[keys.STAFF_TEMPLATES] = templates()
     app[keys.STAFF_SIGN_IN] = sign_in_guard()
     app.cleanup_ctx.append(_sign_in_housekeeping)
-    router = app.router
-    router.add_get(f"{PREFIX}/login", login_page)
-    router.add_post(f"{PREFIX}/login", login)
-    router.add_post(f"{PREFIX}/logout", logout)
-    router.add_static(f"{PREFIX}/static", STATIC)
-    router.add_get(PREFIX, overview.page)
-    for module in (opinions, insight, reports, questions, hearings, content, exports, accounts):
-        module.add_routes(router, PREFIX)

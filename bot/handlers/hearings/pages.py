@@ -49,7 +49,7 @@ from bot.nlp.normalize import clean_text
 from bot.ops import audit
 from bot.staff.dates import DateError, parse_moment, parse_time
 from bot.staff.preview import render_messages
-from bot.staff.web import render, requires, signed_in
+from bot.staff.shell import render, requires, signed_in
 
 FIELDS = (
     "title",
@@ -394,11 +394,3 @@ async def sending_page(request: web.Request) -> web.Response:
         flash=request.query.get("saved"),
         resubmitted=request.query.get("again") == "submitted",
     )
-
-
-def add_routes(router: web.UrlDispatcher, prefix: str) -> None:
-    router.add_get(f"{prefix}/hearings", hearing_list)
-    router.add_post(f"{prefix}/hearings", hearing_create)
-    router.add_get(f"{prefix}/hearings/{{hearing_id}}", hearing_page)
-    router.add_post(f"{prefix}/hearings/{{hearing_id}}", hearing_update)
-    router.add_get(f"{prefix}/hearings/{{hearing_id}}/sendings/{{job_id}}", sending_page)

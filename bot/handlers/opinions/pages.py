@@ -30,7 +30,7 @@ from bot.ops import audit
 from bot.references import stored_reference
 from bot.staff.exports import opinion_conditions
 from bot.staff.pages.filtering import PAGE_SIZE, filters_from, page_number, query_without_page
-from bot.staff.web import render, requires, signed_in
+from bot.staff.shell import render, requires, signed_in
 
 
 def _labels(request: web.Request) -> dict[str, Any]:
@@ -168,10 +168,3 @@ async def photo(request: web.Request) -> web.StreamResponse:
     if not path.is_relative_to(media) or not path.is_file():
         raise web.HTTPNotFound()
     return web.FileResponse(path, headers={"Content-Type": "image/jpeg", "Cache-Control": "no-store"})
-
-
-def add_routes(router: web.UrlDispatcher, prefix: str) -> None:
-    router.add_get(f"{prefix}/opinions", opinion_list)
-    router.add_get(f"{prefix}/opinions/{{reference}}", opinion_page)
-    router.add_post(f"{prefix}/opinions/{{reference}}", opinion_update)
-    router.add_get(f"{prefix}/photos/{{photo_id}}", photo)

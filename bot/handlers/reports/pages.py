@@ -17,7 +17,7 @@ from bot.ops import audit
 from bot.references import stored_reference
 from bot.staff.exports import report_conditions
 from bot.staff.pages.filtering import PAGE_SIZE, filters_from, page_number, query_without_page, text_filter
-from bot.staff.web import render, requires, signed_in
+from bot.staff.shell import render, requires, signed_in
 
 
 def _labels(request: web.Request) -> dict[str, Any]:
@@ -132,9 +132,3 @@ async def report_update(request: web.Request) -> web.StreamResponse:
     except ValueError:
         raise web.HTTPSeeOther(f"{here}?error={action}") from None
     raise web.HTTPSeeOther(f"{here}?saved={action}")
-
-
-def add_routes(router: web.UrlDispatcher, prefix: str) -> None:
-    router.add_get(f"{prefix}/reports", report_list)
-    router.add_get(f"{prefix}/reports/{{reference}}", report_page)
-    router.add_post(f"{prefix}/reports/{{reference}}", report_update)

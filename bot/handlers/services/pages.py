@@ -19,7 +19,7 @@ from bot.handlers.services import phrasings
 from bot.nlp.understand import Reading
 from bot.ops import audit
 from bot.staff.insight import group_similar
-from bot.staff.web import render, requires, signed_in
+from bot.staff.shell import render, requires, signed_in
 
 MAX_QUESTIONS = 2000
 SHOWN_GROUPS = 50
@@ -196,8 +196,3 @@ async def triage(request: web.Request) -> web.StreamResponse:
         # This process learns at once; the others within a few seconds (bot.handlers.services.phrasings polls).
         await request.app[keys.PHRASINGS].refresh()
     raise web.HTTPSeeOther(f"/staff/questions?saved={action}")
-
-
-def add_routes(router: web.UrlDispatcher, prefix: str) -> None:
-    router.add_get(f"{prefix}/questions", page)
-    router.add_post(f"{prefix}/questions", triage)

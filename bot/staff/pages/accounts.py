@@ -14,7 +14,7 @@ from bot.staff import sessions
 from bot.staff.accounts import ROLES, AccountError, add_user, check_new_account, hash_password
 from bot.staff.labels import hearing_target
 from bot.staff.pages.filtering import page_number
-from bot.staff.web import render, requires, signed_in
+from bot.staff.shell import render, requires, signed_in
 
 AUDIT_PAGE = 100
 
@@ -92,9 +92,3 @@ async def audit_log(request: web.Request) -> web.Response:
     return render(
         request, "audit.html", rows=rows, hearings=hearings, page=page, pages=max(1, -(-total // AUDIT_PAGE))
     )
-
-
-def add_routes(router: web.UrlDispatcher, prefix: str) -> None:
-    router.add_get(f"{prefix}/accounts", account_list)
-    router.add_post(f"{prefix}/accounts", account_update)
-    router.add_get(f"{prefix}/audit", audit_log)

@@ -8,7 +8,7 @@ from bot import keys
 from bot.db.models import utcnow
 from bot.ops.invocation import bot_command
 from bot.staff.preview import render_messages
-from bot.staff.web import render, requires
+from bot.staff.shell import render, requires
 
 
 @requires("view")
@@ -38,8 +38,3 @@ async def service_preview(request: web.Request) -> web.Response:
     card = render_messages([qa.answers.card(service, None)])
     timeline = render_messages([qa.answers.aspect(service, "timeline", qa.today())])
     return render(request, "service.html", service=service, card=card, timeline=timeline)
-
-
-def add_routes(router: web.UrlDispatcher, prefix: str) -> None:
-    router.add_get(f"{prefix}/consultations", page)
-    router.add_get(f"{prefix}/services/{{service_id}}", service_preview)

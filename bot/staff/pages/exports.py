@@ -17,7 +17,7 @@ from bot.handlers.services.timeline import BANGKOK
 from bot.ops import audit
 from bot.staff.exports import FORMATS, KINDS, export_to_file, write_xlsx_sheets
 from bot.staff.pages.filtering import filters_from
-from bot.staff.web import render, requires, signed_in
+from bot.staff.shell import render, requires, signed_in
 
 MEDIA_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -78,7 +78,3 @@ async def download(request: web.Request) -> web.StreamResponse:
     finally:
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
-
-
-def add_routes(router: web.UrlDispatcher, prefix: str) -> None:
-    router.add_get(f"{prefix}/export/{{kind}}.{{format}}", download)

@@ -21,13 +21,13 @@ from bot.handlers.opinions.rules import WITHDRAWN
 from bot.staff.exports import Filters, opinion_conditions
 from bot.staff.insight import MAX_CHARS, Insight, InsightRunner, OpinionGroup, Row
 from bot.staff.pages.filtering import filters_from
-from bot.staff.web import render, requires
+from bot.staff.shell import render, requires
 
 MAX_OPINIONS = 10_000
 _ROWS_PER_READ = 1_000
 TOP_GROUPS = 30
 
-__all__ = ["MAX_OPINIONS", "Insight", "OpinionGroup", "add_routes", "insight_runner", "load_insight"]
+__all__ = ["MAX_OPINIONS", "Insight", "OpinionGroup", "insight_runner", "load_insight"]
 
 
 async def insight_runner(app: web.Application) -> AsyncIterator[None]:
@@ -117,7 +117,3 @@ def _withdrawn_link(request: web.Request) -> str:
     """The opinions list of the withdrawn ones, under the same filters as this page."""
     kept = [(k, v) for k, v in request.query.items() if k not in ("status", "page") and v]
     return "/staff/opinions?" + urlencode([*kept, ("status", WITHDRAWN)])
-
-
-def add_routes(router: web.UrlDispatcher, prefix: str) -> None:
-    router.add_get(f"{prefix}/insight", page)

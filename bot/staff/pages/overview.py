@@ -14,7 +14,7 @@ from bot import keys
 from bot.db.models import Opinion, Report, ServiceQuery, utcnow
 from bot.handlers.services.timeline import BANGKOK
 from bot.staff.charts import bar_chart, column_chart
-from bot.staff.web import render
+from bot.staff.shell import render
 
 WEEKS = 12
 OPEN_REPORT_STATUSES = ("received", "in_progress", "reopened")

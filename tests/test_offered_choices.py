@@ -20,7 +20,7 @@ from bot.handlers.hearings import cards as hearing_cards
 from bot.handlers.hearings.rules import NewHearing, create, parse_local
 from bot.handlers.reports.rules import change_status, status_messages
 from bot.handlers.services.qa import QuestionAnswering
-from tests.chatting import opinion_taps, report_taps
+from tests.chatting import opinion_taps, report_taps, say_all
 from tests.conftest import ROOT, Bot, new_user_id
 
 OPINION = "ขอไฟส่องสว่างหน้าวัดป่าบ้านดอนยาง ทางเข้าหมู่บ้านมืดมากตอนกลางคืน เด็กกลับจากโรงเรียนอันตราย"
@@ -31,11 +31,9 @@ QUESTION = "ต่อใบอนุญาตจำหน่ายอาหา�
 
 
 async def _say(bot: Bot, user: str, *turns: str) -> None:
-    """Each turn is a postback (action=...) or typed text; handled one after another."""
-    for turn in turns:
-        event = bot.postback(user, turn) if turn.startswith("action=") else bot.text(user, turn)
-        assert (await bot.post(event)).status == 200
-        await bot.idle()
+    """Each turn as tests/chatting.py reads it (a tap by label, a menu tile, raw data or typed text), handled
+    one after another."""
+    await say_all(bot, user, *turns)
 
 
 def _seen(messages: list[WireMessage]) -> list[tuple[Any, ...]]:
@@ -101,7 +99,7 @@ async def test_typing_a_mydata_chip_replies_as_tapping_it(bot: Bot, tap: str, ty
 
 async def test_notifications_back_on_and_withdrawal_by_typed_reference(bot: Bot) -> None:
     # Two opinions, so "ถอนความคิดเห็น" asks which (with one, it asks about that one straight away).
-    user = await _with_opinion(bot, *HAPPY, "action=menu.mydata", "ปิดการแจ้งข่าวสาร", "action=menu.mydata")
+    user = await _with_opinion(bot, *opinion_taps(OPINION, first=False), "action=menu.mydata", "ปิดการแจ้งข่าวสาร", "action=menu.mydata")
     assert [c.label for c in (await _offered_row_choices(bot, user))][1] == _phrase(bot, "chip_notify_on")
     await _say(bot, user, "เปิดการแจ้งข่าวสาร")
     resident = await _resident(bot, user)

@@ -99,7 +99,9 @@ async def test_typing_a_mydata_chip_replies_as_tapping_it(bot: Bot, tap: str, ty
 
 async def test_notifications_back_on_and_withdrawal_by_typed_reference(bot: Bot) -> None:
     # Two opinions, so "ถอนความคิดเห็น" asks which (with one, it asks about that one straight away).
-    user = await _with_opinion(bot, *opinion_taps(OPINION, first=False), "action=menu.mydata", "ปิดการแจ้งข่าวสาร", "action=menu.mydata")
+    user = await _with_opinion(
+        bot, *opinion_taps(OPINION, first=False), "action=menu.mydata", "ปิดการแจ้งข่าวสาร", "action=menu.mydata"
+    )
     assert [c.label for c in (await _offered_row_choices(bot, user))][1] == _phrase(bot, "chip_notify_on")
     await _say(bot, user, "เปิดการแจ้งข่าวสาร")
     resident = await _resident(bot, user)

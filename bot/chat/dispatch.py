@@ -13,13 +13,13 @@ import datetime as dt
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
-from urllib.parse import parse_qsl
+from typing import Any, Literal, TypeVar
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.chat.messages import MessageBuilder, WireMessage
+from bot.chat.postbacks import Postback, fields_of
 from bot.chat.state import IDLE_LIMIT, FlowState, clear_state, save_state, state_from_row
 from bot.chat.typed import Choice, decode_choices, encode_choices, matching_choices, offered_in, typed_key
 from bot.chat.typed import command_key as command_key  # where the handlers import it from
@@ -36,6 +36,7 @@ OFFER_LIMIT = IDLE_LIMIT
 
 Handler = Callable[["Turn"], Awaitable[None]]
 TextPredicate = Callable[["Turn"], bool]
+Tap = TypeVar("Tap", bound=Postback)
 
 
 @dataclass
@@ -109,12 +110,19 @@ class Turn:
         return value if isinstance(value, str) else ""
 
     @property
-    def postback(self) -> dict[str, str]:
-        """Postback data in our small action syntax: 'action=menu.contact&id=42'."""
+    def postback_data(self) -> str:
+        """The data of the tapped button as sent ('action=svc&id=land_tax'); '' for anything else."""
         data = (self.raw.get("postback") or {}).get("data") if isinstance(self.raw.get("postback"), dict) else None
-        if not isinstance(data, str):
-            return {}
-        return dict(parse_qsl(data, keep_blank_values=True, max_num_fields=20))
+        return data if isinstance(data, str) else ""
+
+    @property
+    def postback(self) -> dict[str, str]:
+        """The postback's fields: {'action': 'svc', 'id': 'land_tax'} (bot/chat/postbacks.py names them)."""
+        return fields_of(self.postback_data)
+
+    def tapped(self, kind: type[Tap]) -> Tap | None:
+        """The tap as `kind` (ServiceChoice, MyDataRequest, ...); None when it is another action's or malformed."""
+        return kind.parse(self.postback_data)
 
     def is_command(self, name: str) -> bool:
         """True when the text is one of the words for a global command (เมนู, ยกเลิก ...), with or without a
@@ -147,12 +155,12 @@ class Turn:
             return []
         return decode_choices(row.choices)
 
-    def take_tap(self, data: str) -> None:
+    def take_tap(self, data: str | Postback) -> None:
         """From here on this typed text is handled as the tap that sends `data`: same handler, same replies."""
         self.typed_tap = self.text
         self.raw = {k: v for k, v in self.raw.items() if k != "message"} | {
             "type": "postback",
-            "postback": {"data": data},
+            "postback": {"data": data if isinstance(data, str) else data.pack()},
         }
 
     async def forget_offered(self) -> None:
@@ -184,7 +192,12 @@ class Router:
     def on_message(self, *types: str) -> Callable[[Handler], Handler]:
         return self._register(self.messages, types)
 
-    def on_postback(self, *actions: str) -> Callable[[Handler], Handler]:
+    def on_postback(self, *kinds: type[Postback] | Literal["*"]) -> Callable[[Handler], Handler]:
+        """Taps of these actions (bot/chat/postbacks.py); the handler reads its tap with turn.tapped(kind),
+        which is None when the data names the action but is malformed. "*": any action no router claims."""
+        actions = tuple(k if isinstance(k, str) else k.action for k in kinds)
+        if not all(actions):
+            raise ValueError("on_postback takes the class of one action (OpinionAnswer, not FlowAnswer)")
         return self._register(self.postbacks, actions)
 
     def on_flow(self, *flows: str) -> Callable[[Handler], Handler]:

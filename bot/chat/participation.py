@@ -1,6 +1,6 @@
 """Steps the participation flows share (opinions, problem reports): the privacy consent, the village, the
-description in several messages with a location, and reference numbers. Each flow's taps carry its own
-action name ('op', 'rp'), given to these helpers."""
+description in several messages with a location, and reference numbers. Each flow's taps are its own postback
+class (OpinionAnswer 'action=op', ReportAnswer 'action=rp' of bot/chat/postbacks.py), given to these helpers."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from sqlalchemy import update
 
 from bot.chat.dispatch import Turn
 from bot.chat.messages import WireMessage, postback_chip
+from bot.chat.postbacks import FlowAnswer, FlowDo, OpinionAnswer, ReportAnswer
 from bot.chat.state import FlowState
 from bot.chat.typed import TYPED_LINK, TYPED_LOCATION, typed_answer, typed_choice, typed_key
 from bot.chat.typed import typed_words as _typed_words
@@ -32,9 +33,11 @@ __all__ = ["TYPED_LINK", "TYPED_LOCATION", "typed_answer", "typed_choice", "type
 MAX_DESCRIPTION_CHARS = 2000
 # LINE shows 13 chips: with "same as before" and "ไม่ระบุ", villages beyond the first 11 are typed.
 VILLAGE_CHIPS = 12
+# A flow is named by the class of its taps.
+Flow = type[FlowAnswer]
 # Each flow's own response ids start with its kind ("report_ask_village"): the report flow speaks of reports.
-KIND = {"op": "opinion", "rp": "report"}
-DECLINED = {"op": "privacy_declined", "rp": "report_privacy_declined"}
+KIND: dict[Flow, str] = {OpinionAnswer: "opinion", ReportAnswer: "report"}
+DECLINED: dict[Flow, str] = {OpinionAnswer: "privacy_declined", ReportAnswer: "report_privacy_declined"}
 MIN_KEPT_CHARS = 4  # shorter stray words at a choice step ("อ้าว", "?") are not taken as the description
 # Step names both flows give the steps this module reads (saved in conversation_state.step).
 CONSENT_STEP = "consent"
@@ -42,22 +45,33 @@ VILLAGE_STEP = "village"
 SUMMARY_STEP = "confirm"
 
 Question = Callable[[Turn, FlowState], WireMessage]
-_QUESTIONS: dict[str, Question] = {}
+_QUESTIONS: dict[Flow, Question] = {}
 
 
-def asks(action: str, question: Question) -> None:
+def asks(flow: Flow, question: Question) -> None:
     """Registers the flow's question of each step: typed answers are read against the chips it offers, so a
     chip added to a question is typed-answerable without anything else to change."""
-    _QUESTIONS[action] = question
+    _QUESTIONS[flow] = question
 
 
-def tap(turn: Turn, action: str) -> dict[str, str]:
-    """This flow's answer: its postback ('action=<action>&...'), or the chip of the current question that the
-    typed text names (LINE for PC and Mac shows no quick replies), or {} for anything else."""
+def tap(turn: Turn, flow: Flow) -> FlowAnswer | None:
+    """This flow's answer: its postback (OpinionAnswer, ReportAnswer), or the chip of the current question that
+    the typed text names (LINE for PC and Mac shows no quick replies), or None for anything else."""
     if turn.event_type == "postback":
-        data = turn.postback
-        return data if data.get("action") == action else {}
-    question, state = _QUESTIONS.get(action), turn.flow
+        return turn.tapped(flow)
+    return flow.from_fields(_typed(turn, flow))
+
+
+def answer(turn: Turn, flow: Flow) -> FlowDo | None:
+    """What this flow's answer does (FlowDo.CONFIRM, ...), tapped or typed; None when it is no answer."""
+    chosen = tap(turn, flow)
+    return chosen.do if chosen is not None else None
+
+
+def _typed(turn: Turn, flow: Flow) -> dict[str, str]:
+    """The fields of the current question's chip that the typed text names (a link or location chip gives
+    TYPED_LINK / TYPED_LOCATION), or {}."""
+    question, state = _QUESTIONS.get(flow), turn.flow
     if turn.message_type != "text" or question is None or state is None:
         return {}
     return typed_answer(turn.content, question(turn, state), turn.text)
@@ -73,10 +87,10 @@ def says(turn: Turn, phrase_id: str) -> bool:
     return turn.message_type == "text" and typed_key(turn.content, turn.text) in words
 
 
-def aside(turn: Turn, action: str) -> WireMessage | None:
+def aside(turn: Turn, flow: Flow) -> WireMessage | None:
     """A typed link or location chip label: the link as text, or how to tell the place without the picker;
     "อ่านฉบับเต็ม" typed at the consent step: the full notice's link (the question is asked again under it)."""
-    chosen = tap(turn, action) if turn.event_type == "message" else {}
+    chosen = _typed(turn, flow) if turn.event_type == "message" else {}
     if chosen.get("do") == TYPED_LINK:
         return turn.builder.text("link_typed", url=chosen["uri"])
     state = turn.flow
@@ -88,14 +102,14 @@ def aside(turn: Turn, action: str) -> WireMessage | None:
     return None
 
 
-def is_start_request(turn: Turn, action: str) -> bool:
+def is_start_request(turn: Turn, flow: Flow) -> bool:
     """True for "แจ้งปัญหา", "เสนอความคิดเห็นค่ะ": asks to start the flow and says nothing to keep as its text."""
-    starts = _words(turn.content, f"typed_start_{KIND[action]}")
+    starts = _words(turn.content, f"typed_start_{KIND[flow]}")
     particles = _words(turn.content, "typed_particles")
     return typed_key(turn.content, turn.text) in {_without_particles(w, particles) for w in starts}
 
 
-def keep_unanswered(turn: Turn, action: str, state: FlowState) -> str | None:
+def keep_unanswered(turn: Turn, flow: Flow, state: FlowState) -> str | None:
     """A message at a choice step that is neither a choice nor a command is not thrown away: it is added to
     the description (the first one becomes it), within MAX_DESCRIPTION_CHARS. The response id to say before
     the question is asked again ('<kind>_text_kept' for the first, 'text_added' after, 'text_added_summary'
@@ -107,7 +121,7 @@ def keep_unanswered(turn: Turn, action: str, state: FlowState) -> str | None:
     parts: list[str] = state.data.setdefault("parts", [])
     if text in parts:
         return "text_repeated"
-    if not _reads_as_description(turn, action, text):
+    if not _reads_as_description(turn, flow, text):
         return None
     room = MAX_DESCRIPTION_CHARS - sum(len(p) for p in parts)
     if room > 0:
@@ -115,11 +129,11 @@ def keep_unanswered(turn: Turn, action: str, state: FlowState) -> str | None:
     if len(text) > room:
         return "text_full"
     if len(parts) == 1:
-        return f"{KIND[action]}_text_kept"
+        return f"{KIND[flow]}_text_kept"
     return "text_added_summary" if state.step == SUMMARY_STEP else "text_added"
 
 
-def _reads_as_description(turn: Turn, action: str, text: str) -> bool:
+def _reads_as_description(turn: Turn, flow: Flow, text: str) -> bool:
     """Not a stray word ("อ้าว", "?", "ครับ"), a request to start, a village, or a chip's word meant for another
     question ("เสร็จ" at the category, "ไม่ส่ง" at the summary): those are asked again, not kept."""
     key = typed_key(turn.content, text)
@@ -127,7 +141,7 @@ def _reads_as_description(turn: Turn, action: str, text: str) -> bool:
     letters = sum(1 for ch in key if not unicodedata.category(ch).startswith("M"))
     if letters < MIN_KEPT_CHARS or key in _words(turn.content, "typed_particles") or is_chip_word(turn.content, text):
         return False
-    return not is_start_request(turn, action) and typed_village(turn.content, text) is None
+    return not is_start_request(turn, flow) and typed_village(turn.content, text) is None
 
 
 def is_chip_word(content: Content, text: str) -> bool:
@@ -139,11 +153,11 @@ def is_chip_word(content: Content, text: str) -> bool:
     return typed_key(content, text) in labels.union(*_typed_words(content).values())
 
 
-def unanswered(turn: Turn, action: str, state: FlowState) -> tuple[WireMessage, bool]:
+def unanswered(turn: Turn, flow: Flow, state: FlowState) -> tuple[WireMessage, bool]:
     """What to say before the step's question is asked again, and whether the flow's state changed (text was
     kept): the text kept, a village number the municipality does not have ("หมู่ 9": which ones it has), or
     the generic "still waiting for this answer"."""
-    kept = keep_unanswered(turn, action, state)
+    kept = keep_unanswered(turn, flow, state)
     if kept:
         return turn.builder.text(kept), True
     typed = typed_village(turn.content, turn.text) if turn.message_type == "text" else None
@@ -187,11 +201,11 @@ def needs_consent(turn: Turn) -> bool:
     return turn.resident is None or turn.resident.consent_version != turn.content.privacy.version
 
 
-def consent_question(turn: Turn, action: str) -> WireMessage:
+def consent_question(turn: Turn, flow: Flow) -> WireMessage:
     privacy = turn.content.privacy
     values = {**turn.content.municipality.placeholders(), "retention_months": privacy.retention_months}
     # The lead line is the flow's own ("ก่อนส่งความคิดเห็น" / "ก่อนแจ้งเรื่อง"); the notice is shared.
-    lead = turn.builder.text(f"{KIND[action]}_consent_lead")["text"]
+    lead = turn.builder.text(f"{KIND[flow]}_consent_lead")["text"]
     lines = [lead, privacy.notice.format_map(values)]
     # The full notice is a link in the text, not a link chip: LINE hides the quick replies once any chip is
     # tapped, and a link chip sends the bot no event to offer them again, so a resident who opened the full
@@ -200,21 +214,21 @@ def consent_question(turn: Turn, action: str) -> WireMessage:
         lines.append(turn.builder.text("privacy_full_link", url=turn.links["privacy"])["text"])
     message: WireMessage = {"type": "text", "text": "\n".join(lines)}
     chips = [
-        chip(turn, "chip_accept", f"action={action}&do=accept"),
-        chip(turn, "chip_decline", f"action={action}&do=decline"),
+        chip(turn, "chip_accept", flow(FlowDo.ACCEPT).pack()),
+        chip(turn, "chip_decline", flow(FlowDo.DECLINE).pack()),
     ]
     return set_chips(message, chips)
 
 
-async def answer_consent(turn: Turn, action: str) -> bool | None:
+async def answer_consent(turn: Turn, flow: Flow) -> bool | None:
     """True: agreed (recorded with the notice's version); False: declined (the flow is over, nothing kept);
     None: the input was not an answer."""
-    answer = tap(turn, action).get("do")
-    if answer == "decline":
+    answered = answer(turn, flow)
+    if answered == FlowDo.DECLINE:
         await turn.end_flow()
-        turn.say(DECLINED[action])
+        turn.say(DECLINED[flow])
         return False
-    if answer != "accept" or turn.resident is None:
+    if answered != FlowDo.ACCEPT or turn.resident is None:
         return None
     turn.resident.consent_version = turn.content.privacy.version
     turn.resident.consent_at = utcnow()
@@ -224,30 +238,31 @@ async def answer_consent(turn: Turn, action: str) -> bool | None:
 # -- village ---------------------------------------------------------------------------------------------------
 
 
-def village_question(turn: Turn, action: str) -> WireMessage:
+def village_question(turn: Turn, flow: Flow) -> WireMessage:
     known = turn.resident.village if turn.resident else None
     chips = []
     if known:
         name = village_name(turn, known)
-        message = turn.builder.text(f"{KIND[action]}_ask_village_known", village=name)
-        chips.append(chip(turn, "chip_same_village", f"action={action}&do=village&n={known}", name))
+        message = turn.builder.text(f"{KIND[flow]}_ask_village_known", village=name)
+        chips.append(chip(turn, "chip_same_village", flow(FlowDo.VILLAGE, village=known).pack(), name))
     else:
-        message = turn.builder.text(f"{KIND[action]}_ask_village")
+        message = turn.builder.text(f"{KIND[flow]}_ask_village")
     for village in turn.content.municipality.villages[: VILLAGE_CHIPS - len(chips)]:
         label = phrase(turn, "village_chip", number=village.no)
-        chips.append(postback_chip(label, f"action={action}&do=village&n={village.no}", village_name(turn, village.no)))
-    chips.append(chip(turn, "chip_unspecified_village", f"action={action}&do=village&n=0"))
+        data = flow(FlowDo.VILLAGE, village=village.no).pack()
+        chips.append(postback_chip(label, data, village_name(turn, village.no)))
+    chips.append(chip(turn, "chip_unspecified_village", flow(FlowDo.VILLAGE, village=0).pack()))
     return set_chips(message, chips)
 
 
-def answer_village(turn: Turn, action: str) -> int | bool | None:
+def answer_village(turn: Turn, flow: Flow) -> int | bool | None:
     """The village number (None: not given), or False when the input was not an answer. A typed village works
     as well as a chip ("หมู่ 14", "ม.3", "๓", "บ้านดอนยาง"), for villages beyond the chips too. It stays in
     the flow until the submission is filed (remember_village): a cancelled flow saves nothing, as it says."""
-    chosen = tap(turn, action)
+    chosen = tap(turn, flow)
     typed = typed_village(turn.content, turn.text) if turn.message_type == "text" else None
-    if chosen.get("do") == "village" and chosen.get("n", "").isdigit():
-        number = int(chosen["n"])
+    if chosen is not None and chosen.do == FlowDo.VILLAGE and chosen.village is not None:
+        number = chosen.village
     elif typed is not None:
         number = typed
     else:
@@ -289,14 +304,14 @@ def _named_village(names: dict[str, int], key: str) -> int | None:
 # -- description ----------------------------------------------------------------------------------------------
 
 
-def done_chip(turn: Turn, action: str) -> dict[str, Any]:
-    return chip(turn, "chip_done", f"action={action}&do=done")
+def done_chip(turn: Turn, flow: Flow) -> dict[str, Any]:
+    return chip(turn, "chip_done", flow(FlowDo.DONE).pack())
 
 
-def is_done(turn: Turn, action: str) -> bool:
+def is_done(turn: Turn, flow: Flow) -> bool:
     """เสร็จ tapped, or typed in any of its forms; also the summary's "ส่ง" typed a step early (at the
     description or the place): the resident has nothing more to add, so the summary comes next."""
-    return tap(turn, action).get("do") == "done" or says(turn, "chip_done") or says(turn, "chip_confirm")
+    return answer(turn, flow) == FlowDo.DONE or says(turn, "chip_done") or says(turn, "chip_confirm")
 
 
 def wants_rewrite(turn: Turn) -> bool:
@@ -304,23 +319,23 @@ def wants_rewrite(turn: Turn) -> bool:
     return says(turn, "chip_edit")
 
 
-def text_question(turn: Turn, action: str, state: FlowState, fresh: str, **params: str) -> WireMessage:
+def text_question(turn: Turn, flow: Flow, state: FlowState, fresh: str, **params: str) -> WireMessage:
     """The description step's question: `fresh` when nothing is kept yet, else what was kept (typed when the
     flow started, or at an earlier step) with "add more or เสร็จ", so the resident is not asked it again."""
     kept = description(state)
     if kept:
-        return turn.builder.text(f"{KIND[action]}_ask_text_kept", text=kept[:1500])
+        return turn.builder.text(f"{KIND[flow]}_ask_text_kept", text=kept[:1500])
     return turn.builder.text(fresh, **params)
 
 
-def take_part(turn: Turn, state: FlowState, action: str) -> WireMessage | None:
+def take_part(turn: Turn, state: FlowState, flow: Flow) -> WireMessage | None:
     """Adds a text or a location to the description; the acknowledgement, or None if the input was neither."""
     if turn.message_type == "location":
         sent = sent_location(turn)
         if sent is None:
             return turn.builder.text("location_invalid")  # what was typed so far stays as it was
         state.data["location"] = list(sent)
-        return turn.builder.text(f"{KIND[action]}_location_saved")
+        return turn.builder.text(f"{KIND[flow]}_location_saved")
     if turn.message_type == "image":
         photos: list[str] = state.data.setdefault("photos", [])
         limit = str(PHOTOS_PER_SUBMISSION)
@@ -341,7 +356,7 @@ def take_part(turn: Turn, state: FlowState, action: str) -> WireMessage | None:
     if room > 0 and text:
         parts.append(text[:room])
     if len(text) > room:
-        return turn.builder.text(f"{KIND[action]}_text_too_long", limit=str(MAX_DESCRIPTION_CHARS))
+        return turn.builder.text(f"{KIND[flow]}_text_too_long", limit=str(MAX_DESCRIPTION_CHARS))
     return turn.builder.text("opinion_text_more", count=str(len(parts)))
 
 

@@ -17,9 +17,9 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl
 
 from bot.chat.numbered import listed_name
+from bot.chat.postbacks import ServiceChoice, fields_of
 from bot.content import Content
 from bot.references import parse_reference, split_reference
 
@@ -114,7 +114,7 @@ def typed_answer(content: Content, question: WireMessage, text: str) -> dict[str
 
 
 def postback_data(data: str) -> dict[str, str]:
-    return dict(parse_qsl(data, keep_blank_values=True, max_num_fields=20))
+    return fields_of(data)
 
 
 def typed_choice(
@@ -230,8 +230,8 @@ def matching_choices(content: Content, choices: list[Choice], text: str) -> list
 
 def _choice_words(content: Content, choice: Choice, by_label: dict[str, set[str]]) -> set[str]:
     found = label_words(content, choice.label, choice.display or choice.label, by_label)
-    data = postback_data(choice.data)
-    service = content.services.get(data.get("id", "")) if data.get("action") == "svc" and "a" not in data else None
+    tap = ServiceChoice.parse(choice.data)
+    service = content.services.get(tap.service) if tap is not None and tap.aspect is None else None
     if service is not None:  # a "which one?" chip shows the label; the resident may type the service's name
         found.add(typed_key(content, service.name))
     return found

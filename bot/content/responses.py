@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import string
 
+from bot.chat.postbacks import known_actions, parse_postback
 from bot.content import ids
 from bot.content.model import MUNICIPALITY_PLACEHOLDERS, QuickReplyOption, ResponseTemplate
 from bot.content.source import Located
@@ -145,6 +146,12 @@ def _quick_replies(src: Located, raw: object) -> dict[str, QuickReplyOption]:
             continue
         if postback is not None and (not isinstance(postback, str) or len(postback) > POSTBACK_DATA_MAX):
             src.error((*path, "postback"), f"postback must be text of at most {POSTBACK_DATA_MAX} characters")
+        elif postback is not None and parse_postback(postback) is None:
+            # A tap the bot would only answer "that button has expired": the action is misspelt or unknown.
+            src.error(
+                (*path, "postback"),
+                f"postback '{postback}' is not one the bot reads (bot/chat/postbacks.py: {', '.join(known_actions())})",
+            )
         display = item.get("display")
         result[str(qid)] = QuickReplyOption(id=str(qid), label=label, text=text, postback=postback, display=display)
     return result

@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from bot.chat.postbacks import fields_of
 from bot.content import Content
 from bot.nlp import semantic
 from bot.nlp.normalize import normalize
@@ -261,8 +262,7 @@ class Understanding:
             for label in (service.label, service.name):
                 chips[_compact(normalize(label))] = (Intent.SERVICE, service.id)
         for option in content.quick_replies.values():
-            fields = dict(part.split("=", 1) for part in (option.postback or "").split("&") if "=" in part)
-            intent = _CHIP_INTENTS.get(fields.get("action", ""))
+            intent = _CHIP_INTENTS.get(fields_of(option.postback or "").get("action", ""))
             if intent is not None:
                 for typed in (option.label, option.display or option.label):
                     chips[_compact(normalize(typed))] = (intent, None)

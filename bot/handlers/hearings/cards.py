@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.chat.messages import MessageBuilder, WireMessage, is_web_link
+from bot.chat.postbacks import RsvpChoice
 from bot.content import Content
 from bot.db.models import Hearing
 from bot.delivery import geo
@@ -54,7 +55,7 @@ def announcement(content: Content, hearing: Hearing, answer: str | None = None, 
     footer: list[dict[str, Any]] = []
     if hearing.rsvp_enabled:
         for value, phrase in _ANSWER_PHRASES.items():
-            footer.append(_postback_button(phrases[phrase], f"action=rsvp&h={hearing.id}&a={value}", value == "going"))
+            footer.append(_postback_button(phrases[phrase], RsvpChoice(hearing.id, value).pack(), value == "going"))
     # Links only to the web (a row saved before edits were checked may hold anything): see is_web_link.
     point = geo.point(hearing.latitude, hearing.longitude)
     if point is not None:

@@ -5,14 +5,15 @@ postbacks themselves (changeable until the hearing starts). Opting out of or bac
 from __future__ import annotations
 
 from bot.chat.dispatch import Router, Turn
+from bot.chat.postbacks import MenuHearings, RsvpChoice
 from bot.db.models import Hearing
 from bot.handlers.hearings import cards
-from bot.handlers.hearings.rules import ANSWERS, answers_of, going_count, record_rsvp, upcoming
+from bot.handlers.hearings.rules import answers_of, going_count, record_rsvp, upcoming
 
 router = Router("hearings")
 
 
-@router.on_postback("menu.hearings")
+@router.on_postback(MenuHearings)
 async def from_menu(turn: Turn) -> None:
     """The menu's ประชาคม button."""
     await show_upcoming(turn)
@@ -36,19 +37,16 @@ async def show_upcoming(turn: Turn) -> None:
     turn.outcome = f"hearings:{len(hearings)}"
 
 
-@router.on_postback("rsvp")
+@router.on_postback(RsvpChoice)
 async def rsvp(turn: Turn) -> None:
     """ไป / ไม่สะดวก / ยังไม่แน่ใจ tapped on an announcement."""
-    answer = turn.postback.get("a", "")
-    try:
-        hearing_id = int(turn.postback.get("h", ""))
-    except ValueError:
-        hearing_id = 0
-    hearing = await turn.session.get(Hearing, hearing_id) if hearing_id else None
-    if hearing is None or answer not in ANSWERS or turn.resident is None:
+    tap = turn.tapped(RsvpChoice)
+    hearing = await turn.session.get(Hearing, tap.hearing_id) if tap and tap.hearing_id else None
+    if tap is None or hearing is None or turn.resident is None:
         turn.say("postback_expired")
         turn.outcome = "rsvp:unknown"
         return
+    answer = tap.answer
     result = await record_rsvp(turn.session, hearing, turn.resident, answer, turn.qa.clock())
     if result == "saved":
         turn.say(f"rsvp_saved_{answer}", title=hearing.title, date=cards.when(turn.content, hearing))

@@ -7,7 +7,7 @@
 
 Every step is saved with the event it answers (a restart mid-flow loses nothing); ยกเลิก, เมนู and ช่วยเหลือ
 work at every step (bot/chat/commands.py); anything unexpected asks the current question again.
-Taps carry 'action=op&do=<what>' postbacks; the steps shared with reports are in participation.py.
+Taps are OpinionAnswer postbacks (bot/chat/postbacks.py); the steps shared with reports are in participation.py.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from bot.chat import participation as shared
 from bot.chat.dispatch import Router, Turn
 from bot.chat.messages import WireMessage, postback_chip
 from bot.chat.numbered import chip_names, numbered
+from bot.chat.postbacks import FlowDo, MenuOpinion, OpinionAnswer
 from bot.chat.state import FlowState
 from bot.content.model import Consultation
 from bot.db.models import Opinion, utcnow
@@ -29,7 +30,7 @@ from bot.handlers.services.timeline import BANGKOK
 router = Router("opinions")
 
 FLOW = "opinion"
-ACTION = "op"
+TAP = OpinionAnswer  # the flow's taps: OpinionAnswer(FlowDo.CONFIRM) is 'action=op&do=confirm'
 GENERAL = "general"  # a suggestion kept although no consultation is open
 
 
@@ -44,7 +45,7 @@ class Step:
     CONFIRM = "confirm"
 
 
-@router.on_postback("menu.opinion")
+@router.on_postback(MenuOpinion)
 async def start_from_menu(turn: Turn) -> None:
     """Starts the flow from the menu button."""
     await start(turn)
@@ -57,8 +58,8 @@ async def start(turn: Turn, keep_text: bool = True) -> None:
     open_now = _open_consultations(turn)
     state = FlowState(flow=FLOW, step=Step.CONSULTATION, data={"parts": []})
     # "เสนอความคิดเห็นค่ะ" only asks to start; anything more is the opinion, kept (the text step shows it).
-    if turn.message_type == "text" and keep_text and not shared.is_start_request(turn, ACTION):
-        shared.take_part(turn, state, ACTION)
+    if turn.message_type == "text" and keep_text and not shared.is_start_request(turn, TAP):
+        shared.take_part(turn, state, TAP)
     if len(open_now) == 1:
         state.data["consultation"] = open_now[0].id
         await _after_consultation(turn, state)
@@ -75,8 +76,8 @@ def _consultation_question(turn: Turn) -> WireMessage:
     open_now = _open_consultations(turn)
     if not open_now:
         message = turn.builder.text("opinion_none_open")
-        return shared.set_chips(message, [shared.chip(turn, "chip_keep_general", f"action={ACTION}&do=general")])
-    chips = [postback_chip(c.title[:20], f"action={ACTION}&do=consultation&id={c.id}", c.title) for c in open_now]
+        return shared.set_chips(message, [shared.chip(turn, "chip_keep_general", TAP(FlowDo.GENERAL).pack())])
+    chips = [postback_chip(c.title[:20], TAP(FlowDo.CONSULTATION, c.id).pack(), c.title) for c in open_now]
     message = turn.builder.text("opinion_choose_consultation", choices=numbered(chip_names(chips)))
     return shared.set_chips(message, chips)
 
@@ -97,7 +98,7 @@ async def step(turn: Turn) -> None:
     """Routes the resident's answer to the step the flow is at; anything unexpected re-asks."""
     state = turn.flow
     assert state is not None
-    if (aside := shared.aside(turn, ACTION)) is not None:
+    if (aside := shared.aside(turn, TAP)) is not None:
         turn.replies += [aside, _question(turn, state)]
         turn.outcome = f"opinion-aside:{state.step}"
         return
@@ -111,10 +112,12 @@ async def step(turn: Turn) -> None:
 
 async def _on_consultation(turn: Turn, state: FlowState) -> bool:
     """Stores the chosen consultation (or 'general') and moves on."""
-    chosen = shared.tap(turn, ACTION)
-    if chosen.get("do") == "consultation" and chosen.get("id") in {c.id for c in _open_consultations(turn)}:
-        state.data["consultation"] = chosen["id"]
-    elif chosen.get("do") == "general":
+    chosen = shared.tap(turn, TAP)
+    if chosen is None:
+        return False
+    if chosen.do == FlowDo.CONSULTATION and chosen.choice in {c.id for c in _open_consultations(turn)}:
+        state.data["consultation"] = chosen.choice
+    elif chosen.do == FlowDo.GENERAL:
         state.data["consultation"] = GENERAL
     else:
         return False
@@ -124,7 +127,7 @@ async def _on_consultation(turn: Turn, state: FlowState) -> bool:
 
 async def _on_consent(turn: Turn, state: FlowState) -> bool:
     """Records the notice version agreed to; declining ends the flow with nothing stored."""
-    agreed = await shared.answer_consent(turn, ACTION)
+    agreed = await shared.answer_consent(turn, TAP)
     if agreed is None:
         return False
     if agreed:
@@ -136,7 +139,7 @@ async def _on_consent(turn: Turn, state: FlowState) -> bool:
 
 async def _on_village(turn: Turn, state: FlowState) -> bool:
     """Takes a village chip (or a typed number) and asks for the opinion itself."""
-    village = shared.answer_village(turn, ACTION)
+    village = shared.answer_village(turn, TAP)
     if village is False:
         return False
     state.data["village"] = village
@@ -146,14 +149,14 @@ async def _on_village(turn: Turn, state: FlowState) -> bool:
 
 async def _on_text(turn: Turn, state: FlowState) -> bool:
     """Collects text (and a location) until เสร็จ; then suggests categories. "แก้ไข" starts the text again."""
-    if shared.is_done(turn, ACTION):
+    if shared.is_done(turn, TAP):
         return await _finish_text(turn, state)
     if shared.wants_rewrite(turn):
         return await _rewrite(turn, state)
-    message = shared.take_part(turn, state, ACTION)
+    message = shared.take_part(turn, state, TAP)
     if message is None:
         return False
-    turn.replies.append(shared.set_chips(message, [shared.done_chip(turn, ACTION)]))
+    turn.replies.append(shared.set_chips(message, [shared.done_chip(turn, TAP)]))
     await turn.save_flow(state)
     turn.outcome = "opinion-text"
     return True
@@ -162,7 +165,7 @@ async def _on_text(turn: Turn, state: FlowState) -> bool:
 async def _finish_text(turn: Turn, state: FlowState) -> bool:
     if not state.data.get("parts"):
         message = turn.builder.text("opinion_text_empty")
-        turn.replies.append(shared.set_chips(message, [shared.done_chip(turn, ACTION)]))
+        turn.replies.append(shared.set_chips(message, [shared.done_chip(turn, TAP)]))
         return True
     # Tens of milliseconds of model work: off the event loop, which meanwhile acknowledges webhooks.
     ranked = await asyncio.to_thread(turn.qa.categorizer.suggest, shared.description(state))
@@ -174,16 +177,16 @@ async def _finish_text(turn: Turn, state: FlowState) -> bool:
 
 async def _on_category(turn: Turn, state: FlowState) -> bool:
     """Takes the category, or shows all of them, then the summary to confirm."""
-    chosen = shared.tap(turn, ACTION)
-    if chosen.get("do") == "all_categories":
+    chosen = shared.tap(turn, TAP)
+    if chosen is not None and chosen.do == FlowDo.ALL_CATEGORIES:
         state.data["all_categories"] = True  # the question at this step now lists them all (typed ones too)
         turn.replies.append(_question(turn, state))
         await turn.save_flow(state)
         return True
     # Any category by name works typed, also one the chips do not show ("ด้านสังคม", "เศรษฐกิจ").
     typed = shared.typed_choice(turn.content, turn.text, _category_names(turn)) if turn.message_type == "text" else None
-    if chosen.get("do") == "category" and chosen.get("id") in turn.content.categories:
-        state.data["category"] = chosen["id"]
+    if chosen is not None and chosen.do == FlowDo.CATEGORY and chosen.choice in turn.content.categories:
+        state.data["category"] = chosen.choice
     elif typed is not None:
         state.data["category"] = typed
     else:
@@ -194,10 +197,10 @@ async def _on_category(turn: Turn, state: FlowState) -> bool:
 
 async def _on_confirm(turn: Turn, state: FlowState) -> bool:
     """Commits the opinion with a reference number, or goes back to editing the text."""
-    answer = shared.tap(turn, ACTION).get("do")
-    if answer == "edit":
+    answer = shared.answer(turn, TAP)
+    if answer == FlowDo.EDIT:
         return await _rewrite(turn, state)
-    if answer != "confirm":
+    if answer != FlowDo.CONFIRM:
         return False
     reference = await shared.next_reference(turn, "opinion")
     latitude, longitude = shared.location(state)
@@ -264,14 +267,14 @@ def _question(turn: Turn, state: FlowState) -> WireMessage:
     if state.step == Step.CONSULTATION:
         return _consultation_question(turn)
     if state.step == Step.CONSENT:
-        return shared.consent_question(turn, ACTION)
+        return shared.consent_question(turn, TAP)
     if state.step == Step.VILLAGE:
-        return shared.village_question(turn, ACTION)
+        return shared.village_question(turn, TAP)
     if state.step == Step.TEXT:
         consultation = turn.content.consultations.get(state.data.get("consultation") or "")
         hint = consultation.guiding_questions[0] if consultation and consultation.guiding_questions else ""
-        message = shared.text_question(turn, ACTION, state, "opinion_ask_text", hint=hint)
-        return shared.set_chips(message, [shared.done_chip(turn, ACTION)])
+        message = shared.text_question(turn, TAP, state, "opinion_ask_text", hint=hint)
+        return shared.set_chips(message, [shared.done_chip(turn, TAP)])
     if state.step == Step.CATEGORY and state.data.get("all_categories"):
         chips = [_category_chip(turn, cid) for cid in turn.content.categories]
         message = turn.builder.text("opinion_all_categories", choices=numbered(chip_names(chips)))
@@ -280,7 +283,7 @@ def _question(turn: Turn, state: FlowState) -> WireMessage:
         suggested = (state.data["suggested"], state.data["runner_up"])
         chips = [
             *(_category_chip(turn, category) for category in suggested),
-            shared.chip(turn, "chip_other_category", f"action={ACTION}&do=all_categories"),
+            shared.chip(turn, "chip_other_category", TAP(FlowDo.ALL_CATEGORIES).pack()),
         ]
         # The text names the suggestion and lists the chips: LINE for PC shows no chips to read it from.
         message = turn.builder.text(
@@ -305,8 +308,8 @@ def _summary(turn: Turn, state: FlowState) -> WireMessage:
     return shared.set_chips(
         message,
         [
-            shared.chip(turn, "chip_confirm", f"action={ACTION}&do=confirm"),
-            shared.chip(turn, "chip_edit", f"action={ACTION}&do=edit"),
+            shared.chip(turn, "chip_confirm", TAP(FlowDo.CONFIRM).pack()),
+            shared.chip(turn, "chip_edit", TAP(FlowDo.EDIT).pack()),
         ],
     )
 
@@ -314,7 +317,7 @@ def _summary(turn: Turn, state: FlowState) -> WireMessage:
 async def _reask(turn: Turn, state: FlowState) -> None:
     """The input did not answer the question: say so, and ask the same question again. A typed opinion is
     not lost: it becomes the opinion, or is added to it (and the text step will not ask for it again)."""
-    lead, kept = shared.unanswered(turn, ACTION, state)
+    lead, kept = shared.unanswered(turn, TAP, state)
     turn.replies += [lead, _question(turn, state)]
     if kept:
         await turn.save_flow(state)
@@ -340,7 +343,7 @@ def _category_names(turn: Turn) -> dict[str, list[str]]:
 
 def _category_chip(turn: Turn, category_id: str) -> dict[str, Any]:
     category = turn.content.categories[category_id]
-    return postback_chip(category.short, f"action={ACTION}&do=category&id={category_id}", category.label)
+    return postback_chip(category.short, TAP(FlowDo.CATEGORY, category_id).pack(), category.label)
 
 
-shared.asks(ACTION, _question)
+shared.asks(TAP, _question)

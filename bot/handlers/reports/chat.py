@@ -4,8 +4,8 @@
           ──> where (location or a typed place; only when no location came) ──> summary ──> confirm: filed
 
 Then staff move the report through its statuses (bot/handlers/reports/rules.py); each change is pushed to the resident,
-and 'done' asks for a 1-5 rating or lets them reopen it. Taps carry 'action=rp&do=...' inside the flow and
-'action=rpr&ref=...' on status messages.
+and 'done' asks for a 1-5 rating or lets them reopen it. Taps are ReportAnswer postbacks inside the flow and
+ReportRating ones on status messages (bot/chat/postbacks.py).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from bot.chat import participation as shared
 from bot.chat.dispatch import Router, Turn
 from bot.chat.messages import WireMessage, postback_chip
 from bot.chat.numbered import chip_names, numbered
+from bot.chat.postbacks import FlowDo, MenuReport, RatingDo, ReportAnswer, ReportRating
 from bot.chat.state import FlowState
 from bot.db.models import Report, ReportStatus, utcnow
 from bot.nlp.normalize import clean_text
@@ -24,7 +25,7 @@ from bot.references import stored_reference
 router = Router("reports")
 
 FLOW = "report"
-ACTION = "rp"
+TAP = ReportAnswer  # the flow's taps: ReportAnswer(FlowDo.SKIP) is 'action=rp&do=skip'
 MAX_PLACE_CHARS = 300
 
 
@@ -39,7 +40,7 @@ class Step:
     CONFIRM = "confirm"
 
 
-@router.on_postback("menu.report")
+@router.on_postback(MenuReport)
 async def start_from_menu(turn: Turn) -> None:
     """Starts the flow from the menu, or from 'แจ้งเรื่องเลย' under a service answer."""
     await start(turn)
@@ -51,8 +52,8 @@ async def start(turn: Turn, report_type: str | None = None, keep_text: bool = Tr
     "แก้ไข" starts the description again), so the resident is not asked what they already told."""
     state = FlowState(flow=FLOW, step=Step.TYPE, data={"parts": []})
     # Not the menu chip's label typed, nor only "แจ้งปัญหาค่ะ": anything more is the description, kept.
-    if turn.message_type == "text" and keep_text and not shared.is_start_request(turn, ACTION):
-        shared.take_part(turn, state, ACTION)
+    if turn.message_type == "text" and keep_text and not shared.is_start_request(turn, TAP):
+        shared.take_part(turn, state, TAP)
     if report_type in turn.content.report_types:
         state.data["type"] = report_type
     await _ask(turn, state, Step.CONSENT if shared.needs_consent(turn) else _after_consent(state))
@@ -67,14 +68,14 @@ async def step(turn: Turn) -> None:
     """Routes the resident's answer to the step the flow is at; anything unexpected re-asks."""
     state = turn.flow
     assert state is not None
-    if (aside := shared.aside(turn, ACTION)) is not None:
+    if (aside := shared.aside(turn, TAP)) is not None:
         turn.replies += [aside, _question(turn, state)]
         turn.outcome = f"report-aside:{state.step}"
         return
     handler = _STEPS.get(state.step)
     if handler is None or not await handler(turn, state):
         # A typed description is not lost: it becomes the description, or is added to it.
-        lead, kept = shared.unanswered(turn, ACTION, state)
+        lead, kept = shared.unanswered(turn, TAP, state)
         turn.replies += [lead, _question(turn, state)]
         if kept:
             await turn.save_flow(state)
@@ -83,7 +84,7 @@ async def step(turn: Turn) -> None:
 
 async def _on_consent(turn: Turn, state: FlowState) -> bool:
     """Records the notice version agreed to; declining ends the flow with nothing stored."""
-    agreed = await shared.answer_consent(turn, ACTION)
+    agreed = await shared.answer_consent(turn, TAP)
     if agreed is None:
         return False
     if agreed:
@@ -93,15 +94,15 @@ async def _on_consent(turn: Turn, state: FlowState) -> bool:
 
 async def _on_type(turn: Turn, state: FlowState) -> bool:
     """Stores the report type and asks for the village."""
-    chosen = shared.tap(turn, ACTION)
+    chosen = shared.tap(turn, TAP)
     # A type by its name or one word of it ("ขยะ", "ไฟถนนดับ"), or one of its examples, works typed.
     typed = (
         shared.typed_choice(turn.content, turn.text, _type_names(turn), _type_examples(turn))
         if turn.message_type == "text"
         else None
     )
-    if chosen.get("do") == "type" and chosen.get("id") in turn.content.report_types:
-        state.data["type"] = chosen["id"]
+    if chosen is not None and chosen.do == FlowDo.TYPE and chosen.choice in turn.content.report_types:
+        state.data["type"] = chosen.choice
     elif typed is not None:
         state.data["type"] = typed
     else:
@@ -112,7 +113,7 @@ async def _on_type(turn: Turn, state: FlowState) -> bool:
 
 async def _on_village(turn: Turn, state: FlowState) -> bool:
     """Stores the village (remembered for next time) and asks what happened."""
-    village = shared.answer_village(turn, ACTION)
+    village = shared.answer_village(turn, TAP)
     if village is False:
         return False
     state.data["village"] = village
@@ -124,13 +125,13 @@ async def _on_text(turn: Turn, state: FlowState) -> bool:
     """Collects the description and an optional location until เสร็จ. "แก้ไข" starts the description again."""
     if shared.wants_rewrite(turn):
         return await _rewrite(turn, state)
-    if shared.is_done(turn, ACTION):
+    if shared.is_done(turn, TAP):
         if not state.data.get("parts"):
             turn.replies.append(shared.set_chips(turn.builder.text("report_text_empty"), _text_chips(turn)))
             return True
         await _ask(turn, state, Step.CONFIRM if shared.has_location(state) else Step.WHERE)
         return True
-    message = shared.take_part(turn, state, ACTION)
+    message = shared.take_part(turn, state, TAP)
     if message is None:
         return False
     turn.replies.append(shared.set_chips(message, _text_chips(turn)))
@@ -141,7 +142,7 @@ async def _on_text(turn: Turn, state: FlowState) -> bool:
 
 async def _on_where(turn: Turn, state: FlowState) -> bool:
     """A location, a typed place, or ข้าม (tapped or typed); then the summary. A chip's word is never a place."""
-    if shared.tap(turn, ACTION).get("do") == "skip" or shared.is_done(turn, ACTION):
+    if shared.answer(turn, TAP) == FlowDo.SKIP or shared.is_done(turn, TAP):
         pass  # "เสร็จ" or "ส่ง" here means nothing more to add, not a place called เสร็จ or ส่ง
     elif turn.message_type == "text" and shared.is_chip_word(turn.content, turn.text):
         return False  # "แก้ไข", "ถอน": asked again, not filed as the place
@@ -164,10 +165,10 @@ async def _on_where(turn: Turn, state: FlowState) -> bool:
 
 async def _on_confirm(turn: Turn, state: FlowState) -> bool:
     """Files the report with a reference number and its first status, or goes back to the description."""
-    answer = shared.tap(turn, ACTION).get("do")
-    if answer == "edit":
+    answer = shared.answer(turn, TAP)
+    if answer == FlowDo.EDIT:
         return await _rewrite(turn, state)
-    if answer != "confirm":
+    if answer != FlowDo.CONFIRM:
         return False
     kind = turn.content.report_types[state.data["type"]]
     reference = await shared.next_reference(turn, "report")
@@ -225,19 +226,18 @@ async def _ask(turn: Turn, state: FlowState, step: str) -> None:
 
 def _question(turn: Turn, state: FlowState) -> WireMessage:
     if state.step == Step.CONSENT:
-        return shared.consent_question(turn, ACTION)
+        return shared.consent_question(turn, TAP)
     if state.step == Step.TYPE:
         chips = [
-            postback_chip(t.label, f"action={ACTION}&do=type&id={t.id}", t.label)
-            for t in turn.content.report_types.values()
+            postback_chip(t.label, TAP(FlowDo.TYPE, t.id).pack(), t.label) for t in turn.content.report_types.values()
         ]
         return shared.set_chips(turn.builder.text("report_ask_type", choices=numbered(chip_names(chips))), chips)
     if state.step == Step.VILLAGE:
-        return shared.village_question(turn, ACTION)
+        return shared.village_question(turn, TAP)
     if state.step == Step.TEXT:
-        return shared.set_chips(shared.text_question(turn, ACTION, state, "report_ask_text"), _text_chips(turn))
+        return shared.set_chips(shared.text_question(turn, TAP, state, "report_ask_text"), _text_chips(turn))
     if state.step == Step.WHERE:
-        chips = [_location_chip(turn), shared.chip(turn, "chip_skip", f"action={ACTION}&do=skip")]
+        chips = [_location_chip(turn), shared.chip(turn, "chip_skip", TAP(FlowDo.SKIP).pack())]
         return shared.set_chips(turn.builder.text("report_ask_where"), chips)
     return _summary(turn, state)
 
@@ -258,8 +258,8 @@ def _summary(turn: Turn, state: FlowState) -> WireMessage:
     return shared.set_chips(
         message,
         [
-            shared.chip(turn, "chip_confirm", f"action={ACTION}&do=confirm"),
-            shared.chip(turn, "chip_edit", f"action={ACTION}&do=edit"),
+            shared.chip(turn, "chip_confirm", TAP(FlowDo.CONFIRM).pack()),
+            shared.chip(turn, "chip_edit", TAP(FlowDo.EDIT).pack()),
         ],
     )
 
@@ -273,7 +273,7 @@ def _type_examples(turn: Turn) -> dict[str, list[str]]:
 
 
 def _text_chips(turn: Turn) -> list[dict[str, object]]:
-    return [_location_chip(turn), shared.done_chip(turn, ACTION)]
+    return [_location_chip(turn), shared.done_chip(turn, TAP)]
 
 
 def _location_chip(turn: Turn) -> dict[str, object]:
@@ -281,17 +281,18 @@ def _location_chip(turn: Turn) -> dict[str, object]:
     return {"type": "action", "action": {"type": "location", "label": shared.phrase(turn, "chip_send_location")}}
 
 
-@router.on_postback("rpr")
+@router.on_postback(ReportRating)
 async def after_done(turn: Turn) -> None:
     """A rating (1-5) or 'not fixed yet' under a status message: only the resident who reported counts."""
+    tap = turn.tapped(ReportRating)
     # Taps sent before references had their letter carry the bare number: read in any form, as typed ones are.
-    reference = stored_reference("report", turn.postback.get("ref", "")) or ""
+    reference = stored_reference("report", tap.reference if tap else "") or ""
     report = await turn.session.scalar(select(Report).where(Report.reference == reference))
-    if report is None or turn.resident is None or report.resident_id != turn.resident.id:
+    if tap is None or report is None or turn.resident is None or report.resident_id != turn.resident.id:
         turn.say("postback_expired")
         turn.outcome = "report-rating-invalid"
         return
-    if turn.postback.get("do") == "reopen":
+    if tap.do == RatingDo.REOPEN:
         report.status, report.updated_at = "reopened", utcnow()
         turn.session.add(
             ReportStatus(report_id=report.id, status="reopened", changed_by="resident", changed_at=utcnow())
@@ -299,14 +300,13 @@ async def after_done(turn: Turn) -> None:
         turn.say("report_reopened", reference=reference)
         turn.outcome = f"report-reopened:{reference}"
         return
-    vote = turn.postback.get("v", "")
-    if not vote.isdigit() or not 1 <= int(vote) <= 5:
+    if tap.stars is None or not 1 <= tap.stars <= 5:
         turn.say("postback_expired")
         turn.outcome = "report-rating-invalid"
         return
-    report.rating = int(vote)
+    report.rating = tap.stars
     turn.say("report_rated")
-    turn.outcome = f"report-rated:{vote}"
+    turn.outcome = f"report-rated:{tap.stars}"
 
 
-shared.asks(ACTION, _question)
+shared.asks(TAP, _question)

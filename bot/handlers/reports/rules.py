@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.chat.dispatch import remember_pushed
 from bot.chat.messages import MessageBuilder, WireMessage, postback_chip
+from bot.chat.postbacks import RatingDo, ReportRating
 from bot.content import Content
 from bot.db.models import EventLane, Report, ReportStatus, Resident, utcnow
 from bot.delivery.intake import dialect_insert
@@ -67,9 +68,9 @@ def status_messages(content: Content, report: Report, note: str | None) -> list[
     if report.status != "done":
         return [message]
     ask = builder.text("report_ask_rating")
-    chips = [postback_chip(str(n), f"action=rpr&ref={report.reference}&v={n}", "⭐" * n) for n in RATINGS]
+    chips = [postback_chip(str(n), ReportRating(report.reference, stars=n).pack(), "⭐" * n) for n in RATINGS]
     reopen = content.phrases["chip_reopen"]
-    chips.append(postback_chip(reopen, f"action=rpr&ref={report.reference}&do=reopen", reopen))
+    chips.append(postback_chip(reopen, ReportRating(report.reference, do=RatingDo.REOPEN).pack(), reopen))
     ask["quickReply"] = {"items": chips}
     return [message, ask]
 

@@ -8,7 +8,7 @@ else's case gets exactly the answer an unknown one gets (same text, same outcome
 reply never tells whether the number exists.
 
 Free text reaches show_cases through the reader (intent my_cases, routed in bot/handlers/services/chat.py); taps
-carry 'action=cases' (the list) and 'action=cases&ref=<reference>' (one case).
+are ShowCases postbacks (bot/chat/postbacks.py): without a reference the list, with one that case.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from bot.chat.dispatch import Router, Turn
 from bot.chat.messages import WireMessage, postback_chip
 from bot.chat.participation import phrase
+from bot.chat.postbacks import ShowCases
 from bot.db.models import Opinion, OpinionChange, Report, ReportStatus
 from bot.handlers.opinions.rules import SUMMARY_CHARS
 from bot.handlers.services.timeline import thai_short_date
@@ -29,7 +30,6 @@ from bot.references import Reference, parse_reference
 
 router = Router("cases")
 
-ACTION = "cases"
 LISTED = 5  # with a tap each, and the report and opinion chips, within LINE's 13
 DETAIL_CHARS = 300  # of the description, in the detail: the resident wrote it and knows the rest
 HISTORY_SHOWN = 8  # the latest steps; with notes capped, the reply stays far below LINE's 5,000 units
@@ -39,10 +39,11 @@ CHIP_LABEL_MAX = 20  # LINE's limit for a quick-reply label
 Case = TypeVar("Case", Report, Opinion)
 
 
-@router.on_postback(ACTION)
+@router.on_postback(ShowCases)
 async def tapped(turn: Turn) -> None:
     """'ติดตามเรื่อง' (the list) or one of the list's taps (one case)."""
-    typed = turn.postback.get("ref")
+    tap = turn.tapped(ShowCases)
+    typed = tap.reference if tap is not None else None
     if typed is None:
         await show_cases(turn, None)
         return
@@ -126,7 +127,7 @@ def _case_chip(turn: Turn, case: Report | Opinion) -> dict[str, Any]:
     label = phrase(turn, f"case_chip_{kind}", reference=case.reference)
     if len(label) > CHIP_LABEL_MAX:
         label = case.reference[:CHIP_LABEL_MAX]
-    data = f"action={ACTION}&ref={case.reference}"
+    data = ShowCases(case.reference).pack()
     return postback_chip(label, data, phrase(turn, "case_chip_display", reference=case.reference))
 
 

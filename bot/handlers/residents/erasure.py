@@ -76,9 +76,7 @@ async def erase(session: AsyncSession, resident: Resident, lane: str, event_id: 
     opinions = select(Opinion.id).where(Opinion.resident_id == resident.id)
     reports = select(Report.id).where(Report.resident_id == resident.id)
     await session.execute(
-        update(Photo)
-        .where(or_(Photo.opinion_id.in_(opinions), Photo.report_id.in_(reports)))
-        .values(status="erase")
+        update(Photo).where(or_(Photo.opinion_id.in_(opinions), Photo.report_id.in_(reports))).values(status="erase")
     )
     for opinion in await session.scalars(select(Opinion).where(Opinion.resident_id == resident.id)):
         opinion.text = reduce_text(opinion.text)
@@ -120,9 +118,7 @@ async def finish(session: AsyncSession, pending: PendingErasure) -> Finished:
     # The answer and anything queued to the chat before it (sent in order, so before it).
     before = or_(OutboundMessage.event_id == event.id, OutboundMessage.created_at <= (event.processed_at or utcnow()))
     owed = await session.scalar(
-        select(
-            exists().where(OutboundMessage.to == lane, OutboundMessage.status.in_(("pending", "sending")), before)
-        )
+        select(exists().where(OutboundMessage.to == lane, OutboundMessage.status.in_(("pending", "sending")), before))
     )
     if owed:
         return Finished(done=False)
@@ -152,9 +148,7 @@ async def finish(session: AsyncSession, pending: PendingErasure) -> Finished:
         )
     )
     if mentioned:
-        await session.execute(
-            update(InboundEvent).where(InboundEvent.id.in_(mentioned)).values(payload=ERASED_PAYLOAD)
-        )
+        await session.execute(update(InboundEvent).where(InboundEvent.id.in_(mentioned)).values(payload=ERASED_PAYLOAD))
     if not await _drop_from_announcements(session, lane):
         return Finished(done=False)  # an announcement naming the resident is being sent right now
     lane_deleted = await session.execute(

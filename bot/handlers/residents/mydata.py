@@ -10,14 +10,13 @@ for PC, who sees no chips, can answer it by typing ("ใช่", "ถอน" / "
 Deleting everything anonymises opinions and reports (they stay countable for the plan but no longer point to
 anyone, lose their map point, and the numbers and addresses in their text), erases photos, blanks the
 resident's questions and stored messages, and removes the resident record itself (bot/handlers/residents/erasure.py).
-Taps carry 'action=md&do=<what>' postbacks.
+Taps are MyDataRequest postbacks (bot/chat/postbacks.py), one MyDataDo each.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any, TypeVar
-from urllib.parse import urlencode
 
 from sqlalchemy import Select, or_, select, update
 
@@ -25,6 +24,7 @@ from bot.chat.dispatch import Router, Turn
 from bot.chat.messages import WireMessage, postback_chip
 from bot.chat.numbered import chip_names, numbered
 from bot.chat.participation import chip, phrase
+from bot.chat.postbacks import MenuMyData, MyDataDo, MyDataRequest
 from bot.chat.state import FlowState
 from bot.chat.typed import typed_answer
 from bot.db.models import Opinion, Photo, Report
@@ -40,26 +40,30 @@ router = Router("mydata")
 Submission = TypeVar("Submission", Opinion, Report)
 
 MAX_LISTED = 10
-ACTION = "md"
 FLOW = "mydata"
 WITHDRAW_STEP = "withdraw"  # saved in conversation_state.step: keep the name across deploys
 NAMED_CHARS = 40  # of the opinion's first line, in the withdrawal question: enough to recognise it
 # The command of content/commands.yaml -> the tap under ข้อมูลของฉัน it stands for, wherever it is typed:
 # "ถอนความคิดเห็น" after "สวัสดี" started a new opinion, and was then filed as one.
-TYPED_REQUESTS = {"withdraw": "withdraw", "erase": "delete", "news_off": "notify_off", "news_on": "notify_on"}
+TYPED_REQUESTS = {
+    "withdraw": MyDataDo.WITHDRAW,
+    "erase": MyDataDo.DELETE,
+    "news_off": MyDataDo.NOTIFY_OFF,
+    "news_on": MyDataDo.NOTIFY_ON,
+}
 # While an opinion or report is being written these wait, named by their chip: the withdrawal question is a
 # flow of its own and would replace it, and deleting everything would drop it. Notifications switch at once.
-WAITS_FOR_FLOW = {"withdraw": "chip_withdraw", "delete": "chip_delete_all"}
+WAITS_FOR_FLOW = {MyDataDo.WITHDRAW: "chip_withdraw", MyDataDo.DELETE: "chip_delete_all"}
 
 
-@router.on_postback("menu.mydata")
+@router.on_postback(MenuMyData)
 async def show(turn: Turn) -> None:
     """What is held: village, consent, notifications and the resident's opinions with their status."""
     turn.replies.append(await summary(turn))
     turn.outcome = "mydata-shown"
 
 
-def _typed_request(turn: Turn) -> str | None:
+def _typed_request(turn: Turn) -> MyDataDo | None:
     return next((what for name, what in TYPED_REQUESTS.items() if turn.is_command(name)), None)
 
 
@@ -74,7 +78,7 @@ async def request_typed(turn: Turn) -> None:
         turn.say("mydata_after_flow", request=phrase(turn, WAITS_FOR_FLOW[what]))
         turn.outcome = f"mydata-{what}-after-flow"
         return
-    turn.take_tap(f"action={ACTION}&do={what}")
+    turn.take_tap(MyDataRequest(what))
     await act(turn)
 
 
@@ -100,11 +104,15 @@ async def summary(turn: Turn) -> WireMessage:
     reports = await _own(turn, Report)
     chips = []
     if any(o.status != "withdrawn" for o in opinions):
-        chips.append(_chip(turn, "chip_withdraw", "withdraw"))
+        chips.append(_chip(turn, "chip_withdraw", MyDataDo.WITHDRAW))
     chips.append(
-        _chip(turn, "chip_notify_off" if notify else "chip_notify_on", "notify_off" if notify else "notify_on")
+        _chip(
+            turn,
+            "chip_notify_off" if notify else "chip_notify_on",
+            MyDataDo.NOTIFY_OFF if notify else MyDataDo.NOTIFY_ON,
+        )
     )
-    chips.append(_chip(turn, "chip_delete_all", "delete"))
+    chips.append(_chip(turn, "chip_delete_all", MyDataDo.DELETE))
     report_lines = [_line(turn, r, report_status(turn, r.status)) for r in reports[:MAX_LISTED]] or [
         phrase(turn, "no_opinions")
     ]
@@ -138,10 +146,10 @@ def _typed_hint(turn: Turn, chips: list[dict[str, Any]]) -> str:
     return phrase(turn, "mydata_typed_hint", words=words)
 
 
-@router.on_postback(ACTION)
+@router.on_postback(MyDataRequest)
 async def act(turn: Turn) -> None:
     """One of the taps under the summary (or under a question it led to)."""
-    what = turn.postback.get("do", "")
+    tap = turn.tapped(MyDataRequest)
     if turn.resident is None:
         turn.say("postback_expired")
         turn.outcome = "mydata-no-resident"
@@ -149,33 +157,38 @@ async def act(turn: Turn) -> None:
     if turn.flow is not None and turn.flow.flow == FLOW:
         # Any other tap here leaves the withdrawal question: a later "ใช่" must not withdraw by surprise.
         await turn.end_flow()
-    if what == "withdraw":
+    what = tap.do if tap is not None else None
+    reference = tap.reference if tap is not None and tap.reference is not None else ""
+    if what == MyDataDo.WITHDRAW:
         await _choose_withdrawal(turn)
-    elif what == "withdraw_one":
-        await _ask_withdrawal(turn, turn.postback.get("ref", ""))
-    elif what == "withdraw_confirmed":
-        await _withdraw(turn, turn.postback.get("ref", ""))
-    elif what == "withdraw_kept":
+    elif what == MyDataDo.WITHDRAW_ONE:
+        await _ask_withdrawal(turn, reference)
+    elif what == MyDataDo.WITHDRAW_CONFIRMED:
+        await _withdraw(turn, reference)
+    elif what == MyDataDo.WITHDRAW_KEPT:
         _keep_opinion(turn)
-    elif what in ("notify_off", "notify_on"):
+    elif what in (MyDataDo.NOTIFY_OFF, MyDataDo.NOTIFY_ON):
         # Announcements of hearings and opinions' outcomes; the same words whether tapped or typed anywhere.
-        turn.resident.notify = what == "notify_on"
+        turn.resident.notify = what == MyDataDo.NOTIFY_ON
         turn.say("news_on_done" if turn.resident.notify else "news_off_done")
         turn.outcome = f"mydata-{what}"
-    elif what == "delete":
+    elif what == MyDataDo.DELETE:
         message = turn.builder.text("mydata_delete_confirm")
         message["quickReply"] = {
-            "items": [_chip(turn, "chip_confirm_delete", "delete_confirmed"), _chip(turn, "chip_keep", "keep")]
+            "items": [
+                _chip(turn, "chip_confirm_delete", MyDataDo.DELETE_CONFIRMED),
+                _chip(turn, "chip_keep", MyDataDo.KEEP),
+            ]
         }
         turn.replies.append(message)
         turn.outcome = "mydata-delete-asked"
-    elif what == "delete_confirmed":
+    elif what == MyDataDo.DELETE_CONFIRMED:
         await delete_everything(turn)
         # The record of the request names no one: it shows that erasure requests are honoured, and when.
         audit.record(turn.session, "resident", "data_request", None, request="erasure")
         turn.say("mydata_deleted")
         turn.outcome = "mydata-deleted"
-    elif what == "keep":
+    elif what == MyDataDo.KEEP:
         await show(turn)
     else:
         turn.say("postback_expired")
@@ -187,14 +200,15 @@ async def answer_withdrawal(turn: Turn) -> None:
     """The withdrawal question is open: a tap of ours, or a typed yes or no. Anything else asks it again."""
     state = turn.flow
     assert state is not None
-    if turn.event_type == "postback" and turn.postback.get("action") == ACTION:
-        await act(turn)
+    if turn.event_type == "postback" and MyDataRequest.claims(turn.postback_data):
+        await act(turn)  # any tap of ours, a malformed one too: act says it expired
         return
     reference = str(state.data.get("ref", ""))
     # A typed yes or no is read against the question's own chips, as a flow's step reads its question's.
     typed = typed_answer(turn.content, {"quickReply": {"items": _confirm_chips(turn, reference)}}, turn.text)
-    if typed.get("action") == ACTION and turn.message_type == "text":
-        turn.take_tap(urlencode(typed))
+    tap = MyDataRequest.from_fields(typed)
+    if tap is not None and turn.message_type == "text":
+        turn.take_tap(tap)
         await act(turn)
     else:
         turn.say("flow_reask")
@@ -213,7 +227,7 @@ async def _choose_withdrawal(turn: Turn) -> None:
     chips = [
         postback_chip(
             o.reference,
-            f"action={ACTION}&do=withdraw_one&ref={o.reference}",
+            MyDataRequest(MyDataDo.WITHDRAW_ONE, o.reference).pack(),
             phrase(turn, "withdraw_choice", reference=o.reference, summary=_first_words(o.text)),
         )
         for o in opinions
@@ -270,8 +284,8 @@ def _keep_opinion(turn: Turn) -> None:
 
 def _confirm_chips(turn: Turn, reference: str) -> list[dict[str, Any]]:
     """ถอน / ไม่ถอน under the withdrawal question; a typed answer is read against these (typed_chip_withdraw_*)."""
-    data = f"action={ACTION}&do=withdraw_confirmed&ref={reference}"
-    return [chip(turn, "chip_withdraw_yes", data), _chip(turn, "chip_withdraw_no", "withdraw_kept")]
+    data = MyDataRequest(MyDataDo.WITHDRAW_CONFIRMED, reference).pack()
+    return [chip(turn, "chip_withdraw_yes", data), _chip(turn, "chip_withdraw_no", MyDataDo.WITHDRAW_KEPT)]
 
 
 async def _own_opinion(turn: Turn, reference: str) -> Opinion | None:
@@ -330,5 +344,5 @@ async def _own(turn: Turn, kind: type[Submission]) -> list[Submission]:
     return list(rows)
 
 
-def _chip(turn: Turn, phrase_id: str, what: str) -> dict[str, Any]:
-    return chip(turn, phrase_id, f"action={ACTION}&do={what}")
+def _chip(turn: Turn, phrase_id: str, what: MyDataDo) -> dict[str, Any]:
+    return chip(turn, phrase_id, MyDataRequest(what).pack())

@@ -12,6 +12,7 @@ import datetime as dt
 from typing import Any
 
 from bot.chat.messages import WireMessage, postback_chip, quick_reply_item
+from bot.chat.postbacks import AnswerFeedback, MenuReport, ServiceChoice
 from bot.content import Content, FaqEntry, ServiceEntry
 from bot.delivery.line import ALT_TEXT_MAX
 from bot.handlers.services.timeline import WorkingCalendar, thai_date
@@ -297,7 +298,7 @@ class ServiceAnswers:
         note = self.faq_note(service, entry)
         if note:
             text += "\n" + note
-        card = postback_chip(service.label, f"action=svc&id={service.id}", service.label)
+        card = postback_chip(service.label, ServiceChoice(service.id).pack(), service.label)
         menu = quick_reply_item(self._content.quick_replies[FAQ_MENU_CHIP])
         return {"type": "text", "text": text, "quickReply": {"items": [card, menu]}}
 
@@ -309,18 +310,18 @@ class ServiceAnswers:
 
     def clarify(self, candidates: list[ServiceEntry]) -> list[dict[str, Any]]:
         """Chips for 'which one did you mean?'."""
-        return [postback_chip(c.label, f"action=svc&id={c.id}", c.label) for c in candidates]
+        return [postback_chip(c.label, ServiceChoice(c.id).pack(), c.label) for c in candidates]
 
     def _chips(self, service: ServiceEntry) -> dict[str, Any]:
         items = [
-            postback_chip(self.phrase(f"chip_{a}"), f"action=svc&id={service.id}&a={a}", self.phrase(f"chip_{a}"))
+            postback_chip(self.phrase(f"chip_{a}"), ServiceChoice(service.id, a).pack(), self.phrase(f"chip_{a}"))
             for a in ASPECT_CHIPS
         ]
         if service.offers_report:
-            items.append(postback_chip(self.phrase("chip_report"), "action=menu.report", self.phrase("chip_report")))
+            items.append(postback_chip(self.phrase("chip_report"), MenuReport().pack(), self.phrase("chip_report")))
         for other in service.related:
             label = self._content.services[other].label
-            items.append(postback_chip(label, f"action=svc&id={other}", label))
+            items.append(postback_chip(label, ServiceChoice(other).pack(), label))
         return {"items": items[:13]}
 
     def _feedback(self, event_id: int) -> dict[str, Any]:
@@ -335,7 +336,7 @@ class ServiceAnswers:
                 "action": {
                     "type": "postback",
                     "label": label,
-                    "data": f"action=feedback&e={event_id}&v={vote}",
+                    "data": AnswerFeedback(event_id, vote).pack(),
                     "displayText": label,
                 },
             }

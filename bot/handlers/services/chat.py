@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.chat.dispatch import Router, Turn
+from bot.chat.postbacks import AnswerFeedback, MenuServices, ServiceChoice
 from bot.db.models import ChatContext, ServiceQuery, utcnow
 from bot.handlers.hearings.chat import show_upcoming
 from bot.handlers.opinions.chat import start as start_opinion
@@ -50,10 +51,11 @@ async def question(turn: Turn) -> None:
     turn.outcome = f"{reading.intent}:{reading.service_id}" if reading.service_id else reading.intent
 
 
-@router.on_postback("svc")
+@router.on_postback(ServiceChoice)
 async def service_chip(turn: Turn) -> None:
     """A service or one of its aspects chosen from a chip (after 'which one?', or a follow-up chip)."""
-    service_id, aspect = turn.postback.get("id", ""), turn.postback.get("a")
+    tap = turn.tapped(ServiceChoice)
+    service_id, aspect = (tap.service, tap.aspect) if tap else ("", None)
     service = turn.content.services.get(service_id)
     if service is None:
         turn.say("postback_expired")
@@ -68,7 +70,7 @@ async def service_chip(turn: Turn) -> None:
     turn.outcome = f"service:{service_id}" + (f":{aspect}" if aspect else "")
 
 
-@router.on_postback("menu.services")
+@router.on_postback(MenuServices)
 async def services_menu(turn: Turn) -> None:
     """How to ask, with the most asked-about services as chips."""
     message = turn.builder.text("services_intro")
@@ -78,23 +80,22 @@ async def services_menu(turn: Turn) -> None:
     turn.outcome = "services-menu"
 
 
-@router.on_postback("feedback")
+@router.on_postback(AnswerFeedback)
 async def feedback(turn: Turn) -> None:
     """👍/👎 under an answer: stored on the question (only the resident who asked can vote on it)."""
-    vote = turn.postback.get("v")
-    event_id = turn.postback.get("e", "")
+    tap = turn.tapped(AnswerFeedback)
     query = (
-        await turn.session.scalar(select(ServiceQuery).where(ServiceQuery.event_id == int(event_id)))
-        if event_id.isdigit()
+        await turn.session.scalar(select(ServiceQuery).where(ServiceQuery.event_id == tap.event_id))
+        if tap is not None
         else None
     )
-    if query is None or vote not in ("up", "down") or turn.resident is None or query.resident_id != turn.resident.id:
+    if tap is None or query is None or turn.resident is None or query.resident_id != turn.resident.id:
         turn.say("postback_expired")
         turn.outcome = "feedback-invalid"
         return
-    query.feedback = vote
-    turn.say(f"feedback_{vote}")
-    turn.outcome = f"feedback:{vote}"
+    query.feedback = tap.vote
+    turn.say(f"feedback_{tap.vote}")
+    turn.outcome = f"feedback:{tap.vote}"
 
 
 async def _remember(turn: Turn, service_id: str) -> None:

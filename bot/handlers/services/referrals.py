@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.chat.messages import MessageBuilder, WireMessage, postback_chip, quick_reply_item
+from bot.chat.postbacks import ServiceChoice
 from bot.content import Referral
 from bot.content.responses import QUICK_REPLY_ITEMS_MAX
 
@@ -16,7 +17,7 @@ def referral_reply(builder: MessageBuilder, referral: Referral) -> WireMessage:
     """The referral's answer; its related services first among the chips (they are why a resident stays)."""
     message = builder.text("referral", answer=referral.answer)
     chips: list[dict[str, Any]] = [
-        postback_chip(service.label, f"action=svc&id={service.id}", service.label) for service in referral.related
+        postback_chip(service.label, ServiceChoice(service.id).pack(), service.label) for service in referral.related
     ]
     if referral.offers_report:
         chips.append(quick_reply_item(builder.chip(REPORT_CHIP)))

@@ -21,6 +21,7 @@ from bot.handlers.residents.cases import show_cases
 from bot.handlers.routing import routers
 from bot.handlers.services.timeline import thai_short_date as case_date
 from bot.references import Reference, find_reference, parse_reference
+from tests import chatting
 from tests.conftest import Bot, BotFactory, new_user_id
 from tests.test_opinions import HAPPY as OPINION
 from tests.test_reports import CLOCK
@@ -155,7 +156,7 @@ async def _say(bot: Bot, user: str, *turns: str) -> list[dict[str, Any]]:
     """What the bot answered to these turns."""
     before = len(bot.fake.messages_to(user))
     for turn in turns:
-        event = bot.postback(user, turn) if turn.startswith("action=") else bot.text(user, turn)
+        event = chatting.event(bot, user, turn)  # "tap: ...", "menu: ...", raw data or typed text
         assert (await bot.post(event)).status == 200
         await bot.idle()
     return bot.fake.messages_to(user)[before:]

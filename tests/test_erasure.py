@@ -1,4 +1,4 @@
-""""Delete everything" leaves nothing of the resident behind: after the answer has gone out, no table of the
+""" "Delete everything" leaves nothing of the resident behind: after the answer has gone out, no table of the
 database holds their LINE id, a number they typed (a house number, a phone number), their words or their map
 point; opinions and reports stay countable; messages the resident sends meanwhile are still answered."""
 
@@ -17,6 +17,7 @@ from bot import keys
 from bot.db.models import Base, EventLane, Opinion, OutboundMessage, PendingErasure, Report, Resident
 from bot.dev import events
 from bot.handlers.residents.erasure import reduce_text
+from tests import chatting
 from tests.conftest import Bot, BotFactory, new_user_id
 from tests.serving import cli_env, run_cli
 
@@ -32,14 +33,9 @@ CHAT = "สวัสดีครับ ผมสมชาย"
 
 
 async def _say(bot: Bot, user: str, *turns: str | dict[str, Any]) -> None:
-    """Each turn is a postback (action=...), typed text or a ready event; handled one after another."""
+    """Each turn as tests/chatting.py reads it ("tap: หมู่ 4", typed text) or a ready event; one after another."""
     for turn in turns:
-        if isinstance(turn, dict):
-            event = turn
-        elif turn.startswith("action="):
-            event = bot.postback(user, turn)
-        else:
-            event = bot.text(user, turn)
+        event = turn if isinstance(turn, dict) else chatting.event(bot, user, turn)
         assert (await bot.post(event)).status == 200
         await bot.idle()
 
@@ -53,21 +49,21 @@ async def _resident_with_everything(make_bot: BotFactory) -> tuple[Bot, str]:
         bot,
         user,
         bot.follow(user),
-        "action=menu.opinion",
-        "action=op&do=accept",
-        "action=op&do=village&n=4",
+        "menu: เสนอความคิดเห็น",
+        "tap: รับทราบ",
+        "tap: หมู่ 4",
         OPINION_TEXT,
         events.location_event(user, LATITUDE, LONGITUDE, bot.fake.issue_reply_token(user)),
-        "action=op&do=done",
-        "action=op&do=category&id=physical",
-        "action=op&do=confirm",
-        "action=menu.report",
-        "action=rp&do=type&id=waste",
-        "action=rp&do=village&n=4",
+        "tap: เสร็จ",
+        "tap: กายภาพ ถนน น้ำ ไฟ",
+        "tap: ยืนยันส่ง",
+        "menu: แจ้งปัญหา/ร้องเรียน",
+        "tap: ขยะ/ความสะอาด",
+        "tap: หมู่ 4",
         REPORT_TEXT,
-        "action=rp&do=done",
+        "tap: เสร็จ",
         REPORT_PLACE,
-        "action=rp&do=confirm",
+        "tap: ยืนยันส่ง",
         QUESTION,
         CHAT,
     )
@@ -125,7 +121,7 @@ async def _erasures_finished(bot: Bot) -> None:
 
 
 async def _delete_everything(bot: Bot, user: str) -> None:
-    await _say(bot, user, "action=menu.mydata", "action=md&do=delete", "action=md&do=delete_confirmed")
+    await _say(bot, user, "menu: ข้อมูลของฉัน", "tap: ลบข้อมูลทั้งหมด", "tap: ยืนยันลบทั้งหมด")
 
 
 def _deleted_answer(bot: Bot) -> str:
@@ -182,17 +178,17 @@ async def test_after_deleting_everything_no_table_holds_the_line_id_or_what_they
     assert report.text == REPORT_TEXT and report.place == reduce_text(REPORT_PLACE)
     assert waiting == 0
     # Coming back, the resident starts afresh, and is answered.
-    await _say(bot, user, "action=menu.opinion")
+    await _say(bot, user, "menu: เสนอความคิดเห็น")
     assert "โปรดอย่าส่งข้อมูลอ่อนไหว" in bot.fake.messages_to(user)[-1]["text"]
 
 
 async def test_the_line_id_stays_only_until_the_answer_is_sent(make_bot: BotFactory) -> None:
     bot, user = await _resident_with_everything(make_bot)
-    await _say(bot, user, "action=menu.mydata", "action=md&do=delete")
+    await _say(bot, user, "menu: ข้อมูลของฉัน", "tap: ลบข้อมูลทั้งหมด")
     for endpoint in ("reply", "push"):
         for _ in range(4):  # every retry of one send (bot/delivery/line.py's RetryPolicy)
             bot.fake.add_fault(endpoint, {"status": 500})
-    await _say(bot, user, "action=md&do=delete_confirmed")
+    await _say(bot, user, "tap: ยืนยันลบทั้งหมด")
     assert bot.fake.messages_to(user)[-1]["text"] != _deleted_answer(bot)
     await bot.app[keys.ERASURES].run_once()
     async with bot.sessions() as session:
@@ -215,11 +211,10 @@ async def test_the_line_id_stays_only_until_the_answer_is_sent(make_bot: BotFact
 
 async def test_messages_sent_right_after_the_request_are_answered_as_a_newcomers(make_bot: BotFactory) -> None:
     bot, user = await _resident_with_everything(make_bot)
-    await _say(bot, user, "action=menu.mydata", "action=md&do=delete")
+    await _say(bot, user, "menu: ข้อมูลของฉัน", "tap: ลบข้อมูลทั้งหมด")
     now = int(dt.datetime.now(dt.UTC).timestamp() * 1000)
-    token = bot.fake.issue_reply_token
-    confirm = events.postback_event(user, "action=md&do=delete_confirmed", token(user), timestamp_ms=now)
-    again = events.text_event(user, QUESTION, token(user), timestamp_ms=now + 1)
+    confirm = bot.tap(user, "ยืนยันลบทั้งหมด", timestamp_ms=now)
+    again = bot.text(user, QUESTION, timestamp_ms=now + 1)
     assert (await bot.post(confirm, again)).status == 200
     await bot.idle()
     texts = [m.get("text", m.get("altText", "")) for m in bot.fake.messages_to(user)[-3:]]
@@ -235,7 +230,7 @@ async def test_messages_sent_right_after_the_request_are_answered_as_a_newcomers
         waiting = await session.scalar(select(func.count()).select_from(PendingErasure))
     assert [r.line_user_id for r in residents] == [user] and residents[0].consent_version is None
     assert user in lanes and waiting == 0
-    await _say(bot, user, "action=menu.opinion")
+    await _say(bot, user, "menu: เสนอความคิดเห็น")
     assert "โปรดอย่าส่งข้อมูลอ่อนไหว" in bot.fake.messages_to(user)[-1]["text"]
 
 

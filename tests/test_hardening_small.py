@@ -67,8 +67,12 @@ async def test_no_hidden_formula_reaches_csv_or_xlsx(bot: Bot, database_url: str
         assert len(values) > len(corpus[:40]), kind
         assert [v for v in values if _hides_a_formula(v)] == [], kind
         cells += len(values)
-    for path in ("/staff/export/opinions.xlsx", "/staff/export/reports.xlsx", "/staff/export/queries.xlsx",
-                 "/staff/export/plan.xlsx"):
+    for path in (
+        "/staff/export/opinions.xlsx",
+        "/staff/export/reports.xlsx",
+        "/staff/export/queries.xlsx",
+        "/staff/export/plan.xlsx",
+    ):
         book = openpyxl.load_workbook(io.BytesIO(await _download(bot, path)))
         sheet = book.active
         assert sheet is not None

@@ -321,7 +321,8 @@ async def test_staff_create_preview_and_announce_in_the_workspace(bot: Bot) -> N
     key = re.search(r'name="key" value="([^"]+)"', page)
     assert key is not None  # the announce form's one-time key (tests/test_hearings_hardening.py)
     sent = await bot.client.post(
-        page_url, data={"csrf": token, "action": "announce", "mode": "multicast", "key": key.group(1)},
+        page_url,
+        data={"csrf": token, "action": "announce", "mode": "multicast", "key": key.group(1)},
         allow_redirects=False,
     )
     assert sent.headers["Location"].endswith("saved=announce")

@@ -20,18 +20,13 @@ from bot.chat.dispatch import Turn
 from bot.db.models import EventLane, InboundEvent, Report
 from bot.dev import events
 from bot.dev.fake_line import FakeLinePlatform
+from tests.chatting import report_taps, say_all
 from tests.conftest import Bot, BotFactory, make_settings, new_user_id
 
 RESIDENTS = 20
 BASE_MS = 1_700_000_000_000
 # The report flow up to the description (see tests/test_reports.py).
-TO_DESCRIPTION = (
-    "action=menu.report",
-    "action=rp&do=accept",
-    "action=rp&do=type&id=waste",
-    "action=rp&do=village&n=5",
-    "ขยะกองหน้าตลาดไม่มีคนเก็บ",
-)
+TO_DESCRIPTION = report_taps("ขยะกองหน้าตลาดไม่มีคนเก็บ")[:5]
 # NaN and Infinity never reach a handler: the webhook refuses them as not JSON.
 NOT_A_COORDINATE: list[Any] = ["abc", True, None, 181, -180.5, 1e300, 10**400, "13.75", [13.75], {}]
 NOT_A_PLACE = [(v, 100.5) for v in NOT_A_COORDINATE] + [(13.75, v) for v in NOT_A_COORDINATE] + [(91, 100.5)]
@@ -42,15 +37,8 @@ async def _one_cycle_bot(make_bot: BotFactory) -> Bot:
     return await make_bot(inbox_workers=0, inbox_lanes_per_cycle=RESIDENTS + 10)
 
 
-async def _say(bot: Bot, user: str, *turns: str) -> None:
-    for turn in turns:
-        event = bot.postback(user, turn) if turn.startswith("action=") else bot.text(user, turn)
-        assert (await bot.post(event)).status == 200
-        await bot.idle()
-
-
 def _location(bot: Bot, user: str, latitude: Any, longitude: Any = 100.5018, **kw: Any) -> dict[str, Any]:
-    return events.location_event(user, latitude, longitude, bot.fake.issue_reply_token(user), **kw)
+    return events.location_event(user, latitude, longitude, bot.token(user), **kw)
 
 
 def _texts(bot: Bot, user: str) -> list[str]:
@@ -67,12 +55,14 @@ async def test_a_bad_location_in_a_busy_cycle_fails_no_one(make_bot: BotFactory)
     location again", and what they typed is still there when they do."""
     bot = await _one_cycle_bot(make_bot)
     reporter = new_user_id()
-    await _say(bot, reporter, *TO_DESCRIPTION)
+    await say_all(bot, reporter, *TO_DESCRIPTION)
     others = [new_user_id() for _ in range(RESIDENTS - 1)]
+    done = bot.tap(reporter, "เสร็จ", timestamp_ms=BASE_MS + 11)  # offered under the description's question
     burst = [bot.text(user, "ช่วยเหลือ", timestamp_ms=BASE_MS + i) for i, user in enumerate(others[:10])]
     burst += [
         _location(bot, reporter, "abc", timestamp_ms=BASE_MS + 10),
-        bot.postback(reporter, "action=rp&do=done", timestamp_ms=BASE_MS + 11),
+        done,
+        # Raw data: sent in the same burst, before the summary that offers it could have arrived.
         bot.postback(reporter, "action=rp&do=confirm", timestamp_ms=BASE_MS + 12),
     ]
     burst += [bot.text(user, "ช่วยเหลือ", timestamp_ms=BASE_MS + 20 + i) for i, user in enumerate(others[10:])]
@@ -93,7 +83,7 @@ async def test_a_bad_location_in_a_busy_cycle_fails_no_one(make_bot: BotFactory)
     # The flow kept the description: a real location now, and the report is filed with both.
     assert (await bot.post(_location(bot, reporter, 15.2448, 104.8473))).status == 200
     await bot.idle()
-    await _say(bot, reporter, "action=rp&do=confirm")
+    await say_all(bot, reporter, "tap: ยืนยันส่ง")
     async with bot.sessions() as session:
         report = await session.scalar(select(Report))
     assert report is not None and report.text == TO_DESCRIPTION[-1]
@@ -140,7 +130,7 @@ async def test_every_location_that_is_not_a_point_is_asked_again(make_bot: BotFa
     answer, on the description step and on the 'where' step, and the report is filed without a location."""
     bot = await make_bot()
     user = new_user_id()
-    await _say(bot, user, *TO_DESCRIPTION)
+    await say_all(bot, user, *TO_DESCRIPTION)
     invalid = _response(bot, "location_invalid")
     for step in ("description", "where"):
         for latitude, longitude in NOT_A_PLACE:
@@ -150,9 +140,9 @@ async def test_every_location_that_is_not_a_point_is_asked_again(make_bot: BotFa
             said = _texts(bot, user)[before:]
             assert said and invalid in said[0], (step, latitude, longitude, said)
         if step == "description":
-            await _say(bot, user, "action=rp&do=done")
+            await say_all(bot, user, "tap: เสร็จ")
             assert _response(bot, "report_ask_where") in _texts(bot, user)[-1]
-    await _say(bot, user, "action=rp&do=skip", "action=rp&do=confirm")
+    await say_all(bot, user, "tap: ข้าม", "tap: ยืนยันส่ง")
     async with bot.sessions() as session:
         report = await session.scalar(select(Report))
     assert report is not None and report.text == TO_DESCRIPTION[-1] and report.latitude is report.longitude is None

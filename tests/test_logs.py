@@ -74,9 +74,7 @@ def test_the_limiter_remembers_a_bounded_number_of_kinds() -> None:
     assert len(limiter._seen) <= 50
 
 
-def test_a_held_back_count_is_written_as_a_field(
-    capsys: pytest.CaptureFixture[str], restore_logging: None
-) -> None:
+def test_a_held_back_count_is_written_as_a_field(capsys: pytest.CaptureFixture[str], restore_logging: None) -> None:
     configure_logging("INFO")
     log = logging.getLogger("bot.test_flood")
     for _ in range(500):

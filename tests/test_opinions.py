@@ -11,17 +11,15 @@ from sqlalchemy import func, select, update
 from bot import keys
 from bot.db.models import ConversationState, InboundEvent, Opinion, Resident, ServiceQuery
 from bot.handlers.residents.mydata import notice_version
+from tests.chatting import say_all
 from tests.conftest import Bot, BotFactory, new_user_id
 
 CLOCK = dt.datetime(2026, 11, 23, 5, 0, tzinfo=dt.UTC)
 
 
 async def _say(bot: Bot, user: str, *turns: str) -> None:
-    """Each turn is a postback (action=...) or typed text; handled one after another."""
-    for turn in turns:
-        event = bot.postback(user, turn) if turn.startswith("action=") else bot.text(user, turn)
-        assert (await bot.post(event)).status == 200
-        await bot.idle()
+    """Each turn as tests/chatting.py reads it ("tap: หมู่ 4", typed text); handled one after another."""
+    await say_all(bot, user, *turns)
 
 
 async def _started(make_bot: BotFactory) -> Bot:
@@ -31,14 +29,14 @@ async def _started(make_bot: BotFactory) -> Bot:
 
 
 HAPPY = (
-    "action=menu.opinion",
-    "action=op&do=accept",
-    "action=op&do=village&n=4",
+    "menu: เสนอความคิดเห็น",
+    "tap: รับทราบ",
+    "tap: หมู่ 4",
     "ขอไฟส่องสว่างหน้าวัด",
     "มืดมากตอนกลางคืน",
-    "action=op&do=done",
-    "action=op&do=category&id=physical",
-    "action=op&do=confirm",
+    "tap: เสร็จ",
+    "tap: กายภาพ ถนน น้ำ ไฟ",
+    "tap: ยืนยันส่ง",
 )
 
 
@@ -64,18 +62,10 @@ async def test_second_opinion_skips_consent_offers_same_village_and_counts_up(ma
     user = new_user_id()
     await _say(bot, user, *HAPPY)
     seen = len(bot.fake.messages_to(user))
-    await _say(bot, user, "action=menu.opinion")
+    await _say(bot, user, "menu: เสนอความคิดเห็น")
     question = bot.fake.messages_to(user)[seen]
     assert question["quickReply"]["items"][0]["action"]["data"] == "action=op&do=village&n=4"
-    await _say(
-        bot,
-        user,
-        "action=op&do=village&n=4",
-        "อยากได้ลานกีฬา",
-        "เสร็จ",
-        "action=op&do=category&id=society_environment",
-        "action=op&do=confirm",
-    )
+    await _say(bot, user, "tap: ใช้หมู่เดิม", "อยากได้ลานกีฬา", "เสร็จ", "tap: ด้านสังคมและสิ่งแวดล้อม", "tap: ยืนยันส่ง")
     async with bot.sessions() as session:
         references = list(await session.scalars(select(Opinion.reference).order_by(Opinion.id)))
     assert references == ["ค-2569-00001", "ค-2569-00002"]
@@ -84,7 +74,7 @@ async def test_second_opinion_skips_consent_offers_same_village_and_counts_up(ma
 async def test_declining_stores_nothing(make_bot: BotFactory) -> None:
     bot = await _started(make_bot)
     user = new_user_id()
-    await _say(bot, user, "อยากให้ทำสวนสาธารณะ", "action=op&do=decline")
+    await _say(bot, user, "อยากให้ทำสวนสาธารณะ", "tap: ไม่ส่งตอนนี้")
     async with bot.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Opinion)) == 0
         assert await session.scalar(select(func.count()).select_from(ConversationState)) == 0
@@ -107,7 +97,7 @@ async def test_restart_mid_flow_loses_nothing(make_bot: BotFactory) -> None:
 async def test_a_flow_idle_for_30_minutes_expires_with_a_message(make_bot: BotFactory) -> None:
     bot = await _started(make_bot)
     user = new_user_id()
-    await _say(bot, user, "action=menu.opinion", "action=op&do=accept")
+    await _say(bot, user, "menu: เสนอความคิดเห็น", "tap: รับทราบ")
     async with bot.sessions() as session, session.begin():
         await session.execute(
             update(ConversationState).values(updated_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=31))
@@ -129,19 +119,19 @@ async def test_two_open_consultations_ask_which(make_bot: BotFactory) -> None:
     other = dataclasses.replace(original, id="budget_2571", title="งบประมาณรายจ่ายประจำปี 2571")
     content.consultations[other.id] = other
     user = new_user_id()
-    await _say(bot, user, "action=menu.opinion")
+    await _say(bot, user, "menu: เสนอความคิดเห็น")
     chips = [i["action"]["data"] for i in bot.fake.messages_to(user)[-1]["quickReply"]["items"]]
     assert chips == [f"action=op&do=consultation&id={original.id}", "action=op&do=consultation&id=budget_2571"]
     await _say(
         bot,
         user,
-        "action=op&do=consultation&id=budget_2571",
-        "action=op&do=accept",
-        "action=op&do=village&n=0",
+        "tap: งบประมาณรายจ่ายประจำปี 2571",
+        "tap: รับทราบ",
+        "tap: ไม่ระบุ",
         "ขอเพิ่มงบศูนย์เด็กเล็ก",
         "เสร็จ",
-        "action=op&do=category&id=society_environment",
-        "action=op&do=confirm",
+        "tap: ด้านสังคมและสิ่งแวดล้อม",
+        "tap: ยืนยันส่ง",
     )
     async with bot.sessions() as session:
         opinion = await session.scalar(select(Opinion))
@@ -151,13 +141,13 @@ async def test_two_open_consultations_ask_which(make_bot: BotFactory) -> None:
 async def test_ten_rapid_messages_in_the_text_step_are_all_kept_in_order(make_bot: BotFactory) -> None:
     bot = await _started(make_bot)
     user = new_user_id()
-    await _say(bot, user, "action=menu.opinion", "action=op&do=accept", "action=op&do=village&n=1")
+    await _say(bot, user, "menu: เสนอความคิดเห็น", "tap: รับทราบ", "tap: หมู่ 1")
     base = 1_800_000_000_000
     burst = [bot.text(user, f"ข้อ {i}", timestamp_ms=base + i) for i in range(10)]
     for event in reversed(burst):
         await bot.post(event)
     await bot.idle()
-    await _say(bot, user, "เสร็จ", "action=op&do=category&id=physical", "action=op&do=confirm")
+    await _say(bot, user, "เสร็จ", "tap: อื่นๆ", "tap: กายภาพ ถนน น้ำ ไฟ", "tap: ยืนยันส่ง")  # any category
     async with bot.sessions() as session:
         opinion = await session.scalar(select(Opinion))
     assert opinion is not None and opinion.text == "\n".join(f"ข้อ {i}" for i in range(10))
@@ -166,15 +156,15 @@ async def test_ten_rapid_messages_in_the_text_step_are_all_kept_in_order(make_bo
 async def test_my_data_shows_what_is_held_and_withdraws_one_opinion(make_bot: BotFactory) -> None:
     bot = await _started(make_bot)
     user = new_user_id()
-    await _say(bot, user, *HAPPY, "action=menu.mydata")
+    await _say(bot, user, *HAPPY, "menu: ข้อมูลของฉัน")
     shown = bot.fake.messages_to(user)[-1]
     assert "2569-00001" in shown["text"] and "หมู่ 4" in shown["text"]
     assert notice_version(bot.app[keys.CONTENT].privacy.version) in shown["text"]
-    await _say(bot, user, "action=md&do=withdraw", "action=md&do=withdraw_one&ref=2569-00001", "ใช่")
+    await _say(bot, user, "tap: ถอนความคิดเห็น", "ใช่")
     async with bot.sessions() as session:
         opinion = await session.scalar(select(Opinion))
     assert opinion is not None and opinion.status == "withdrawn" and opinion.text == ""
-    # Someone else cannot withdraw it.
+    # Someone else cannot withdraw it. Raw data on purpose: the resident's button, forged in another chat.
     stranger = new_user_id()
     await _say(bot, stranger, "action=md&do=withdraw_one&ref=2569-00001")
     assert bot.fake.messages_to(stranger)[-1]["text"] == bot.app[keys.CONTENT].responses["postback_expired"].text
@@ -183,10 +173,10 @@ async def test_my_data_shows_what_is_held_and_withdraws_one_opinion(make_bot: Bo
 async def test_notifications_can_be_switched_off_and_on(make_bot: BotFactory) -> None:
     bot = await _started(make_bot)
     user = new_user_id()
-    await _say(bot, user, "action=menu.mydata", "action=md&do=notify_off")
+    await _say(bot, user, "menu: ข้อมูลของฉัน", "tap: ปิดการแจ้งข่าวสาร")
     async with bot.sessions() as session:
         assert (await session.scalar(select(Resident.notify))) is False
-    await _say(bot, user, "action=md&do=notify_on")
+    await _say(bot, user, "menu: ข้อมูลของฉัน", "tap: เปิดการแจ้งข่าวสาร")
     async with bot.sessions() as session:
         assert (await session.scalar(select(Resident.notify))) is True
 
@@ -199,9 +189,9 @@ async def test_deleting_everything_anonymises_opinions_and_removes_identifiers(m
         user,
         *HAPPY,
         "ภาษีป้ายต้องยื่นเดือนไหน",
-        "action=menu.mydata",
-        "action=md&do=delete",
-        "action=md&do=delete_confirmed",
+        "menu: ข้อมูลของฉัน",
+        "tap: ลบข้อมูลทั้งหมด",
+        "tap: ยืนยันลบทั้งหมด",
     )
     assert bot.fake.messages_to(user)[-1]["text"].startswith(
         bot.app[keys.CONTENT].responses["mydata_deleted"].text.split(" ")[0]
@@ -216,7 +206,7 @@ async def test_deleting_everything_anonymises_opinions_and_removes_identifiers(m
     assert questions and all(q.resident_id is None and q.text == "" for q in questions)
     assert all(user not in p and "ภาษีป้าย" not in p for p in payloads)
     # Coming back, the resident starts afresh: the privacy notice is asked again.
-    await _say(bot, user, "action=menu.opinion")
+    await _say(bot, user, "menu: เสนอความคิดเห็น")
     assert "โปรดอย่าส่งข้อมูลอ่อนไหว" in bot.fake.messages_to(user)[-1]["text"]
 
 
@@ -242,13 +232,13 @@ async def test_outcomes_are_pushed_to_residents_who_want_to_hear(make_bot: BotFa
         opinion = await session.scalar(select(Opinion))
     assert opinion is not None and opinion.status == "in_plan" and opinion.outcome_by == "staff:nid"
     # Opted out: recorded, not pushed. Withdrawn: refused.
-    await _say(bot, user, "action=md&do=notify_off")
+    await _say(bot, user, "menu: ข้อมูลของฉัน", "tap: ปิดการแจ้งข่าวสาร")
     before = len(bot.fake.messages_to(user))
     async with bot.sessions() as session, session.begin():
         await set_outcome(session, content, "2569-00001", "considering", None, "staff")
     await bot.idle()
     assert len(bot.fake.messages_to(user)) == before
-    await _say(bot, user, "action=md&do=withdraw_confirmed&ref=2569-00001")
+    await _say(bot, user, "menu: ข้อมูลของฉัน", "tap: ถอนความคิดเห็น", "tap: ถอน")
     with pytest.raises(UnknownOpinion):
         async with bot.sessions() as session, session.begin():
             await set_outcome(session, content, "2569-00001", "rejected", "ซ้ำกับโครงการเดิม", "staff")

@@ -20,6 +20,7 @@ from bot.db.engine import MIGRATIONS_DIR, create_engine
 from bot.db.models import Base, Opinion, Report, Resident
 from bot.handlers.residents.rules import pseudonym_for
 from bot.references import KIND_PREFIXES, format_reference, split_reference, stored_reference
+from tests import chatting
 from tests.conftest import Bot, BotFactory, new_user_id
 from tests.staffing import add_report, add_staff, sign_in
 from tests.test_opinions import HAPPY as OPINION
@@ -81,7 +82,7 @@ def test_the_migration_writes_the_letters_the_code_reads() -> None:
 async def _say(bot: Bot, user: str, *turns: str) -> list[dict[str, Any]]:
     before = len(bot.fake.messages_to(user))
     for turn in turns:
-        event = bot.postback(user, turn) if turn.startswith("action=") else bot.text(user, turn)
+        event = chatting.event(bot, user, turn)  # "tap: ...", "menu: ...", raw data or typed text
         assert (await bot.post(event)).status == 200
         await bot.idle()
     return bot.fake.messages_to(user)[before:]

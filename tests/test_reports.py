@@ -12,34 +12,19 @@ from sqlalchemy import func, select
 from bot import keys
 from bot.db.models import Report, ReportStatus
 from bot.handlers.reports.rules import change_status
+from tests.chatting import report_taps, say_all
 from tests.conftest import Bot, BotFactory, new_user_id
 from tests.serving import cli_env, run_cli
 
 CLOCK = dt.datetime(2026, 11, 23, 5, 0, tzinfo=dt.UTC)
-FILE = (
-    "action=menu.report",
-    "action=rp&do=accept",
-    "action=rp&do=type&id=waste",
-    "action=rp&do=village&n=5",
-    "ขยะกองหน้าตลาดไม่มีคนเก็บ",
-    "action=rp&do=done",
-    "action=rp&do=skip",
-    "action=rp&do=confirm",
-)
-
-
-async def _say(bot: Bot, user: str, *turns: str) -> None:
-    for turn in turns:
-        event = bot.postback(user, turn) if turn.startswith("action=") else bot.text(user, turn)
-        assert (await bot.post(event)).status == 200
-        await bot.idle()
+FILE = report_taps("ขยะกองหน้าตลาดไม่มีคนเก็บ")
 
 
 async def _filed(make_bot: BotFactory) -> tuple[Bot, str]:
     bot = await make_bot()
     bot.app[keys.QA].clock = lambda: CLOCK
     user = new_user_id()
-    await _say(bot, user, *FILE)
+    await say_all(bot, user, *FILE)
     return bot, user
 
 
@@ -66,8 +51,11 @@ async def test_status_changes_are_pushed_and_done_asks_for_a_rating(make_bot: Bo
     rating = pushed[-1].messages[-1]
     assert [i["action"]["label"] for i in rating["quickReply"]["items"]] == ["1", "2", "3", "4", "5", "ยังไม่เรียบร้อย"]
     stranger = new_user_id()
-    await _say(bot, stranger, "action=rpr&ref=2569-00001&v=1")
-    await _say(bot, user, "action=rpr&ref=2569-00001&v=4", "action=rpr&ref=2569-00001&do=reopen")
+    # Raw data on purpose: the rating chip's data sent from another chat (forged), which must not count.
+    await say_all(bot, stranger, "action=rpr&ref=2569-00001&v=1")
+    await say_all(bot, user, "tap: 4")
+    # Raw data: once "4" is tapped the question's chips are gone; its reopen chip's data still reopens.
+    await say_all(bot, user, "action=rpr&ref=2569-00001&do=reopen")
     async with bot.sessions() as session:
         report = await session.scalar(select(Report))
         history = list(await session.scalars(select(ReportStatus.changed_by).order_by(ReportStatus.id)))
@@ -77,7 +65,7 @@ async def test_status_changes_are_pushed_and_done_asks_for_a_rating(make_bot: Bo
 
 async def test_residents_who_opted_out_are_not_pushed(make_bot: BotFactory) -> None:
     bot, user = await _filed(make_bot)
-    await _say(bot, user, "action=md&do=notify_off")
+    await say_all(bot, user, "menu: ข้อมูลของฉัน", "tap: ปิดการแจ้งข่าวสาร")
     before = len(bot.fake.messages_to(user))
     async with bot.sessions() as session, session.begin():
         await change_status(session, bot.app[keys.CONTENT], "2569-00001", "in_progress", None, "staff")
@@ -101,7 +89,7 @@ async def test_cancel_works_at_every_step(make_bot: BotFactory, steps_done: int)
     bot = await make_bot()
     bot.app[keys.QA].clock = lambda: CLOCK
     user = new_user_id()
-    await _say(bot, user, *FILE[:steps_done], "ยกเลิก")
+    await say_all(bot, user, *FILE[:steps_done], "ยกเลิก")
     assert bot.fake.messages_to(user)[-1]["text"] == bot.app[keys.CONTENT].responses["cancelled"].text
     async with bot.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Report)) == 0

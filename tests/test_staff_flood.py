@@ -202,7 +202,7 @@ async def test_hsts_is_sent_only_behind_https(make_bot: BotFactory) -> None:
 async def test_a_malformed_sign_in_form_is_refused_in_thai(bot: Bot) -> None:
     broken = await bot.client.post(
         "/staff/login",
-        data=b"--xyz\r\nContent-Disposition: form-data; name=\"username\"\r\n\r\nsomchai",
+        data=b'--xyz\r\nContent-Disposition: form-data; name="username"\r\n\r\nsomchai',
         headers={"Content-Type": "multipart/form-data; boundary=xyz"},
     )
     assert broken.status == 400 and "แบบฟอร์มเข้าสู่ระบบ" in await broken.text()
@@ -227,8 +227,13 @@ async def test_no_page_writes_the_error_parameter_into_itself(bot: Bot) -> None:
     )
     hearing_page = made.headers["Location"].split("?")[0]
     crafted = "โทรแจ้งรหัสผ่านที่ 0812345678 ด่วน"
-    for page in ("/staff/accounts", f"/staff/opinions/{reference}", "/staff/reports/2569-00001",
-                 "/staff/hearings", hearing_page):
+    for page in (
+        "/staff/accounts",
+        f"/staff/opinions/{reference}",
+        "/staff/reports/2569-00001",
+        "/staff/hearings",
+        hearing_page,
+    ):
         response = await bot.client.get(page, params={"error": crafted})
         assert response.status == 200, page
         text = await response.text()

@@ -41,9 +41,7 @@ def create_app(settings: Settings, with_inbox: bool = True) -> web.Application:
     """The whole service. with_inbox=False makes a web-only process, for when `python -m bot worker`
     runs the inbox elsewhere (production on PostgreSQL: acknowledgements and handling on separate cores)."""
     # The webhook enforces its own, smaller cap; this one guards every other route.
-    app = web.Application(
-        client_max_size=2 * 1024 * 1024, middlewares=[body_deadline(settings.body_timeout_seconds)]
-    )
+    app = web.Application(client_max_size=2 * 1024 * 1024, middlewares=[body_deadline(settings.body_timeout_seconds)])
     if not with_inbox:
         # A web-only process reads a message only for the staff's unanswered-questions page: in a thread,
         # rather than with reader processes of its own (about 280 MB each).
@@ -111,9 +109,7 @@ async def _understanding(app: web.Application) -> AsyncIterator[None]:
     if settings.reader_process:
         # Messages are read in a child process at a lower CPU priority: acknowledgements first (bot/nlp/reader.py).
         qa = QuestionAnswering(content)
-        qa.reader_process = ProcessReader(
-            content, {}, settings.reader_niceness, settings.reader_processes
-        )
+        qa.reader_process = ProcessReader(content, {}, settings.reader_niceness, settings.reader_processes)
     else:
         qa = QuestionAnswering.from_content(content)  # reads in a thread
     app[keys.QA] = qa

@@ -89,6 +89,4 @@ async def audit_log(request: web.Request) -> web.Response:
         titles = await db.execute(select(Hearing.id, Hearing.title).where(Hearing.id.in_(hearing_ids)))
         hearings = {hearing_id: title for hearing_id, title in titles}
     rows = [(e, json.loads(e.detail or "{}")) for e in entries]
-    return render(
-        request, "audit.html", rows=rows, hearings=hearings, page=page, pages=max(1, -(-total // AUDIT_PAGE))
-    )
+    return render(request, "audit.html", rows=rows, hearings=hearings, page=page, pages=max(1, -(-total // AUDIT_PAGE)))

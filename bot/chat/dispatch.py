@@ -25,6 +25,7 @@ from bot.chat.typed import Choice, decode_choices, encode_choices, matching_choi
 from bot.chat.typed import command_key as command_key  # where the handlers import it from
 from bot.content import Content
 from bot.db.models import ChatContext, ConversationState, InboundEvent, OfferedChoice, Resident, utcnow
+from bot.db.statuses import EventStatus
 from bot.delivery.lineids import valid_id
 from bot.handlers.residents.rules import touch_resident
 from bot.handlers.services.qa import QuestionAnswering
@@ -324,7 +325,9 @@ class Dispatcher:
             rows = list(
                 await session.scalars(
                     select(InboundEvent).where(
-                        InboundEvent.lane_key.in_(lanes), InboundEvent.status == "pending", InboundEvent.attempts <= 1
+                        InboundEvent.lane_key.in_(lanes),
+                        InboundEvent.status == EventStatus.PENDING,
+                        InboundEvent.attempts <= 1,
                     )
                 )
             )

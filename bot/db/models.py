@@ -9,6 +9,16 @@ from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Index, Integer
 from sqlalchemy.ext.asyncio import AsyncAttrs
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from bot.db.statuses import (
+    ChunkStatus,
+    EventStatus,
+    OpinionStatus,
+    OutboxStatus,
+    PhotoStatus,
+    ReportState,
+    SendingState,
+)
+
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
@@ -74,7 +84,7 @@ class InboundEvent(Base):
     occurred_at_ms: Mapped[int] = mapped_column(BigInteger)
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     payload: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[str] = mapped_column(String(16), default=EventStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     processed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     outcome: Mapped[str | None] = mapped_column(String(64))
@@ -119,7 +129,7 @@ class OutboundMessage(Base):
     reply_token: Mapped[str | None] = mapped_column(String(255))
     messages: Mapped[str] = mapped_column(Text)
     retry_key: Mapped[str] = mapped_column(String(36), unique=True)
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -198,7 +208,7 @@ class Opinion(Base):
     latitude: Mapped[float | None] = mapped_column()
     longitude: Mapped[float | None] = mapped_column()
     # received, withdrawn, or an outcome set by staff: considering, in_plan, forwarded, rejected.
-    status: Mapped[str] = mapped_column(String(16), default="received")
+    status: Mapped[str] = mapped_column(String(16), default=OpinionStatus.RECEIVED)
     outcome_detail: Mapped[str | None] = mapped_column(Text)  # the project, the agency, or the reason
     outcome_by: Mapped[str | None] = mapped_column(String(64))
     outcome_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
@@ -237,7 +247,7 @@ class Report(Base):
     place: Mapped[str | None] = mapped_column(String(300))
     latitude: Mapped[float | None] = mapped_column()
     longitude: Mapped[float | None] = mapped_column()
-    status: Mapped[str] = mapped_column(String(16), default="received")
+    status: Mapped[str] = mapped_column(String(16), default=ReportState.RECEIVED)
     rating: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -250,7 +260,7 @@ class ReportStatus(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("report.id"))
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))  # ReportState
     note: Mapped[str | None] = mapped_column(Text)
     changed_by: Mapped[str] = mapped_column(String(64))
     changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -266,7 +276,7 @@ class Photo(Base):
     message_id: Mapped[str] = mapped_column(String(64), unique=True)
     opinion_id: Mapped[int | None] = mapped_column(ForeignKey("opinion.id"))
     report_id: Mapped[int | None] = mapped_column(ForeignKey("report.id"))
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending, stored, failed, deleted
+    status: Mapped[str] = mapped_column(String(16), default=PhotoStatus.PENDING)
     path: Mapped[str | None] = mapped_column(String(200))
     width: Mapped[int | None] = mapped_column(Integer)
     height: Mapped[int | None] = mapped_column(Integer)
@@ -417,7 +427,7 @@ class BroadcastJob(Base):
     dedupe_key: Mapped[str] = mapped_column(String(64), unique=True)
     mode: Mapped[str] = mapped_column(String(16), default="multicast")  # multicast, broadcast
     run_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    status: Mapped[str] = mapped_column(String(16), default="scheduled")  # scheduled, running, done, cancelled
+    status: Mapped[str] = mapped_column(String(16), default=SendingState.SCHEDULED)
     note: Mapped[str | None] = mapped_column(Text)  # the follow-up message's text
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -443,7 +453,7 @@ class BroadcastChunk(Base):
     recipients: Mapped[str] = mapped_column(Text)  # JSON list of LINE user ids ([] for a broadcast)
     size: Mapped[int] = mapped_column(Integer)
     retry_key: Mapped[str] = mapped_column(String(36), unique=True)
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending, sending, sent, failed
+    status: Mapped[str] = mapped_column(String(16), default=ChunkStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(String(200))

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.chat.dispatch import Dispatcher, ReadAhead
 from bot.db.models import EventLane, InboundEvent, OutboundMessage, utcnow
+from bot.db.statuses import EventStatus, OutboxStatus
 from bot.delivery.background import Stopping, stop_tasks
 from bot.delivery.line import LineGateway
 from bot.delivery.outbox import Outbox, queue_messages
@@ -192,7 +193,7 @@ class Inbox:
             # in timestamp order, however its webhooks interleaved on the way in.
             with_events = await session.scalars(
                 select(InboundEvent.lane_key)
-                .where(InboundEvent.status == "pending")
+                .where(InboundEvent.status == EventStatus.PENDING)
                 .group_by(InboundEvent.lane_key)
                 .having(func.max(InboundEvent.received_at) <= cutoff)
                 .order_by(func.min(InboundEvent.received_at))
@@ -200,7 +201,10 @@ class Inbox:
             )
             with_mail = await session.scalars(
                 select(OutboundMessage.to)
-                .where(OutboundMessage.status.in_(("pending", "sending")), OutboundMessage.next_attempt_at <= now)
+                .where(
+                    OutboundMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)),
+                    OutboundMessage.next_attempt_at <= now,
+                )
                 .distinct()
                 .limit(limit * 4)
             )
@@ -238,7 +242,7 @@ class Inbox:
                 # Counted before handling, so an event whose handler kills the process cannot loop forever.
                 await session.execute(
                     update(InboundEvent)
-                    .where(InboundEvent.lane_key.in_(free), InboundEvent.status == "pending")
+                    .where(InboundEvent.lane_key.in_(free), InboundEvent.status == EventStatus.PENDING)
                     .values(attempts=InboundEvent.attempts + 1)
                 )
         self._held.update(free)
@@ -256,12 +260,15 @@ class Inbox:
     async def _has_work(self) -> bool:
         async with self._sessions() as session:
             events = await session.scalar(
-                select(func.count()).select_from(InboundEvent).where(InboundEvent.status == "pending")
+                select(func.count()).select_from(InboundEvent).where(InboundEvent.status == EventStatus.PENDING)
             )
             owed = await session.scalar(
                 select(func.count())
                 .select_from(OutboundMessage)
-                .where(OutboundMessage.status.in_(("pending", "sending")), OutboundMessage.next_attempt_at <= utcnow())
+                .where(
+                    OutboundMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)),
+                    OutboundMessage.next_attempt_at <= utcnow(),
+                )
             )
         return bool(events or owed)
 
@@ -296,7 +303,7 @@ class Inbox:
             rows = list(
                 await session.scalars(
                     select(InboundEvent)
-                    .where(InboundEvent.lane_key.in_(lanes), InboundEvent.status == "pending")
+                    .where(InboundEvent.lane_key.in_(lanes), InboundEvent.status == EventStatus.PENDING)
                     .order_by(InboundEvent.lane_key, InboundEvent.occurred_at_ms, InboundEvent.id)
                     # PostgreSQL: a process that took a lane over after our lease lapsed waits here for our
                     # commit, then finds these events handled, not pending. SQLite has one writer at a time.
@@ -340,11 +347,11 @@ class Inbox:
         self._fault("handled")
         if turn.replies and not turn.silent and turn.chat_id:
             queue_messages(session, turn.chat_id, turn.replies, turn.reply_token, row.id)
-        row.status, row.outcome, row.processed_at = "done", turn.outcome[:64], utcnow()
+        row.status, row.outcome, row.processed_at = EventStatus.DONE, turn.outcome[:64], utcnow()
 
     def _give_up(self, session: AsyncSession, row: InboundEvent, event_id: str) -> None:
         """An event that failed every attempt: apologise to the resident once, keep the event for staff."""
-        row.status, row.outcome, row.processed_at = "failed", "handler-error", utcnow()
+        row.status, row.outcome, row.processed_at = EventStatus.FAILED, "handler-error", utcnow()
         turn = self._dispatcher.turn_for(session, row)
         if turn.chat_id and not turn.silent and turn.event_type in {"message", "postback", "follow"}:
             queue_messages(session, turn.chat_id, [turn.builder.text("processing_failed")], turn.reply_token, row.id)

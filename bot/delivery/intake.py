@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 
 from bot.db.engine import driver_connection
 from bot.db.models import EventLane, InboundEvent, utcnow
+from bot.db.statuses import EventStatus
 from bot.delivery.groupcommit import GroupCommit
 
 # Upper bound on events per transaction, so one commit stays short.
@@ -44,7 +45,7 @@ async def store_on_sqlite(sessions: async_sessionmaker[AsyncSession], events: li
     async with sessions() as session, session.begin():
         # One cached statement with a list of parameter sets: SQLAlchemy batches it into multi-row
         # INSERTs ("insertmanyvalues") without compiling a new statement for every batch size.
-        rows = [{**e.__dict__, "received_at": now, "status": "pending", "attempts": 0} for e in events]
+        rows = [{**e.__dict__, "received_at": now, "status": EventStatus.PENDING, "attempts": 0} for e in events]
         statement = (
             sqlite.insert(InboundEvent)
             .on_conflict_do_nothing(index_elements=["webhook_event_id"])

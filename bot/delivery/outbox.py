@@ -16,6 +16,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Select, select, update
@@ -23,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.db.models import EventLane, OutboundMessage, utcnow
+from bot.db.statuses import OutboxStatus
 from bot.delivery.groupcommit import GroupCommit
 from bot.delivery.line import LineGateway, LineLimitError, LineSendError, new_retry_key
 
@@ -50,11 +52,20 @@ def queue_messages(
                 reply_token=reply_token if start == 0 else None,
                 messages=json.dumps(messages[start : start + MESSAGES_PER_SEND], ensure_ascii=False),
                 retry_key=new_retry_key(),
-                status="pending",
+                status=OutboxStatus.PENDING,
                 attempts=0,
                 next_attempt_at=utcnow(),
             )
         )
+
+
+class SendOutcome(StrEnum):
+    """What one attempt at a row's request came to in this cycle (not stored: it decides the row's status)."""
+
+    UNTRIED = "untried"  # an earlier message of its chat must go first
+    SENT = "sent"
+    RETRY = "retry"
+    FAILED = "failed"
 
 
 @dataclass
@@ -63,7 +74,7 @@ class _Attempt:
 
     row: OutboundMessage
     may_have_landed: bool
-    outcome: str = "untried"  # sent | retry | failed | untried
+    outcome: SendOutcome = SendOutcome.UNTRIED
     via: str | None = None
     error: str | None = None
     token_dropped: bool = False
@@ -101,7 +112,10 @@ class Outbox:
             rows = list(
                 await session.scalars(
                     select(OutboundMessage)
-                    .where(OutboundMessage.to.in_(held), OutboundMessage.status.in_(("pending", "sending")))
+                    .where(
+                        OutboundMessage.to.in_(held),
+                        OutboundMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)),
+                    )
                     .order_by(OutboundMessage.to, OutboundMessage.id)
                 )
             )
@@ -114,7 +128,7 @@ class Outbox:
                     waiting.add(row.to)  # a message backing off holds back the later ones, to keep order
                     continue
                 if row.attempts >= MAX_SEND_ATTEMPTS:
-                    row.status = "failed"
+                    row.status = OutboxStatus.FAILED
                     log.error("send abandoned", extra={"outbound": row.id, "attempts": row.attempts})
                     continue
                 if row.id in self._token_refused:
@@ -122,7 +136,7 @@ class Outbox:
                     row.reply_token = None
                 # Left 'sending' by a crash, or an earlier reply went unanswered: it may have been delivered
                 # (read only while the send still has a reply token).
-                doubt = row.status == "sending" or row.reply_uncertain
+                doubt = row.status == OutboxStatus.SENDING or row.reply_uncertain
                 per_lane[row.to].append(_Attempt(row, may_have_landed=doubt))
         attempts = [a for lane in per_lane.values() for a in lane]
         if not attempts:
@@ -137,7 +151,7 @@ class Outbox:
                         return  # the chat is no longer ours (or the database is away): send nothing
                     self._fault("sending")
                     await self._send(attempt)
-                if attempt.outcome == "retry":
+                if attempt.outcome == SendOutcome.RETRY:
                     return  # later messages wait, so the resident never reads them out of order
 
         await asyncio.gather(*(send_lane(lane) for lane in per_lane.values()))
@@ -160,7 +174,7 @@ class Outbox:
         if row.id not in ours:
             return False
         # What the database now holds, without making the row dirty (this session is between transactions).
-        set_committed_value(row, "status", "sending")
+        set_committed_value(row, "status", OutboxStatus.SENDING)
         set_committed_value(row, "attempts", row.attempts + 1)
         return True
 
@@ -171,7 +185,7 @@ class Outbox:
             marked = await session.scalars(
                 update(OutboundMessage)
                 .where(OutboundMessage.id.in_(ids), OutboundMessage.to.in_(self._lanes_held(utcnow())))
-                .values(status="sending", attempts=OutboundMessage.attempts + 1)
+                .values(status=OutboxStatus.SENDING, attempts=OutboundMessage.attempts + 1)
                 .returning(OutboundMessage.id)
             )
             return set(marked)
@@ -202,18 +216,20 @@ class Outbox:
         except LineSendError as exc:
             attempt.error = str(exc)[:200]
             attempt.reply_uncertain = exc.what == "reply" and exc.may_have_landed
-            attempt.outcome = "retry" if exc.retryable and row.attempts < MAX_SEND_ATTEMPTS else "failed"
+            attempt.outcome = (
+                SendOutcome.RETRY if exc.retryable and row.attempts < MAX_SEND_ATTEMPTS else SendOutcome.FAILED
+            )
             log.warning(
                 "send failed",
-                extra={"outbound": row.id, "status": exc.status, "will_retry": attempt.outcome == "retry"},
+                extra={"outbound": row.id, "status": exc.status, "will_retry": attempt.outcome == SendOutcome.RETRY},
             )
             return
         except LineLimitError as exc:
-            attempt.outcome, attempt.error = "failed", str(exc)[:200]
+            attempt.outcome, attempt.error = SendOutcome.FAILED, str(exc)[:200]
             log.error("message over LINE's limits", extra={"outbound": row.id})
             return
         self._fault("sent")
-        attempt.outcome, attempt.via = "sent", result.via
+        attempt.outcome, attempt.via = SendOutcome.SENT, result.via
 
     @staticmethod
     def _record(attempt: _Attempt) -> None:
@@ -221,11 +237,11 @@ class Outbox:
         if attempt.token_dropped:
             row.reply_token = None
         row.reply_uncertain = row.reply_uncertain or attempt.reply_uncertain
-        if attempt.outcome == "sent":
-            row.status, row.sent_at, row.sent_via = "sent", utcnow(), attempt.via
-        elif attempt.outcome == "retry":
-            row.status, row.last_error = "pending", attempt.error
+        if attempt.outcome == SendOutcome.SENT:
+            row.status, row.sent_at, row.sent_via = OutboxStatus.SENT, utcnow(), attempt.via
+        elif attempt.outcome == SendOutcome.RETRY:
+            row.status, row.last_error = OutboxStatus.PENDING, attempt.error
             row.next_attempt_at = utcnow() + dt.timedelta(seconds=min(300, 2**row.attempts))
-        elif attempt.outcome == "failed":
-            row.status, row.last_error = "failed", attempt.error
+        elif attempt.outcome == SendOutcome.FAILED:
+            row.status, row.last_error = OutboxStatus.FAILED, attempt.error
         # Otherwise never tried (an earlier message of the lane must go first): the row was left as it was.

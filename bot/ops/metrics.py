@@ -22,6 +22,7 @@ from sqlalchemy import case, func, select
 
 from bot import keys
 from bot.db.models import BroadcastChunk, InboundEvent, OutboundMessage, Photo, ServiceQuery, utcnow
+from bot.db.statuses import ChunkStatus, EventStatus, OutboxStatus, PhotoStatus
 from bot.staff.pacing import Busy, Pacer
 
 GAUGE_SECONDS = 5.0
@@ -86,18 +87,26 @@ async def _read_gauges(app: web.Application) -> Gauges:
     async with app[keys.SESSIONS]() as session:
         pending, oldest = (
             await session.execute(
-                select(func.count(), func.min(InboundEvent.received_at)).where(InboundEvent.status == "pending")
+                select(func.count(), func.min(InboundEvent.received_at)).where(
+                    InboundEvent.status == EventStatus.PENDING
+                )
             )
         ).one()
         outbox = await session.scalar(
-            select(func.count()).select_from(OutboundMessage).where(OutboundMessage.status.in_(("pending", "sending")))
+            select(func.count())
+            .select_from(OutboundMessage)
+            .where(OutboundMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)))
         )
         photos = await session.scalar(
-            select(func.count()).select_from(Photo).where(Photo.status.in_(("pending", "erase")))
+            select(func.count()).select_from(Photo).where(Photo.status.in_((PhotoStatus.PENDING, PhotoStatus.ERASE)))
         )
-        photos_failed = await session.scalar(select(func.count()).select_from(Photo).where(Photo.status == "failed"))
+        photos_failed = await session.scalar(
+            select(func.count()).select_from(Photo).where(Photo.status == PhotoStatus.FAILED)
+        )
         chunks = await session.scalar(
-            select(func.count()).select_from(BroadcastChunk).where(BroadcastChunk.status.in_(("pending", "sending")))
+            select(func.count())
+            .select_from(BroadcastChunk)
+            .where(BroadcastChunk.status.in_((ChunkStatus.PENDING, ChunkStatus.SENDING)))
         )
         asked, answered = (
             await session.execute(

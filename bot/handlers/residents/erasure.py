@@ -45,6 +45,7 @@ from bot.db.models import (
     ServiceQuery,
     utcnow,
 )
+from bot.db.statuses import ChunkStatus, EventStatus, OutboxStatus, PhotoStatus
 from bot.delivery.background import Stopping
 from bot.delivery.intake import dialect_insert
 from bot.handlers.residents.rules import forget
@@ -76,7 +77,9 @@ async def erase(session: AsyncSession, resident: Resident, lane: str, event_id: 
     opinions = select(Opinion.id).where(Opinion.resident_id == resident.id)
     reports = select(Report.id).where(Report.resident_id == resident.id)
     await session.execute(
-        update(Photo).where(or_(Photo.opinion_id.in_(opinions), Photo.report_id.in_(reports))).values(status="erase")
+        update(Photo)
+        .where(or_(Photo.opinion_id.in_(opinions), Photo.report_id.in_(reports)))
+        .values(status=PhotoStatus.ERASE)
     )
     for opinion in await session.scalars(select(Opinion).where(Opinion.resident_id == resident.id)):
         opinion.text = reduce_text(opinion.text)
@@ -91,13 +94,15 @@ async def erase(session: AsyncSession, resident: Resident, lane: str, event_id: 
     # keep their lane and payload, so they are handled, in order, as a newcomer's.
     await session.execute(
         update(InboundEvent)
-        .where(InboundEvent.lane_key == lane, InboundEvent.status != "pending", InboundEvent.id != event_id)
+        .where(InboundEvent.lane_key == lane, InboundEvent.status != EventStatus.PENDING, InboundEvent.id != event_id)
         .values(lane_key=ERASED_LANE, payload=ERASED_PAYLOAD, message_id=None)
     )
     # The request itself keeps its lane until its answer is sent (the inbox addresses the answer by it).
     await session.execute(update(InboundEvent).where(InboundEvent.id == event_id).values(payload=ERASED_PAYLOAD))
     await session.execute(
-        delete(OutboundMessage).where(OutboundMessage.to == lane, OutboundMessage.status.in_(("sent", "failed")))
+        delete(OutboundMessage).where(
+            OutboundMessage.to == lane, OutboundMessage.status.in_((OutboxStatus.SENT, OutboxStatus.FAILED))
+        )
     )
     session.add(PendingErasure(event_id=event_id, requested_at=utcnow()))
 
@@ -118,20 +123,26 @@ async def finish(session: AsyncSession, pending: PendingErasure) -> Finished:
     # The answer and anything queued to the chat before it (sent in order, so before it).
     before = or_(OutboundMessage.event_id == event.id, OutboundMessage.created_at <= (event.processed_at or utcnow()))
     owed = await session.scalar(
-        select(exists().where(OutboundMessage.to == lane, OutboundMessage.status.in_(("pending", "sending")), before))
+        select(
+            exists().where(
+                OutboundMessage.to == lane,
+                OutboundMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)),
+                before,
+            )
+        )
     )
     if owed:
         return Finished(done=False)
     await session.execute(
         delete(OutboundMessage).where(
-            OutboundMessage.to == lane, OutboundMessage.status.in_(("sent", "failed")), before
+            OutboundMessage.to == lane, OutboundMessage.status.in_((OutboxStatus.SENT, OutboxStatus.FAILED)), before
         )
     )
     await session.execute(
         update(InboundEvent)
         .where(
             InboundEvent.lane_key == lane,
-            InboundEvent.status != "pending",
+            InboundEvent.status != EventStatus.PENDING,
             InboundEvent.occurred_at_ms <= event.occurred_at_ms,
         )
         .values(lane_key=ERASED_LANE, payload=ERASED_PAYLOAD, message_id=None)
@@ -141,7 +152,7 @@ async def finish(session: AsyncSession, pending: PendingErasure) -> Finished:
     mentioned = list(
         await session.scalars(
             select(InboundEvent.id).where(
-                InboundEvent.status != "pending",
+                InboundEvent.status != EventStatus.PENDING,
                 InboundEvent.occurred_at_ms <= event.occurred_at_ms,
                 InboundEvent.payload.contains(lane, autoescape=True),
             )
@@ -184,7 +195,7 @@ async def _drop_from_announcements(session: AsyncSession, lane: str) -> bool:
     chunks = list(await session.scalars(select(BroadcastChunk).where(naming)))
     in_flight = False
     for chunk in chunks:
-        if chunk.status == "sending":
+        if chunk.status == ChunkStatus.SENDING:
             in_flight = True
             continue
         chunk.recipients = json.dumps([r for r in json.loads(chunk.recipients) if r != lane])
@@ -200,7 +211,7 @@ async def repair_lanes(session: AsyncSession, lanes: Collection[str] | None = No
     """
     without = (
         select(InboundEvent.lane_key)
-        .where(InboundEvent.status == "pending", ~exists().where(EventLane.lane_key == InboundEvent.lane_key))
+        .where(InboundEvent.status == EventStatus.PENDING, ~exists().where(EventLane.lane_key == InboundEvent.lane_key))
         .distinct()
     )
     if lanes is not None:

@@ -31,6 +31,7 @@ from bot.db.models import (
     ServiceQuery,
     utcnow,
 )
+from bot.db.statuses import EventStatus, OutboxStatus, PhotoStatus
 from bot.delivery.background import Stopping
 from bot.handlers.residents.rules import forget
 
@@ -71,10 +72,10 @@ async def purge(session: AsyncSession, now: dt.datetime, months: int) -> Purged:
     photos = await session.execute(
         update(Photo)
         .where(
-            Photo.status.in_(("pending", "stored", "failed")),
+            Photo.status.in_((PhotoStatus.PENDING, PhotoStatus.STORED, PhotoStatus.FAILED)),
             or_(Photo.created_at < cutoff, Photo.opinion_id.in_(old_opinions), Photo.report_id.in_(old_reports)),
         )
-        .values(status="erase")
+        .values(status=PhotoStatus.ERASE)
     )
     opinions = await session.execute(
         update(Opinion)
@@ -93,14 +94,18 @@ async def purge(session: AsyncSession, now: dt.datetime, months: int) -> Purged:
     )
     events = await session.execute(
         update(InboundEvent)
-        .where(InboundEvent.received_at < cutoff, InboundEvent.status != "pending", InboundEvent.payload != REDACTED)
+        .where(
+            InboundEvent.received_at < cutoff,
+            InboundEvent.status != EventStatus.PENDING,
+            InboundEvent.payload != REDACTED,
+        )
         .values(payload=REDACTED)
     )
     # The choices a chat was last offered count for half an hour (bot.chat.dispatch); a day on they are only clutter.
     await session.execute(delete(OfferedChoice).where(OfferedChoice.offered_at < now - dt.timedelta(days=1)))
     messages = await session.execute(
         delete(OutboundMessage).where(
-            OutboundMessage.created_at < cutoff, OutboundMessage.status.in_(("sent", "failed"))
+            OutboundMessage.created_at < cutoff, OutboundMessage.status.in_((OutboxStatus.SENT, OutboxStatus.FAILED))
         )
     )
     rsvps = await session.execute(

@@ -22,11 +22,12 @@ from bot.content.office import read_office
 from bot.content.participation import read_consultations, read_privacy, read_report_kinds
 from bot.content.reading import read_reading
 from bot.content.referrals import Referral, read_referrals
-from bot.content.responses import QUICK_REPLY_LABEL_MAX, read_responses
+from bot.content.responses import read_responses
 from bot.content.richmenu import RichMenu, read_rich_menu
 from bot.content.services import ServiceEntry, read_services
 from bot.content.source import ContentError, ContentErrors, Located, read_yaml
 from bot.content.staff_labels import StaffLabels, read_staff_labels
+from bot.delivery.limits import QUICK_REPLY_LABEL_MAX
 
 __all__ = [
     "Content",

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.content.responses import TEXT_MAX_UTF16, utf16_len
 from bot.content.services import CERTAINTIES, ServiceEntry
 from bot.content.source import ContentErrors, Located, read_yaml
+from bot.delivery.limits import TEXT_MAX_UTF16, utf16_len
 
 MIN_EXAMPLES = 3
 # An answer and the certainty note after it (responses.yaml faq_note_*) are one LINE text message.

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from bot.content.model import MUNICIPALITY_PLACEHOLDERS, Municipality
-from bot.content.responses import TEXT_MAX_UTF16, utf16_len
 from bot.content.services import ServiceEntry
 from bot.content.source import ContentErrors, Located, read_yaml
+from bot.delivery.limits import TEXT_MAX_UTF16, utf16_len
 
 MIN_EXAMPLES = 5
 _ID = re.compile(r"[a-z][a-z0-9_]*\Z")

@@ -8,18 +8,13 @@ from bot.chat.postbacks import known_actions, parse_postback
 from bot.content import ids
 from bot.content.model import MUNICIPALITY_PLACEHOLDERS, QuickReplyOption, ResponseTemplate
 from bot.content.source import Located
-
-# LINE's own limits for what these entries become (see bot/delivery/line.py for the full list).
-QUICK_REPLY_LABEL_MAX = 20
-QUICK_REPLY_ITEMS_MAX = 13
-POSTBACK_DATA_MAX = 300
-TEXT_MAX_UTF16 = 5000
-
-
-def utf16_len(text: str) -> int:
-    """Length as LINE counts it: UTF-16 code units (an emoji outside the BMP counts as 2)."""
-    return len(text.encode("utf-16-le")) // 2
-
+from bot.delivery.limits import (
+    POSTBACK_DATA_MAX,
+    QUICK_REPLY_ITEMS_MAX,
+    QUICK_REPLY_LABEL_MAX,
+    TEXT_MAX_UTF16,
+    utf16_len,
+)
 
 # What a phrase the code does not declare (bot/content/ids.py) may fill in besides the municipality's details;
 # a declared phrase may use only the parameters declared for it.

@@ -13,11 +13,10 @@ from PIL import Image, UnidentifiedImageError
 
 from bot.content.model import QuickReplyOption
 from bot.content.source import ContentErrors, Located, read_yaml
+from bot.delivery.limits import RICH_MENU_CHAT_BAR_TEXT_MAX, RICH_MENU_IMAGE_MAX_BYTES, RICH_MENU_NAME_MAX
 
-# LINE's limits for a rich menu (docs/line-platform.md#rich-menu).
-CHAT_BAR_TEXT_MAX = 14
-NAME_MAX = 300
-IMAGE_MAX_BYTES = 1024 * 1024
+# The project's choices within LINE's limits (bot/delivery/limits.py): two sizes of LINE's templates, and how
+# many tiles fit with a readable Thai caption.
 SIZES = {"large": (2500, 1686), "compact": (2500, 843)}
 ROWS = {"large": 2, "compact": 1}
 COLUMNS_MAX = 4  # wider tiles than 625 px leave no room for a Thai label
@@ -97,10 +96,10 @@ def read_rich_menu(file: Path, chips: dict[str, QuickReplyOption], errors: Conte
         return None
     data = src.data if isinstance(src.data, dict) else {}
     name, bar = data.get("name"), data.get("chat_bar_text")
-    if not isinstance(name, str) or not 1 <= len(name) <= NAME_MAX:
-        src.error(("name",), f"name: 1 to {NAME_MAX} characters (staff see it, residents do not)")
-    if not isinstance(bar, str) or not 1 <= len(bar) <= CHAT_BAR_TEXT_MAX:
-        src.error(("chat_bar_text",), f"chat_bar_text: 1 to {CHAT_BAR_TEXT_MAX} characters (LINE's limit)")
+    if not isinstance(name, str) or not 1 <= len(name) <= RICH_MENU_NAME_MAX:
+        src.error(("name",), f"name: 1 to {RICH_MENU_NAME_MAX} characters (staff see it, residents do not)")
+    if not isinstance(bar, str) or not 1 <= len(bar) <= RICH_MENU_CHAT_BAR_TEXT_MAX:
+        src.error(("chat_bar_text",), f"chat_bar_text: 1 to {RICH_MENU_CHAT_BAR_TEXT_MAX} characters (LINE's limit)")
     size = data.get("size")
     if size not in SIZES:
         src.error(("size",), "size: large (two rows of tiles) or compact (one row)")
@@ -148,7 +147,7 @@ def _image(src: Located, raw: object, size: tuple[int, int]) -> Path | None:
         src.error(("image",), f"image: {path.name} is not in {src.file.parent}")
         return None
     data = path.read_bytes()
-    if len(data) > IMAGE_MAX_BYTES:
+    if len(data) > RICH_MENU_IMAGE_MAX_BYTES:
         src.error(("image",), f"image: {len(data):,} bytes; LINE takes at most 1 MB")
     try:
         with Image.open(io.BytesIO(data)) as picture:

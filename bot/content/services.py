@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.content.model import Division
-from bot.content.responses import QUICK_REPLY_LABEL_MAX
 from bot.content.source import ContentErrors, Located, read_yaml
+from bot.delivery.limits import QUICK_REPLY_LABEL_MAX
 from bot.handlers.services.windows import MonthDay, Period, Window
 
 DAY_KINDS = ("calendar", "working", "unspecified")

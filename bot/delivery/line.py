@@ -1,6 +1,6 @@
 """The only module that talks to LINE: reply (falling back to push), push, multicast, broadcast, loading
-animation, profile, quota and message content; with LINE's limits checked before anything is sent, explicit
-timeouts, and retries that reuse one X-Line-Retry-Key per logical send.
+animation, profile, quota and message content; with LINE's limits (limits.py) checked before anything is sent,
+explicit timeouts, and retries that reuse one X-Line-Retry-Key per logical send.
 """
 
 from __future__ import annotations
@@ -30,20 +30,23 @@ from linebot.v3.messaging import (
     ShowLoadingAnimationRequest,
 )
 
-from bot.content.responses import QUICK_REPLY_ITEMS_MAX, QUICK_REPLY_LABEL_MAX, TEXT_MAX_UTF16, utf16_len
+from bot.delivery.limits import (
+    ALT_TEXT_MAX,
+    FLEX_BUBBLE_MAX_BYTES,
+    FLEX_CAROUSEL_MAX_BUBBLES,
+    FLEX_CAROUSEL_MAX_BYTES,
+    MESSAGES_PER_REQUEST,
+    MULTICAST_MAX_RECIPIENTS,
+    QUICK_REPLY_ITEMS_MAX,
+    QUICK_REPLY_LABEL_MAX,
+    TEXT_MAX_UTF16,
+    utf16_len,
+)
 
 if TYPE_CHECKING:
     from bot.config import Settings
 
 log = logging.getLogger(__name__)
-
-# LINE's documented limits (docs/line-platform.md#message-limits).
-MESSAGES_PER_REQUEST = 5
-MULTICAST_MAX_RECIPIENTS = 500
-ALT_TEXT_MAX = 1500
-FLEX_BUBBLE_MAX_BYTES = 30_000
-FLEX_CAROUSEL_MAX_BYTES = 50_000
-FLEX_CAROUSEL_MAX_BUBBLES = 12
 
 T = TypeVar("T")
 

@@ -1,8 +1,9 @@
 """A fake LINE Messaging API that speaks HTTP: the bot's partner in local mode, tests and benchmarks.
 
 It validates every request body with the SDK's own pydantic models and, independently of bot/delivery/line.py, with
-LINE's documented limits; it answers as LINE does (400 with LINE's error body, 'Invalid reply token' for used
-or expired tokens, 409 for a repeated retry key, 429 past a configured rate) and records what it received.
+LINE's documented limits (bot/delivery/limits.py); it answers as LINE does (400 with LINE's error body, 'Invalid
+reply token' for used or expired tokens, 409 for a repeated retry key, 429 past a configured rate) and records what
+it received.
 
 Control routes under /_fake/ let tests script faults (500, 429, timeouts, accept-then-timeout), issue reply
 tokens, register media content, and read what each user was sent.
@@ -34,6 +35,24 @@ from linebot.v3.messaging import (
 from PIL import Image, UnidentifiedImageError
 from pydantic.v1 import ValidationError
 
+from bot.delivery.limits import (
+    ALT_TEXT_MAX,
+    FLEX_BUBBLE_MAX_BYTES,
+    FLEX_CAROUSEL_MAX_BYTES,
+    LOADING_SECONDS_STEP,
+    QUICK_REPLY_LABEL_MAX,
+    REQUEST_BODY_MAX_BYTES,
+    RICH_MENU_AREAS_MAX,
+    RICH_MENU_CHAT_BAR_TEXT_MAX,
+    RICH_MENU_IMAGE_ASPECT_MIN,
+    RICH_MENU_IMAGE_HEIGHT_MIN,
+    RICH_MENU_IMAGE_MAX_BYTES,
+    RICH_MENU_IMAGE_WIDTH_MAX,
+    RICH_MENU_IMAGE_WIDTH_MIN,
+    TEXT_MAX_UTF16,
+    utf16_len,
+)
+
 REPLY_TOKEN_LIFETIME_S = 60.0
 
 # Requests per second for each rate-limit class (docs/line-platform.md#rate-limits); broadcast and
@@ -50,10 +69,6 @@ DEFAULT_RATES: dict[str, float] = {
 }
 # Hourly limits allow their whole hour's worth at once.
 BURSTS: dict[str, float] = {"richmenu": 100.0}
-# Rich menu object and image limits (docs/line-platform.md#rich-menu).
-RICH_MENU_MAX_AREAS = 20
-RICH_MENU_CHAT_BAR_MAX = 14
-RICH_MENU_IMAGE_MAX_BYTES = 1024 * 1024
 
 
 @dataclass
@@ -169,7 +184,7 @@ class FakeLinePlatform:
     # -- the HTTP app ----------------------------------------------------------------------------------
 
     def app(self) -> web.Application:
-        app = web.Application(client_max_size=2 * 1024 * 1024)
+        app = web.Application(client_max_size=REQUEST_BODY_MAX_BYTES)
         route = self._route
         app.router.add_post("/v2/bot/message/reply", route("reply", self._reply))
         app.router.add_post("/v2/bot/message/push", route("push", self._push))
@@ -342,11 +357,11 @@ class FakeLinePlatform:
     async def _loading(self, _request: web.Request, body: Any) -> web.Response:
         parsed = _validate(ShowLoadingAnimationRequest, body)
         seconds = parsed.loading_seconds or 20
-        if seconds % 5:
+        if seconds % LOADING_SECONDS_STEP:
             raise _LineError(
                 400,
                 "The request body has 1 error(s)",
-                [{"message": "Must be a multiple of 5", "property": "loadingSeconds"}],
+                [{"message": f"Must be a multiple of {LOADING_SECONDS_STEP}", "property": "loadingSeconds"}],
             )
         return web.json_response({}, status=202)
 
@@ -520,14 +535,18 @@ def _validate_rich_menu_object(body: Any) -> None:
     size = body["size"]
     width, height = int(size["width"]), int(size["height"])
     problems = []
-    if not (800 <= width <= 2500 and height >= 250 and width / height >= 1.45):
-        shape = "must be 800-2500 wide, at least 250 high, width/height >= 1.45"
+    wide_enough = RICH_MENU_IMAGE_WIDTH_MIN <= width <= RICH_MENU_IMAGE_WIDTH_MAX
+    if not (wide_enough and height >= RICH_MENU_IMAGE_HEIGHT_MIN and width / height >= RICH_MENU_IMAGE_ASPECT_MIN):
+        shape = (
+            f"must be {RICH_MENU_IMAGE_WIDTH_MIN}-{RICH_MENU_IMAGE_WIDTH_MAX} wide, at least"
+            f" {RICH_MENU_IMAGE_HEIGHT_MIN} high, width/height >= {RICH_MENU_IMAGE_ASPECT_MIN}"
+        )
         problems.append({"message": shape, "property": "size"})
-    if len(str(body.get("chatBarText", ""))) > RICH_MENU_CHAT_BAR_MAX:
-        problems.append({"message": f"Length must be at most {RICH_MENU_CHAT_BAR_MAX}", "property": "chatBarText"})
+    if len(str(body.get("chatBarText", ""))) > RICH_MENU_CHAT_BAR_TEXT_MAX:
+        problems.append({"message": f"Length must be at most {RICH_MENU_CHAT_BAR_TEXT_MAX}", "property": "chatBarText"})
     areas = body.get("areas") or []
-    if len(areas) > RICH_MENU_MAX_AREAS:
-        problems.append({"message": f"Size must be at most {RICH_MENU_MAX_AREAS}", "property": "areas"})
+    if len(areas) > RICH_MENU_AREAS_MAX:
+        problems.append({"message": f"Size must be at most {RICH_MENU_AREAS_MAX}", "property": "areas"})
     for i, area in enumerate(areas):
         b = area["bounds"]
         if b["x"] < 0 or b["y"] < 0 or b["x"] + b["width"] > width or b["y"] + b["height"] > height:
@@ -550,22 +569,21 @@ def _image_size(data: bytes, content_type: str) -> tuple[int, int]:
 def _limit_problems(messages: list[dict[str, Any]]) -> Any:
     for i, message in enumerate(messages):
         where = f"messages[{i}]"
-        if message.get("type") == "text":
-            units = len(message.get("text", "").encode("utf-16-le")) // 2
-            if units > 5000:
-                yield {"message": "Length must be between 0 and 5000", "property": f"{where}.text"}
+        if message.get("type") == "text" and utf16_len(message.get("text", "")) > TEXT_MAX_UTF16:
+            yield {"message": f"Length must be between 0 and {TEXT_MAX_UTF16}", "property": f"{where}.text"}
         if message.get("type") == "flex":
-            if len(message.get("altText", "")) > 1500:
-                yield {"message": "Length must be between 0 and 1500", "property": f"{where}.altText"}
+            if len(message.get("altText", "")) > ALT_TEXT_MAX:
+                yield {"message": f"Length must be between 0 and {ALT_TEXT_MAX}", "property": f"{where}.altText"}
             size = len(json.dumps(message.get("contents"), ensure_ascii=False, separators=(",", ":")).encode())
-            limit = 50_000 if (message.get("contents") or {}).get("type") == "carousel" else 30_000
+            carousel = (message.get("contents") or {}).get("type") == "carousel"
+            limit = FLEX_CAROUSEL_MAX_BYTES if carousel else FLEX_BUBBLE_MAX_BYTES
             if size > limit:
                 yield {"message": f"Size must be at most {limit} bytes", "property": f"{where}.contents"}
         for j, item in enumerate((message.get("quickReply") or {}).get("items", [])):
             label = (item.get("action") or {}).get("label") or ""
-            if len(label) > 20:
+            if len(label) > QUICK_REPLY_LABEL_MAX:
                 yield {
-                    "message": "Length must be between 0 and 20",
+                    "message": f"Length must be between 0 and {QUICK_REPLY_LABEL_MAX}",
                     "property": f"{where}.quickReply.items[{j}].action.label",
                 }
 

@@ -12,7 +12,9 @@ from bot.db.models import Hearing
 from bot.delivery import geo
 from bot.handlers.services.timeline import BANGKOK, thai_date
 
-ALT_TEXT_MAX = 400  # LINE allows 1,500; a notification shows far less
+# The project's cap on a hearing's altText, not LINE's (ALT_TEXT_MAX, 1,500, in bot/delivery/limits.py): a
+# notification shows far less.
+NOTIFICATION_ALT_CHARS = 400
 _ANSWER_PHRASES = {"going": "chip_rsvp_going", "not_going": "chip_rsvp_not_going", "maybe": "chip_rsvp_maybe"}
 
 
@@ -83,7 +85,7 @@ def announcement(content: Content, hearing: Hearing, answer: str | None = None, 
 def alt_text(content: Content, hearing: Hearing) -> str:
     """What a notification or an old phone shows instead of the card: enough to know what, when and where."""
     text = content.phrases["hearing_alt"].format(title=hearing.title, when=when(content, hearing), place=hearing.place)
-    return text if len(text) <= ALT_TEXT_MAX else text[: ALT_TEXT_MAX - 1] + "…"
+    return text if len(text) <= NOTIFICATION_ALT_CHARS else text[: NOTIFICATION_ALT_CHARS - 1] + "…"
 
 
 def carousel(content: Content, hearings: list[tuple[Hearing, str | None, bool]]) -> WireMessage:
@@ -92,7 +94,7 @@ def carousel(content: Content, hearings: list[tuple[Hearing, str | None, bool]])
     alt = " / ".join(alt_text(content, h) for h, _, _ in hearings)
     return {
         "type": "flex",
-        "altText": alt if len(alt) <= ALT_TEXT_MAX else alt[: ALT_TEXT_MAX - 1] + "…",
+        "altText": alt if len(alt) <= NOTIFICATION_ALT_CHARS else alt[: NOTIFICATION_ALT_CHARS - 1] + "…",
         "contents": {"type": "carousel", "contents": bubbles},
     }
 

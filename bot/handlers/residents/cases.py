@@ -24,6 +24,7 @@ from bot.chat.messages import WireMessage, postback_chip
 from bot.chat.participation import phrase
 from bot.chat.postbacks import ShowCases
 from bot.db.models import Opinion, OpinionChange, Report, ReportStatus
+from bot.delivery.limits import QUICK_REPLY_LABEL_MAX
 from bot.handlers.opinions.rules import SUMMARY_CHARS
 from bot.handlers.services.timeline import thai_short_date
 from bot.references import Reference, parse_reference
@@ -34,7 +35,6 @@ LISTED = 5  # with a tap each, and the report and opinion chips, within LINE's 1
 DETAIL_CHARS = 300  # of the description, in the detail: the resident wrote it and knows the rest
 HISTORY_SHOWN = 8  # the latest steps; with notes capped, the reply stays far below LINE's 5,000 units
 NOTE_CHARS = 200
-CHIP_LABEL_MAX = 20  # LINE's limit for a quick-reply label
 
 Case = TypeVar("Case", Report, Opinion)
 
@@ -125,8 +125,8 @@ def _case_chip(turn: Turn, case: Report | Opinion) -> dict[str, Any]:
     what it shows in the chat is what a resident without chips would type to get the same answer."""
     kind = "report" if isinstance(case, Report) else "opinion"
     label = phrase(turn, f"case_chip_{kind}", reference=case.reference)
-    if len(label) > CHIP_LABEL_MAX:
-        label = case.reference[:CHIP_LABEL_MAX]
+    if len(label) > QUICK_REPLY_LABEL_MAX:
+        label = case.reference[:QUICK_REPLY_LABEL_MAX]
     data = ShowCases(case.reference).pack()
     return postback_chip(label, data, phrase(turn, "case_chip_display", reference=case.reference))
 

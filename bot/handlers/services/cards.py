@@ -14,7 +14,7 @@ from typing import Any
 from bot.chat.messages import WireMessage, postback_chip, quick_reply_item
 from bot.chat.postbacks import AnswerFeedback, MenuReport, ServiceChoice
 from bot.content import Content, FaqEntry, ServiceEntry
-from bot.delivery.line import ALT_TEXT_MAX
+from bot.delivery.limits import ALT_TEXT_MAX
 from bot.handlers.services.timeline import WorkingCalendar, thai_date
 from bot.handlers.services.windows import DueBy, Ended, OpensOn, OpenUntil, PayDay, Window, state_on
 

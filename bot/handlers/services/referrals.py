@@ -8,7 +8,7 @@ from typing import Any
 from bot.chat.messages import MessageBuilder, WireMessage, postback_chip, quick_reply_item
 from bot.chat.postbacks import ServiceChoice
 from bot.content import Referral
-from bot.content.responses import QUICK_REPLY_ITEMS_MAX
+from bot.delivery.limits import QUICK_REPLY_ITEMS_MAX
 
 REPORT_CHIP = "report"
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.content.source import ContentErrors, Located, read_yaml
+from bot.db.statuses import SendingState
 
 # Sections that map a code to its word, beside `roles` (code -> label and what it may do) and
 # `audit_values` (detail key -> code -> word).
@@ -30,7 +31,7 @@ SECTIONS = (
     "hearing_villages",
 )
 # bot.db.models.BroadcastJob.status: the states a sending goes through.
-SENDING_STATES = ("scheduled", "running", "done", "cancelled")
+SENDING_STATES = tuple(state.value for state in SendingState)
 OPINION_FIELDS = ("status", "category", "outcome_detail", "plan_project", "staff_note")
 # Who did something when it was not a staff account: the resident themselves, or a command on the server.
 ACTORS = ("resident", "command")

@@ -13,12 +13,14 @@ import io
 import logging
 import secrets
 from pathlib import Path
+from typing import Literal
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import ColumnElement, Select, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.models import Photo, utcnow
+from bot.db.statuses import PhotoStatus
 from bot.delivery.background import Stopping
 from bot.delivery.line import LineGateway, LineLimitError, LineSendError
 
@@ -82,12 +84,12 @@ class PhotoFetcher:
         """Fetch (or erase) up to `limit` photos due by `now`; return how many were handled."""
         now = now or utcnow()
         # An erasure never waits: a photo marked for it goes at once, even one waiting for another fetch.
-        due = or_(Photo.status == "erase", _fetch_due(now))
+        due = or_(Photo.status == PhotoStatus.ERASE, _fetch_due(now))
         async with self._sessions() as session:
             waiting = select(Photo).where(due).order_by(Photo.id).limit(limit)
             pending = list(await session.scalars(waiting))
         for photo in pending:
-            if photo.status == "erase":
+            if photo.status == PhotoStatus.ERASE:
                 await self._erase(photo)
             elif await self._claim(photo.id, now):
                 await self._fetch(photo, now)
@@ -106,7 +108,7 @@ class PhotoFetcher:
         """A withdrawn or erased submission: the file goes, the row says so."""
         if photo.path:
             await asyncio.to_thread(delete_files, self._dir, [photo.path])
-        await self._record(photo.id, "deleted", path=None, width=None, height=None)
+        await self._record(photo.id, PhotoStatus.DELETED, path=None, width=None, height=None)
 
     async def run_forever(self, stopping: Stopping, every: float = 2.0) -> None:
         while not stopping.requested:
@@ -123,11 +125,11 @@ class PhotoFetcher:
             clean, width, height = sanitize(data)
             path = await asyncio.to_thread(self._write, clean)
         except (PhotoRejected, LineLimitError) as exc:
-            await self._record(photo.id, "failed", error=str(exc))
+            await self._record(photo.id, PhotoStatus.FAILED, error=str(exc))
             return
         except LineSendError as exc:
             # LINE no longer has the content (404) or refuses for good: failed at once, not in four hours.
-            outcome = "retry" if exc.retryable else "failed"
+            outcome: PhotoStatus | Literal["retry"] = "retry" if exc.retryable else PhotoStatus.FAILED
             await self._record(photo.id, outcome, retry_from=now, error=f"{type(exc).__name__}: {exc}"[:200])
             return
         except OSError as exc:
@@ -141,7 +143,7 @@ class PhotoFetcher:
                 photo.id, "retry", retry_from=now, error=f"{type(exc).__name__}: {exc.strerror or exc}"[:200]
             )
             return
-        await self._record(photo.id, "stored", path=path, width=width, height=height)
+        await self._record(photo.id, PhotoStatus.STORED, path=path, width=width, height=height)
 
     def _write(self, data: bytes) -> str:
         today = utcnow()
@@ -152,21 +154,25 @@ class PhotoFetcher:
         return str(relative)
 
     async def _record(
-        self, photo_id: int, outcome: str, retry_from: dt.datetime | None = None, **values: object
+        self,
+        photo_id: int,
+        outcome: PhotoStatus | Literal["retry"],
+        retry_from: dt.datetime | None = None,
+        **values: object,
     ) -> None:
         async with self._sessions() as session, session.begin():
             photo = await session.get(Photo, photo_id)
             if photo is None:
                 return
             photo.attempts += 1
-            if photo.status == "erase" and outcome != "deleted":
+            if photo.status == PhotoStatus.ERASE and outcome != PhotoStatus.DELETED:
                 # The resident erased their data while this fetch was under way: the erasure wins, and the
                 # next pass deletes the file this fetch may have written.
                 photo.path = values.get("path", photo.path)  # type: ignore[assignment]
                 return
             if outcome == "retry":
-                photo.status = "failed" if photo.attempts >= MAX_ATTEMPTS else "pending"
-                if photo.status == "pending":
+                photo.status = PhotoStatus.FAILED if photo.attempts >= MAX_ATTEMPTS else PhotoStatus.PENDING
+                if photo.status == PhotoStatus.PENDING:
                     photo.next_attempt_at = (retry_from or utcnow()) + RETRY_AFTER[photo.attempts - 1]
             else:
                 photo.status = outcome
@@ -177,13 +183,13 @@ class PhotoFetcher:
 
 def _fetch_due(now: dt.datetime) -> ColumnElement[bool]:
     """A photo waiting to be fetched whose next try is due by `now` (none set: due at once)."""
-    return and_(Photo.status == "pending", or_(Photo.next_attempt_at.is_(None), Photo.next_attempt_at <= now))
+    return and_(Photo.status == PhotoStatus.PENDING, or_(Photo.next_attempt_at.is_(None), Photo.next_attempt_at <= now))
 
 
 def photos_for_staff(**owner: int) -> Select[Photo]:
     """The photos of one opinion or report (opinion_id=... or report_id=...) that staff see: the stored ones,
     and those still being tried or given up on, so a full disk or a bad file is visible."""
-    shown = Photo.status.in_(("stored", "pending", "failed"))
+    shown = Photo.status.in_((PhotoStatus.STORED, PhotoStatus.PENDING, PhotoStatus.FAILED))
     return select(Photo).filter_by(**owner).where(shown).order_by(Photo.id)
 
 

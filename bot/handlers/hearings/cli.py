@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.config import Settings
+from bot.db.statuses import SendingState
 
 WAIT_LIMIT_SECONDS = 3600
 
@@ -175,7 +176,7 @@ async def _announce(sessions: Any, args: argparse.Namespace) -> int:
         async with sessions() as session:
             result = await report(session, job_id)
         assert result is not None
-        if not args.wait or result.status == "done" or asyncio.get_running_loop().time() > deadline:
+        if not args.wait or result.status == SendingState.DONE or asyncio.get_running_loop().time() > deadline:
             break
         await asyncio.sleep(0.5)
     if args.json:

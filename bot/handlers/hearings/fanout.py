@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.chat.messages import WireMessage
 from bot.content import Content
 from bot.db.models import BroadcastChunk, BroadcastJob, Hearing, Resident, Rsvp, utcnow
+from bot.db.statuses import ChunkStatus, SendingState
 from bot.delivery.background import Stopping
 from bot.delivery.line import LineGateway, LineSendError, check_messages
 from bot.handlers.hearings import cards
@@ -72,7 +73,7 @@ class AlreadySubmitted(Exception):
 # The one-time key an announce form carries (secrets.token_urlsafe(16) makes 22 of these characters).
 FORM_KEY = re.compile(r"^[A-Za-z0-9_-]{16,43}$")
 # Announcements that count as "already announced": sent, being sent, or waiting for their time.
-LIVE = ("scheduled", "running", "done")
+LIVE = (SendingState.SCHEDULED, SendingState.RUNNING, SendingState.DONE)
 
 
 def _announce_key(hearing: Hearing, form_key: str | None) -> str:
@@ -209,7 +210,7 @@ def _job(hearing: Hearing, kind: str, dedupe: str, run_at: dt.datetime, by: str,
         kind=kind,
         dedupe_key=dedupe,
         run_at=run_at,
-        status="scheduled",
+        status=SendingState.SCHEDULED,
         created_by=by,
         created_at=utcnow(),
         recipients=0,
@@ -314,7 +315,7 @@ async def report(session: AsyncSession, job_id: int) -> JobReport | None:
         sent=job.sent,
         failed=job.failed,
         chunks=sum(counts.values()),
-        chunks_sent=counts.get("sent", 0),
+        chunks_sent=counts.get(ChunkStatus.SENT, 0),
         started_at=job.started_at,
         finished_at=job.finished_at,
         created_by=job.created_by,
@@ -376,8 +377,8 @@ class JobRunner:
                 select(BroadcastJob.id)
                 .where(
                     or_(
-                        (BroadcastJob.status == "scheduled") & (BroadcastJob.run_at <= now),
-                        (BroadcastJob.status == "running") & (BroadcastJob.lease_until < now),
+                        (BroadcastJob.status == SendingState.SCHEDULED) & (BroadcastJob.run_at <= now),
+                        (BroadcastJob.status == SendingState.RUNNING) & (BroadcastJob.lease_until < now),
                     )
                 )
                 .order_by(BroadcastJob.run_at)
@@ -390,7 +391,7 @@ class JobRunner:
                 update(BroadcastJob)
                 .where(BroadcastJob.id == job_id)
                 .values(
-                    status="running",
+                    status=SendingState.RUNNING,
                     leased_by=self.name,
                     lease_until=now + LEASE,
                     started_at=func.coalesce(BroadcastJob.started_at, now),
@@ -432,14 +433,17 @@ class JobRunner:
             async with self._sessions() as session, session.begin():
                 chunk = await session.scalar(
                     select(BroadcastChunk)
-                    .where(BroadcastChunk.job_id == job_id, BroadcastChunk.status.in_(("pending", "sending")))
+                    .where(
+                        BroadcastChunk.job_id == job_id,
+                        BroadcastChunk.status.in_((ChunkStatus.PENDING, ChunkStatus.SENDING)),
+                    )
                     .order_by(BroadcastChunk.seq)
                     .limit(1)
                 )
                 if chunk is None:
                     await self._finish(session, job_id)
                     return
-                chunk.status, chunk.attempts = "sending", chunk.attempts + 1
+                chunk.status, chunk.attempts = ChunkStatus.SENDING, chunk.attempts + 1
                 await session.execute(
                     update(BroadcastJob).where(BroadcastJob.id == job_id).values(lease_until=self._clock() + LEASE)
                 )
@@ -450,7 +454,7 @@ class JobRunner:
                 stored = await session.get(BroadcastChunk, chunk.id)
                 assert stored is not None
                 if outcome is None:
-                    stored.status, stored.sent_at = "sent", utcnow()
+                    stored.status, stored.sent_at = ChunkStatus.SENT, utcnow()
                     await session.execute(
                         update(BroadcastJob)
                         .where(BroadcastJob.id == job_id)
@@ -467,7 +471,7 @@ class JobRunner:
                     )
                     log.warning("broadcast paused after a failure", extra={"job": job_id, "status": outcome.status})
                     return
-                stored.status = "failed"
+                stored.status = ChunkStatus.FAILED
                 await session.execute(
                     update(BroadcastJob)
                     .where(BroadcastJob.id == job_id)
@@ -494,7 +498,7 @@ class JobRunner:
         await session.execute(
             update(BroadcastJob)
             .where(BroadcastJob.id == job_id)
-            .values(status="done", finished_at=utcnow(), leased_by=None, lease_until=None)
+            .values(status=SendingState.DONE, finished_at=utcnow(), leased_by=None, lease_until=None)
         )
 
 
@@ -505,6 +509,6 @@ def _chunk(job_id: int, seq: int, recipients: list[str], size: int) -> Broadcast
         recipients=json.dumps(recipients),
         size=size,
         retry_key=str(uuid.uuid4()),
-        status="pending",
+        status=ChunkStatus.PENDING,
         attempts=0,
     )

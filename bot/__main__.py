@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import Settings, SettingsError, database_url_from_env, describe_database, sqlite_file
+from bot.db.statuses import OpinionStatus, ReportState
 from bot.ops.invocation import bot_command, interpreter
 
 WORKER_NICENESS = 10
@@ -22,6 +23,8 @@ DATABASE_COMMANDS = frozenset(
     {"serve", "worker", "staff", "export", "hearing", "report", "opinion", "backup", "restore"}
 )
 MAY_CREATE_DATABASE = frozenset({"serve", "worker", "restore"})
+# What becomes of an opinion is set by staff; these two the resident sets (sending it, taking it back).
+_NOT_OUTCOMES = (OpinionStatus.RECEIVED, OpinionStatus.WITHDRAWN)
 
 
 def freeze_startup_objects() -> None:
@@ -84,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     report_commands = report.add_subparsers(dest="report_command", required=True)
     status = report_commands.add_parser("status", help="set a report's status; the resident is told in the chat")
     status.add_argument("reference", help="the report's reference number, e.g. 2569-00012")
-    status.add_argument("status", choices=["received", "in_progress", "done", "forwarded", "reopened"])
+    status.add_argument("status", choices=[s.value for s in ReportState])
     status.add_argument("--note", help="a short note the resident reads with the new status")
     status.add_argument("--by", default="cli", help="who made the change (kept in the history)")
 
@@ -92,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     opinion_commands = opinion.add_subparsers(dest="opinion_command", required=True)
     outcome = opinion_commands.add_parser("outcome", help="set what became of an opinion; the resident is told")
     outcome.add_argument("reference", help="the opinion's reference number, e.g. 2569-00042")
-    outcome.add_argument("outcome", choices=["considering", "in_plan", "forwarded", "rejected"])
+    outcome.add_argument("outcome", choices=[s.value for s in OpinionStatus if s not in _NOT_OUTCOMES])
     outcome.add_argument("--detail", help="the project (in_plan), the agency (forwarded) or the reason (rejected)")
     outcome.add_argument("--by", default="cli", help="who made the decision (kept with the opinion)")
 

@@ -14,6 +14,7 @@ import pytest
 from bot.chat import participation
 from bot.content import ContentError, check_content, ids, load_content
 from bot.content import services as service_files
+from bot.db.statuses import OpinionStatus
 from bot.handlers.hearings import rules as hearings
 from bot.handlers.opinions import rules as opinions
 from bot.handlers.services import cards, referrals
@@ -109,7 +110,7 @@ def test_the_values_ids_are_built_from_are_the_codes_own() -> None:
     assert tuple(participation.KIND.values()) == ids.FLOW_KINDS
     assert ids.RSVP_ANSWERS == hearings.ANSWERS
     assert tuple(opinions.OUTCOMES) == ids.OPINION_OUTCOMES
-    assert ids.OPINION_STATUSES[-1] == opinions.WITHDRAWN
+    assert tuple(OpinionStatus) == ids.OPINION_STATUSES
     assert ids.DAY_KINDS == service_files.DAY_KINDS
     assert tuple(c for c in service_files.CERTAINTIES if c != "seen") == ids.NOTED_CERTAINTIES
     assert ids.ASPECT_CHIPS == cards.ASPECT_CHIPS

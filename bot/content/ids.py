@@ -18,14 +18,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 
+from bot.db.statuses import OpinionStatus
+
 Params = tuple[str, ...]
 
 # The values the code builds ids from; tests/test_response_ids.py checks each against the code's own list.
 FLOW_KINDS = ("opinion", "report")  # bot.chat.participation.KIND: each flow's ids start with its kind
 RSVP_ANSWERS = ("going", "not_going", "maybe")  # bot.handlers.hearings.rules.ANSWERS
 RSVP_REFUSALS = ("full", "closed", "not_open")  # what record_rsvp answers besides "saved"
-OPINION_OUTCOMES = ("considering", "in_plan", "forwarded", "rejected")  # bot.handlers.opinions.rules.OUTCOMES
-OPINION_STATUSES = ("received", *OPINION_OUTCOMES, "withdrawn")
+# bot.db.statuses.OpinionStatus: residents read each status ("status_{}"); an outcome staff set is pushed to them.
+OPINION_STATUSES = tuple(status.value for status in OpinionStatus)
+OPINION_OUTCOMES = OPINION_STATUSES[1:-1]  # but received and withdrawn: bot.handlers.opinions.rules.OUTCOMES
 FEEDBACK_VOTES = ("up", "down")
 DAY_KINDS = ("calendar", "working", "unspecified")  # bot.content.services.DAY_KINDS
 NOTED_CERTAINTIES = ("secondary", "local", "recalled")  # bot.content.services.CERTAINTIES but "seen"

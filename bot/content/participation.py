@@ -9,6 +9,7 @@ from pathlib import Path
 
 from bot.content.model import MUNICIPALITY_PLACEHOLDERS, Consultation, Division, PrivacyNotice, ReportType
 from bot.content.source import ContentErrors, Located, read_yaml
+from bot.db.statuses import ReportState
 from bot.handlers.services.timeline import BANGKOK
 
 TIME_FORMAT = "%Y-%m-%d %H:%M"
@@ -92,8 +93,8 @@ def read_privacy(file: Path, errors: ContentErrors) -> PrivacyNotice | None:
     )
 
 
-# The statuses the code acts on (a report is 'done' before it can be rated); content words them.
-REPORT_STATUSES = ("received", "in_progress", "done", "forwarded", "reopened")
+# bot.db.statuses.ReportState: every status a report can have; content words each (reports.yaml statuses).
+REPORT_STATUSES = tuple(status.value for status in ReportState)
 
 
 def read_report_kinds(

@@ -35,6 +35,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from bot.content import Content
 from bot.db.engine import driver_connection
 from bot.db.models import Opinion, Report, Resident, ServiceQuery
+from bot.db.statuses import OpinionStatus
 from bot.delivery.geo import MAP_URL_PREFIX
 from bot.handlers.services.timeline import BANGKOK
 from bot.references import stored_reference
@@ -391,7 +392,7 @@ def export_statement(
     )
     if kind == "opinions":
         # Withdrawn opinions were taken back by their authors: they are not the municipality's to hand on.
-        statement = statement.where(Opinion.status != "withdrawn")
+        statement = statement.where(Opinion.status != OpinionStatus.WITHDRAWN)
     return statement
 
 

@@ -11,11 +11,11 @@ from sqlalchemy import func, select
 
 from bot import keys
 from bot.db.models import Opinion, Photo, Resident
+from bot.db.statuses import OpinionStatus, PhotoStatus
 from bot.delivery.geo import map_label, map_url
 from bot.delivery.photos import photos_for_staff
 from bot.handlers.opinions.rules import (
     OUTCOMES,
-    WITHDRAWN,
     UnknownOpinion,
     WithdrawnOpinion,
     correct_category,
@@ -52,9 +52,9 @@ async def opinion_list(request: web.Request) -> web.Response:
     filters, problems = filters_from(request)
     page = page_number(request)
     # Withdrawn opinions are counted apart and listed only when asked for (status=withdrawn).
-    shown = [] if filters.status == "withdrawn" else [Opinion.status != "withdrawn"]
+    shown = [] if filters.status == OpinionStatus.WITHDRAWN else [Opinion.status != OpinionStatus.WITHDRAWN]
     conditions = [*opinion_conditions(filters), *shown]
-    taken_back = [*opinion_conditions(replace(filters, status=None)), Opinion.status == "withdrawn"]
+    taken_back = [*opinion_conditions(replace(filters, status=None)), Opinion.status == OpinionStatus.WITHDRAWN]
     async with request.app[keys.SESSIONS]() as db:
         total = int(await db.scalar(select(func.count()).select_from(Opinion).where(*conditions)) or 0)
         withdrawn = int(await db.scalar(select(func.count()).select_from(Opinion).where(*taken_back)) or 0)
@@ -102,7 +102,7 @@ async def opinion_page(request: web.Request) -> web.Response:
         changes = await history(db, opinion.id)
         photos = (await db.scalars(photos_for_staff(opinion_id=opinion.id))).all()
         pseudonym = await db.scalar(select(Resident.pseudonym).where(Resident.id == opinion.resident_id))
-    withdrawn = opinion.status == WITHDRAWN
+    withdrawn = opinion.status == OpinionStatus.WITHDRAWN
     return render(
         request,
         "opinion.html",
@@ -161,7 +161,7 @@ async def photo(request: web.Request) -> web.StreamResponse:
         raise web.HTTPNotFound() from None
     async with request.app[keys.SESSIONS]() as db:
         row = await db.get(Photo, photo_id)
-    if row is None or row.status != "stored" or not row.path:
+    if row is None or row.status != PhotoStatus.STORED or not row.path:
         raise web.HTTPNotFound()
     media = (request.app[keys.SETTINGS].data_dir / "media").resolve()
     path = (media / row.path).resolve()

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content import Content
 from bot.db.models import Opinion
+from bot.db.statuses import OpinionStatus
 from bot.staff.exports import NUMBER, TEXT, Filters, Heading, neutralise, opinion_conditions
 from bot.staff.insight import group_similar
 
@@ -43,7 +44,7 @@ async def _withdrawn(session: AsyncSession, filters: Filters) -> dict[tuple[str,
     """Withdrawn opinions per (category, village) under the same filters."""
     rows = await session.execute(
         select(Opinion.category, Opinion.village, func.count())
-        .where(*opinion_conditions(filters), Opinion.status == "withdrawn")
+        .where(*opinion_conditions(filters), Opinion.status == OpinionStatus.WITHDRAWN)
         .group_by(Opinion.category, Opinion.village)
     )
     return {(category, village): int(count) for category, village, count in rows.all()}
@@ -54,7 +55,7 @@ async def plan_rows(session: AsyncSession, content: Content, filters: Filters) -
     included, counted apart)."""
     yield [[Heading(neutralise(text), width, kind) for text, width, kind in HEADER]]
     # A withdrawn opinion was taken back: its text is gone, and it is no one's wish any more.
-    conditions = [*opinion_conditions(filters), Opinion.status != "withdrawn"]
+    conditions = [*opinion_conditions(filters), Opinion.status != OpinionStatus.WITHDRAWN]
     withdrawn = await _withdrawn(session, filters)
     villages = {v.no: v.name for v in content.municipality.villages}
     for category in content.categories.values():

@@ -12,16 +12,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.chat.messages import MessageBuilder
 from bot.content import Content
 from bot.db.models import Opinion, OpinionChange, Resident, utcnow
+from bot.db.statuses import OpinionStatus
 from bot.delivery.outbox import queue_messages
 from bot.handlers.reports.rules import ensure_lane
 from bot.nlp.normalize import clean_text
 from bot.references import stored_reference
 
 # The outcome, and whether it needs a detail: the project's name, the agency, or the reason.
-OUTCOMES = {"considering": False, "in_plan": True, "forwarded": True, "rejected": True}
+OUTCOMES = {
+    OpinionStatus.CONSIDERING: False,
+    OpinionStatus.IN_PLAN: True,
+    OpinionStatus.FORWARDED: True,
+    OpinionStatus.REJECTED: True,
+}
 SUMMARY_CHARS = 60
 DETAIL_UNITS = 1000
-WITHDRAWN = "withdrawn"
 # Who a change made by the opinion's own author is recorded as: the same word ReportStatus and the audit log
 # use for what residents do themselves (staff usernames are theirs; a resident has none here, by design).
 BY_RESIDENT = "resident"
@@ -41,6 +46,7 @@ async def set_outcome(
     """Record the outcome and queue the push (if the resident still follows and has not opted out)."""
     if outcome not in OUTCOMES:
         raise ValueError(f"outcome must be one of {', '.join(OUTCOMES)}")
+    outcome = OpinionStatus(outcome)
     detail = clean_text(detail or "", DETAIL_UNITS) or None  # it goes to the resident, and into exports
     if OUTCOMES[outcome] and not detail:
         raise ValueError(f"outcome '{outcome}' needs a detail (project, agency or reason)")
@@ -65,7 +71,7 @@ async def find(session: AsyncSession, reference: str) -> Opinion:
     """The opinion staff may work on (withdrawn ones were taken back by their authors), named by its reference
     in any typed form ('ค-2569-00001', '2569-00001', Thai digits); a report's reference ('ร-...') names none."""
     opinion = await find_to_view(session, reference)
-    if opinion.status == WITHDRAWN:
+    if opinion.status == OpinionStatus.WITHDRAWN:
         raise WithdrawnOpinion(reference)
     return opinion
 
@@ -86,13 +92,13 @@ def record_withdrawal(session: AsyncSession, opinion: Opinion) -> None:
     opinion went through and when (the resident's own case history and the staff page read it), so the
     withdrawal is one more row of it and needs no migration. It holds the two statuses only, never the text,
     which the caller erases (PDPA: a withdrawn opinion keeps nothing of what was written)."""
-    _record(session, opinion, "status", opinion.status, WITHDRAWN, BY_RESIDENT)
-    opinion.status = WITHDRAWN
+    _record(session, opinion, "status", opinion.status, OpinionStatus.WITHDRAWN, BY_RESIDENT)
+    opinion.status = OpinionStatus.WITHDRAWN
 
 
 def withdrawn_at(changes: Sequence[OpinionChange]) -> dt.datetime | None:
     """When the opinion was withdrawn, from its history (None for withdrawals made before it was recorded)."""
-    moments = [c.changed_at for c in changes if c.field == "status" and c.new == WITHDRAWN]
+    moments = [c.changed_at for c in changes if c.field == "status" and c.new == OpinionStatus.WITHDRAWN]
     return moments[-1] if moments else None
 
 

@@ -12,12 +12,13 @@ from bot.chat.messages import MessageBuilder, WireMessage, postback_chip
 from bot.chat.postbacks import RatingDo, ReportRating
 from bot.content import Content
 from bot.db.models import EventLane, Report, ReportStatus, Resident, utcnow
+from bot.db.statuses import ReportState
 from bot.delivery.intake import dialect_insert
 from bot.delivery.outbox import queue_messages
 from bot.nlp.normalize import clean_text
 from bot.references import stored_reference
 
-STATUSES = ("received", "in_progress", "done", "forwarded", "reopened")
+STATUSES = tuple(ReportState)
 NOTE_UNITS = 1000
 RATINGS = range(1, 6)
 
@@ -43,6 +44,7 @@ async def change_status(
     and have not opted out). The push leaves with the commit, through the outbox."""
     if status not in STATUSES:
         raise ValueError(f"status must be one of {', '.join(STATUSES)}")
+    status = ReportState(status)
     note = clean_text(note or "", NOTE_UNITS) or None  # staff's free text, cleaned as residents' text is
     report = await find(session, reference)
     report.status, report.updated_at = status, utcnow()
@@ -65,7 +67,7 @@ def status_messages(content: Content, report: Report, note: str | None) -> list[
         status=content.report_statuses.get(report.status, report.status),
         note=note or "",
     )
-    if report.status != "done":
+    if report.status != ReportState.DONE:
         return [message]
     ask = builder.text("report_ask_rating")
     chips = [postback_chip(str(n), ReportRating(report.reference, stars=n).pack(), "⭐" * n) for n in RATINGS]

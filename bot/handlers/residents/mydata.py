@@ -28,6 +28,7 @@ from bot.chat.postbacks import MenuMyData, MyDataDo, MyDataRequest
 from bot.chat.state import FlowState
 from bot.chat.typed import typed_answer
 from bot.db.models import Opinion, Photo, Report
+from bot.db.statuses import OpinionStatus, PhotoStatus
 from bot.handlers.opinions.rules import record_withdrawal
 from bot.handlers.residents import erasure
 from bot.handlers.residents.cases import opinion_status, report_status
@@ -103,7 +104,7 @@ async def summary(turn: Turn) -> WireMessage:
     notify = resident is None or resident.notify
     reports = await _own(turn, Report)
     chips = []
-    if any(o.status != "withdrawn" for o in opinions):
+    if any(o.status != OpinionStatus.WITHDRAWN for o in opinions):
         chips.append(_chip(turn, "chip_withdraw", MyDataDo.WITHDRAW))
     chips.append(
         _chip(
@@ -216,7 +217,7 @@ async def answer_withdrawal(turn: Turn) -> None:
 
 
 async def _choose_withdrawal(turn: Turn) -> None:
-    opinions = [o for o in await _own(turn, Opinion) if o.status != "withdrawn"][:13]
+    opinions = [o for o in await _own(turn, Opinion) if o.status != OpinionStatus.WITHDRAWN][:13]
     if not opinions:
         await show(turn)
         return
@@ -241,7 +242,7 @@ async def _choose_withdrawal(turn: Turn) -> None:
 async def _ask_withdrawal(turn: Turn, reference: str) -> None:
     """'ถอนความคิดเห็น ‘…’ (ค-2569-00001) ใช่ไหมคะ' with ถอน / ไม่ถอน; nothing changes until it is answered."""
     opinion = await _own_opinion(turn, reference)
-    if opinion is None or opinion.status == "withdrawn":
+    if opinion is None or opinion.status == OpinionStatus.WITHDRAWN:
         await _not_withdrawable(turn, opinion)
         return
     message = turn.builder.text(
@@ -256,7 +257,7 @@ async def _ask_withdrawal(turn: Turn, reference: str) -> None:
 async def _withdraw(turn: Turn, reference: str) -> None:
     """The confirmed withdrawal. A second tap of the same ถอน finds it withdrawn and only says so."""
     opinion = await _own_opinion(turn, reference)
-    if opinion is None or opinion.status == "withdrawn":
+    if opinion is None or opinion.status == OpinionStatus.WITHDRAWN:
         await _not_withdrawable(turn, opinion)
         return
     record_withdrawal(turn.session, opinion)  # the moment, for staff and the resident's case history
@@ -333,7 +334,7 @@ async def _erase_photos(turn: Turn, opinions: Select[int] | None, reports: Selec
         conditions.append(Photo.opinion_id.in_(opinions))
     if reports is not None:
         conditions.append(Photo.report_id.in_(reports))
-    await turn.session.execute(update(Photo).where(or_(*conditions)).values(status="erase"))
+    await turn.session.execute(update(Photo).where(or_(*conditions)).values(status=PhotoStatus.ERASE))
 
 
 async def _own(turn: Turn, kind: type[Submission]) -> list[Submission]:

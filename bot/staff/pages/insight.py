@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from bot import keys
 from bot.db.models import Opinion, OpinionChange
-from bot.handlers.opinions.rules import WITHDRAWN
+from bot.db.statuses import OpinionStatus
 from bot.staff.exports import Filters, opinion_conditions
 from bot.staff.insight import MAX_CHARS, Insight, InsightRunner, OpinionGroup, Row
 from bot.staff.pages.filtering import filters_from
@@ -41,7 +41,7 @@ async def insight_runner(app: web.Application) -> AsyncIterator[None]:
 
 
 async def load_insight(request: web.Request, filters: Filters) -> Insight:
-    conditions = [*opinion_conditions(filters), Opinion.status != WITHDRAWN]
+    conditions = [*opinion_conditions(filters), Opinion.status != OpinionStatus.WITHDRAWN]
     sessions = request.app[keys.SESSIONS]
     async with sessions() as db:
         # What the result depends on besides the filters: a new, withdrawn or changed opinion makes a new key.
@@ -83,7 +83,7 @@ async def count_withdrawn(request: web.Request, filters: Filters) -> int:
     """Withdrawn opinions the filters would take in: in no group and no count, but said apart (as the list does),
     so a figure that fell since yesterday is explained."""
     async with request.app[keys.SESSIONS]() as db:
-        taken_back = [*opinion_conditions(replace(filters, status=None)), Opinion.status == WITHDRAWN]
+        taken_back = [*opinion_conditions(replace(filters, status=None)), Opinion.status == OpinionStatus.WITHDRAWN]
         return int(await db.scalar(select(func.count()).select_from(Opinion).where(*taken_back)) or 0)
 
 
@@ -116,4 +116,4 @@ async def page(request: web.Request) -> web.Response:
 def _withdrawn_link(request: web.Request) -> str:
     """The opinions list of the withdrawn ones, under the same filters as this page."""
     kept = [(k, v) for k, v in request.query.items() if k not in ("status", "page") and v]
-    return "/staff/opinions?" + urlencode([*kept, ("status", WITHDRAWN)])
+    return "/staff/opinions?" + urlencode([*kept, ("status", OpinionStatus.WITHDRAWN)])

@@ -12,12 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import keys
 from bot.db.models import Opinion, Report, ServiceQuery, utcnow
+from bot.db.statuses import OpinionStatus, ReportState
 from bot.handlers.services.timeline import BANGKOK
 from bot.staff.charts import bar_chart, column_chart
 from bot.staff.shell import render
 
 WEEKS = 12
-OPEN_REPORT_STATUSES = ("received", "in_progress", "reopened")
+OPEN_REPORT_STATUSES = (ReportState.RECEIVED, ReportState.IN_PROGRESS, ReportState.REOPENED)
 # Ages at which an open report is shown as waiting long (days).
 AGE_BUCKETS = ((0, 3, "ไม่เกิน 3 วัน"), (3, 7, "3-7 วัน"), (7, 30, "7-30 วัน"), (30, 100_000, "เกิน 30 วัน"))
 
@@ -38,7 +39,7 @@ def _week_starts(now: dt.datetime) -> list[dt.datetime]:
 
 async def figures(db: AsyncSession, content: Any, now: dt.datetime) -> dict[str, Any]:
     week_ago = now - dt.timedelta(days=7)
-    live = Opinion.status != "withdrawn"
+    live = Opinion.status != OpinionStatus.WITHDRAWN
     opinions_week = await _count(db, select(func.count()).where(live, Opinion.created_at >= week_ago))
     reports_week = await _count(db, select(func.count()).select_from(Report).where(Report.created_at >= week_ago))
     questions = await db.execute(

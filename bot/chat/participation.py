@@ -1,19 +1,22 @@
-"""Steps the participation flows share (opinions, problem reports): the privacy consent, the village, the
-description in several messages with a location, and reference numbers. Each flow's taps are its own postback
-class (OpinionAnswer 'action=op', ReportAnswer 'action=rp' of bot/chat/postbacks.py), given to these helpers."""
+"""What the participation flows share (opinions, problem reports): the steps both list in their tables (the
+privacy consent, the village, the description in several messages with a location, the summary to confirm),
+what they do with input that answers nothing (typed text is kept as the description), and reference numbers.
+Each flow is a ParticipationFlow (bot/chat/flows.py) whose taps are its own postback class (OpinionAnswer
+'action=op', ReportAnswer 'action=rp' of bot/chat/postbacks.py)."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import update
 
 from bot.chat.dispatch import Turn
+from bot.chat.flows import Answered, Flow, Move, Step
 from bot.chat.messages import WireMessage, postback_chip
-from bot.chat.postbacks import FlowAnswer, FlowDo, OpinionAnswer, ReportAnswer
+from bot.chat.postbacks import FlowAnswer, FlowDo
 from bot.chat.state import FlowState
 from bot.chat.typed import TYPED_LINK, TYPED_LOCATION, typed_answer, typed_choice, typed_key
 from bot.chat.typed import typed_words as _typed_words
@@ -33,33 +36,39 @@ __all__ = ["TYPED_LINK", "TYPED_LOCATION", "typed_answer", "typed_choice", "type
 MAX_DESCRIPTION_CHARS = 2000
 # LINE shows 13 chips: with "same as before" and "ไม่ระบุ", villages beyond the first 11 are typed.
 VILLAGE_CHIPS = 12
-# A flow is named by the class of its taps.
-Flow = type[FlowAnswer]
-# Each flow's own response ids start with its kind ("report_ask_village"): the report flow speaks of reports.
-KIND: dict[Flow, str] = {OpinionAnswer: "opinion", ReportAnswer: "report"}
-DECLINED: dict[Flow, str] = {OpinionAnswer: "privacy_declined", ReportAnswer: "report_privacy_declined"}
+# Each flow's own response ids start with its kind ("report_ask_village": the report flow speaks of reports),
+# except the opinion flow's older "privacy_declined".
+DECLINED = {"opinion": "privacy_declined", "report": "report_privacy_declined"}
 MIN_KEPT_CHARS = 4  # shorter stray words at a choice step ("อ้าว", "?") are not taken as the description
 # Step names both flows give the steps this module reads (saved in conversation_state.step).
 CONSENT_STEP = "consent"
 VILLAGE_STEP = "village"
+TEXT_STEP = "text"
 SUMMARY_STEP = "confirm"
 
-Question = Callable[[Turn, FlowState], WireMessage]
-_QUESTIONS: dict[Flow, Question] = {}
 
+class ParticipationFlow(Flow):
+    """A flow that takes part in the plan or reports a problem: a link or location chip's label typed, or
+    "อ่านฉบับเต็ม" at the consent step, is answered beside the question; other input that answers nothing is
+    kept as the description rather than thrown away."""
 
-def asks(flow: Flow, question: Question) -> None:
-    """Registers the flow's question of each step: typed answers are read against the chips it offers, so a
-    chip added to a question is typed-answerable without anything else to change."""
-    _QUESTIONS[flow] = question
+    def aside(self, turn: Turn, state: FlowState) -> WireMessage | None:
+        return aside(turn, self)
+
+    async def reask(self, turn: Turn, state: FlowState) -> None:
+        lead, kept = unanswered(turn, self, state)
+        turn.replies += [lead, self.question(turn, state)]
+        if kept:
+            await turn.save_flow(state)
+        turn.outcome = f"{self.kind}-{'kept' if kept else 'reask'}:{state.step}"
 
 
 def tap(turn: Turn, flow: Flow) -> FlowAnswer | None:
     """This flow's answer: its postback (OpinionAnswer, ReportAnswer), or the chip of the current question that
     the typed text names (LINE for PC and Mac shows no quick replies), or None for anything else."""
     if turn.event_type == "postback":
-        return turn.tapped(flow)
-    return flow.from_fields(_typed(turn, flow))
+        return turn.tapped(flow.tap)
+    return flow.tap.from_fields(_typed(turn, flow))
 
 
 def answer(turn: Turn, flow: Flow) -> FlowDo | None:
@@ -71,10 +80,10 @@ def answer(turn: Turn, flow: Flow) -> FlowDo | None:
 def _typed(turn: Turn, flow: Flow) -> dict[str, str]:
     """The fields of the current question's chip that the typed text names (a link or location chip gives
     TYPED_LINK / TYPED_LOCATION), or {}."""
-    question, state = _QUESTIONS.get(flow), turn.flow
-    if turn.message_type != "text" or question is None or state is None:
+    state = turn.flow
+    if turn.message_type != "text" or state is None or state.step not in flow.steps:
         return {}
-    return typed_answer(turn.content, question(turn, state), turn.text)
+    return typed_answer(turn.content, flow.question(turn, state), turn.text)
 
 
 # -- typed answers: compared in bot/chat/typed.py, shared with the offered chips and buttons outside the flows ----
@@ -104,7 +113,7 @@ def aside(turn: Turn, flow: Flow) -> WireMessage | None:
 
 def is_start_request(turn: Turn, flow: Flow) -> bool:
     """True for "แจ้งปัญหา", "เสนอความคิดเห็นค่ะ": asks to start the flow and says nothing to keep as its text."""
-    starts = _words(turn.content, f"typed_start_{KIND[flow]}")
+    starts = _words(turn.content, f"typed_start_{flow.kind}")
     particles = _words(turn.content, "typed_particles")
     return typed_key(turn.content, turn.text) in {_without_particles(w, particles) for w in starts}
 
@@ -129,7 +138,7 @@ def keep_unanswered(turn: Turn, flow: Flow, state: FlowState) -> str | None:
     if len(text) > room:
         return "text_full"
     if len(parts) == 1:
-        return f"{KIND[flow]}_text_kept"
+        return f"{flow.kind}_text_kept"
     return "text_added_summary" if state.step == SUMMARY_STEP else "text_added"
 
 
@@ -201,11 +210,11 @@ def needs_consent(turn: Turn) -> bool:
     return turn.resident is None or turn.resident.consent_version != turn.content.privacy.version
 
 
-def consent_question(turn: Turn, flow: Flow) -> WireMessage:
+def consent_question(turn: Turn, flow: Flow, state: FlowState) -> WireMessage:
     privacy = turn.content.privacy
     values = {**turn.content.municipality.placeholders(), "retention_months": privacy.retention_months}
     # The lead line is the flow's own ("ก่อนส่งความคิดเห็น" / "ก่อนแจ้งเรื่อง"); the notice is shared.
-    lead = turn.builder.text(f"{KIND[flow]}_consent_lead")["text"]
+    lead = turn.builder.text(f"{flow.kind}_consent_lead")["text"]
     lines = [lead, privacy.notice.format_map(values)]
     # The full notice is a link in the text, not a link chip: LINE hides the quick replies once any chip is
     # tapped, and a link chip sends the bot no event to offer them again, so a resident who opened the full
@@ -214,8 +223,8 @@ def consent_question(turn: Turn, flow: Flow) -> WireMessage:
         lines.append(turn.builder.text("privacy_full_link", url=turn.links["privacy"])["text"])
     message: WireMessage = {"type": "text", "text": "\n".join(lines)}
     chips = [
-        chip(turn, "chip_accept", flow(FlowDo.ACCEPT).pack()),
-        chip(turn, "chip_decline", flow(FlowDo.DECLINE).pack()),
+        chip(turn, "chip_accept", flow.tap(FlowDo.ACCEPT).pack()),
+        chip(turn, "chip_decline", flow.tap(FlowDo.DECLINE).pack()),
     ]
     return set_chips(message, chips)
 
@@ -226,7 +235,7 @@ async def answer_consent(turn: Turn, flow: Flow) -> bool | None:
     answered = answer(turn, flow)
     if answered == FlowDo.DECLINE:
         await turn.end_flow()
-        turn.say(DECLINED[flow])
+        turn.say(DECLINED[flow.kind])
         return False
     if answered != FlowDo.ACCEPT or turn.resident is None:
         return None
@@ -238,20 +247,20 @@ async def answer_consent(turn: Turn, flow: Flow) -> bool | None:
 # -- village ---------------------------------------------------------------------------------------------------
 
 
-def village_question(turn: Turn, flow: Flow) -> WireMessage:
+def village_question(turn: Turn, flow: Flow, state: FlowState) -> WireMessage:
     known = turn.resident.village if turn.resident else None
     chips = []
     if known:
         name = village_name(turn, known)
-        message = turn.builder.text(f"{KIND[flow]}_ask_village_known", village=name)
-        chips.append(chip(turn, "chip_same_village", flow(FlowDo.VILLAGE, village=known).pack(), name))
+        message = turn.builder.text(f"{flow.kind}_ask_village_known", village=name)
+        chips.append(chip(turn, "chip_same_village", flow.tap(FlowDo.VILLAGE, village=known).pack(), name))
     else:
-        message = turn.builder.text(f"{KIND[flow]}_ask_village")
+        message = turn.builder.text(f"{flow.kind}_ask_village")
     for village in turn.content.municipality.villages[: VILLAGE_CHIPS - len(chips)]:
         label = phrase(turn, "village_chip", number=village.no)
-        data = flow(FlowDo.VILLAGE, village=village.no).pack()
+        data = flow.tap(FlowDo.VILLAGE, village=village.no).pack()
         chips.append(postback_chip(label, data, village_name(turn, village.no)))
-    chips.append(chip(turn, "chip_unspecified_village", flow(FlowDo.VILLAGE, village=0).pack()))
+    chips.append(chip(turn, "chip_unspecified_village", flow.tap(FlowDo.VILLAGE, village=0).pack()))
     return set_chips(message, chips)
 
 
@@ -305,7 +314,7 @@ def _named_village(names: dict[str, int], key: str) -> int | None:
 
 
 def done_chip(turn: Turn, flow: Flow) -> dict[str, Any]:
-    return chip(turn, "chip_done", flow(FlowDo.DONE).pack())
+    return chip(turn, "chip_done", flow.tap(FlowDo.DONE).pack())
 
 
 def is_done(turn: Turn, flow: Flow) -> bool:
@@ -324,7 +333,7 @@ def text_question(turn: Turn, flow: Flow, state: FlowState, fresh: str, **params
     flow started, or at an earlier step) with "add more or เสร็จ", so the resident is not asked it again."""
     kept = description(state)
     if kept:
-        return turn.builder.text(f"{KIND[flow]}_ask_text_kept", text=kept[:1500])
+        return turn.builder.text(f"{flow.kind}_ask_text_kept", text=kept[:1500])
     return turn.builder.text(fresh, **params)
 
 
@@ -335,7 +344,7 @@ def take_part(turn: Turn, state: FlowState, flow: Flow) -> WireMessage | None:
         if sent is None:
             return turn.builder.text("location_invalid")  # what was typed so far stays as it was
         state.data["location"] = list(sent)
-        return turn.builder.text(f"{KIND[flow]}_location_saved")
+        return turn.builder.text(f"{flow.kind}_location_saved")
     if turn.message_type == "image":
         photos: list[str] = state.data.setdefault("photos", [])
         limit = str(PHOTOS_PER_SUBMISSION)
@@ -356,12 +365,113 @@ def take_part(turn: Turn, state: FlowState, flow: Flow) -> WireMessage | None:
     if room > 0 and text:
         parts.append(text[:room])
     if len(text) > room:
-        return turn.builder.text(f"{KIND[flow]}_text_too_long", limit=str(MAX_DESCRIPTION_CHARS))
+        return turn.builder.text(f"{flow.kind}_text_too_long", limit=str(MAX_DESCRIPTION_CHARS))
     return turn.builder.text("opinion_text_more", count=str(len(parts)))
 
 
 def description(state: FlowState) -> str:
     return "\n".join(state.data.get("parts", []))
+
+
+# -- the steps both flows list in their tables -------------------------------------------------------------------
+
+ChipsOf = Callable[[Turn, Flow], list[dict[str, Any]]]
+Filing = Callable[[Turn, Flow, FlowState], Awaitable[None]]
+
+
+def consent_step() -> Step:
+    """The privacy notice; passed over when the resident agreed to this version of it already."""
+    return Step(CONSENT_STEP, ask=consent_question, answer=_on_consent, applies=lambda turn, state: needs_consent(turn))
+
+
+async def _on_consent(turn: Turn, flow: Flow, state: FlowState) -> Answered:
+    agreed = await answer_consent(turn, flow)
+    if agreed is None:
+        return Move.REASK
+    if not agreed:
+        turn.outcome = f"{flow.kind}-declined"
+        return Move.END
+    return Move.NEXT
+
+
+def village_step() -> Step:
+    """The village: a chip, or typed in any form typed_village reads."""
+    return Step(VILLAGE_STEP, ask=village_question, answer=_on_village)
+
+
+async def _on_village(turn: Turn, flow: Flow, state: FlowState) -> Answered:
+    village = answer_village(turn, flow)
+    if village is False:
+        return Move.REASK
+    state.data["village"] = village
+    return Move.NEXT
+
+
+def description_step(
+    chips: ChipsOf,
+    hint: Callable[[Turn, FlowState], dict[str, str]] = lambda turn, state: {},
+    finish: Filing | None = None,
+) -> Step:
+    """The description, in as many messages (texts, photos, a location) as the resident likes, until เสร็จ;
+    then `finish` (the opinion flow suggests categories). Its question is '<kind>_ask_text' with `hint`'s
+    values, or what was kept so far; `chips` go under it and under each acknowledgement."""
+
+    def ask(turn: Turn, flow: Flow, state: FlowState) -> WireMessage:
+        return set_chips(
+            text_question(turn, flow, state, f"{flow.kind}_ask_text", **hint(turn, state)), chips(turn, flow)
+        )
+
+    async def on_text(turn: Turn, flow: Flow, state: FlowState) -> Answered:
+        if wants_rewrite(turn):
+            return rewrite(turn, flow, state)
+        if is_done(turn, flow):
+            if not state.data.get("parts"):
+                turn.replies.append(set_chips(turn.builder.text(f"{flow.kind}_text_empty"), chips(turn, flow)))
+                turn.outcome = f"{flow.kind}-text-empty"
+                return Move.STAY
+            if finish is not None:
+                await finish(turn, flow, state)
+            return Move.NEXT
+        message = take_part(turn, state, flow)
+        if message is None:
+            return Move.REASK
+        turn.replies.append(set_chips(message, chips(turn, flow)))
+        turn.outcome = f"{flow.kind}-text"
+        return Move.STAY
+
+    return Step(TEXT_STEP, ask=ask, answer=on_text)
+
+
+def rewrite(turn: Turn, flow: Flow, state: FlowState) -> Answered:
+    """แก้ไข: the description is cleared and asked for again; everything else given stays."""
+    state.data["parts"] = []
+    turn.say(f"{flow.kind}_edit_cleared")  # else the old text just vanishes from the next question
+    return TEXT_STEP
+
+
+def summary_step(ask: Callable[[Turn, Flow, FlowState], WireMessage], file: Filing) -> Step:
+    """What will be sent, to confirm (ยืนยันส่ง: `file` stores it and says its reference) or to write the
+    description again (แก้ไข). Filed, the village is remembered for next time and the flow is over."""
+
+    async def on_summary(turn: Turn, flow: Flow, state: FlowState) -> Answered:
+        answered = answer(turn, flow)
+        if answered == FlowDo.EDIT:
+            return rewrite(turn, flow, state)
+        if answered != FlowDo.CONFIRM:
+            return Move.REASK
+        await file(turn, flow, state)
+        remember_village(turn, state)
+        await turn.end_flow()
+        return Move.END
+
+    return Step(SUMMARY_STEP, ask=ask, answer=on_summary)
+
+
+def summary_chips(turn: Turn, flow: Flow) -> list[dict[str, Any]]:
+    return [
+        chip(turn, "chip_confirm", flow.tap(FlowDo.CONFIRM).pack()),
+        chip(turn, "chip_edit", flow.tap(FlowDo.EDIT).pack()),
+    ]
 
 
 def attach_photos(turn: Turn, state: FlowState, opinion_id: int | None = None, report_id: int | None = None) -> None:

@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy import select, text
 
 from bot import keys
+from bot.content import ContentError, load_content
 from bot.content import ids as content_ids
-from bot.content import load_content
 from bot.content.participation import REPORT_STATUSES
 from bot.content.staff_labels import SENDING_STATES
 from bot.db import models
@@ -90,10 +92,8 @@ def test_content_words_every_status_a_person_reads() -> None:
 
 
 def test_a_report_status_without_its_words_is_a_content_error_at_its_line(tmp_path: Path) -> None:
-    from bot.content import ContentError
-
     copy = tmp_path / "content"
-    _copy_tree(ROOT / "content", copy)
+    shutil.copytree(ROOT / "content", copy)
     reports = copy / "reports.yaml"
     lines = reports.read_text(encoding="utf-8").splitlines(keepends=True)
     kept = [line for line in lines if not line.lstrip().startswith(f"{ReportState.REOPENED}:")]
@@ -107,12 +107,6 @@ def test_a_report_status_without_its_words_is_a_content_error_at_its_line(tmp_pa
         raise AssertionError("content without the words of 'reopened' loaded")
     assert f"status '{ReportState.REOPENED}' needs its words" in message
     assert f"{reports}:" in message
-
-
-def _copy_tree(source: Path, target: Path) -> None:
-    import shutil
-
-    shutil.copytree(source, target)
 
 
 async def test_a_filed_report_stores_the_members_values(make_bot: BotFactory) -> None:
@@ -288,3 +282,16 @@ ACTORS = ("resident", "done")
     hits = sorted((c.lineno, c.value) for c in _bare_literals(ast.parse(source)))
     lines = sorted({line for line, _ in hits})
     assert lines == [*range(2, 15), 16, 21], hits
+
+
+def test_templates_compare_statuses_with_the_enums_values() -> None:
+    """Templates cannot name the enums: the words they compare a status with must still be members' values."""
+    compared = re.compile(r"\bstatus\s*(?:==|!=|in)\s*(\"[a-z_]+\"|\([^)]*\))")
+    seen: list[str] = []
+    for path in sorted(BOT.rglob("*.html")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            for match in compared.finditer(line):
+                for word in re.findall(r'"([a-z_]+)"', match.group(1)):
+                    seen.append(word)
+                    assert word in VALUES, f"{path.relative_to(ROOT)}:{number}: '{word}' is no status's value"
+    assert seen  # the pattern still finds the comparisons (hearing_confirm.html, _photos.html, ...)

@@ -17,6 +17,8 @@ from bot.content import services as service_files
 from bot.db.statuses import OpinionStatus
 from bot.handlers.hearings import rules as hearings
 from bot.handlers.opinions import rules as opinions
+from bot.handlers.opinions.chat import OPINION
+from bot.handlers.reports.chat import REPORT
 from bot.handlers.services import cards, referrals
 from bot.handlers.services.office import OfficeTopic
 from tests.response_usage import Use, scan
@@ -107,7 +109,7 @@ def test_ids_kept_in_tables_and_said_later_are_declared() -> None:
 
 
 def test_the_values_ids_are_built_from_are_the_codes_own() -> None:
-    assert tuple(participation.KIND.values()) == ids.FLOW_KINDS
+    assert (OPINION.kind, REPORT.kind) == tuple(participation.DECLINED) == ids.FLOW_KINDS
     assert ids.RSVP_ANSWERS == hearings.ANSWERS
     assert tuple(opinions.OUTCOMES) == ids.OPINION_OUTCOMES
     assert tuple(OpinionStatus) == ids.OPINION_STATUSES

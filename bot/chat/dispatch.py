@@ -36,6 +36,8 @@ from bot.nlp.understand import Reading
 OFFER_LIMIT = IDLE_LIMIT
 
 Handler = Callable[["Turn"], Awaitable[None]]
+# Answers a typed message once it is read: the feature whose router claims the reading's intent (on_intent).
+IntentHandler = Callable[["Turn", Reading], Awaitable[None]]
 TextPredicate = Callable[["Turn"], bool]
 Tap = TypeVar("Tap", bound=Postback)
 
@@ -62,6 +64,8 @@ class Turn:
     clears_offered: bool = False
     # Nothing of this chat is kept after the turn, offered choices included (the resident erased their data).
     forgets_chat: bool = False
+    # The handler of each intent, from the routers (Dispatcher._intent_handler).
+    intent_handler: Callable[[str], IntentHandler | None] = lambda intent: None
 
     @property
     def event_type(self) -> str:
@@ -125,6 +129,18 @@ class Turn:
         """The tap as `kind` (ServiceChoice, MyDataRequest, ...); None when it is another action's or malformed."""
         return kind.parse(self.postback_data)
 
+    def now(self) -> dt.datetime:
+        """The chat's one clock (the dispatcher's qa.clock): every time a handler, a flow, a reference or an
+        expiry reads or stores comes from here, so a test that pins qa.clock pins all of them."""
+        return self.qa.clock()
+
+    async def answer_reading(self, reading: Reading) -> None:
+        """A typed message has been read: the router that claims its intent answers it (a problem starts the
+        report flow in bot/handlers/reports, a question gets its service answer in bot/handlers/services)."""
+        handler = self.intent_handler(reading.intent)
+        if handler is not None:
+            await handler(self, reading)
+
     def is_command(self, name: str) -> bool:
         """True when the text is one of the words for a global command (เมนู, ยกเลิก ...), with or without a
         polite ending ("ถอนความคิดเห็นค่ะ"), as typed answers are compared."""
@@ -141,7 +157,7 @@ class Turn:
 
     async def save_flow(self, state: FlowState) -> None:
         """Store the flow's step; later events of the same batch see it at once."""
-        await save_state(self.session, self.row.lane_key, state)
+        await save_state(self.session, self.row.lane_key, state, self.now())
         self.batch.states[self.row.lane_key] = state
 
     async def end_flow(self) -> bool:
@@ -152,7 +168,7 @@ class Turn:
     def offered(self) -> list[Choice]:
         """The postback chips and buttons the chat's last replies offered, while they still count."""
         row = self.batch.offered.get(self.row.lane_key)
-        if row is None or utcnow() - row.offered_at > OFFER_LIMIT:
+        if row is None or self.now() - row.offered_at > OFFER_LIMIT:
             return []
         return decode_choices(row.choices)
 
@@ -186,6 +202,7 @@ class Router:
         self.postbacks: dict[str, Handler] = {}
         self.texts: list[tuple[TextPredicate, Handler, bool]] = []
         self.flows: dict[str, Handler] = {}
+        self.intents: dict[str, IntentHandler] = {}
 
     def on_event(self, *types: str) -> Callable[[Handler], Handler]:
         return self._register(self.events, types)
@@ -203,6 +220,17 @@ class Router:
 
     def on_flow(self, *flows: str) -> Callable[[Handler], Handler]:
         return self._register(self.flows, flows)
+
+    def on_intent(self, *intents: str) -> Callable[[IntentHandler], IntentHandler]:
+        """Typed messages the reader read as these intents (bot/nlp/understand.py's Intent); "*": any intent no
+        router claims."""
+
+        def decorator(handler: IntentHandler) -> IntentHandler:
+            for intent in intents:
+                self.intents.setdefault(intent, handler)
+            return handler
+
+        return decorator
 
     def on_text(self, predicate: TextPredicate, escape: bool = False) -> Callable[[Handler], Handler]:
         """escape=True: checked before any open flow (ยกเลิก, เมนู, ช่วยเหลือ work at every step)."""
@@ -248,11 +276,13 @@ class Batch:
     offered: dict[str, OfferedChoice] = field(default_factory=dict)
     # Typed messages already read, by event id (Dispatcher.read_ahead).
     read_ahead: dict[int, ReadAhead] = field(default_factory=dict)
+    # The chat's clock (Turn.now): how recent a follow-up's context is.
+    clock: Callable[[], dt.datetime] = utcnow
 
     def service_context(self, lane: str) -> str | None:
         """The service a follow-up in this chat is about, while the last answer is recent enough."""
         row = self.contexts.get(lane)
-        if row is None or utcnow() - row.updated_at > dt.timedelta(minutes=FOLLOW_UP_MINUTES):
+        if row is None or self.clock() - row.updated_at > dt.timedelta(minutes=FOLLOW_UP_MINUTES):
             return None
         return row.service_id
 
@@ -293,8 +323,9 @@ class Dispatcher:
             content=self._content,
             commands=self._commands,
             qa=self._qa,
-            batch=batch or Batch(residents={}, states={}),
+            batch=batch or Batch(residents={}, states={}, clock=self._qa.clock),
             links=self._links,
+            intent_handler=self._intent_handler,
         )
 
     async def prepare(self, session: AsyncSession, rows: list[InboundEvent]) -> Batch:
@@ -309,6 +340,7 @@ class Dispatcher:
             states={s.lane_key: state_from_row(s) for s in states},
             contexts={c.lane_key: c for c in contexts},
             offered={o.lane_key: o for o in offered},
+            clock=self._qa.clock,
         )
 
     async def read_ahead(self, sessions: async_sessionmaker[AsyncSession], lanes: list[str]) -> dict[int, ReadAhead]:
@@ -334,7 +366,7 @@ class Dispatcher:
             if not rows:
                 return {}
             batch = await self.prepare(session, rows)
-        now, wanted = utcnow(), []
+        now, wanted = self._qa.clock(), []
         for row in rows:
             turn = self.turn_for(session, row, batch)
             if turn.event_type != "message" or turn.message_type != "text":
@@ -356,9 +388,11 @@ class Dispatcher:
         batch = batch or await self.prepare(session, [row])
         turn = self.turn_for(session, row, batch)
         if turn.is_direct_chat and turn.user_id:
-            turn.resident = await touch_resident(session, turn.user_id, self._pseudonym_key, batch.residents)
+            turn.resident = await touch_resident(
+                session, turn.user_id, self._pseudonym_key, batch.residents, turn.now()
+            )
         flow = turn.flow
-        if flow is not None and flow.expired(utcnow()) and turn.event_type in ("message", "postback"):
+        if flow is not None and flow.expired(turn.now()) and turn.event_type in ("message", "postback"):
             # Said once, then this message is handled as if no flow had been open.
             await turn.end_flow()
             turn.say("flow_expired")
@@ -387,7 +421,7 @@ class Dispatcher:
                     return handler
         flow_handler = self._flow_handler(turn)
         if flow_handler is not None:
-            return flow_handler  # the flow reads typed answers against its own question (participation.asks)
+            return flow_handler  # the flow reads typed answers against its own question (Flow.question)
         chosen = matching_choices(turn.content, turn.offered(), turn.text)
         if len({c.data for c in chosen}) == 1:
             turn.take_tap(chosen[0].data)
@@ -399,6 +433,10 @@ class Dispatcher:
                 if not escape and predicate(turn):
                     return handler
         return self._first("messages", "text")
+
+    def _intent_handler(self, intent: str) -> IntentHandler | None:
+        claimed = next((router.intents[intent] for router in self._routers if intent in router.intents), None)
+        return claimed or next((router.intents["*"] for router in self._routers if "*" in router.intents), None)
 
     def _flow_handler(self, turn: Turn) -> Handler | None:
         flow = turn.flow
@@ -439,7 +477,7 @@ def remember_offered(turn: Turn) -> None:
         row = OfferedChoice(lane_key=lane)
         turn.session.add(row)
         turn.batch.offered[lane] = row
-    row.choices, row.offered_at = encode_choices(choices), utcnow()
+    row.choices, row.offered_at = encode_choices(choices), turn.now()
 
 
 async def remember_pushed(session: AsyncSession, lane_key: str, messages: list[WireMessage]) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from bot.chat.dispatch import Router, Turn
-from bot.db.models import utcnow
 
 router = Router("follow")
 
@@ -13,7 +12,7 @@ async def on_follow(turn: Turn) -> None:
     """Records the resident as following and welcomes them with what the bot can do."""
     if turn.resident is not None:
         turn.resident.followed = True
-        turn.resident.followed_at = utcnow()
+        turn.resident.followed_at = turn.now()
         turn.resident.unfollowed_at = None
     turn.say("welcome")
     turn.outcome = "welcomed"
@@ -24,7 +23,7 @@ async def on_unfollow(turn: Turn) -> None:
     """Marks the resident inactive: nothing more is pushed to them until they follow again."""
     if turn.resident is not None:
         turn.resident.followed = False
-        turn.resident.unfollowed_at = utcnow()
+        turn.resident.unfollowed_at = turn.now()
     turn.outcome = "unfollowed"
 
 

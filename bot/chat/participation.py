@@ -23,7 +23,8 @@ from bot.chat.typed import typed_words as _typed_words
 from bot.chat.typed import without_particles as _without_particles
 from bot.chat.typed import words as _words
 from bot.content import Content
-from bot.db.models import Photo, ReferenceCounter, utcnow
+from bot.db.models import Photo, ReferenceCounter
+from bot.db.statuses import PhotoStatus
 from bot.delivery import geo
 from bot.delivery.intake import dialect_insert
 from bot.delivery.photos import PHOTOS_PER_SUBMISSION
@@ -240,7 +241,7 @@ async def answer_consent(turn: Turn, flow: Flow) -> bool | None:
     if answered != FlowDo.ACCEPT or turn.resident is None:
         return None
     turn.resident.consent_version = turn.content.privacy.version
-    turn.resident.consent_at = utcnow()
+    turn.resident.consent_at = turn.now()
     return True
 
 
@@ -482,9 +483,9 @@ def attach_photos(turn: Turn, state: FlowState, opinion_id: int | None = None, r
                 message_id=message_id,
                 opinion_id=opinion_id,
                 report_id=report_id,
-                status="pending",
+                status=PhotoStatus.PENDING,
                 attempts=0,
-                created_at=utcnow(),
+                created_at=turn.now(),
             )
         )
 
@@ -514,7 +515,7 @@ async def next_reference(turn: Turn, kind: str) -> str:
     Counters stay per kind, as before issue 16, rather than one shared series: the letter alone keeps the two
     kinds apart, the rows stored before it keep their numbers (migration 0013 only adds the letter), and
     "ร-2569-00042" still tells staff it was the 42nd report of the year."""
-    year = turn.qa.clock().astimezone(BANGKOK).year + 543
+    year = turn.now().astimezone(BANGKOK).year + 543
     insert = dialect_insert(turn.session)
     await turn.session.execute(insert(ReferenceCounter).values(kind=kind, year=year, last=0).on_conflict_do_nothing())
     number = await turn.session.scalar(

@@ -31,12 +31,12 @@ def state_from_row(row: ConversationState) -> FlowState:
     return FlowState(flow=row.flow, step=row.step, data=json.loads(row.data), updated_at=row.updated_at)
 
 
-async def save_state(session: AsyncSession, lane_key: str, state: FlowState) -> None:
-    """Remember where the chat is; every step is saved in the same transaction as the event it answers,
-    so a restart mid-flow loses nothing the resident already gave."""
+async def save_state(session: AsyncSession, lane_key: str, state: FlowState, now: dt.datetime | None = None) -> None:
+    """Remember where the chat is, as of `now` (the chat's clock, Turn.now); every step is saved in the same
+    transaction as the event it answers, so a restart mid-flow loses nothing the resident already gave."""
     row = await session.get(ConversationState, lane_key)
     data = json.dumps(state.data, ensure_ascii=False)
-    now = utcnow()
+    now = now or utcnow()
     if row is None:
         session.add(ConversationState(lane_key=lane_key, flow=state.flow, step=state.step, data=data, updated_at=now))
     else:

@@ -23,7 +23,7 @@ from bot.db.statuses import OpinionStatus
 Params = tuple[str, ...]
 
 # The values the code builds ids from; tests/test_response_ids.py checks each against the code's own list.
-FLOW_KINDS = ("opinion", "report")  # bot.chat.participation.KIND: each flow's ids start with its kind
+FLOW_KINDS = ("opinion", "report")  # the kinds of the participation flows (Flow.kind): their ids start with it
 RSVP_ANSWERS = ("going", "not_going", "maybe")  # bot.handlers.hearings.rules.ANSWERS
 RSVP_REFUSALS = ("full", "closed", "not_open")  # what record_rsvp answers besides "saved"
 # bot.db.statuses.OpinionStatus: residents read each status ("status_{}"); an outcome staff set is pushed to them.
@@ -113,6 +113,8 @@ MESSAGES: Mapping[str, frozenset[str]] = _frozen(
         **each("{}_text_kept", FLOW_KINDS),
         **each("{}_text_too_long", FLOW_KINDS, "limit"),
         **each("{}_location_saved", FLOW_KINDS),
+        **each("{}_text_empty", FLOW_KINDS),
+        **each("{}_edit_cleared", FLOW_KINDS),
         "text_repeated": (),
         "text_repeated_more": (),
         "text_added": (),
@@ -124,10 +126,8 @@ MESSAGES: Mapping[str, frozenset[str]] = _frozen(
         "opinion_ask_category": ("choices", "suggested"),
         "opinion_all_categories": ("choices",),
         "opinion_ask_text": ("hint",),
-        "opinion_text_empty": (),
         "opinion_text_more": ("count",),
         "opinion_media_not_taken": (),
-        "opinion_edit_cleared": (),
         "opinion_summary": ("category", "consultation", "text", "village"),
         "opinion_saved": ("reference",),
         "opinion_next_hearing": ("place", "title", "when"),
@@ -136,8 +136,6 @@ MESSAGES: Mapping[str, frozenset[str]] = _frozen(
         "report_ask_type": ("choices",),
         "report_ask_text": (),
         "report_ask_where": (),
-        "report_text_empty": (),
-        "report_edit_cleared": (),
         "report_summary": ("text", "type", "village", "where"),
         "report_saved": ("office", "reference"),
         "report_status_changed": ("note", "reference", "status"),

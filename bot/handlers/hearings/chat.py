@@ -9,6 +9,7 @@ from bot.chat.postbacks import MenuHearings, RsvpChoice
 from bot.db.models import Hearing
 from bot.handlers.hearings import cards
 from bot.handlers.hearings.rules import answers_of, going_count, record_rsvp, upcoming
+from bot.nlp.understand import Intent, Reading
 
 router = Router("hearings")
 
@@ -19,10 +20,16 @@ async def from_menu(turn: Turn) -> None:
     await show_upcoming(turn)
 
 
+@router.on_intent(Intent.HEARING)
+async def from_reading(turn: Turn, reading: Reading) -> None:
+    """A question about the coming hearings typed ("ประชาคมครั้งหน้าเมื่อไหร่"): what the menu button gives."""
+    await show_upcoming(turn)
+
+
 async def show_upcoming(turn: Turn) -> None:
     """Upcoming hearings for the resident's village, each with their answer so far, or that none is planned."""
     village = turn.resident.village if turn.resident else None
-    hearings = await upcoming(turn.session, turn.qa.clock(), village)
+    hearings = await upcoming(turn.session, turn.now(), village)
     if not hearings:
         turn.say("hearing_none")
         turn.outcome = "hearings:none"
@@ -47,7 +54,7 @@ async def rsvp(turn: Turn) -> None:
         turn.outcome = "rsvp:unknown"
         return
     answer = tap.answer
-    result = await record_rsvp(turn.session, hearing, turn.resident, answer, turn.qa.clock())
+    result = await record_rsvp(turn.session, hearing, turn.resident, answer, turn.now())
     if result == "saved":
         turn.say(f"rsvp_saved_{answer}", title=hearing.title, date=cards.when(turn.content, hearing))
     else:

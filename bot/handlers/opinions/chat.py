@@ -24,10 +24,12 @@ from bot.chat.numbered import chip_names, numbered
 from bot.chat.postbacks import FlowDo, MenuOpinion, OpinionAnswer
 from bot.chat.state import FlowState
 from bot.content.model import Consultation
-from bot.db.models import Opinion, utcnow
+from bot.db.models import Opinion
+from bot.db.statuses import OpinionStatus
 from bot.handlers.hearings import cards
 from bot.handlers.hearings.rules import upcoming
 from bot.handlers.services.timeline import BANGKOK
+from bot.nlp.understand import Intent, Reading
 
 router = Router("opinions")
 
@@ -39,6 +41,12 @@ CONSULTATION_STEP, CATEGORY_STEP = "consultation", "category"  # saved in conver
 async def start_from_menu(turn: Turn) -> None:
     """Starts the flow from the menu button."""
     await start(turn)
+
+
+@router.on_intent(Intent.OPINION)
+async def from_reading(turn: Turn, reading: Reading) -> None:
+    """A wish or suggestion typed ("อยากให้มีตลาดชุมชน"): the flow starts with it as the opinion's text."""
+    await start(turn, keep_text=not reading.chip)
 
 
 async def start(turn: Turn, keep_text: bool = True) -> None:
@@ -89,7 +97,7 @@ async def _on_consultation(turn: Turn, flow: Flow, state: FlowState) -> Answered
 async def _say_next_hearing(turn: Turn) -> None:
     """With no consultation open, the next hearing for the resident's village is where to be heard."""
     village = turn.resident.village if turn.resident else None
-    coming = await upcoming(turn.session, turn.qa.clock(), village)
+    coming = await upcoming(turn.session, turn.now(), village)
     if coming:
         hearing = coming[0]
         turn.say(
@@ -181,8 +189,8 @@ async def _file(turn: Turn, flow: Flow, state: FlowState) -> None:
         text=shared.description(state),
         latitude=latitude,
         longitude=longitude,
-        status="received",
-        created_at=utcnow(),
+        status=OpinionStatus.RECEIVED,
+        created_at=turn.now(),
     )
     turn.session.add(opinion)
     await turn.session.flush()
@@ -195,7 +203,7 @@ async def _file(turn: Turn, flow: Flow, state: FlowState) -> None:
 
 
 def _open_consultations(turn: Turn) -> list[Consultation]:
-    now = turn.qa.clock().astimezone(BANGKOK)
+    now = turn.now().astimezone(BANGKOK)
     village = turn.resident.village if turn.resident else None
     return [
         c

@@ -85,14 +85,15 @@ async def find_to_view(session: AsyncSession, reference: str) -> Opinion:
     return opinion
 
 
-def record_withdrawal(session: AsyncSession, opinion: Opinion) -> None:
-    """The resident takes the opinion back: when goes into its history as a status change by the resident.
+def record_withdrawal(session: AsyncSession, opinion: Opinion, at: dt.datetime) -> None:
+    """The resident takes the opinion back (at `at`, the chat's clock): when goes into its history as a status
+    change by the resident.
 
     A history row rather than a withdrawn_at column: opinion_change already is the record of every status an
     opinion went through and when (the resident's own case history and the staff page read it), so the
     withdrawal is one more row of it and needs no migration. It holds the two statuses only, never the text,
     which the caller erases (PDPA: a withdrawn opinion keeps nothing of what was written)."""
-    _record(session, opinion, "status", opinion.status, OpinionStatus.WITHDRAWN, BY_RESIDENT)
+    _record(session, opinion, "status", opinion.status, OpinionStatus.WITHDRAWN, BY_RESIDENT, at)
     opinion.status = OpinionStatus.WITHDRAWN
 
 
@@ -102,8 +103,19 @@ def withdrawn_at(changes: Sequence[OpinionChange]) -> dt.datetime | None:
     return moments[-1] if moments else None
 
 
-def _record(session: AsyncSession, opinion: Opinion, field: str, old: str | None, new: str | None, by: str) -> None:
-    session.add(OpinionChange(opinion_id=opinion.id, field=field, old=old, new=new, changed_by=by, changed_at=utcnow()))
+def _record(
+    session: AsyncSession,
+    opinion: Opinion,
+    field: str,
+    old: str | None,
+    new: str | None,
+    by: str,
+    at: dt.datetime | None = None,  # a staff change: the time it is made
+) -> None:
+    changed_at = at or utcnow()
+    session.add(
+        OpinionChange(opinion_id=opinion.id, field=field, old=old, new=new, changed_by=by, changed_at=changed_at)
+    )
 
 
 async def correct_category(session: AsyncSession, content: Content, reference: str, category: str, by: str) -> Opinion:

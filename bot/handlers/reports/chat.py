@@ -21,8 +21,11 @@ from bot.chat.messages import WireMessage, postback_chip
 from bot.chat.numbered import chip_names, numbered
 from bot.chat.postbacks import FlowDo, MenuReport, RatingDo, ReportAnswer, ReportRating
 from bot.chat.state import FlowState
-from bot.db.models import Report, ReportStatus, utcnow
+from bot.db.models import Report, ReportStatus
+from bot.db.statuses import ReportState
+from bot.handlers.services.chat import log_question
 from bot.nlp.normalize import clean_text
+from bot.nlp.understand import Intent, Reading
 from bot.references import stored_reference
 
 router = Router("reports")
@@ -35,6 +38,14 @@ TYPE_STEP, WHERE_STEP = "type", "where"  # saved in conversation_state.step
 async def start_from_menu(turn: Turn) -> None:
     """Starts the flow from the menu, or from 'แจ้งเรื่องเลย' under a service answer."""
     await start(turn)
+
+
+@router.on_intent(Intent.REPORT)
+async def from_reading(turn: Turn, reading: Reading) -> None:
+    """A problem typed ("ไฟถนนหน้าบ้านดับ 3 วันแล้ว"): the flow starts with the type the reader found and the
+    message as the description. Logged with the questions, so staff see what the reader took for a problem."""
+    log_question(turn, reading)
+    await start(turn, reading.report_type, keep_text=not reading.chip)
 
 
 async def start(turn: Turn, report_type: str | None = None, keep_text: bool = True) -> None:
@@ -137,13 +148,14 @@ async def _file(turn: Turn, flow: Flow, state: FlowState) -> None:
         place=state.data.get("place"),
         latitude=latitude,
         longitude=longitude,
-        status="received",
-        created_at=utcnow(),
-        updated_at=utcnow(),
+        status=ReportState.RECEIVED,
+        created_at=turn.now(),
+        updated_at=turn.now(),
     )
     turn.session.add(report)
     await turn.session.flush()
-    turn.session.add(ReportStatus(report_id=report.id, status="received", changed_by="resident", changed_at=utcnow()))
+    first = ReportStatus(report_id=report.id, status=ReportState.RECEIVED, changed_by="resident", changed_at=turn.now())
+    turn.session.add(first)
     shared.attach_photos(turn, state, report_id=report.id)
     turn.say("report_saved", reference=reference, office=kind.division.name)
     turn.outcome = f"report-saved:{reference}"
@@ -207,9 +219,9 @@ async def after_done(turn: Turn) -> None:
         turn.outcome = "report-rating-invalid"
         return
     if tap.do == RatingDo.REOPEN:
-        report.status, report.updated_at = "reopened", utcnow()
+        report.status, report.updated_at = ReportState.REOPENED, turn.now()
         turn.session.add(
-            ReportStatus(report_id=report.id, status="reopened", changed_by="resident", changed_at=utcnow())
+            ReportStatus(report_id=report.id, status=ReportState.REOPENED, changed_by="resident", changed_at=turn.now())
         )
         turn.say("report_reopened", reference=reference)
         turn.outcome = f"report-reopened:{reference}"

@@ -24,9 +24,11 @@ from bot.chat.messages import WireMessage, postback_chip
 from bot.chat.participation import phrase
 from bot.chat.postbacks import ShowCases
 from bot.db.models import Opinion, OpinionChange, Report, ReportStatus
+from bot.db.statuses import OpinionStatus, ReportState
 from bot.delivery.limits import QUICK_REPLY_LABEL_MAX
 from bot.handlers.opinions.rules import SUMMARY_CHARS
 from bot.handlers.services.timeline import thai_short_date
+from bot.nlp.understand import Intent, Reading
 from bot.references import Reference, parse_reference
 
 router = Router("cases")
@@ -53,6 +55,12 @@ async def tapped(turn: Turn) -> None:
         turn.outcome = "cases-tap-invalid"
         return
     await show_cases(turn, str(reference))
+
+
+@router.on_intent(Intent.MY_CASES)
+async def from_reading(turn: Turn, reading: Reading) -> None:
+    """Follow-ups typed ("ติดตามเรื่อง", "เรื่องที่แจ้งไว้ถึงไหนแล้ว") or a reference ("สถานะเรื่อง ร-2569-00001")."""
+    await show_cases(turn, reading.reference)
 
 
 async def show_cases(turn: Turn, reference: str | None) -> None:
@@ -147,7 +155,7 @@ async def _detail(turn: Turn, case: Report | Opinion) -> WireMessage:
             history=await _report_history(turn, case),
         )
     status = opinion_status(turn, case.status)
-    if case.outcome_detail and case.status != "withdrawn":
+    if case.outcome_detail and case.status != OpinionStatus.WITHDRAWN:
         status = phrase(turn, "case_status_note", status=status, note=_cut(case.outcome_detail, NOTE_CHARS))
     return turn.builder.text(
         "case_opinion",
@@ -171,7 +179,7 @@ async def _report_history(turn: Turn, report: Report) -> str:
         )
     )
     steps = [(row.changed_at, report_status(turn, row.status), row.note) for row in reversed(rows)]
-    return _history(turn, steps or [(report.created_at, report_status(turn, "received"), None)])
+    return _history(turn, steps or [(report.created_at, report_status(turn, ReportState.RECEIVED), None)])
 
 
 async def _opinion_history(turn: Turn, opinion: Opinion) -> str:
@@ -184,7 +192,7 @@ async def _opinion_history(turn: Turn, opinion: Opinion) -> str:
             .limit(HISTORY_SHOWN - 1)
         )
     )
-    steps = [(opinion.created_at, opinion_status(turn, "received"), None)]
+    steps = [(opinion.created_at, opinion_status(turn, OpinionStatus.RECEIVED), None)]
     steps += [(row.changed_at, opinion_status(turn, row.new or ""), None) for row in reversed(rows)]
     return _history(turn, steps)
 

@@ -33,6 +33,7 @@ from bot.handlers.opinions.rules import record_withdrawal
 from bot.handlers.residents import erasure
 from bot.handlers.residents.cases import opinion_status, report_status
 from bot.handlers.services.timeline import thai_short_date
+from bot.nlp.understand import Intent, Reading
 from bot.ops import audit
 from bot.references import stored_reference
 
@@ -62,6 +63,12 @@ async def show(turn: Turn) -> None:
     """What is held: village, consent, notifications and the resident's opinions with their status."""
     turn.replies.append(await summary(turn))
     turn.outcome = "mydata-shown"
+
+
+@router.on_intent(Intent.MYDATA)
+async def from_reading(turn: Turn, reading: Reading) -> None:
+    """The menu chip's label or words like it typed ("ข้อมูลของฉัน")."""
+    await show(turn)
 
 
 def _typed_request(turn: Turn) -> MyDataDo | None:
@@ -260,7 +267,7 @@ async def _withdraw(turn: Turn, reference: str) -> None:
     if opinion is None or opinion.status == OpinionStatus.WITHDRAWN:
         await _not_withdrawable(turn, opinion)
         return
-    record_withdrawal(turn.session, opinion)  # the moment, for staff and the resident's case history
+    record_withdrawal(turn.session, opinion, turn.now())  # the moment, for staff and the resident's case history
     opinion.text = ""
     await _erase_photos(turn, select(Opinion.id).where(Opinion.id == opinion.id), None)
     opinion.latitude = opinion.longitude = None

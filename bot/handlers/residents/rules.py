@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 
@@ -27,9 +28,14 @@ def pseudonym_for(key: str, line_user_id: str) -> str:
 
 
 async def touch_resident(
-    session: AsyncSession, line_user_id: str, pseudonym_key: str, known: dict[str, Resident] | None = None
+    session: AsyncSession,
+    line_user_id: str,
+    pseudonym_key: str,
+    known: dict[str, Resident] | None = None,
+    now: dt.datetime | None = None,
 ) -> Resident:
-    """The resident for this LINE user, created on first contact, with last_seen_at updated.
+    """The resident for this LINE user, created on first contact, with last_seen_at updated (to `now`, the
+    chat's clock).
 
     known: residents already loaded for this batch (a miss there means none exists yet).
     """
@@ -37,7 +43,7 @@ async def touch_resident(
         resident = known.get(line_user_id)
     else:
         resident = await session.scalar(select(Resident).where(Resident.line_user_id == line_user_id))
-    now = utcnow()
+    now = now or utcnow()
     if resident is None:
         # Someone who writes to us follows the account, even if the follow event predates the bot.
         resident = Resident(

@@ -1,5 +1,7 @@
-"""Residents' questions about services: read the question, answer it (card, follow-up, timeline, "which
-one?", or a polite "not something we handle"), log it for staff, and remember the service for follow-ups."""
+"""Residents' questions about services: read any text no command or flow claimed, hand the reading to the
+feature that claims its intent (Router.on_intent: a problem to bot/handlers/reports, a wish to opinions, "my
+cases" to residents, ...), and answer the rest here (card, follow-up, timeline, "which one?", who else does it,
+or a polite "not something we handle"), logged for staff, remembering the service for follow-ups."""
 
 from __future__ import annotations
 
@@ -7,12 +9,7 @@ from sqlalchemy import select
 
 from bot.chat.dispatch import Router, Turn
 from bot.chat.postbacks import AnswerFeedback, MenuServices, ServiceChoice
-from bot.db.models import ChatContext, ServiceQuery, utcnow
-from bot.handlers.hearings.chat import show_upcoming
-from bot.handlers.opinions.chat import start as start_opinion
-from bot.handlers.reports.chat import start as start_report
-from bot.handlers.residents.cases import show_cases
-from bot.handlers.residents.mydata import show as show_mydata
+from bot.db.models import ChatContext, ServiceQuery
 from bot.nlp.understand import Intent, Reading
 
 router = Router("services")
@@ -20,31 +17,26 @@ router = Router("services")
 
 @router.on_text(lambda turn: True)
 async def question(turn: Turn) -> None:
-    """Answers any text no command or flow claimed, and logs the question with what the bot made of it."""
+    """Reads any text no command or flow claimed (ahead of the batch's transaction when it could be) and hands
+    the reading to the router that claims its intent."""
     context = turn.batch.service_context(turn.row.lane_key)
     reading = turn.batch.reading_ahead(turn.row.id, turn.text, context) or await turn.qa.read_for_chat(
         turn.text, context
     )
-    if reading.intent == Intent.SERVICES_MENU:
-        await services_menu(turn)
-        return
-    if reading.intent == "opinion":
-        await start_opinion(turn, keep_text=not reading.chip)
-        return
-    if reading.intent == "report":
-        _log(turn, reading, context)
-        await start_report(turn, reading.report_type, keep_text=not reading.chip)
-        return
-    if reading.intent == "my_cases":
-        await show_cases(turn, reading.reference)
-        return
-    if reading.intent == "mydata":
-        await show_mydata(turn)
-        return
-    if reading.intent == "hearing":
-        await show_upcoming(turn)
-        return
-    _log(turn, reading, context)
+    await turn.answer_reading(reading)
+
+
+@router.on_intent(Intent.SERVICES_MENU)
+async def services_menu_typed(turn: Turn, reading: Reading) -> None:
+    """The services menu chip's label typed ("ถามเรื่องบริการ"): what the tap gives."""
+    await services_menu(turn)
+
+
+@router.on_intent("*")
+async def answer(turn: Turn, reading: Reading) -> None:
+    """Every intent no other feature claims: a service, "which one?", a referral, the office, greetings, or
+    out of scope; logged with what the bot made of it."""
+    log_question(turn, reading)
     turn.replies += turn.qa.reply_for(reading, feedback_key=turn.row.id)
     if reading.answered and reading.service_id:
         await _remember(turn, reading.service_id)
@@ -64,7 +56,8 @@ async def service_chip(turn: Turn) -> None:
     if aspect:
         turn.replies.append(turn.qa.answers.aspect(service, aspect, turn.qa.today()))
     else:
-        _log(turn, Reading(text=service.label, intent="service", service_id=service_id, score=1.0))
+        chosen = Reading(text=service.label, intent="service", service_id=service_id, score=1.0)
+        log_question(turn, chosen, in_context=False)  # a chip names its service: no follow-up to resolve
         turn.replies.append(turn.qa.answers.card(service, feedback_key=turn.row.id, today=turn.qa.today()))
     await _remember(turn, service_id)
     turn.outcome = f"service:{service_id}" + (f":{aspect}" if aspect else "")
@@ -101,16 +94,17 @@ async def feedback(turn: Turn) -> None:
 async def _remember(turn: Turn, service_id: str) -> None:
     row = turn.batch.contexts.get(turn.row.lane_key)
     if row is None:
-        row = ChatContext(lane_key=turn.row.lane_key, service_id=service_id, updated_at=utcnow())
+        row = ChatContext(lane_key=turn.row.lane_key, service_id=service_id, updated_at=turn.now())
         turn.session.add(row)
         turn.batch.contexts[turn.row.lane_key] = row
     else:
-        row.service_id, row.updated_at = service_id, utcnow()
+        row.service_id, row.updated_at = service_id, turn.now()
 
 
-def _log(turn: Turn, reading: Reading, context: str | None = None) -> None:
-    """The question, what the bot made of it and the service the chat was about; written with the batch's
-    commit (no round trip here)."""
+def log_question(turn: Turn, reading: Reading, in_context: bool = True) -> None:
+    """The question, what the bot made of it and (in_context) the service the chat was about, for staff (the
+    unanswered questions inbox, the reader's figures); written with the batch's commit (no round trip here)."""
+    context = turn.batch.service_context(turn.row.lane_key) if in_context else None
     query = ServiceQuery(
         event_id=turn.row.id,
         resident_id=turn.resident.id if turn.resident else None,
@@ -122,6 +116,6 @@ def _log(turn: Turn, reading: Reading, context: str | None = None) -> None:
         answered=reading.answered,
         follow_up=reading.follow_up,
         context_service_id=context,
-        created_at=utcnow(),
+        created_at=turn.now(),
     )
     turn.session.add(query)

@@ -323,13 +323,15 @@ def _worker(settings: Settings) -> int:
 
 
 def _ask(settings: Settings, text: str | None, as_json: bool) -> int:
-    """Answers from the command line: TEXT, or one question per stdin line (JSON lines with --json).
+    """Answers from the command line: TEXT, or one question per stdin line (JSON lines with --json), each as
+    the chat answers a resident writing for the first time (bot/handlers/services/ask.py).
 
     Every stdin line gets its line of output, an empty one too, so output and input line up for scoring."""
+    import asyncio
     import json
 
     from bot.content import ContentError, load_content
-    from bot.handlers.services.ask import answer_record
+    from bot.handlers.services.ask import OfflineChat
     from bot.handlers.services.qa import QuestionAnswering
 
     try:
@@ -341,12 +343,20 @@ def _ask(settings: Settings, text: str | None, as_json: bool) -> int:
         # A batch pasted from a web page may hold a broken byte; it should not end the batch.
         sys.stdin.reconfigure(errors="replace")
     questions = [text] if text is not None else (line.rstrip("\r\n") for line in sys.stdin)
-    for question in questions:
-        record = answer_record(qa, question)
-        if as_json or text is None:
-            print(json.dumps(record, ensure_ascii=False), flush=True)
-        else:
-            print(record["reply"])
+
+    async def answer_all() -> None:
+        chat = await OfflineChat.open(qa)
+        try:
+            for question in questions:
+                record = await chat.record(question)
+                if as_json or text is None:
+                    print(json.dumps(record, ensure_ascii=False), flush=True)
+                else:
+                    print(record["reply"])
+        finally:
+            await chat.close()
+
+    asyncio.run(answer_all())
     return 0
 
 

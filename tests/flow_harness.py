@@ -26,12 +26,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.pool import AsyncAdaptedQueuePool
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.chat.dispatch import Dispatcher
 from bot.content import Content, load_content
-from bot.db.engine import _configure_sqlite, create_sessionmaker, migrate
+from bot.db.engine import create_memory_engine, create_sessionmaker, migrate
 from bot.delivery.inbox import Inbox
 from bot.delivery.intake import store_on_sqlite
 from bot.delivery.line import LineGateway, SendResult, check_messages
@@ -60,14 +59,6 @@ def _qa() -> QuestionAnswering:
     """One matcher for the process: building it takes 0.3 s, and the opinion categorizer it builds on first
     use over 3 s (it embeds the categories). Only its clock differs between harnesses, set by each."""
     return QuestionAnswering.from_content(_content())
-
-
-def memory_engine() -> AsyncEngine:
-    """SQLite in memory, set up as bot/db/engine.py sets up a file: one connection, handed out in turn (it
-    holds the database, so it is never closed before the engine), the same pragmas and BEGIN IMMEDIATE."""
-    engine = create_async_engine("sqlite+aiosqlite://", poolclass=AsyncAdaptedQueuePool, pool_size=1, max_overflow=0)
-    _configure_sqlite(engine)
-    return engine
 
 
 @dataclass
@@ -115,7 +106,7 @@ class FlowHarness:
 
     @classmethod
     async def start(cls, clock: dt.datetime = CLOCK) -> FlowHarness:
-        engine = memory_engine()
+        engine = create_memory_engine()
         await migrate(engine)
         sessions = create_sessionmaker(engine)
         content = _content()

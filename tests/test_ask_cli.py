@@ -11,9 +11,10 @@ import pytest
 
 from bot.__main__ import main
 from bot.content import load_content
-from bot.handlers.services.ask import answer_record, flow_of
+from bot.handlers.services.ask import OfflineChat, flow_of
 from bot.handlers.services.qa import QuestionAnswering
 from bot.nlp.understand import Reading
+from tests.chatting import opening
 from tests.serving import ROOT, cli_env, run_cli
 
 FIELDS = {
@@ -84,8 +85,16 @@ def test_a_5000_character_line_and_a_broken_byte_are_answered(
     assert elapsed < 30  # content loading included; the reading itself is milliseconds
 
 
-def test_which_one_shows_its_candidates_as_chips(qa: QuestionAnswering) -> None:
-    record = answer_record(qa, "เบี้ย")
+async def _record(qa: QuestionAnswering, message: str) -> dict[str, object]:
+    chat = await OfflineChat.open(qa)
+    try:
+        return await chat.record(message)
+    finally:
+        await chat.close()
+
+
+async def test_which_one_shows_its_candidates_as_chips(qa: QuestionAnswering) -> None:
+    record = await _record(qa, "เบี้ย")
     assert record["intent"] == "clarify" and record["service_id"] is None
     offered = [qa.content.services[c["id"]].label for c in record["candidates"]]
     assert record["chips"] == offered and len(offered) >= 2
@@ -98,7 +107,7 @@ def test_the_flow_is_named_for_report_and_opinion_readings() -> None:
     assert flow_of(Reading(text="ภาษีป้าย", intent="service", service_id="signboard_tax")) is None
 
 
-def test_every_reading_field_reaches_the_record(qa: QuestionAnswering, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_every_reading_field_reaches_the_record(qa: QuestionAnswering, monkeypatch: pytest.MonkeyPatch) -> None:
     """Fields the reader fills (faq, referral, reference, report type) are printed as the reader gave them."""
     reading = Reading(
         text="สถานะเรื่อง 2569-00001",
@@ -113,8 +122,27 @@ def test_every_reading_field_reaches_the_record(qa: QuestionAnswering, monkeypat
         embedded=True,
     )
     monkeypatch.setattr(qa, "read", lambda text, context_service=None: reading)
-    record = answer_record(qa, "สถานะเรื่อง 2569-00001")
+    record = await _record(qa, "สถานะเรื่อง 2569-00001")
     assert record["faq_id"] == "signboard_tax.late_fine" and record["referral_id"] == "passport"
     assert record["reference"] == "2569-00001" and record["report_type"] == "road"
     assert record["aspect"] == "fees" and record["follow_up"] is True and record["embedded"] is True
     assert record["intent"] == "my_cases" and record["flow"] is None and record["reply"]
+
+
+async def test_ask_answers_as_the_chat_does_through_the_same_routers(qa: QuestionAnswering) -> None:
+    """A problem starts the report flow (its privacy notice first, for a resident writing for the first time),
+    a wish the opinion flow, "ติดตามเรื่อง" the resident's (empty) list of cases: the replies the routers give
+    in LINE, not stand-ins; and nothing is kept between messages."""
+    content = qa.content
+    chat = await OfflineChat.open(qa)
+    try:
+        problem = await chat.record("ไฟถนนหน้าบ้านดับ 3 วันแล้ว")
+        wish = await chat.record("อยากให้มีตลาดชุมชน")
+        cases = await chat.record("ติดตามเรื่อง")
+        again = await chat.record("ไฟถนนหน้าบ้านดับ 3 วันแล้ว")
+    finally:
+        await chat.close()
+    assert problem["flow"] == "report" and str(problem["reply"]).startswith(opening(content, "report_consent_lead"))
+    assert wish["flow"] == "opinion" and str(wish["reply"]).startswith(opening(content, "opinion_consent_lead"))
+    assert cases["intent"] == "my_cases" and str(cases["reply"]).startswith(opening(content, "cases_none"))
+    assert again["reply"] == problem["reply"]  # the first message's consent and flow were not kept

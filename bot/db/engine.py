@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # Any fixed number works: every process that migrates this database takes the same advisory lock.
@@ -38,6 +39,15 @@ def create_engine(database_url: str) -> AsyncEngine:
         _configure_sqlite(engine)
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True, pool_timeout=5)
+
+
+def create_memory_engine() -> AsyncEngine:
+    """SQLite in memory, set up as a file is: one connection, handed out in turn (it holds the database, so
+    it is never closed before the engine), the same pragmas and BEGIN IMMEDIATE. For `python -m bot ask`
+    (nothing it handles is kept) and the in-process flow tests."""
+    engine = create_async_engine("sqlite+aiosqlite://", poolclass=AsyncAdaptedQueuePool, pool_size=1, max_overflow=0)
+    _configure_sqlite(engine)
+    return engine
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:

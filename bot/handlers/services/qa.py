@@ -81,7 +81,9 @@ class QuestionAnswering:
             self.understanding = await asyncio.to_thread(Understanding, self.content, examples)
 
     def reply_for(self, reading: Reading, feedback_key: int | None = None) -> list[WireMessage]:
-        """The messages that answer this reading."""
+        """The messages that answer this reading: the services feature's answers. Intents another feature's
+        router claims (a problem, a wish, my cases, my data, hearings) never come here: their routers answer
+        them, in the chat and in `python -m bot ask` alike (bot/handlers/services/ask.py)."""
         if reading.intent == "service" and reading.service_id:
             service = self.content.services[reading.service_id]
             entry = self.content.faq.get(reading.faq_id) if reading.faq_id else None
@@ -107,17 +109,6 @@ class QuestionAnswering:
             return [self.builder.text(reading.intent)]
         if reading.intent == "help":
             return [self.builder.text("help")]
-        if reading.intent == "opinion":
-            # In the chat this starts the opinion flow (bot/handlers/opinions/chat.py); offline, its question.
-            return [self.builder.text("opinion_ask_text", hint="")]
-        if reading.intent == "report":
-            # In the chat this starts the report flow (bot/handlers/reports/chat.py); offline, its first question.
-            types = numbered(t.label for t in self.content.report_types.values())
-            return [self.builder.text("report_ask_type", choices=types)]
-        if reading.intent in ("mydata", "hearing"):
-            # In the chat these show the resident's own data or the coming hearings (bot/handlers/); they
-            # depend on the database, so offline the answer is the way there.
-            return [self.builder.text("menu")]
         return [self.builder.text("out_of_scope")]
 
     @cached_property

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.chat.dispatch import Router, Turn
+from bot.chat.outcomes import Outcome, record
 
 router = Router("commands")
 
@@ -12,25 +13,25 @@ async def cancel(turn: Turn) -> None:
     """Drops the open flow, if any, and says so."""
     had_flow = await turn.end_flow()
     turn.say("cancelled" if had_flow else "nothing_to_cancel")
-    turn.outcome = "cancelled" if had_flow else "nothing-to-cancel"
+    record(turn, Outcome.CANCELLED if had_flow else Outcome.NOTHING_TO_CANCEL)
 
 
 @router.on_text(lambda turn: turn.is_command("menu"), escape=True)
 async def show_menu(turn: Turn) -> None:
     """Shows the main menu; an open flow stays where it was, to be resumed or cancelled."""
     turn.say("menu")
-    turn.outcome = "menu"
+    record(turn, Outcome.MENU)
 
 
 @router.on_text(lambda turn: turn.is_command("help"), escape=True)
 async def show_help(turn: Turn) -> None:
     """Explains how to use the chat and how to reach a person."""
     turn.say("help")
-    turn.outcome = "help"
+    record(turn, Outcome.HELP)
 
 
 @router.on_text(lambda turn: turn.is_command("contact"), escape=True)
 async def show_contact(turn: Turn) -> None:
     """The office's address, phone and hours."""
     turn.say("contact")
-    turn.outcome = "contact"
+    record(turn, Outcome.CONTACT)

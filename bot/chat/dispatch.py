@@ -19,6 +19,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.chat.messages import MessageBuilder, WireMessage
+from bot.chat.outcomes import UNHANDLED, Outcome, Recorded, record
 from bot.chat.postbacks import Postback, fields_of
 from bot.chat.state import IDLE_LIMIT, FlowState, clear_state, save_state, state_from_row
 from bot.chat.typed import Choice, decode_choices, encode_choices, matching_choices, offered_in, typed_key
@@ -57,7 +58,8 @@ class Turn:
     links: dict[str, str]
     resident: Resident | None = None
     replies: list[WireMessage] = field(default_factory=list)
-    outcome: str = "ignored"
+    # What became of the event, as stored (inbound_event.outcome): set through outcomes.record, never assigned.
+    outcome: Recorded = UNHANDLED
     # Typed text read as the tap of an offered choice: the handlers see a postback, this keeps what was typed.
     typed_tap: str | None = None
     # The chat's offered choices are forgotten after this turn (ยกเลิก, เมนู: the resident moved on).
@@ -457,7 +459,7 @@ class Dispatcher:
 async def ask_which_offered(turn: Turn) -> None:
     """The typed word is on several offered buttons (two hearings' "ไป"): which one is for a tap to tell."""
     turn.say("offered_ambiguous")
-    turn.outcome = "offered-ambiguous"
+    record(turn, Outcome.OFFERED_AMBIGUOUS)
 
 
 def remember_offered(turn: Turn) -> None:

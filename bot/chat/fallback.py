@@ -7,6 +7,7 @@ import json
 from sqlalchemy import select, update
 
 from bot.chat.dispatch import Router, Turn
+from bot.chat.outcomes import Outcome, record
 from bot.db.models import InboundEvent, ServiceQuery
 
 router = Router("fallback")
@@ -16,7 +17,7 @@ router = Router("fallback")
 async def stale_postback(turn: Turn) -> None:
     """A button from an old message, or one this version no longer knows: ask to choose again."""
     turn.say("postback_expired")
-    turn.outcome = "postback-unknown"
+    record(turn, Outcome.POSTBACK_UNKNOWN)
 
 
 @router.on_event("unsend")
@@ -24,7 +25,7 @@ async def unsend(turn: Turn) -> None:
     """The resident took a message back: blank its stored text so nobody reads it later."""
     message_id = (turn.raw.get("unsend") or {}).get("messageId")
     if not isinstance(message_id, str):
-        turn.outcome = "unsend-invalid"
+        record(turn, Outcome.UNSEND_INVALID)
         return
     rows = await turn.session.scalars(
         select(InboundEvent).where(InboundEvent.message_id == message_id, InboundEvent.lane_key == turn.row.lane_key)
@@ -40,10 +41,10 @@ async def unsend(turn: Turn) -> None:
         # The question log keeps the text too (for the staff inbox): it goes as well.
         await turn.session.execute(update(ServiceQuery).where(ServiceQuery.event_id == row.id).values(text=""))
         hidden += 1
-    turn.outcome = f"unsent:{hidden}"
+    record(turn, Outcome.UNSENT, hidden)
 
 
 @router.on_event("*")
 async def other_event(turn: Turn) -> None:
     """Events the bot has no use for (leave, beacon, unknown types): stored, nothing sent."""
-    turn.outcome = f"ignored:{turn.event_type}"
+    record(turn, Outcome.IGNORED, turn.event_type)

@@ -22,10 +22,11 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from enum import Enum
+from enum import Enum, StrEnum
 
 from bot.chat.dispatch import Router, Turn
 from bot.chat.messages import WireMessage
+from bot.chat.outcomes import FlowLabel, record
 from bot.chat.postbacks import FlowAnswer
 from bot.chat.state import FlowState
 
@@ -37,6 +38,18 @@ class Move(Enum):
     STAY = "stay"  # the answer said what it had to (a description part added); the step stays, state saved
     REASK = "reask"  # not an answer to this question: the flow says so and asks it again
     END = "end"  # the flow is over (filed, declined) and the answer said its last word
+
+
+class FlowOutcome(StrEnum):
+    """What a turn in a flow did, recorded as '<the flow's kind>-<this>' (Flow.outcome: "report-aside:village");
+    arriving at a step records '<kind>-<the step's name>' ("report-consent"). Never change a value."""
+
+    ASIDE = "aside"  # input answered beside the question, asked again under it; details: the step
+    REASK = "reask"  # input that answers nothing, the question asked again; details: the step
+    KEPT = "kept"  # input that answers nothing kept as the description (participation); details: the step
+    TEXT = "text"  # a part of the description added (participation)
+    TEXT_EMPTY = "text-empty"  # เสร็จ with no description yet (participation)
+    DECLINED = "declined"  # the privacy notice declined: the flow ends, nothing kept (participation)
 
 
 Answered = Move | str  # or the name of the step to go to
@@ -64,6 +77,11 @@ class Flow:
         self.name, self.kind, self.tap = name, kind, tap
         self.steps = {step.name: step for step in steps}
 
+    def outcome(self, what: FlowOutcome | Step) -> FlowLabel:
+        """A kind of outcome of this flow, for bot/chat/outcomes.py's record: '<kind>-<what>', what being a
+        FlowOutcome or the step the chat arrived at ("report-aside", "report-consent")."""
+        return FlowLabel(f"{self.kind}-{what.name if isinstance(what, Step) else what.value}")
+
     def attach(self, router: Router) -> None:
         """The router hands this flow every event of a chat that is in it."""
         router.on_flow(self.name)(self.handle)
@@ -82,7 +100,7 @@ class Flow:
         state.step = name
         turn.replies.append(self.question(turn, state))
         await turn.save_flow(state)
-        turn.outcome = f"{self.kind}-{name}"
+        record(turn, self.outcome(self.steps[name]))
 
     async def handle(self, turn: Turn) -> None:
         """An event of a chat in this flow: the current step reads it, and the chat moves as the answer says."""
@@ -96,7 +114,7 @@ class Flow:
         aside = self.aside(turn, state)
         if aside is not None:
             turn.replies += [aside, self.question(turn, state)]
-            turn.outcome = f"{self.kind}-aside:{state.step}"
+            record(turn, self.outcome(FlowOutcome.ASIDE), state.step)
             return
         moved = await step.answer(turn, self, state)
         if moved is Move.NEXT:
@@ -115,7 +133,7 @@ class Flow:
     async def reask(self, turn: Turn, state: FlowState) -> None:
         """Input that answers nothing: say so and ask the same question again."""
         turn.replies += [turn.builder.text("flow_reask"), self.question(turn, state)]
-        turn.outcome = f"{self.kind}-reask:{state.step}"
+        record(turn, self.outcome(FlowOutcome.REASK), state.step)
 
     def _following(self, turn: Turn, state: FlowState, after: str | None) -> str:
         names = list(self.steps)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.chat.dispatch import Router, Turn
+from bot.chat.outcomes import Outcome, record
 
 router = Router("follow")
 
@@ -15,7 +16,7 @@ async def on_follow(turn: Turn) -> None:
         turn.resident.followed_at = turn.now()
         turn.resident.unfollowed_at = None
     turn.say("welcome")
-    turn.outcome = "welcomed"
+    record(turn, Outcome.WELCOMED)
 
 
 @router.on_event("unfollow")
@@ -24,11 +25,11 @@ async def on_unfollow(turn: Turn) -> None:
     if turn.resident is not None:
         turn.resident.followed = False
         turn.resident.unfollowed_at = turn.now()
-    turn.outcome = "unfollowed"
+    record(turn, Outcome.UNFOLLOWED)
 
 
 @router.on_event("join")
 async def on_join(turn: Turn) -> None:
     """In a group the bot only explains that it serves residents one to one (their data stays private)."""
     turn.say("group_intro")
-    turn.outcome = "group-intro"
+    record(turn, Outcome.GROUP_INTRO)

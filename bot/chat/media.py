@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.chat.dispatch import Router, Turn
+from bot.chat.outcomes import Outcome, record
 
 router = Router("media")
 
@@ -11,25 +12,25 @@ router = Router("media")
 async def sticker(turn: Turn) -> None:
     """Thanks for the sticker and offers the menu."""
     turn.say("sticker_received")
-    turn.outcome = "sticker"
+    record(turn, Outcome.STICKER)
 
 
 @router.on_message("image")
 async def image(turn: Turn) -> None:
     """A photo outside a report: explains how to attach it to one."""
     turn.say("image_received")
-    turn.outcome = "image"
+    record(turn, Outcome.IMAGE)
 
 
 @router.on_message("location")
 async def location(turn: Turn) -> None:
     """A location outside a report: explains how to attach it to one."""
     turn.say("location_received")
-    turn.outcome = "location"
+    record(turn, Outcome.LOCATION)
 
 
 @router.on_message("video", "audio", "file", "*")
 async def unsupported(turn: Turn) -> None:
     """Media the bot cannot read: asks for text or a call."""
     turn.say("media_unsupported")
-    turn.outcome = f"unsupported:{turn.message_type}"
+    record(turn, Outcome.UNSUPPORTED, turn.message_type)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.chat.dispatch import Router, Turn
+from bot.chat.outcomes import Outcome, record
 from bot.chat.postbacks import MenuContact
 
 router = Router("menu")
@@ -12,4 +13,4 @@ router = Router("menu")
 async def contact(turn: Turn) -> None:
     """The office's address, phone and hours."""
     turn.say("contact")
-    turn.outcome = "contact"
+    record(turn, Outcome.CONTACT)

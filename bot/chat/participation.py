@@ -14,8 +14,9 @@ from typing import Any
 from sqlalchemy import update
 
 from bot.chat.dispatch import Turn
-from bot.chat.flows import Answered, Flow, Move, Step
+from bot.chat.flows import Answered, Flow, FlowOutcome, Move, Step
 from bot.chat.messages import WireMessage, postback_chip
+from bot.chat.outcomes import record
 from bot.chat.postbacks import FlowAnswer, FlowDo
 from bot.chat.state import FlowState
 from bot.chat.typed import TYPED_LINK, TYPED_LOCATION, typed_answer, typed_choice, typed_key
@@ -61,7 +62,7 @@ class ParticipationFlow(Flow):
         turn.replies += [lead, self.question(turn, state)]
         if kept:
             await turn.save_flow(state)
-        turn.outcome = f"{self.kind}-{'kept' if kept else 'reask'}:{state.step}"
+        record(turn, self.outcome(FlowOutcome.KEPT if kept else FlowOutcome.REASK), state.step)
 
 
 def tap(turn: Turn, flow: Flow) -> FlowAnswer | None:
@@ -390,7 +391,7 @@ async def _on_consent(turn: Turn, flow: Flow, state: FlowState) -> Answered:
     if agreed is None:
         return Move.REASK
     if not agreed:
-        turn.outcome = f"{flow.kind}-declined"
+        record(turn, flow.outcome(FlowOutcome.DECLINED))
         return Move.END
     return Move.NEXT
 
@@ -428,7 +429,7 @@ def description_step(
         if is_done(turn, flow):
             if not state.data.get("parts"):
                 turn.replies.append(set_chips(turn.builder.text(f"{flow.kind}_text_empty"), chips(turn, flow)))
-                turn.outcome = f"{flow.kind}-text-empty"
+                record(turn, flow.outcome(FlowOutcome.TEXT_EMPTY))
                 return Move.STAY
             if finish is not None:
                 await finish(turn, flow, state)
@@ -437,7 +438,7 @@ def description_step(
         if message is None:
             return Move.REASK
         turn.replies.append(set_chips(message, chips(turn, flow)))
-        turn.outcome = f"{flow.kind}-text"
+        record(turn, flow.outcome(FlowOutcome.TEXT))
         return Move.STAY
 
     return Step(TEXT_STEP, ask=ask, answer=on_text)

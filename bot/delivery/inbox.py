@@ -24,6 +24,7 @@ from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.chat.dispatch import Dispatcher, ReadAhead
+from bot.chat.outcomes import Outcome, render
 from bot.db.models import EventLane, InboundEvent, OutboundMessage, utcnow
 from bot.db.statuses import EventStatus, OutboxStatus
 from bot.delivery.background import Stopping, stop_tasks
@@ -351,7 +352,7 @@ class Inbox:
 
     def _give_up(self, session: AsyncSession, row: InboundEvent, event_id: str) -> None:
         """An event that failed every attempt: apologise to the resident once, keep the event for staff."""
-        row.status, row.outcome, row.processed_at = EventStatus.FAILED, "handler-error", utcnow()
+        row.status, row.outcome, row.processed_at = EventStatus.FAILED, render(Outcome.HANDLER_ERROR), utcnow()
         turn = self._dispatcher.turn_for(session, row)
         if turn.chat_id and not turn.silent and turn.event_type in {"message", "postback", "follow"}:
             queue_messages(session, turn.chat_id, [turn.builder.text("processing_failed")], turn.reply_token, row.id)

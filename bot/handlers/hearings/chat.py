@@ -5,6 +5,7 @@ postbacks themselves (changeable until the hearing starts). Opting out of or bac
 from __future__ import annotations
 
 from bot.chat.dispatch import Router, Turn
+from bot.chat.outcomes import Outcome, record
 from bot.chat.postbacks import MenuHearings, RsvpChoice
 from bot.db.models import Hearing
 from bot.handlers.hearings import cards
@@ -32,7 +33,7 @@ async def show_upcoming(turn: Turn) -> None:
     hearings = await upcoming(turn.session, turn.now(), village)
     if not hearings:
         turn.say("hearing_none")
-        turn.outcome = "hearings:none"
+        record(turn, Outcome.HEARINGS, "none")
         return
     answers = await answers_of(turn.session, turn.resident.id) if turn.resident and turn.resident.id else {}
     shown = []
@@ -41,7 +42,7 @@ async def show_upcoming(turn: Turn) -> None:
         shown.append((hearing, answers.get(hearing.id), full))
     turn.say("hearing_upcoming", count=str(len(hearings)))
     turn.replies.append(cards.carousel(turn.content, shown))
-    turn.outcome = f"hearings:{len(hearings)}"
+    record(turn, Outcome.HEARINGS, len(hearings))
 
 
 @router.on_postback(RsvpChoice)
@@ -51,7 +52,7 @@ async def rsvp(turn: Turn) -> None:
     hearing = await turn.session.get(Hearing, tap.hearing_id) if tap and tap.hearing_id else None
     if tap is None or hearing is None or turn.resident is None:
         turn.say("postback_expired")
-        turn.outcome = "rsvp:unknown"
+        record(turn, Outcome.RSVP, "unknown")
         return
     answer = tap.answer
     result = await record_rsvp(turn.session, hearing, turn.resident, answer, turn.now())
@@ -59,4 +60,4 @@ async def rsvp(turn: Turn) -> None:
         turn.say(f"rsvp_saved_{answer}", title=hearing.title, date=cards.when(turn.content, hearing))
     else:
         turn.say(f"rsvp_{result}", title=hearing.title)
-    turn.outcome = f"rsvp:{hearing.id}:{answer}:{result}"
+    record(turn, Outcome.RSVP, hearing.id, answer, result)

@@ -21,6 +21,7 @@ from bot.chat.dispatch import Router, Turn
 from bot.chat.flows import Answered, Flow, Move, Step
 from bot.chat.messages import WireMessage, postback_chip
 from bot.chat.numbered import chip_names, numbered
+from bot.chat.outcomes import Outcome, record
 from bot.chat.postbacks import FlowDo, MenuOpinion, OpinionAnswer
 from bot.chat.state import FlowState
 from bot.content.model import Consultation
@@ -63,7 +64,7 @@ async def start(turn: Turn, keep_text: bool = True) -> None:
     elif not open_now:
         await _say_next_hearing(turn)
     await OPINION.begin(turn, state)
-    turn.outcome = "opinion-started"
+    record(turn, Outcome.OPINION_STARTED)
 
 
 # -- the steps of its own (the shared ones are in bot/chat/participation.py) -----------------------------------
@@ -196,7 +197,7 @@ async def _file(turn: Turn, flow: Flow, state: FlowState) -> None:
     await turn.session.flush()
     shared.attach_photos(turn, state, opinion_id=opinion.id)
     turn.say("opinion_saved", reference=reference)
-    turn.outcome = f"opinion-saved:{reference}"
+    record(turn, Outcome.OPINION_SAVED, reference)
 
 
 # -- helpers -------------------------------------------------------------------------------------------------

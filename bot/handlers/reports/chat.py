@@ -19,6 +19,7 @@ from bot.chat.dispatch import Router, Turn
 from bot.chat.flows import Answered, Flow, Move, Step
 from bot.chat.messages import WireMessage, postback_chip
 from bot.chat.numbered import chip_names, numbered
+from bot.chat.outcomes import Outcome, record
 from bot.chat.postbacks import FlowDo, MenuReport, RatingDo, ReportAnswer, ReportRating
 from bot.chat.state import FlowState
 from bot.db.models import Report, ReportStatus
@@ -106,7 +107,7 @@ async def _on_where(turn: Turn, flow: Flow, state: FlowState) -> Answered:
             # Asked again, politely, at the same step: the description typed so far is kept.
             turn.say("location_invalid")
             turn.replies.append(flow.question(turn, state))
-            turn.outcome = "report-location-invalid"
+            record(turn, Outcome.REPORT_LOCATION_INVALID)
             return Move.STAY
         state.data["location"] = list(sent)
     elif turn.message_type == "text" and turn.text.strip():
@@ -158,7 +159,7 @@ async def _file(turn: Turn, flow: Flow, state: FlowState) -> None:
     turn.session.add(first)
     shared.attach_photos(turn, state, report_id=report.id)
     turn.say("report_saved", reference=reference, office=kind.division.name)
-    turn.outcome = f"report-saved:{reference}"
+    record(turn, Outcome.REPORT_SAVED, reference)
 
 
 def _no_location_yet(turn: Turn, state: FlowState) -> bool:
@@ -216,7 +217,7 @@ async def after_done(turn: Turn) -> None:
     report = await turn.session.scalar(select(Report).where(Report.reference == reference))
     if tap is None or report is None or turn.resident is None or report.resident_id != turn.resident.id:
         turn.say("postback_expired")
-        turn.outcome = "report-rating-invalid"
+        record(turn, Outcome.REPORT_RATING_INVALID)
         return
     if tap.do == RatingDo.REOPEN:
         report.status, report.updated_at = ReportState.REOPENED, turn.now()
@@ -224,12 +225,12 @@ async def after_done(turn: Turn) -> None:
             ReportStatus(report_id=report.id, status=ReportState.REOPENED, changed_by="resident", changed_at=turn.now())
         )
         turn.say("report_reopened", reference=reference)
-        turn.outcome = f"report-reopened:{reference}"
+        record(turn, Outcome.REPORT_REOPENED, reference)
         return
     if tap.stars is None or not 1 <= tap.stars <= 5:
         turn.say("postback_expired")
-        turn.outcome = "report-rating-invalid"
+        record(turn, Outcome.REPORT_RATING_INVALID)
         return
     report.rating = tap.stars
     turn.say("report_rated")
-    turn.outcome = f"report-rated:{tap.stars}"
+    record(turn, Outcome.REPORT_RATED, tap.stars)

@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 
 from bot.chat.dispatch import Router, Turn
 from bot.chat.messages import WireMessage, postback_chip
+from bot.chat.outcomes import Outcome, record
 from bot.chat.participation import phrase
 from bot.chat.postbacks import ShowCases
 from bot.db.models import Opinion, OpinionChange, Report, ReportStatus
@@ -52,7 +53,7 @@ async def tapped(turn: Turn) -> None:
     reference = parse_reference(typed)
     if reference is None:
         turn.say("postback_expired")
-        turn.outcome = "cases-tap-invalid"
+        record(turn, Outcome.CASES_TAP_INVALID)
         return
     await show_cases(turn, str(reference))
 
@@ -76,11 +77,11 @@ async def show_cases(turn: Turn, reference: str | None) -> None:
     if not cases:
         # The same words whether the number is unknown or someone else's.
         turn.say("case_not_found", reference=str(wanted))
-        turn.outcome = "case-not-found"
+        record(turn, Outcome.CASE_NOT_FOUND)
         return
     for case in cases:
         turn.replies.append(await _detail(turn, case))
-    turn.outcome = "case-shown"
+    record(turn, Outcome.CASE_SHOWN)
 
 
 # -- the list ----------------------------------------------------------------------------------------------
@@ -92,7 +93,7 @@ async def _show_list(turn: Turn) -> None:
     cases = sorted(found, key=_filed_order, reverse=True)[:LISTED]
     if not cases:
         turn.say("cases_none")
-        turn.outcome = "cases-none"
+        record(turn, Outcome.CASES_NONE)
         return
     lines = [_line(turn, case) for case in cases]
     hidden = await _count(turn, Report) + await _count(turn, Opinion) - len(cases)
@@ -102,7 +103,7 @@ async def _show_list(turn: Turn) -> None:
     chips = [_case_chip(turn, case) for case in cases]
     message["quickReply"] = {"items": chips + message.get("quickReply", {}).get("items", [])}
     turn.replies.append(message)
-    turn.outcome = f"cases-listed:{len(cases)}"
+    record(turn, Outcome.CASES_LISTED, len(cases))
 
 
 def _line(turn: Turn, case: Report | Opinion) -> str:

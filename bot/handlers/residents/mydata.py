@@ -23,6 +23,7 @@ from sqlalchemy import Select, or_, select, update
 from bot.chat.dispatch import Router, Turn
 from bot.chat.messages import WireMessage, postback_chip
 from bot.chat.numbered import chip_names, numbered
+from bot.chat.outcomes import Outcome, record
 from bot.chat.participation import chip, phrase
 from bot.chat.postbacks import MenuMyData, MyDataDo, MyDataRequest
 from bot.chat.state import FlowState
@@ -55,14 +56,16 @@ TYPED_REQUESTS = {
 }
 # While an opinion or report is being written these wait, named by their chip: the withdrawal question is a
 # flow of its own and would replace it, and deleting everything would drop it. Notifications switch at once.
+# AFTER_FLOW: what each records when it waits.
 WAITS_FOR_FLOW = {MyDataDo.WITHDRAW: "chip_withdraw", MyDataDo.DELETE: "chip_delete_all"}
+AFTER_FLOW = {MyDataDo.WITHDRAW: Outcome.MYDATA_WITHDRAW_AFTER_FLOW, MyDataDo.DELETE: Outcome.MYDATA_DELETE_AFTER_FLOW}
 
 
 @router.on_postback(MenuMyData)
 async def show(turn: Turn) -> None:
     """What is held: village, consent, notifications and the resident's opinions with their status."""
     turn.replies.append(await summary(turn))
-    turn.outcome = "mydata-shown"
+    record(turn, Outcome.MYDATA_SHOWN)
 
 
 @router.on_intent(Intent.MYDATA)
@@ -84,7 +87,7 @@ async def request_typed(turn: Turn) -> None:
     flow = turn.flow
     if what in WAITS_FOR_FLOW and flow is not None and flow.flow != FLOW:
         turn.say("mydata_after_flow", request=phrase(turn, WAITS_FOR_FLOW[what]))
-        turn.outcome = f"mydata-{what}-after-flow"
+        record(turn, AFTER_FLOW[what])
         return
     turn.take_tap(MyDataRequest(what))
     await act(turn)
@@ -160,7 +163,7 @@ async def act(turn: Turn) -> None:
     tap = turn.tapped(MyDataRequest)
     if turn.resident is None:
         turn.say("postback_expired")
-        turn.outcome = "mydata-no-resident"
+        record(turn, Outcome.MYDATA_NO_RESIDENT)
         return
     if turn.flow is not None and turn.flow.flow == FLOW:
         # Any other tap here leaves the withdrawal question: a later "ใช่" must not withdraw by surprise.
@@ -179,7 +182,7 @@ async def act(turn: Turn) -> None:
         # Announcements of hearings and opinions' outcomes; the same words whether tapped or typed anywhere.
         turn.resident.notify = what == MyDataDo.NOTIFY_ON
         turn.say("news_on_done" if turn.resident.notify else "news_off_done")
-        turn.outcome = f"mydata-{what}"
+        record(turn, Outcome.MYDATA_NOTIFY_ON if turn.resident.notify else Outcome.MYDATA_NOTIFY_OFF)
     elif what == MyDataDo.DELETE:
         message = turn.builder.text("mydata_delete_confirm")
         message["quickReply"] = {
@@ -189,18 +192,18 @@ async def act(turn: Turn) -> None:
             ]
         }
         turn.replies.append(message)
-        turn.outcome = "mydata-delete-asked"
+        record(turn, Outcome.MYDATA_DELETE_ASKED)
     elif what == MyDataDo.DELETE_CONFIRMED:
         await delete_everything(turn)
         # The record of the request names no one: it shows that erasure requests are honoured, and when.
         audit.record(turn.session, "resident", "data_request", None, request="erasure")
         turn.say("mydata_deleted")
-        turn.outcome = "mydata-deleted"
+        record(turn, Outcome.MYDATA_DELETED)
     elif what == MyDataDo.KEEP:
         await show(turn)
     else:
         turn.say("postback_expired")
-        turn.outcome = "mydata-unknown"
+        record(turn, Outcome.MYDATA_UNKNOWN)
 
 
 @router.on_flow(FLOW)
@@ -243,7 +246,7 @@ async def _choose_withdrawal(turn: Turn) -> None:
     message = turn.builder.text("mydata_withdraw_choose", choices=numbered(chip_names(chips)))
     message["quickReply"] = {"items": chips}
     turn.replies.append(message)
-    turn.outcome = "mydata-withdraw-choose"
+    record(turn, Outcome.MYDATA_WITHDRAW_CHOOSE)
 
 
 async def _ask_withdrawal(turn: Turn, reference: str) -> None:
@@ -258,7 +261,7 @@ async def _ask_withdrawal(turn: Turn, reference: str) -> None:
     message["quickReply"] = {"items": _confirm_chips(turn, opinion.reference)}
     turn.replies.append(message)
     await turn.save_flow(FlowState(flow=FLOW, step=WITHDRAW_STEP, data={"ref": opinion.reference}))
-    turn.outcome = f"mydata-withdraw-asked:{opinion.reference}"
+    record(turn, Outcome.MYDATA_WITHDRAW_ASKED, opinion.reference)
 
 
 async def _withdraw(turn: Turn, reference: str) -> None:
@@ -273,21 +276,21 @@ async def _withdraw(turn: Turn, reference: str) -> None:
     opinion.latitude = opinion.longitude = None
     audit.record(turn.session, "resident", "data_request", None, request="withdraw")
     turn.say("mydata_withdrawn", reference=opinion.reference)
-    turn.outcome = f"mydata-withdrawn:{opinion.reference}"
+    record(turn, Outcome.MYDATA_WITHDRAWN, opinion.reference)
 
 
 async def _not_withdrawable(turn: Turn, opinion: Opinion | None) -> None:
     if opinion is None:  # not this resident's (or no longer there): the same answer as any stale tap
         turn.say("postback_expired")
-        turn.outcome = "mydata-withdraw-unknown"
+        record(turn, Outcome.MYDATA_WITHDRAW_UNKNOWN)
         return
     turn.say("mydata_already_withdrawn", reference=opinion.reference)
-    turn.outcome = f"mydata-withdraw-already:{opinion.reference}"
+    record(turn, Outcome.MYDATA_WITHDRAW_ALREADY, opinion.reference)
 
 
 def _keep_opinion(turn: Turn) -> None:
     turn.say("mydata_withdraw_kept")
-    turn.outcome = "mydata-withdraw-kept"
+    record(turn, Outcome.MYDATA_WITHDRAW_KEPT)
 
 
 def _confirm_chips(turn: Turn, reference: str) -> list[dict[str, Any]]:

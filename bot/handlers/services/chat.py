@@ -8,6 +8,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.chat.dispatch import Router, Turn
+from bot.chat.outcomes import Outcome, record
 from bot.chat.postbacks import AnswerFeedback, MenuServices, ServiceChoice
 from bot.db.models import ChatContext, ServiceQuery
 from bot.nlp.understand import Intent, Reading
@@ -40,7 +41,7 @@ async def answer(turn: Turn, reading: Reading) -> None:
     turn.replies += turn.qa.reply_for(reading, feedback_key=turn.row.id)
     if reading.answered and reading.service_id:
         await _remember(turn, reading.service_id)
-    turn.outcome = f"{reading.intent}:{reading.service_id}" if reading.service_id else reading.intent
+    record(turn, Intent(reading.intent), *([reading.service_id] if reading.service_id else []))
 
 
 @router.on_postback(ServiceChoice)
@@ -51,7 +52,7 @@ async def service_chip(turn: Turn) -> None:
     service = turn.content.services.get(service_id)
     if service is None:
         turn.say("postback_expired")
-        turn.outcome = "postback-unknown-service"
+        record(turn, Outcome.POSTBACK_UNKNOWN_SERVICE)
         return
     if aspect:
         turn.replies.append(turn.qa.answers.aspect(service, aspect, turn.qa.today()))
@@ -60,7 +61,8 @@ async def service_chip(turn: Turn) -> None:
         log_question(turn, chosen, in_context=False)  # a chip names its service: no follow-up to resolve
         turn.replies.append(turn.qa.answers.card(service, feedback_key=turn.row.id, today=turn.qa.today()))
     await _remember(turn, service_id)
-    turn.outcome = f"service:{service_id}" + (f":{aspect}" if aspect else "")
+    # What a typed question about the service records ("service:land_tax"), and the aspect chosen after it.
+    record(turn, Intent.SERVICE, service_id, *([aspect] if aspect else []))
 
 
 @router.on_postback(MenuServices)
@@ -70,7 +72,7 @@ async def services_menu(turn: Turn) -> None:
     chosen = [turn.content.services[sid] for sid in turn.qa.featured()]
     message["quickReply"] = {"items": turn.qa.answers.clarify(chosen)}
     turn.replies.append(message)
-    turn.outcome = "services-menu"
+    record(turn, Outcome.SERVICES_MENU)
 
 
 @router.on_postback(AnswerFeedback)
@@ -84,11 +86,11 @@ async def feedback(turn: Turn) -> None:
     )
     if tap is None or query is None or turn.resident is None or query.resident_id != turn.resident.id:
         turn.say("postback_expired")
-        turn.outcome = "feedback-invalid"
+        record(turn, Outcome.FEEDBACK_INVALID)
         return
     query.feedback = tap.vote
     turn.say(f"feedback_{tap.vote}")
-    turn.outcome = f"feedback:{tap.vote}"
+    record(turn, Outcome.FEEDBACK, tap.vote)
 
 
 async def _remember(turn: Turn, service_id: str) -> None:

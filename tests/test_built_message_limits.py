@@ -128,7 +128,7 @@ def test_clarify_referral_office_and_command_replies_are_sendable() -> None:
         _assert_sendable(f"referral {rid}", *QA.reply_for(Reading(text=rid, intent="referral", referral_id=rid)))
     for question in ("เทศบาลเปิดกี่โมง", "เบอร์โทรเทศบาล", "สำนักงานอยู่ที่ไหน", "วันเสาร์นี้เปิดไหม", "วันที่ 5 ธันวาคม เปิดไหม"):
         _assert_sendable(question, *QA.reply_for(Reading(text=question, intent="office")))
-    for intent in ("menu", "help", "contact", "cancel", "greeting", "thanks", "opinion", "report", "mydata", "x"):
+    for intent in ("menu", "help", "contact", "cancel", "greeting", "thanks", "x"):
         _assert_sendable(intent, *QA.reply_for(Reading(text=intent, intent=intent)))
 
 

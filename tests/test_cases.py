@@ -238,7 +238,9 @@ async def test_one_report_by_reference_shows_its_history_in_buddhist_era_dates(t
         "สถานะล่าสุด: กำลังดำเนินการ",
         "รายละเอียด: ขยะกองหน้าตลาดไม่มีคนเก็บ",
     ]
-    assert detail["text"].endswith(f"ความคืบหน้า\n• {day} รับเรื่องแล้ว\n• {day} กำลังดำเนินการ: ส่งรถเก็บขยะแล้ว")
+    # Filed in the chat (its clock, pinned here), moved on by staff (the machine's time).
+    staff_day = case_date(dt.datetime.now(dt.UTC))
+    assert detail["text"].endswith(f"ความคืบหน้า\n• {day} รับเรื่องแล้ว\n• {staff_day} กำลังดำเนินการ: ส่งรถเก็บขยะแล้ว")
     async with bot.sessions() as session:
         outcomes = list(await session.scalars(select(InboundEvent.outcome).order_by(InboundEvent.id.desc()).limit(1)))
     assert outcomes == ["case-shown"]
@@ -257,8 +259,9 @@ async def test_one_opinion_shows_its_outcome_but_not_staff_notes(typed_bot: Bot)
     assert text.startswith("ความเห็นเลขที่ ค-2569-00001\nด้าน: ด้านกายภาพ\n")
     assert "สถานะล่าสุด: บรรจุในแผนแล้ว: โครงการติดตั้งไฟส่องสว่าง หมู่ 4" in text
     assert "ความคิดเห็น: ขอไฟส่องสว่างหน้าวัด" in text and "ผู้ใหญ่บ้าน" not in text
-    day = case_date(dt.datetime.now(dt.UTC))
-    assert text.endswith(f"• {day} รับไว้แล้ว\n• {day} บรรจุในแผนแล้ว")
+    opinion = await _row(bot, Opinion, "ค-2569-00001")
+    filed_day, staff_day = case_date(opinion.created_at), case_date(dt.datetime.now(dt.UTC))
+    assert text.endswith(f"• {filed_day} รับไว้แล้ว\n• {staff_day} บรรจุในแผนแล้ว")
 
 
 async def test_a_bare_number_shared_by_a_report_and_an_opinion_shows_both(typed_bot: Bot) -> None:

@@ -285,5 +285,6 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _filed_order(case: Report | Opinion) -> tuple[dt.datetime, int]:
-    return case.created_at, case.id
+def _filed_order(case: Report | Opinion) -> tuple[dt.datetime, int, int]:
+    # Reports and opinions number their rows apart; the event that filed each orders two filed at one instant.
+    return case.created_at, case.event_id or 0, case.id

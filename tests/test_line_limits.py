@@ -27,8 +27,6 @@ LIMIT_WORD = re.compile(r"(?:^|_)(?:MAX|MIN|LIMIT)(?:_|$)")
 # Restatements in modules others own, each with why it is still there; an entry that is gone fails below, so
 # this list only shrinks.
 KNOWN: dict[tuple[str, str], str] = {
-    ("bot/nlp/normalize.py", "MAX_UTF16_UNITS"): "caps what the reader reads at TEXT_MAX_UTF16's 5,000",
-    ("bot/dev/simulator.py", "_MAX_TEXT"): "caps what the simulator sends at TEXT_MAX_UTF16's 5,000",
     ("bot/chat/messages.py", "LINK_MAX"): "LINE's 1,000 characters for a uri action, not yet in limits.py",
 }
 

@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.content import load_content
-from bot.nlp.normalize import MAX_UTF16_UNITS, normalize
+from bot.delivery.limits import TEXT_MAX_UTF16
+from bot.nlp.normalize import normalize
 from bot.nlp.tokenize import Tokenizer
 from bot.nlp.understand import Understanding
 
@@ -41,7 +42,7 @@ def test_normalize_is_idempotent_and_never_crashes(text: str) -> None:
 def test_normalize_handles_any_unicode(text: str) -> None:
     result = normalize(text)
     assert not any(unicodedata.category(ch) in ("Cc", "Cf") and ch not in "\n\t" for ch in result)
-    assert len(result.encode("utf-16-le")) // 2 <= MAX_UTF16_UNITS
+    assert len(result.encode("utf-16-le")) // 2 <= TEXT_MAX_UTF16
 
 
 @given(st.sampled_from(["กิน", "ที่", "ใช่", "น้ำ", "ปั่น", "ยั่งยืน", "ไม้", "เบี้ย", "อนุญาต", "ค่ะ"]))

@@ -19,18 +19,11 @@ from aiohttp import web
 
 from bot import keys
 from bot.delivery import geo
+from bot.delivery.limits import TEXT_MAX_UTF16, utf16_len
 from bot.delivery.webhook import compute_signature
 from bot.dev import events
 
 _USER_ID = re.compile(r"^U[0-9a-f]{32}$")
-_MAX_TEXT = 5000
-
-
-def add_simulator_routes(app: web.Application) -> None:
-    app.router.add_get("/", home)
-    app.router.add_get("/simulator", page)
-    app.router.add_post("/simulator/api/send", send)
-    app.router.add_get("/simulator/api/messages", messages)
 
 
 async def home(_request: web.Request) -> web.Response:
@@ -89,7 +82,7 @@ async def send(request: web.Request) -> web.Response:
     fake = request.app[keys.FAKE_LINE]
     token = fake.issue_reply_token(user_id)
     kind = body.get("kind")
-    if kind == "text" and isinstance(body.get("text"), str) and 0 < len(body["text"]) <= _MAX_TEXT:
+    if kind == "text" and isinstance(body.get("text"), str) and 0 < utf16_len(body["text"]) <= TEXT_MAX_UTF16:
         event = events.text_event(user_id, body["text"], token)
     elif kind == "postback" and isinstance(body.get("data"), str) and len(body["data"]) <= 300:
         event = events.postback_event(user_id, body["data"], token)

@@ -13,7 +13,7 @@ import unicodedata
 
 from pythainlp.util import normalize as thai_normalize
 
-MAX_UTF16_UNITS = 5000
+from bot.delivery.limits import TEXT_MAX_UTF16
 
 # Cc and Cf categories cover control, zero-width (U+200B-U+200D, U+2060, U+FEFF) and bidi (U+202A-U+202E,
 # U+2066-U+2069) characters; newline and tab are the only ones that carry meaning in a chat message.
@@ -51,10 +51,10 @@ def _once(text: str) -> str:
     text = text.lower()
     text = "\n".join(_SPACES.sub(" ", line).strip() for line in text.split("\n")).strip()
     text = unicodedata.normalize("NFC", text)
-    return cap_utf16(text, MAX_UTF16_UNITS)
+    return cap_utf16(text, TEXT_MAX_UTF16)
 
 
-def clean_text(text: str, max_units: int = MAX_UTF16_UNITS) -> str:
+def clean_text(text: str, max_units: int = TEXT_MAX_UTF16) -> str:
     """What residents wrote, made safe to store and show (docs/security.md#resident-text-and-photos): NFC, no
     control, zero-width or bidi characters (newlines and tabs kept), at most max_units UTF-16 units. Unlike
     normalize() it keeps the resident's own spelling, case and repeated letters. Idempotent."""

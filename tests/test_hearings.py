@@ -23,6 +23,7 @@ from bot.handlers.hearings import fanout
 from bot.handlers.hearings.fanout import JobRunner, announce, report
 from bot.handlers.hearings.rules import NewHearing, create, parse_local
 from bot.handlers.residents.rules import pseudonym_for
+from tests.chatting import say_all
 from tests.conftest import Bot, new_user_id
 from tests.serving import cli_env, run_cli
 
@@ -360,9 +361,7 @@ async def test_deleting_my_data_removes_my_answers_to_hearings(bot: Bot) -> None
     await bot.idle()
     await bot.post(bot.postback(user, f"action=rsvp&h={hearing}&a=going"))
     await bot.idle()
-    for data in ("action=menu.mydata", "action=md&do=delete", "action=md&do=delete_confirmed"):
-        await bot.post(bot.postback(user, data))
-        await bot.idle()
+    await say_all(bot, user, "menu: ข้อมูลของฉัน", "tap: ลบข้อมูลทั้งหมด", "tap: ยืนยันลบทั้งหมด")
     async with bot.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Rsvp)) == 0
         assert await session.scalar(select(func.count()).where(Resident.line_user_id == user)) == 0

@@ -18,6 +18,7 @@ from bot import keys
 from bot.db.models import Opinion, Photo, utcnow
 from bot.delivery.photos import MAX_ATTEMPTS, MAX_PIXELS, RETRY_AFTER, PhotoFetcher, PhotoRejected, sanitize
 from bot.dev import events
+from tests.chatting import say_all
 from tests.conftest import Bot, BotFactory, new_user_id
 from tests.staffing import add_staff, sign_in
 
@@ -79,17 +80,10 @@ async def _opinion_with_photo(make_bot: BotFactory, content: bytes | None) -> tu
     user = new_user_id()
     if content is not None:
         bot.fake.content["photo-1"] = (content, "image/jpeg")
-    steps = ["action=menu.opinion", "action=op&do=accept", "action=op&do=village&n=1", "ถนนพังตรงนี้"]
-    for step in steps:
-        event = bot.postback(user, step) if step.startswith("action=") else bot.text(user, step)
-        await bot.post(event)
-        await bot.idle()
+    await say_all(bot, user, "menu: เสนอความคิดเห็น", "tap: รับทราบ", "tap: หมู่ 1", "ถนนพังตรงนี้")
     await bot.post(events.image_event(user, "photo-1", bot.fake.issue_reply_token(user)))
     await bot.idle()
-    for step in ("เสร็จ", "action=op&do=category&id=physical", "action=op&do=confirm"):
-        event = bot.postback(user, step) if step.startswith("action=") else bot.text(user, step)
-        await bot.post(event)
-        await bot.idle()
+    await say_all(bot, user, "เสร็จ", "tap: กายภาพ ถนน น้ำ ไฟ", "tap: ยืนยันส่ง")
     await bot.app[keys.PHOTOS].run_once()
     return bot, user
 
@@ -106,9 +100,7 @@ async def test_photo_is_stored_without_exif_after_the_opinion_commits(make_bot: 
         assert not image.getexif()
     assert b"PhoneMaker" not in stored.read_bytes()
     # Deleting my data erases the file.
-    for step in ("action=md&do=delete", "action=md&do=delete_confirmed"):
-        await bot.post(bot.postback(user, step))
-        await bot.idle()
+    await say_all(bot, user, "menu: ข้อมูลของฉัน", "tap: ลบข้อมูลทั้งหมด", "tap: ยืนยันลบทั้งหมด")
     await bot.app[keys.PHOTOS].run_once()
     assert not stored.exists()
     async with bot.sessions() as session:
@@ -190,9 +182,7 @@ async def test_erasing_a_photo_that_waits_for_a_retry_does_not_wait(make_bot: Bo
     """The resident deletes their data while their photo waits to be tried again: the photo goes at once."""
     (tmp_path / "media").write_bytes(b"")  # the first write fails, so the photo waits for RETRY_AFTER[0]
     bot, user = await _opinion_with_photo(make_bot, jpeg_with_gps())
-    for step in ("action=md&do=delete", "action=md&do=delete_confirmed"):
-        await bot.post(bot.postback(user, step))
-        await bot.idle()
+    await say_all(bot, user, "menu: ข้อมูลของฉัน", "tap: ลบข้อมูลทั้งหมด", "tap: ยืนยันลบทั้งหมด")
     assert await bot.app[keys.PHOTOS].run_once() == 1
     async with bot.sessions() as session:
         photo = await session.scalar(select(Photo))

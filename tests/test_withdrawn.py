@@ -33,9 +33,8 @@ async def _filed_and_withdrawn(bot: Bot) -> str:
     async with bot.sessions() as session:
         reference = await session.scalar(select(Opinion.reference))
     assert reference is not None
-    await say_all(
-        bot, user, f"action=md&do=withdraw_one&ref={reference}", f"action=md&do=withdraw_confirmed&ref={reference}"
-    )
+    # One opinion: "ถอนความคิดเห็น" asks about that one straight away.
+    await say_all(bot, user, "menu: ข้อมูลของฉัน", "tap: ถอนความคิดเห็น", "tap: ถอน")
     return reference
 
 

@@ -20,7 +20,7 @@ from bot.handlers.hearings import cards as hearing_cards
 from bot.handlers.hearings.rules import NewHearing, create, parse_local
 from bot.handlers.reports.rules import change_status, status_messages
 from bot.handlers.services.qa import QuestionAnswering
-from tests.chatting import opinion_taps, report_taps, say_all
+from tests.chatting import chip_actions, opinion_taps, report_taps, say_all
 from tests.conftest import ROOT, Bot, new_user_id
 
 OPINION = "ขอไฟส่องสว่างหน้าวัดป่าบ้านดอนยาง ทางเข้าหมู่บ้านมืดมากตอนกลางคืน เด็กกลับจากโรงเรียนอันตราย"
@@ -81,26 +81,26 @@ def _phrase(bot: Bot, key: str) -> str:
 @pytest.mark.parametrize(
     ("tap", "typed"),
     [
-        ("action=md&do=withdraw", "ถอนความคิดเห็น"),
-        ("action=md&do=notify_off", "ปิดการแจ้งข่าวสาร"),
-        ("action=md&do=delete", "ลบข้อมูลทั้งหมด"),
-        ("action=md&do=delete", "ลบข้อมูลค่ะ"),  # a typed_ synonym with a polite ending
+        ("tap: ถอนความคิดเห็น", "ถอนความคิดเห็น"),
+        ("tap: ปิดการแจ้งข่าวสาร", "ปิดการแจ้งข่าวสาร"),
+        ("tap: ลบข้อมูลทั้งหมด", "ลบข้อมูลทั้งหมด"),
+        ("tap: ลบข้อมูลทั้งหมด", "ลบข้อมูลค่ะ"),  # a typed_ synonym with a polite ending
     ],
 )
 async def test_typing_a_mydata_chip_replies_as_tapping_it(bot: Bot, tap: str, typed: str) -> None:
-    tapper = await _with_opinion(bot, "action=menu.mydata")
-    typist = await _with_opinion(bot, "action=menu.mydata")
+    tapper = await _with_opinion(bot, "menu: ข้อมูลของฉัน")
+    typist = await _with_opinion(bot, "menu: ข้อมูลของฉัน")
     tapped, typed_replies = await _after(bot, tapper, tap), await _after(bot, typist, typed)
     assert tapped and typed_replies == tapped, (typed_replies, tapped)
     tapper_row, typist_row = await _resident(bot, tapper), await _resident(bot, typist)
     assert tapper_row is not None and typist_row is not None
-    assert typist_row.notify == tapper_row.notify == (tap != "action=md&do=notify_off")
+    assert typist_row.notify == tapper_row.notify == (tap != "tap: ปิดการแจ้งข่าวสาร")
 
 
 async def test_notifications_back_on_and_withdrawal_by_typed_reference(bot: Bot) -> None:
     # Two opinions, so "ถอนความคิดเห็น" asks which (with one, it asks about that one straight away).
     user = await _with_opinion(
-        bot, *opinion_taps(OPINION, first=False), "action=menu.mydata", "ปิดการแจ้งข่าวสาร", "action=menu.mydata"
+        bot, *opinion_taps(OPINION, first=False), "menu: ข้อมูลของฉัน", "ปิดการแจ้งข่าวสาร", "menu: ข้อมูลของฉัน"
     )
     assert [c.label for c in (await _offered_row_choices(bot, user))][1] == _phrase(bot, "chip_notify_on")
     await _say(bot, user, "เปิดการแจ้งข่าวสาร")
@@ -113,7 +113,7 @@ async def test_notifications_back_on_and_withdrawal_by_typed_reference(bot: Bot)
     thai = reference.removeprefix("ค-").translate(str.maketrans("0123456789", "๐๑๒๓๔๕๖๗๘๙"))
     choose = bot.app[keys.CONTENT].responses["mydata_withdraw_choose"].text.split("{")[0]
     for typed, answer in ((thai, "ไม่ถอน"), (reference, "ถอน")):
-        await _say(bot, user, "action=menu.mydata", "ถอนความคิดเห็น")
+        await _say(bot, user, "menu: ข้อมูลของฉัน", "ถอนความคิดเห็น")
         assert bot.fake.messages_to(user)[-1]["text"].startswith(choose)
         await _say(bot, user, typed)
         question = bot.fake.messages_to(user)[-1]
@@ -131,7 +131,7 @@ async def _offered_row_choices(bot: Bot, user: str) -> list[Choice]:
 
 
 async def test_typed_delete_confirmation_erases_and_forgets_what_was_offered(bot: Bot) -> None:
-    user = await _with_opinion(bot, "action=menu.mydata", "ลบข้อมูลทั้งหมด")
+    user = await _with_opinion(bot, "menu: ข้อมูลของฉัน", "ลบข้อมูลทั้งหมด")
     assert await _offered_row(bot, user) is not None
     await _say(bot, user, "ยืนยันลบทั้งหมด")
     assert bot.fake.messages_to(user)[-1]["text"] == bot.app[keys.CONTENT].responses["mydata_deleted"].text
@@ -150,13 +150,18 @@ async def _hearing(bot: Bot, title: str = "ประชุมประชาค�
         return hearing.id
 
 
-@pytest.mark.parametrize(("answer", "typed"), [("going", "ไป"), ("not_going", "ไม่สะดวก"), ("maybe", "ไม่แน่ใจค่ะ")])
-async def test_typing_an_rsvp_button_of_the_hearing_card_answers_it(bot: Bot, answer: str, typed: str) -> None:
-    hearing_id = await _hearing(bot)
+@pytest.mark.parametrize(
+    ("answer", "tap", "typed"),
+    [("going", "tap: ไป", "ไป"), ("not_going", "tap: ไม่สะดวก", "ไม่สะดวก"), ("maybe", "tap: ยังไม่แน่ใจ", "ไม่แน่ใจค่ะ")],
+)
+async def test_typing_an_rsvp_button_of_the_hearing_card_answers_it(
+    bot: Bot, answer: str, tap: str, typed: str
+) -> None:
+    await _hearing(bot)
     tapper, typist = new_user_id(), new_user_id()
-    await _say(bot, tapper, "action=menu.hearings")
-    await _say(bot, typist, "action=menu.hearings")
-    tapped = await _after(bot, tapper, f"action=rsvp&h={hearing_id}&a={answer}")
+    await _say(bot, tapper, "menu: ประชาคม/ข่าวสาร")
+    await _say(bot, typist, "menu: ประชาคม/ข่าวสาร")
+    tapped = await _after(bot, tapper, tap)
     assert tapped and await _after(bot, typist, typed) == tapped
     async with bot.sessions() as session:
         answers = list(await session.scalars(select(Rsvp.answer)))
@@ -167,7 +172,7 @@ async def test_a_word_on_two_cards_asks_which_one(bot: Bot) -> None:
     await _hearing(bot, "ประชาคมครั้งที่ 1")
     await _hearing(bot, "ประชาคมครั้งที่ 2")
     user = new_user_id()
-    await _say(bot, user, "action=menu.hearings", "ไป")
+    await _say(bot, user, "menu: ประชาคม/ข่าวสาร", "ไป")
     assert bot.fake.messages_to(user)[-1]["text"] == bot.app[keys.CONTENT].responses["offered_ambiguous"].text
     async with bot.sessions() as session:
         assert list(await session.scalars(select(Rsvp))) == []
@@ -175,8 +180,11 @@ async def test_a_word_on_two_cards_asks_which_one(bot: Bot) -> None:
     assert sum(c.action == "rsvp" for c in await _offered_row_choices(bot, user)) == 6
 
 
-@pytest.mark.parametrize(("vote", "typed"), [("up", "ตรง"), ("down", "ไม่ตรง"), ("down", "👎 ไม่ตรง")])
-async def test_typing_an_answers_feedback_button_votes(bot: Bot, vote: str, typed: str) -> None:
+@pytest.mark.parametrize(
+    ("vote", "tap", "typed"),
+    [("up", "tap: 👍 ตรง", "ตรง"), ("down", "tap: 👎 ไม่ตรง", "ไม่ตรง"), ("down", "tap: 👎 ไม่ตรง", "👎 ไม่ตรง")],
+)
+async def test_typing_an_answers_feedback_button_votes(bot: Bot, vote: str, tap: str, typed: str) -> None:
     user = new_user_id()
     await _say(bot, user, QUESTION)
     async with bot.sessions() as session:
@@ -184,9 +192,7 @@ async def test_typing_an_answers_feedback_button_votes(bot: Bot, vote: str, type
     assert asked is not None and asked.answered, "the question is answered with a card and its feedback buttons"
     tapper = new_user_id()
     await _say(bot, tapper, QUESTION)
-    async with bot.sessions() as session:
-        event_id = await session.scalar(select(ServiceQuery.event_id).order_by(ServiceQuery.id.desc()))
-    tapped = await _after(bot, tapper, f"action=feedback&e={event_id}&v={vote}")
+    tapped = await _after(bot, tapper, tap)
     assert tapped and await _after(bot, user, typed) == tapped
     async with bot.sessions() as session:
         votes = list(await session.scalars(select(ServiceQuery.feedback).order_by(ServiceQuery.id)))
@@ -199,11 +205,13 @@ async def test_which_service_typed_by_number_or_name_shows_its_card(bot: Bot) ->
     assert len(featured) >= 2
     second = featured[1]
     tapper = new_user_id()
-    await _say(bot, tapper, "action=menu.services")
-    tapped = await _after(bot, tapper, f"action=svc&id={second.id}")
+    await _say(bot, tapper, "menu: ถามเรื่องบริการ")
+    # The chip is labelled shorter than the service's name: tapped by the label it shows.
+    (label,) = [c["label"] for c in chip_actions(bot.last_replies(tapper)[-1]) if c["data"].endswith(f"={second.id}")]
+    tapped = await _after(bot, tapper, f"tap: {label}")
     for typed in ("2", "๒", second.name):
         typist = new_user_id()
-        await _say(bot, typist, "action=menu.services")
+        await _say(bot, typist, "menu: ถามเรื่องบริการ")
         assert await _after(bot, typist, typed) == tapped, typed
 
 
@@ -221,11 +229,11 @@ async def _done_with_rating_asked(bot: Bot) -> tuple[str, str]:
     return user, reference
 
 
-@pytest.mark.parametrize(("tap", "typed"), [("v=5", "5"), ("v=4", "๔"), ("do=reopen", "ยังไม่เรียบร้อย")])
+@pytest.mark.parametrize(("tap", "typed"), [("tap: 5", "5"), ("tap: 4", "๔"), ("tap: ยังไม่เรียบร้อย", "ยังไม่เรียบร้อย")])
 async def test_typing_a_status_updates_rating_chip_rates(bot: Bot, tap: str, typed: str) -> None:
-    tapper, tapper_ref = await _done_with_rating_asked(bot)
+    tapper, _ = await _done_with_rating_asked(bot)
     typist, _ = await _done_with_rating_asked(bot)
-    tapped = await _after(bot, tapper, f"action=rpr&ref={tapper_ref}&{tap}")
+    tapped = await _after(bot, tapper, tap)
     assert tapped and await _after(bot, typist, typed) == tapped
     async with bot.sessions() as session:
         rows = [(r.rating, r.status) for r in await session.scalars(select(Report).order_by(Report.id))]
@@ -237,7 +245,7 @@ async def test_typing_a_status_updates_rating_chip_rates(bot: Bot, tap: str, typ
 
 async def test_an_offer_expires_and_then_the_words_are_a_question_again(bot: Bot) -> None:
     # The deletion's own confirmation: ข้อมูลของฉัน's requests ("ปิดการแจ้งข่าวสาร") are commands, typed anywhere.
-    user = await _with_opinion(bot, "action=menu.mydata", "action=md&do=delete")
+    user = await _with_opinion(bot, "menu: ข้อมูลของฉัน", "tap: ลบข้อมูลทั้งหมด")
     async with bot.sessions() as session, session.begin():
         old = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=31)
         await session.execute(update(OfferedChoice).where(OfferedChoice.lane_key == user).values(offered_at=old))
@@ -248,7 +256,7 @@ async def test_an_offer_expires_and_then_the_words_are_a_question_again(bot: Bot
 
 
 async def test_a_stale_offer_does_not_capture_an_unrelated_question(bot: Bot) -> None:
-    user = await _with_opinion(bot, "action=menu.mydata")
+    user = await _with_opinion(bot, "menu: ข้อมูลของฉัน")
     fresh = new_user_id()
     assert await _after(bot, user, QUESTION) == await _after(bot, fresh, QUESTION)
     resident = await _resident(bot, user)
@@ -256,10 +264,10 @@ async def test_a_stale_offer_does_not_capture_an_unrelated_question(bot: Bot) ->
 
 
 async def test_the_next_offer_replaces_the_last_and_cancel_forgets_it(bot: Bot) -> None:
-    user = await _with_opinion(bot, "action=menu.mydata")
+    user = await _with_opinion(bot, "menu: ข้อมูลของฉัน")
     summary = await _offered_row_choices(bot, user)
     assert [c.data for c in summary][-1] == "action=md&do=delete"
-    await _say(bot, user, "action=md&do=delete", "ยกเลิก")
+    await _say(bot, user, "tap: ลบข้อมูลทั้งหมด", "ยกเลิก")
     assert not any(c.action == "md" for c in await _offered_row_choices(bot, user))
     await _say(bot, user, _phrase(bot, "chip_confirm_delete"))  # the question's words no longer delete anything
     assert bot.fake.messages_to(user)[-1]["text"] != bot.app[keys.CONTENT].responses["mydata_deleted"].text
@@ -271,7 +279,7 @@ async def test_inside_a_flow_its_own_question_decides(bot: Bot) -> None:
     not read against the card's buttons."""
     await _hearing(bot)
     user = new_user_id()
-    await _say(bot, user, "action=menu.hearings", "action=menu.opinion", "ไม่สะดวก")
+    await _say(bot, user, "menu: ประชาคม/ข่าวสาร", "menu: เสนอความคิดเห็น", "ไม่สะดวก")
     async with bot.sessions() as session:
         assert list(await session.scalars(select(Rsvp))) == []
 

@@ -55,7 +55,7 @@ async def test_later_lines_typed_at_the_notice_and_the_village_are_added_to_the_
 async def test_text_after_done_and_at_the_summary_is_added_and_the_summary_shows_it(bot: Bot) -> None:
     user = new_user_id()
     problem, more, last = "ถนนหน้าโรงเรียนพังมาก", "หลุมเยอะมากหน้าโรงเรียน", "เด็กนักเรียนเดินลำบาก"
-    replies = await walk(bot, user, "action=menu.opinion", "ยินยอม", "หมู่ 1", problem, "เสร็จ", more)
+    replies = await walk(bot, user, "menu: เสนอความคิดเห็น", "ยินยอม", "หมู่ 1", problem, "เสร็จ", more)
     content = bot.app[keys.CONTENT]
     assert replies[-1][0]["text"] == content.responses["text_added"].text  # was "ยังรอคำตอบข้อนี้อยู่"
     assert replies[-1][1]["text"].startswith(opening(content, "opinion_ask_category"))
@@ -74,7 +74,7 @@ async def test_text_after_done_and_at_the_summary_is_added_and_the_summary_shows
 async def test_text_added_beyond_the_limit_is_cut_and_said(bot: Bot) -> None:
     user = new_user_id()
     long = ("ถนนพังเป็นหลุม " * 200)[: shared.MAX_DESCRIPTION_CHARS - 5].strip()
-    replies = await walk(bot, user, "action=menu.report", "action=rp&do=accept", long, "ขยะล้นถังหน้าตลาด")
+    replies = await walk(bot, user, "menu: แจ้งปัญหา/ร้องเรียน", "tap: รับทราบ", long, "ขยะล้นถังหน้าตลาด")
     content = bot.app[keys.CONTENT]
     assert replies[-2][0]["text"] == content.responses["report_text_kept"].text
     assert replies[-1][0]["text"] == content.responses["text_full"].text
@@ -89,7 +89,7 @@ async def test_words_for_another_question_are_not_added(bot: Bot) -> None:
     """A chip's word typed at the wrong step ("ไม่ส่งตอนนี้" at the summary) is asked again, not kept."""
     user = new_user_id()
     problem = "ไฟถนนหน้าวัดดับทั้งซอย"
-    await walk(bot, user, "action=menu.report", "action=rp&do=accept", "ไฟถนนดับ", "หมู่ 4", problem, "เสร็จ", "ข้าม")
+    await walk(bot, user, "menu: แจ้งปัญหา/ร้องเรียน", "tap: รับทราบ", "ไฟถนนดับ", "หมู่ 4", problem, "เสร็จ", "ข้าม")
     replies = await walk(bot, user, "ไม่ส่งตอนนี้", "ใช้หมู่เดิม", "ยืนยัน")
     content = bot.app[keys.CONTENT]
     assert [r[0]["text"] for r in replies[:2]] == [content.responses["flow_reask"].text] * 2
@@ -122,7 +122,7 @@ async def test_the_category_prompt_names_the_suggestion_and_lists_its_choices(bo
 
 async def test_the_report_type_is_picked_by_its_number(bot: Bot) -> None:
     user = new_user_id()
-    replies = await walk(bot, user, "action=menu.report", "action=rp&do=accept")
+    replies = await walk(bot, user, "menu: แจ้งปัญหา/ร้องเรียน", "tap: รับทราบ")
     content = bot.app[keys.CONTENT]
     types = list(content.report_types.values())
     assert replies[1][0]["text"] == content.responses["report_ask_type"].text.format(
@@ -165,11 +165,11 @@ async def test_every_flow_prompt_says_its_choices_in_its_text(bot: Bot) -> None:
     word for it in quotes ("พิมพ์ “ส่ง”"), or a numbered line; villages are typed as the text shows ("หมู่ 3")."""
     user = new_user_id()
     shown = await walk(bot, user, "อยากให้มีไฟส่องทางในซอย", "ยินยอม", "หมู่ 3", "เสร็จ", "อื่นๆ", "1", "แก้ไข")
-    shown += await walk(bot, user, "ยกเลิก", "action=menu.opinion", "ใช้หมู่เดิม", "ยกเลิก")
-    shown += await walk(bot, user, "action=menu.report", "1", "หมู่ 3", "ถนนพัง", "เสร็จ", "ข้าม", "แก้ไข")
-    shown += await walk(bot, new_user_id(), "action=menu.report")
+    shown += await walk(bot, user, "ยกเลิก", "menu: เสนอความคิดเห็น", "ใช้หมู่เดิม", "ยกเลิก")
+    shown += await walk(bot, user, "menu: แจ้งปัญหา/ร้องเรียน", "1", "หมู่ 3", "ถนนพัง", "เสร็จ", "ข้าม", "แก้ไข")
+    shown += await walk(bot, new_user_id(), "menu: แจ้งปัญหา/ร้องเรียน")
     bot.app[keys.QA].clock = lambda: dt.datetime(2027, 3, 1, 5, 0, tzinfo=dt.UTC)
-    shown += [await say(bot, new_user_id(), "action=menu.opinion")]
+    shown += [await say(bot, new_user_id(), "menu: เสนอความคิดเห็น")]
     content = bot.app[keys.CONTENT]
     notice = content.privacy.notice
     offered = [m for turn in shown for m in turn if any(f"action={a}&" in str(chip_actions(m)) for a in ("op", "rp"))]
@@ -191,7 +191,7 @@ async def test_every_flow_prompt_says_its_choices_in_its_text(bot: Bot) -> None:
 
 async def test_a_village_the_municipality_has_not_is_told_which_it_has(bot: Bot) -> None:
     user = new_user_id()
-    replies = await walk(bot, user, "action=menu.report", "action=rp&do=accept", "ถนน", "หมู่ 9")
+    replies = await walk(bot, user, "menu: แจ้งปัญหา/ร้องเรียน", "tap: รับทราบ", "ถนน", "หมู่ 9")
     content = bot.app[keys.CONTENT]
     numbers = sorted(v.no for v in content.municipality.villages)
     assert replies[-1][0]["text"].startswith("ไม่มีหมู่นี้ค่ะ")
@@ -201,7 +201,7 @@ async def test_a_village_the_municipality_has_not_is_told_which_it_has(bot: Bot)
 
 async def test_edit_says_the_description_was_cleared(bot: Bot) -> None:
     user = new_user_id()
-    flow = ("action=menu.report", "action=rp&do=accept", "ขยะ", "หมู่ 1", "ขยะไม่มีคนเก็บ", "เสร็จ", "ข้าม", "แก้ไข")
+    flow = ("menu: แจ้งปัญหา/ร้องเรียน", "tap: รับทราบ", "ขยะ", "หมู่ 1", "ขยะไม่มีคนเก็บ", "เสร็จ", "ข้าม", "แก้ไข")
     replies = await walk(bot, user, *flow)
     content = bot.app[keys.CONTENT]
     assert replies[-1][0]["text"] == content.responses["report_edit_cleared"].text

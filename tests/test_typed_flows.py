@@ -75,12 +75,12 @@ async def test_every_chip_the_flows_offer_has_a_typed_form(bot: Bot) -> None:
     with the decline chip, every category, and the general suggestion of a closed consultation."""
     user = new_user_id()
     shown = await walk(bot, user, *OPINION_TYPED[:5], "อื่นๆ", "ด้านสังคม", "ส่ง")
-    shown += await walk(bot, user, "action=menu.opinion", "ใช้หมู่เดิม", "ไฟดับ", "เสร็จ", "แก้ไข")
+    shown += await walk(bot, user, "menu: เสนอความคิดเห็น", "ใช้หมู่เดิม", "ไฟดับ", "เสร็จ", "แก้ไข")
     shown += await walk(bot, user, "ยกเลิก", *REPORT_TYPED[:-1], "แก้ไข", "ยกเลิก")
     stranger = new_user_id()
-    shown += await walk(bot, stranger, "action=menu.report", "ไม่ยินยอม")
+    shown += await walk(bot, stranger, "menu: แจ้งปัญหา/ร้องเรียน", "ไม่ยินยอม")
     bot.app[keys.QA].clock = lambda: dt.datetime(2027, 3, 1, 5, 0, tzinfo=dt.UTC)
-    shown += [await say(bot, new_user_id(), "action=menu.opinion")]
+    shown += [await say(bot, new_user_id(), "menu: เสนอความคิดเห็น")]
     content = bot.app[keys.CONTENT]
     # The flows' own questions (chips tapping 'action=op|rp&...'); a 'message' chip (เมนู) is typed text already.
     offered = [m for turn in shown for m in turn if any(f"action={a}&" in str(chip_actions(m)) for a in ("op", "rp"))]
@@ -112,7 +112,7 @@ async def test_the_consent_choices_stay_after_the_full_notice_is_opened(bot: Bot
     user = new_user_id()
     content = bot.app[keys.CONTENT]
     accept, decline = content.phrases["chip_accept"], content.phrases["chip_decline"]
-    for start in ("action=menu.opinion", "action=menu.report"):
+    for start in ("menu: เสนอความคิดเห็น", "menu: แจ้งปัญหา/ร้องเรียน"):
         question = (await walk(bot, user, "ยกเลิก", start))[-1][-1]
         chips = [(c["type"], c["label"]) for c in chip_actions(question)]
         assert chips == [("postback", accept), ("postback", decline)]
@@ -172,11 +172,11 @@ def test_typed_answers_ignore_spaces_case_and_polite_endings(content: Content) -
 async def test_an_opinion_typed_again_at_the_village_step_is_kept_once(bot: Bot) -> None:
     user = new_user_id()
     idea = "อยากให้ขุดลอกคลองหน้าหมู่บ้าน"
-    replies = await walk(bot, user, idea, "action=op&do=accept", idea, "action=op&do=village&n=2")
+    replies = await walk(bot, user, idea, "tap: รับทราบ", idea, "tap: หมู่ 2")
     content = bot.app[keys.CONTENT]
     assert replies[2][0]["text"] == content.responses["text_repeated"].text  # not "ยังรอคำตอบข้อนี้อยู่"
     assert replies[3][0]["text"].startswith(opening(content, "opinion_ask_text_kept")) and idea in replies[3][0]["text"]
-    await walk(bot, user, "เสร็จ", "action=op&do=category&id=physical", "action=op&do=confirm")
+    await walk(bot, user, "เสร็จ", "tap: กายภาพ ถนน น้ำ ไฟ", "tap: ยืนยันส่ง")
     async with bot.sessions() as session:
         opinion = await session.scalar(select(Opinion))
     assert opinion is not None and opinion.text == idea and opinion.village == 2
@@ -185,12 +185,12 @@ async def test_an_opinion_typed_again_at_the_village_step_is_kept_once(bot: Bot)
 async def test_an_opinion_typed_when_asked_for_the_village_becomes_the_opinion(bot: Bot) -> None:
     user = new_user_id()
     idea = "อยากให้มีลานกีฬาสำหรับเด็ก"
-    replies = await walk(bot, user, "action=menu.opinion", "action=op&do=accept", idea, "หมู่ 5")
+    replies = await walk(bot, user, "menu: เสนอความคิดเห็น", "tap: รับทราบ", idea, "หมู่ 5")
     content = bot.app[keys.CONTENT]
     assert replies[2][0]["text"] == content.responses["opinion_text_kept"].text
     assert replies[2][1]["text"].startswith(opening(content, "opinion_ask_village"))  # the village asked again
     assert idea in replies[3][0]["text"]
-    await walk(bot, user, "เสร็จ", "action=op&do=category&id=physical", "action=op&do=confirm")
+    await walk(bot, user, "เสร็จ", "tap: กายภาพ ถนน น้ำ ไฟ", "tap: ยืนยันส่ง")
     async with bot.sessions() as session:
         opinion = await session.scalar(select(Opinion))
     assert opinion is not None and opinion.text == idea and opinion.village == 5
@@ -199,14 +199,14 @@ async def test_an_opinion_typed_when_asked_for_the_village_becomes_the_opinion(b
 async def test_a_report_started_from_its_description_keeps_it(bot: Bot) -> None:
     user = new_user_id()
     problem = "ไฟถนนดับทั้งซอยหน้าวัดมาสามวันแล้ว"
-    replies = await walk(bot, user, problem, "action=rp&do=accept")
+    replies = await walk(bot, user, problem, "tap: รับทราบ")
     content = bot.app[keys.CONTENT]
     if replies[1][0]["text"].startswith(opening(content, "report_ask_type")):
-        replies += await walk(bot, user, "action=rp&do=type&id=street_light")
-    replies += await walk(bot, user, "action=rp&do=village&n=4", problem)
+        replies += await walk(bot, user, "tap: ไฟถนนดับ")
+    replies += await walk(bot, user, "tap: หมู่ 4", problem)
     assert replies[-2][0]["text"].startswith(opening(content, "report_ask_text_kept"))
     assert replies[-1][0]["text"] == content.responses["text_repeated_more"].text
-    await walk(bot, user, "เสร็จ", "action=rp&do=skip", "action=rp&do=confirm")
+    await walk(bot, user, "เสร็จ", "tap: ข้าม", "tap: ยืนยันส่ง")
     async with bot.sessions() as session:
         report = await session.scalar(select(Report))
     assert report is not None and report.text == problem and report.type == "street_light"
@@ -215,7 +215,7 @@ async def test_a_report_started_from_its_description_keeps_it(bot: Bot) -> None:
 async def test_a_description_typed_at_the_type_step_is_kept_and_the_type_asked_again(bot: Bot) -> None:
     user = new_user_id()
     problem = "น้ำท่วมขังหน้าบ้านทุกครั้งที่ฝนตก"
-    replies = await walk(bot, user, "action=menu.report", "action=rp&do=accept", problem, "ท่อ/น้ำท่วมขัง")
+    replies = await walk(bot, user, "menu: แจ้งปัญหา/ร้องเรียน", "tap: รับทราบ", problem, "ท่อ/น้ำท่วมขัง")
     content = bot.app[keys.CONTENT]
     assert replies[2][0]["text"] == content.responses["report_text_kept"].text
     assert replies[2][1]["text"].startswith(opening(content, "report_ask_type"))
@@ -233,15 +233,15 @@ async def test_the_summary_words_typed_early_act_and_are_never_filed(bot: Bot) -
     user = new_user_id()
     content = bot.app[keys.CONTENT]
     idea = "อยากให้มีไฟส่องสว่างริมถนน"
-    opened = ("action=menu.opinion", "action=op&do=accept", "action=op&do=village&n=2")
+    opened = ("menu: เสนอความคิดเห็น", "tap: รับทราบ", "tap: หมู่ 2")
     replies = await walk(bot, user, *opened, "ข้อความที่จะเขียนใหม่", "แก้ไข", idea, "ข้าม", "ส่ง")
     assert replies[4][0]["text"] == content.responses["opinion_edit_cleared"].text
     assert replies[6][0]["text"] == content.responses["flow_reask"].text  # "ข้าม" is not the opinion
     assert replies[7][-1]["text"].startswith(opening(content, "opinion_ask_category"))
-    await walk(bot, user, "action=op&do=category&id=physical", "ส่ง")
+    await walk(bot, user, "tap: กายภาพ ถนน น้ำ ไฟ", "ส่ง")
     problem = "ขยะกองหน้าตลาดไม่มีคนเก็บ"
     replies = await walk(
-        bot, user, "action=menu.report", "action=rp&do=type&id=waste", "หมู่ 2", problem, "แก้ไข", problem, "ส่ง"
+        bot, user, "menu: แจ้งปัญหา/ร้องเรียน", "tap: ขยะ/ความสะอาด", "หมู่ 2", problem, "แก้ไข", problem, "ส่ง"
     )
     assert replies[4][0]["text"] == content.responses["report_edit_cleared"].text
     assert replies[6][-1]["text"].startswith(opening(content, "report_ask_where"))
@@ -259,11 +259,11 @@ async def test_the_summary_words_typed_early_act_and_are_never_filed(bot: Bot) -
 async def test_a_village_is_remembered_only_when_the_submission_is_filed(bot: Bot) -> None:
     """ "ยกเลิก" says nothing unconfirmed was saved: the village typed in the cancelled flow was kept anyway."""
     user = new_user_id()
-    await walk(bot, user, "action=menu.opinion", "รับทราบ", "หมู่ 3", "ยกเลิก")
+    await walk(bot, user, "menu: เสนอความคิดเห็น", "รับทราบ", "หมู่ 3", "ยกเลิก")
     async with bot.sessions() as session:
         resident = await session.scalar(select(Resident))
     assert resident is not None and resident.village is None
-    await walk(bot, user, "action=menu.report", "action=rp&do=type&id=waste", "หมู่ 5", "ขยะล้นถังหน้าวัด", "ส่ง")
+    await walk(bot, user, "menu: แจ้งปัญหา/ร้องเรียน", "tap: ขยะ/ความสะอาด", "หมู่ 5", "ขยะล้นถังหน้าวัด", "ส่ง")
     await walk(bot, user, "ข้าม", "ส่ง")
     async with bot.sessions() as session:
         resident = await session.scalar(select(Resident))
@@ -272,7 +272,7 @@ async def test_a_village_is_remembered_only_when_the_submission_is_filed(bot: Bo
 
 async def test_a_stray_word_at_a_choice_step_is_not_kept(bot: Bot) -> None:
     user = new_user_id()
-    replies = await walk(bot, user, "action=menu.report", "action=rp&do=accept", "อ้าว", "หมู่ 99")
+    replies = await walk(bot, user, "menu: แจ้งปัญหา/ร้องเรียน", "tap: รับทราบ", "อ้าว", "หมู่ 99")
     content = bot.app[keys.CONTENT]
     assert replies[2][0]["text"] == content.responses["flow_reask"].text
 
@@ -285,24 +285,26 @@ async def test_no_report_flow_reply_speaks_of_opinions(bot: Bot) -> None:
     shown = await walk(
         bot,
         user,
-        "action=menu.report",
+        "menu: แจ้งปัญหา/ร้องเรียน",
         "ไม่ใช่คำตอบ",  # kept as the description, the consent asked again
-        "action=rp&do=accept",
-        "action=rp&do=type&id=road",
+        "tap: รับทราบ",
+        "tap: ถนน/ทางเท้าชำรุด",
         "บ้านไหนก็ไม่รู้",
-        "action=rp&do=village&n=1",
+        "tap: หมู่ 1",
         "x" * 2100,
-        "action=rp&do=done",
-        "action=rp&do=skip",
-        "action=rp&do=edit",
-        "action=rp&do=done",
+        "tap: เสร็จ",
+        "tap: ข้าม",
+        "tap: แก้ไขข้อความ",
+        "tap: เสร็จ",
         "ถนนทรุด",
-        "action=rp&do=done",
+        "tap: เสร็จ",
+        # raw data on purpose: a confirm tapped out of order, at the place step (no such chip there); its
+        # "still waiting" reply is checked too
         "action=rp&do=confirm",
-        "action=menu.report",
+        "menu: แจ้งปัญหา/ร้องเรียน",
         "เสร็จ",
     )
-    shown += await walk(bot, new_user_id(), "action=menu.report", "action=rp&do=decline")
+    shown += await walk(bot, new_user_id(), "menu: แจ้งปัญหา/ร้องเรียน", "tap: ไม่ส่งตอนนี้")
     content = bot.app[keys.CONTENT]
     values = {**content.municipality.placeholders(), "retention_months": content.privacy.retention_months}
     notice = content.privacy.notice.format_map(values)

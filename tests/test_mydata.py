@@ -22,6 +22,8 @@ CLOCK = dt.datetime(2026, 11, 23, 5, 0, tzinfo=dt.UTC)
 OPINION = "ขอไฟส่องสว่างหน้าวัดป่าบ้านดอนยาง ทางเข้าหมู่บ้านมืดมากตอนกลางคืน เด็กกลับจากโรงเรียนอันตราย"
 FIRST_WORDS = OPINION[:39] + "…"  # the question names the first 40 characters
 HAPPY = opinion_taps(OPINION)
+# Asked to withdraw: with one opinion, "ถอนความคิดเห็น" asks about that one straight away.
+ASK_WITHDRAW = ("menu: ข้อมูลของฉัน", "tap: ถอนความคิดเห็น")
 REPORT = report_taps("ขยะกองหน้าตลาดไม่มีคนเก็บ", first=False)  # after HAPPY: the notice was read
 # A year of the Christian era as a date would show it (2000-2099), not part of a longer number.
 GREGORIAN_YEAR = re.compile(r"(?<!\d)20\d\d(?!\d)")
@@ -81,9 +83,7 @@ def _chips(message: dict[str, Any]) -> list[tuple[str, str]]:
 
 async def test_choosing_an_opinion_asks_first_naming_it_and_withdraws_nothing(make_bot: BotFactory) -> None:
     bot, user, reference = await _with_opinion(make_bot)
-    await say_all(
-        bot, user, "action=menu.mydata", "action=md&do=withdraw", f"action=md&do=withdraw_one&ref={reference}"
-    )
+    await say_all(bot, user, *ASK_WITHDRAW)
     question = _last(bot, user)
     assert f"‘{FIRST_WORDS}’ ({reference})" in question["text"] and "ใช่ไหมคะ" in question["text"]
     assert _chips(question) == [
@@ -97,10 +97,10 @@ async def test_choosing_an_opinion_asks_first_naming_it_and_withdraws_nothing(ma
 
 async def test_a_double_tap_on_withdraw_withdraws_once(make_bot: BotFactory) -> None:
     bot, user, reference = await _with_opinion(make_bot)
-    confirm = f"action=md&do=withdraw_confirmed&ref={reference}"
-    await say_all(bot, user, f"action=md&do=withdraw_one&ref={reference}", confirm)
+    await say_all(bot, user, *ASK_WITHDRAW, "tap: ถอน")
     assert _last(bot, user)["text"] == _response(bot, "mydata_withdrawn").format(reference=reference)
-    await say_all(bot, user, confirm)
+    # raw data on purpose: the second tap is on the question's button, now older than the last replies
+    await say_all(bot, user, f"action=md&do=withdraw_confirmed&ref={reference}")
     assert _last(bot, user)["text"].startswith(
         _response(bot, "mydata_already_withdrawn").format(reference=reference)[:20]
     )
@@ -110,8 +110,8 @@ async def test_a_double_tap_on_withdraw_withdraws_once(make_bot: BotFactory) -> 
 
 
 async def test_not_withdrawing_keeps_the_opinion(make_bot: BotFactory) -> None:
-    bot, user, reference = await _with_opinion(make_bot)
-    await say_all(bot, user, f"action=md&do=withdraw_one&ref={reference}", "action=md&do=withdraw_kept")
+    bot, user, _ = await _with_opinion(make_bot)
+    await say_all(bot, user, *ASK_WITHDRAW, "tap: ไม่ถอน")
     assert _last(bot, user)["text"] == _response(bot, "mydata_withdraw_kept")
     # The question is closed: a "ใช่" typed later is not a confirmation.
     await say_all(bot, user, "ใช่")
@@ -121,18 +121,18 @@ async def test_not_withdrawing_keeps_the_opinion(make_bot: BotFactory) -> None:
 @pytest.mark.parametrize("typed", ["ใช่", "ถอน", "ยืนยัน ", "ใช่ค่ะ"])
 async def test_typed_yes_withdraws(make_bot: BotFactory, typed: str) -> None:
     bot, user, reference = await _with_opinion(make_bot)
-    await say_all(bot, user, f"action=md&do=withdraw_one&ref={reference}", typed)
+    await say_all(bot, user, *ASK_WITHDRAW, typed)
     assert (await _opinion(bot)).status == "withdrawn"
     assert _last(bot, user)["text"] == _response(bot, "mydata_withdrawn").format(reference=reference)
 
 
 async def test_typed_no_or_cancel_keeps_and_other_text_asks_again(make_bot: BotFactory) -> None:
     bot, user, reference = await _with_opinion(make_bot)
-    await say_all(bot, user, f"action=md&do=withdraw_one&ref={reference}", "ไม่")
+    await say_all(bot, user, *ASK_WITHDRAW, "ไม่")
     assert _last(bot, user)["text"] == _response(bot, "mydata_withdraw_kept")
-    await say_all(bot, user, f"action=md&do=withdraw_one&ref={reference}", "ยกเลิก")
+    await say_all(bot, user, *ASK_WITHDRAW, "ยกเลิก")
     assert _last(bot, user)["text"] == _response(bot, "cancelled")
-    await say_all(bot, user, f"action=md&do=withdraw_one&ref={reference}", "ภาษีป้ายยื่นเมื่อไหร่")
+    await say_all(bot, user, *ASK_WITHDRAW, "ภาษีป้ายยื่นเมื่อไหร่")
     again = _last(bot, user)
     assert reference in again["text"] and "ใช่ไหมคะ" in again["text"]
     assert (await _opinion(bot)).status == "received"
@@ -142,14 +142,16 @@ async def test_typed_no_or_cancel_keeps_and_other_text_asks_again(make_bot: BotF
 
 async def test_another_tap_closes_the_question(make_bot: BotFactory) -> None:
     """Asked to withdraw, then tapping delete-everything: a "ใช่" now must not withdraw the opinion."""
-    bot, user, reference = await _with_opinion(make_bot)
-    await say_all(bot, user, f"action=md&do=withdraw_one&ref={reference}", "action=md&do=delete", "ใช่")
+    bot, user, _ = await _with_opinion(make_bot)
+    # raw data on purpose: ลบข้อมูลทั้งหมด is the summary's chip, older than the question's last replies
+    await say_all(bot, user, *ASK_WITHDRAW, "action=md&do=delete", "ใช่")
     assert (await _opinion(bot)).status == "received"
 
 
 async def test_nobody_else_can_withdraw_or_even_be_asked(make_bot: BotFactory) -> None:
     bot, _, reference = await _with_opinion(make_bot)
     stranger = new_user_id()
+    # raw data on purpose: someone else's buttons, which this chat was never offered
     for step in (f"action=md&do=withdraw_one&ref={reference}", f"action=md&do=withdraw_confirmed&ref={reference}"):
         await say_all(bot, stranger, step)
         assert _last(bot, stranger)["text"] == _response(bot, "postback_expired")
@@ -187,15 +189,17 @@ async def test_no_reply_a_resident_reads_shows_a_gregorian_year(make_bot: BotFac
     await say_all(bot, user, *HAPPY, *REPORT)
     async with bot.sessions() as session:
         opinion_ref = await session.scalar(select(Opinion.reference))
-    await say_all(bot, user, "action=menu.mydata", "action=cases", f"action=cases&ref={opinion_ref}")
+    # ติดตามเรื่อง is offered under the report's confirmation, not under ข้อมูลของฉัน's summary.
+    await say_all(bot, user, "tap: ติดตามเรื่อง", f"tap: เสนอ {opinion_ref}", "menu: ข้อมูลของฉัน")
     bot.app[keys.QA].clock = lambda: dt.datetime(2031, 11, 23, 5, 0, tzinfo=dt.UTC)
     await say_all(
         bot,
         user,
-        "action=menu.hearings",
-        f"action=rsvp&h={hearing_id}&a=going",
+        "menu: ประชาคม/ข่าวสาร",
+        "tap: ไป",
+        # raw data on purpose: the card's ยังไม่แน่ใจ, on an older message than the answer just saved
         f"action=rsvp&h={hearing_id}&a=maybe",
-        f"action=md&do=withdraw_one&ref={opinion_ref}",
+        *ASK_WITHDRAW,
     )
     replies = [(m, " ".join(_strings(m))) for m in bot.fake.messages_to(user)]
     dated = [text for _, text in replies if BUDDHIST_YEAR.search(text)]
@@ -221,11 +225,9 @@ async def test_mydata_requests_typed_anywhere_act_and_are_never_filed(make_bot: 
     assert asked in replies[1][-1]["text"] and asked in replies[3][-1]["text"]
     idea = "อยากให้มีตลาดนัดชุมชนทุกวันเสาร์"
     after_flow = content.responses["mydata_after_flow"].text.split("{")[0]
-    replies = await say_all(
-        bot, user, "action=menu.opinion", "action=op&do=village&n=4", idea, "ถอนความคิดเห็น", "ลบข้อมูลทั้งหมด"
-    )
+    replies = await say_all(bot, user, "menu: เสนอความคิดเห็น", "tap: หมู่ 4", idea, "ถอนความคิดเห็น", "ลบข้อมูลทั้งหมด")
     assert replies[3][0]["text"].startswith(after_flow) and replies[4][0]["text"].startswith(after_flow)
-    replies = await say_all(bot, user, "ปิดการแจ้งข่าวสาร", "เสร็จ", "action=op&do=category&id=economy", "ส่ง")
+    replies = await say_all(bot, user, "ปิดการแจ้งข่าวสาร", "เสร็จ", "tap: เศรษฐกิจ อาชีพ", "ส่ง")
     assert replies[0][0]["text"] == content.responses["news_off_done"].text
     async with bot.sessions() as session:
         texts = list(await session.scalars(select(Opinion.text).order_by(Opinion.id)))
@@ -244,7 +246,7 @@ async def test_the_summary_says_what_to_type_and_names_each_opinion(make_bot: Bo
     for label, _ in _chips(summary):
         assert f"“{label}”" in summary["text"], label
     assert f"{reference} ‘{FIRST_WORDS}’" in summary["text"] and "‘ขยะกองหน้าตลาดไม่มีคนเก็บ’" in summary["text"]
-    await say_all(bot, user, "action=md&do=withdraw")
+    await say_all(bot, user, "tap: ถอนความคิดเห็น")
     assert f"2 {reference} ‘{FIRST_WORDS}’" in _last(bot, user)["text"].split("\n")  # newest first
     await say_all(bot, user, "2")
     assert f"‘{FIRST_WORDS}’ ({reference})" in _last(bot, user)["text"]
@@ -256,7 +258,7 @@ async def test_the_summary_says_what_to_type_and_names_each_opinion(make_bot: Bo
 async def test_the_notice_states_public_task_and_asks_no_consent(make_bot: BotFactory) -> None:
     bot = await make_bot()
     user = new_user_id()
-    await say_all(bot, user, "action=menu.opinion")
+    await say_all(bot, user, "menu: เสนอความคิดเห็น")
     notice = _last(bot, user)
     text = notice["text"]
     assert "มาตรา 24 (4)" in text and "ภารกิจ" in text
@@ -273,7 +275,7 @@ async def test_the_notice_states_public_task_and_asks_no_consent(make_bot: BotFa
         assert "ไลน์ คอมพานี" not in said and "LINE Corporation" not in said
     assert "ถอนความยินยอม" not in full
     # Acknowledging records the version the resident was shown, as consenting did.
-    await say_all(bot, user, "action=op&do=accept")
+    await say_all(bot, user, "tap: รับทราบ")
     async with bot.sessions() as session:
         resident = await session.scalar(select(Resident))
     assert resident is not None and resident.consent_version == bot.app[keys.CONTENT].privacy.version

@@ -188,7 +188,7 @@ async def test_the_list_shows_own_cases_newest_first_with_date_status_and_office
     stranger = new_user_id()
     await _say(bot, stranger, *REPORT)  # ร-2569-00002, someone else's
     report, opinion = await _row(bot, Report, "ร-2569-00001"), await _row(bot, Opinion, "ค-2569-00001")
-    (listed,) = await _say(bot, user, "action=cases")
+    (listed,) = await _say(bot, user, "tap: ติดตามเรื่อง")  # under the opinion's confirmation
     text = listed["text"]
     assert text.startswith("เรื่องล่าสุดของคุณ") and "2569-00002" not in text
     opinion_at, report_at = text.index("ความเห็นเลขที่ ค-2569-00001"), text.index("เรื่องแจ้งเลขที่ ร-2569-00001")
@@ -223,11 +223,17 @@ async def test_the_list_says_how_many_more_there_are(typed_bot: Bot) -> None:
     assert len(_chips(listed)) == 7
 
 
-@pytest.mark.parametrize("typed", ["สถานะเรื่อง ร-2569-00001", "ร2569-00001", "action=cases&ref=ร-2569-00001"])
-async def test_one_report_by_reference_shows_its_history_in_buddhist_era_dates(typed_bot: Bot, typed: str) -> None:
+@pytest.mark.parametrize(
+    ("before", "typed"),
+    [((), "สถานะเรื่อง ร-2569-00001"), ((), "ร2569-00001"), (("ติดตามเรื่อง",), "tap: แจ้ง ร-2569-00001")],
+)
+async def test_one_report_by_reference_shows_its_history_in_buddhist_era_dates(
+    typed_bot: Bot, before: tuple[str, ...], typed: str
+) -> None:
     bot = typed_bot
     user = await _resident_with_cases(bot)
     report = await _row(bot, Report, "ร-2569-00001")
+    await _say(bot, user, *before)  # the tap: on the chip of the list of cases
     (detail,) = await _say(bot, user, typed)
     day = case_date(report.created_at)
     assert detail["text"].split("\n")[:6] == [
@@ -275,6 +281,7 @@ async def test_someone_elses_reference_is_answered_as_an_unknown_one(typed_bot: 
     await _resident_with_cases(bot)  # owns report ร-2569-00001 and opinion ค-2569-00001
     stranger = new_user_id()
     await _say(bot, stranger, *REPORT)  # owns report ร-2569-00002
+    # raw data on purpose: a forged tap on another resident's case (and on a number nobody has)
     asked = ("สถานะเรื่อง 2569-00001", "ร-2569-00001", "action=cases&ref=ค-2569-00001")
     unknown = ("สถานะเรื่อง 2569-00999", "ร-2569-00999", "action=cases&ref=ค-2569-00999")
     theirs = [await _say(bot, stranger, t) for t in asked]
@@ -314,7 +321,7 @@ async def test_no_cases_offers_the_report_and_opinion_flows_by_chip_or_by_typing
 
 
 async def test_a_broken_tap_is_answered_politely(typed_bot: Bot) -> None:
-    (reply,) = await _say(typed_bot, new_user_id(), "action=cases&ref=abc")
+    (reply,) = await _say(typed_bot, new_user_id(), "action=cases&ref=abc")  # raw data on purpose: garbled
     assert reply["text"] == typed_bot.app[keys.CONTENT].responses["postback_expired"].text
 
 
@@ -322,7 +329,7 @@ async def test_mydata_shows_buddhist_era_dates(typed_bot: Bot) -> None:
     user = new_user_id()
     await _say(typed_bot, user, *REPORT)
     report = await _row(typed_bot, Report, "ร-2569-00001")
-    (summary,) = await _say(typed_bot, user, "action=menu.mydata")
+    (summary,) = await _say(typed_bot, user, "menu: ข้อมูลของฉัน")
     # Named by its first words since the summary lists each case (issue 16 item 5), dated in the Buddhist era.
     line = next(line for line in summary["text"].splitlines() if "ร-2569-00001" in line)
     assert line.endswith(f"({case_date(report.created_at)}) รับเรื่องแล้ว"), line

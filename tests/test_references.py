@@ -125,6 +125,7 @@ async def test_a_report_and_an_opinion_never_share_a_visible_reference(make_bot:
         # Without a letter the number is both of this resident's cases: both are shown, no question back.
         ("สถานะเรื่อง ๒๕๖๙-๐๐๐๐๑", ["เรื่องแจ้งเลขที่ ร-2569-00001", "ความเห็นเลขที่ ค-2569-00001"]),
         ("2569 00001", ["เรื่องแจ้งเลขที่ ร-2569-00001", "ความเห็นเลขที่ ค-2569-00001"]),
+        # raw data on purpose: a tap carrying the bare number, as chips sent before the letters did
         ("action=cases&ref=2569-00001", ["เรื่องแจ้งเลขที่ ร-2569-00001", "ความเห็นเลขที่ ค-2569-00001"]),
     ],
 )
@@ -155,6 +156,7 @@ async def test_old_taps_with_the_bare_number_still_work(make_bot: BotFactory) ->
         report = await session.scalar(select(Report))
         assert report is not None
         report.status = "done"
+    # raw data on purpose: the old chips' data, with the bare number (today's chips carry the letters)
     (reopened,) = await _say(bot, user, "action=rpr&ref=2569-00001&do=reopen")
     assert "ร-2569-00001" in reopened["text"]
     (withdrawn,) = await _say(bot, user, "action=md&do=withdraw_one&ref=2569-00001")

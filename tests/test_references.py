@@ -159,6 +159,7 @@ async def test_old_taps_with_the_bare_number_still_work(make_bot: BotFactory) ->
     # raw data on purpose: the old chips' data, with the bare number (today's chips carry the letters)
     (reopened,) = await _say(bot, user, "action=rpr&ref=2569-00001&do=reopen")
     assert "ร-2569-00001" in reopened["text"]
+    # raw data on purpose: an old withdrawal chip, with the bare number
     (withdrawn,) = await _say(bot, user, "action=md&do=withdraw_one&ref=2569-00001")
     async with bot.sessions() as session:
         status = await session.scalar(select(Opinion.status))

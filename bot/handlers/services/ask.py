@@ -11,6 +11,7 @@ an empty line included (it gets the answer an empty message gets)."""
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from typing import Any
 
@@ -62,14 +63,7 @@ class OfflineChat:
         (stored,) = parse_events(events.body(events.text_event(user, message)))
         async with self._sessions() as session:
             transaction = await session.begin()
-            row = InboundEvent(
-                webhook_event_id=stored.webhook_event_id,
-                lane_key=stored.lane_key,
-                event_type=stored.event_type,
-                message_id=stored.message_id,
-                occurred_at_ms=stored.occurred_at_ms,
-                payload=stored.payload,
-            )
+            row = InboundEvent(**dataclasses.asdict(stored))  # the columns intake stores (StoredEvent)
             session.add(row)
             await session.flush()
             batch = await self._dispatcher.prepare(session, [row])

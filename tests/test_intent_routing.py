@@ -11,7 +11,7 @@ from pathlib import Path
 from bot.chat.dispatch import Dispatcher
 from bot.content import load_content
 from bot.handlers.routing import routers
-from bot.nlp.understand import Intent
+from bot.nlp.intents import Intent
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -18,7 +18,7 @@ from bot.db.models import InboundEvent
 from bot.dev import events
 from bot.handlers.opinions.chat import OPINION
 from bot.handlers.reports.chat import REPORT
-from bot.nlp.understand import Intent
+from bot.nlp.intents import Intent
 from tests.conftest import new_user_id
 from tests.flow_harness import FlowHarness
 

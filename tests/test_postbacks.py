@@ -38,7 +38,7 @@ from bot.chat.postbacks import (
     parse_postback,
 )
 from bot.content import check_content, load_content
-from bot.handlers.hearings.rules import ANSWERS
+from bot.db.codes import RsvpAnswer
 from bot.handlers.reports.rules import RATINGS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -113,8 +113,8 @@ def test_every_action_is_compared_with_its_old_string() -> None:
 
 
 def test_values_a_tap_may_carry_match_what_the_handlers_accept() -> None:
-    assert set(RSVP_ANSWERS) == set(ANSWERS)
-    assert {RsvpChoice.parse(f"action=rsvp&h=1&a={a}") for a in ANSWERS} == {RsvpChoice(1, a) for a in ANSWERS}
+    assert set(RSVP_ANSWERS) == set(RsvpAnswer)
+    assert {RsvpChoice.parse(f"action=rsvp&h=1&a={a}") for a in RsvpAnswer} == {RsvpChoice(1, a) for a in RsvpAnswer}
 
 
 def test_taps_sent_percent_encoded_read_the_same() -> None:

@@ -14,8 +14,8 @@ import pytest
 from bot.chat import participation
 from bot.content import ContentError, check_content, ids, load_content
 from bot.content import services as service_files
+from bot.db.codes import RsvpAnswer
 from bot.db.statuses import OpinionStatus
-from bot.handlers.hearings import rules as hearings
 from bot.handlers.opinions import rules as opinions
 from bot.handlers.opinions.chat import OPINION
 from bot.handlers.reports.chat import REPORT
@@ -110,7 +110,7 @@ def test_ids_kept_in_tables_and_said_later_are_declared() -> None:
 
 def test_the_values_ids_are_built_from_are_the_codes_own() -> None:
     assert (OPINION.kind, REPORT.kind) == tuple(participation.DECLINED) == ids.FLOW_KINDS
-    assert ids.RSVP_ANSWERS == hearings.ANSWERS
+    assert tuple(RsvpAnswer) == ids.RSVP_ANSWERS
     assert tuple(opinions.OUTCOMES) == ids.OPINION_OUTCOMES
     assert tuple(OpinionStatus) == ids.OPINION_STATUSES
     assert ids.DAY_KINDS == service_files.DAY_KINDS

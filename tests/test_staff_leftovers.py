@@ -19,7 +19,7 @@ from sqlalchemy import update
 from bot.content import check_content, load_content
 from bot.db.models import Hearing, ReportStatus, ServiceQuery, utcnow
 from bot.handlers.opinions.rules import BY_RESIDENT
-from bot.nlp.understand import Intent
+from bot.nlp.intents import Intent
 from bot.ops import audit
 from bot.staff.labels import COMMAND_ACTOR, RESIDENT_ACTOR, StaffWords
 from tests.conftest import ROOT, Bot

@@ -12,7 +12,8 @@ from sqlalchemy import select
 from bot import keys
 from bot.content import load_content
 from bot.db.models import ConversationState
-from bot.nlp.understand import Intent, Understanding
+from bot.nlp.intents import Intent
+from bot.nlp.understand import Understanding
 from tests.conftest import ROOT, Bot, new_user_id
 
 

@@ -8,7 +8,7 @@ Handlers record one on their Turn (bot/chat/dispatch.py) through record, never b
     record(turn, Outcome.WELCOMED)
 
 The kinds are this module's Outcome; a typed question answered by the services router records its reading's
-intent (bot.nlp.understand.Intent: "greeting", "service:land_tax"); a flow records '<its kind>-<what happened>'
+intent (bot.nlp.intents.Intent: "greeting", "service:land_tax"); a flow records '<its kind>-<what happened>'
 (FlowLabel, made by Flow.outcome in bot/chat/flows.py: "report-consent", "opinion-aside:village"). A later record
 replaces an earlier one: the last is stored.
 
@@ -22,7 +22,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import NewType, Protocol
 
-from bot.nlp.understand import Intent
+from bot.nlp.intents import Intent
 
 # An outcome as stored: only render() makes one, so a bare string cannot be assigned to Turn.outcome (mypy).
 Recorded = NewType("Recorded", str)

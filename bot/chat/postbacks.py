@@ -28,10 +28,12 @@ from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Self
 from urllib.parse import parse_qsl
 
+from bot.db.codes import RsvpAnswer
+
 MAX_FIELDS = 20  # more than any action has: longer data is not ours
 
 VOTES = ("up", "down")  # stored as service_query.feedback
-RSVP_ANSWERS = ("going", "not_going", "maybe")  # bot.handlers.hearings.rules.ANSWERS, stored as rsvp.answer
+RSVP_ANSWERS = tuple(RsvpAnswer)  # stored as rsvp.answer
 
 
 @dataclass(frozen=True)

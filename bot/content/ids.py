@@ -18,13 +18,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 
+from bot.db.codes import RsvpAnswer
 from bot.db.statuses import OpinionStatus
 
 Params = tuple[str, ...]
 
 # The values the code builds ids from; tests/test_response_ids.py checks each against the code's own list.
 FLOW_KINDS = ("opinion", "report")  # the kinds of the participation flows (Flow.kind): their ids start with it
-RSVP_ANSWERS = ("going", "not_going", "maybe")  # bot.handlers.hearings.rules.ANSWERS
+RSVP_ANSWERS = tuple(answer.value for answer in RsvpAnswer)
 RSVP_REFUSALS = ("full", "closed", "not_open")  # what record_rsvp answers besides "saved"
 # bot.db.statuses.OpinionStatus: residents read each status ("status_{}"); an outcome staff set is pushed to them.
 OPINION_STATUSES = tuple(status.value for status in OpinionStatus)

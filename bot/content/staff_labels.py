@@ -9,7 +9,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.content.source import ContentErrors, Located, read_yaml
+from bot.db.codes import ExportKind, RsvpAnswer, SendingKind, SendingMode
 from bot.db.statuses import SendingState
+from bot.nlp.intents import Intent
+from bot.ops import audit
+from bot.staff.accounts import ROLES
 
 # Sections that map a code to its word, beside `roles` (code -> label and what it may do) and
 # `audit_values` (detail key -> code -> word).
@@ -53,14 +57,7 @@ class StaffLabels:
 
 def required_codes() -> tuple[tuple[str, ...], dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
     """The codes that need a word: roles, each section's, each coded audit detail's; from the modules that
-    own them (imported here, when content is checked, so content loading does not pull them in first)."""
-    from bot.handlers.hearings.fanout import KINDS, MODES
-    from bot.handlers.hearings.rules import ANSWERS
-    from bot.nlp.understand import Intent
-    from bot.ops import audit
-    from bot.staff.accounts import ROLES
-    from bot.staff.exports import KINDS as EXPORT_KINDS
-
+    own them."""
     sections = {
         "audit_actions": audit.ACTIONS,
         "audit_details": audit.DETAIL_KEYS,
@@ -70,12 +67,12 @@ def required_codes() -> tuple[tuple[str, ...], dict[str, tuple[str, ...]], dict[
         "ages": AGES,
         "yes_no": ("yes", "no"),
         "opinion_fields": OPINION_FIELDS,
-        "sending_kinds": KINDS,
-        "sending_modes": MODES,
+        "sending_kinds": tuple(SendingKind),
+        "sending_modes": tuple(SendingMode),
         "sending_states": SENDING_STATES,
-        "export_kinds": (*EXPORT_KINDS, "plan"),
+        "export_kinds": tuple(ExportKind),
         "filters": FILTER_NAMES,
-        "rsvp_answers": ANSWERS,
+        "rsvp_answers": tuple(RsvpAnswer),
         "hearing_villages": ("all",),
     }
     return tuple(ROLES), sections, dict(audit.CODED_VALUES)

@@ -9,6 +9,7 @@ from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Index, Integer
 from sqlalchemy.ext.asyncio import AsyncAttrs
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from bot.db.codes import SendingMode
 from bot.db.statuses import (
     ChunkStatus,
     EventStatus,
@@ -408,7 +409,7 @@ class Rsvp(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     hearing_id: Mapped[int] = mapped_column(ForeignKey("hearing.id"))
     resident_id: Mapped[int] = mapped_column(ForeignKey("resident.id"))
-    answer: Mapped[str] = mapped_column(String(16))
+    answer: Mapped[str] = mapped_column(String(16))  # bot.db.codes.RsvpAnswer
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (Index("ux_rsvp_hearing_resident", "hearing_id", "resident_id", unique=True),)
@@ -422,10 +423,10 @@ class BroadcastJob(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     hearing_id: Mapped[int] = mapped_column(ForeignKey("hearing.id"))
-    kind: Mapped[str] = mapped_column(String(16))  # announce, reminder, follow_up
+    kind: Mapped[str] = mapped_column(String(16))  # bot.db.codes.SendingKind
     # Unique per hearing: a reminder is scheduled once however many times the hearing is announced.
     dedupe_key: Mapped[str] = mapped_column(String(64), unique=True)
-    mode: Mapped[str] = mapped_column(String(16), default="multicast")  # multicast, broadcast
+    mode: Mapped[str] = mapped_column(String(16), default=SendingMode.MULTICAST)
     run_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(16), default=SendingState.SCHEDULED)
     note: Mapped[str | None] = mapped_column(Text)  # the follow-up message's text

@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from enum import StrEnum
 
 from bot.chat.postbacks import fields_of
 from bot.content import Content
 from bot.nlp import semantic
+from bot.nlp.intents import Intent
 from bot.nlp.normalize import normalize
 from bot.nlp.retrieve import LabelIndex, Match
 from bot.nlp.tokenize import Tokenizer
@@ -90,28 +90,6 @@ _FILLERS = (
     "?",
     "ๆ",
 )
-
-
-class Intent(StrEnum):
-    """What a message asks the bot to do. Values are stored in service_queries.intent: keep them stable."""
-
-    SERVICE = "service"  # answer about a service (its card, an aspect, or one of its FAQ entries)
-    CLARIFY = "clarify"  # "which one?": the candidates as chips
-    OUT_OF_SCOPE = "out_of_scope"
-    REFERRAL = "referral"  # not the municipality's work, but we know who does it (content/referrals.yaml)
-    OFFICE = "office"  # the municipality itself: phone, hours, open today (content/municipality.yaml)
-    MY_CASES = "my_cases"  # the resident's own reports and opinions, or one by its reference
-    REPORT = "report"  # a problem: start the report flow (report_type when it is clear)
-    OPINION = "opinion"  # a wish or suggestion: start the opinion flow with the text kept
-    HEARING = "hearing"
-    MYDATA = "mydata"
-    GREETING = "greeting"
-    THANKS = "thanks"
-    HELP = "help"
-    MENU = "menu"
-    CANCEL = "cancel"
-    CONTACT = "contact"
-    SERVICES_MENU = "services_menu"  # "ถามเรื่องบริการ" typed: the featured services as chips
 
 
 # What each menu chip's tap does, for its label typed: LINE for PC and Mac shows no quick replies, so a resident

@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.config import Settings
+from bot.db.codes import ExportKind
 from bot.ops.commands import command_actor, in_transaction
-from bot.staff.exports import APPLICABLE, EARLIEST_DAY, FORMATS, KINDS, LATEST_DAY, MAX_VILLAGE, Filters
+from bot.staff.exports import APPLICABLE, EARLIEST_DAY, FORMATS, LATEST_DAY, MAX_VILLAGE, Filters
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -55,7 +56,7 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     )
 
     export = commands.add_parser("export", help="export opinions, reports or questions as CSV or XLSX")
-    export.add_argument("kind", choices=[*KINDS, "plan"], help="plan: opinions grouped by category and village")
+    export.add_argument("kind", choices=list(ExportKind), help="plan: opinions grouped by category and village")
     export.add_argument("--format", choices=FORMATS, required=True)
     export.add_argument("--out", type=Path, required=True, help="the file to write")
     export.add_argument("--consultation", help="consultation id (opinions)")
@@ -113,12 +114,12 @@ def _export(settings: Settings, args: argparse.Namespace) -> int:
         since=args.since,
         until=args.until,
     )
-    applicable = APPLICABLE["opinions" if args.kind == "plan" else args.kind]
+    applicable = APPLICABLE[ExportKind.OPINIONS if args.kind == ExportKind.PLAN else args.kind]
     misplaced = sorted(set(filters.describe()) - applicable)
     if misplaced:
         print(f"{', '.join('--' + m for m in misplaced)} do(es) not apply to {args.kind}", file=sys.stderr)
         return 2
-    if args.kind == "plan" and args.format != "xlsx":
+    if args.kind == ExportKind.PLAN and args.format != "xlsx":
         print("the plan summary is XLSX only", file=sys.stderr)
         return 2
     try:
@@ -193,8 +194,9 @@ async def _write(settings: Settings, kind: str, fmt: str, out: Path, filters: Fi
         sessions = create_sessionmaker(engine)
         partial = out.with_name(out.name + ".partial")
         async with sessions() as session:
-            await _check_filter_values(session, content, "opinions" if kind == "plan" else kind, filters)
-            if kind == "plan":
+            rows_of = ExportKind.OPINIONS if kind == ExportKind.PLAN else kind
+            await _check_filter_values(session, content, rows_of, filters)
+            if kind == ExportKind.PLAN:
                 count = await write_xlsx_sheets([("สรุปเพื่อจัดทำแผน", plan_rows(session, content, filters))], partial)
             else:
                 count = await export_to_file(session, content, kind, filters, fmt, partial)

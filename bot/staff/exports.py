@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.content import Content
+from bot.db.codes import ExportKind
 from bot.db.engine import driver_connection
 from bot.db.models import Opinion, Report, Resident, ServiceQuery
 from bot.db.statuses import OpinionStatus
@@ -41,7 +42,8 @@ from bot.handlers.services.timeline import BANGKOK
 from bot.references import stored_reference
 from bot.staff import sqlite_csv
 
-KINDS = ("opinions", "reports", "queries")
+# The exports of rows; ExportKind.PLAN is the opinions grouped, xlsx only.
+KINDS = (ExportKind.OPINIONS, ExportKind.REPORTS, ExportKind.QUERIES)
 FORMATS = ("csv", "xlsx")
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\0")
 # Characters that may stand, unseen or dropped, before a formula: C0 and C1 controls, spaces, the soft hyphen,

@@ -8,6 +8,7 @@ from typing import Any
 from bot.chat.messages import MessageBuilder, WireMessage, is_web_link
 from bot.chat.postbacks import RsvpChoice
 from bot.content import Content
+from bot.db.codes import RsvpAnswer
 from bot.db.models import Hearing
 from bot.delivery import geo
 from bot.handlers.services.timeline import BANGKOK, thai_date
@@ -15,7 +16,7 @@ from bot.handlers.services.timeline import BANGKOK, thai_date
 # The project's cap on a hearing's altText, not LINE's (ALT_TEXT_MAX, 1,500, in bot/delivery/limits.py): a
 # notification shows far less.
 NOTIFICATION_ALT_CHARS = 400
-_ANSWER_PHRASES = {"going": "chip_rsvp_going", "not_going": "chip_rsvp_not_going", "maybe": "chip_rsvp_maybe"}
+_ANSWER_PHRASES: dict[str, str] = {answer: f"chip_rsvp_{answer}" for answer in RsvpAnswer}
 
 
 def when(content: Content, hearing: Hearing) -> str:
@@ -57,7 +58,8 @@ def announcement(content: Content, hearing: Hearing, answer: str | None = None, 
     footer: list[dict[str, Any]] = []
     if hearing.rsvp_enabled:
         for value, phrase in _ANSWER_PHRASES.items():
-            footer.append(_postback_button(phrases[phrase], RsvpChoice(hearing.id, value).pack(), value == "going"))
+            chosen = value == RsvpAnswer.GOING
+            footer.append(_postback_button(phrases[phrase], RsvpChoice(hearing.id, value).pack(), chosen))
     # Links only to the web (a row saved before edits were checked may hold anything): see is_web_link.
     point = geo.point(hearing.latitude, hearing.longitude)
     if point is not None:

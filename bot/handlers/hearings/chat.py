@@ -10,7 +10,8 @@ from bot.chat.postbacks import MenuHearings, RsvpChoice
 from bot.db.models import Hearing
 from bot.handlers.hearings import cards
 from bot.handlers.hearings.rules import answers_of, going_count, record_rsvp, upcoming
-from bot.nlp.understand import Intent, Reading
+from bot.nlp.intents import Intent
+from bot.nlp.understand import Reading
 
 router = Router("hearings")
 

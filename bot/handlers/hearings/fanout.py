@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.chat.messages import WireMessage
 from bot.content import Content
+from bot.db.codes import RsvpAnswer, SendingMode
 from bot.db.models import BroadcastChunk, BroadcastJob, Hearing, Resident, Rsvp, utcnow
 from bot.db.statuses import ChunkStatus, SendingState
 from bot.delivery.background import Stopping
@@ -38,8 +39,6 @@ from bot.nlp.normalize import clean_text
 log = logging.getLogger(__name__)
 
 CHUNK_SIZE = 500  # LINE's multicast maximum
-KINDS = ("announce", "reminder", "follow_up")
-MODES = ("multicast", "broadcast")
 # A chunk that failed with a retryable error this many times (each time after the gateway's own retries)
 # is given up and counted as failed.
 MAX_CHUNK_ATTEMPTS = 5
@@ -88,8 +87,8 @@ def schedule_announcement(
     session: AsyncSession, hearing: Hearing, run_at: dt.datetime, mode: str, by: str, form_key: str | None = None
 ) -> BroadcastJob:
     """The announcement at run_at (form_key, when given, becomes part of its unique dedupe key)."""
-    if mode not in MODES:
-        raise BroadcastError("mode", f"mode must be one of {', '.join(MODES)}")
+    if mode not in tuple(SendingMode):
+        raise BroadcastError("mode", f"mode must be one of {', '.join(SendingMode)}")
     if run_at >= hearing.starts_at:
         raise BroadcastError("too_late", "the announcement must go out before the hearing starts")
     job = _job(hearing, "announce", _announce_key(hearing, form_key), run_at, by, mode=mode)
@@ -228,7 +227,7 @@ def audience_statement(hearing: Hearing, kind: str) -> Any:
         if hearing.village_numbers:
             statement = statement.where(Resident.village.in_(hearing.village_numbers))
     else:
-        answers = REMINDED if kind == "reminder" else ("going",)
+        answers = REMINDED if kind == "reminder" else (RsvpAnswer.GOING,)
         statement = statement.join(Rsvp, Rsvp.resident_id == Resident.id).where(
             Rsvp.hearing_id == hearing.id, Rsvp.answer.in_(answers)
         )

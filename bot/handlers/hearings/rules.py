@@ -13,14 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.chat.messages import is_web_link
 from bot.content import Content
+from bot.db.codes import RsvpAnswer
 from bot.db.models import Hearing, Resident, Rsvp, utcnow
 from bot.delivery import geo
 from bot.handlers.services.timeline import BANGKOK
 from bot.nlp.normalize import clean_text
 
-ANSWERS = ("going", "not_going", "maybe")
 # Who is reminded: those who said they would come, and those not yet sure.
-REMINDED = ("going", "maybe")
+REMINDED = (RsvpAnswer.GOING, RsvpAnswer.MAYBE)
 DEFAULT_REMINDERS = "1@18:00,0@07:00"
 _REMINDER = re.compile(r"^(\d{1,2})@([01]\d|2[0-3]):([0-5]\d)$")
 UPCOMING_SHOWN = 5
@@ -175,7 +175,7 @@ async def upcoming(session: AsyncSession, now: dt.datetime, village: int | None)
 
 async def going_count(session: AsyncSession, hearing_id: int) -> int:
     count = await session.scalar(
-        select(func.count()).select_from(Rsvp).where(Rsvp.hearing_id == hearing_id, Rsvp.answer == "going")
+        select(func.count()).select_from(Rsvp).where(Rsvp.hearing_id == hearing_id, Rsvp.answer == RsvpAnswer.GOING)
     )
     return int(count or 0)
 
@@ -189,14 +189,14 @@ async def record_rsvp(
     session: AsyncSession, hearing: Hearing, resident: Resident, answer: str, now: dt.datetime
 ) -> str:
     """'saved', or why not: 'closed' (started), 'not_open' (no RSVP), 'full' (no seat left to say 'going')."""
-    if answer not in ANSWERS:
-        raise HearingError("answer", f"answer must be one of {', '.join(ANSWERS)}")
+    if answer not in tuple(RsvpAnswer):
+        raise HearingError("answer", f"answer must be one of {', '.join(RsvpAnswer)}")
     if not hearing.rsvp_enabled:
         return "not_open"
     if now >= hearing.starts_at:
         return "closed"
     existing = await session.scalar(select(Rsvp).where(Rsvp.hearing_id == hearing.id, Rsvp.resident_id == resident.id))
-    takes_a_seat = answer == "going" and not (existing is not None and existing.answer == "going")
+    takes_a_seat = answer == RsvpAnswer.GOING and not (existing is not None and existing.answer == RsvpAnswer.GOING)
     if takes_a_seat and hearing.capacity is not None and await going_count(session, hearing.id) >= hearing.capacity:
         return "full"
     if existing is None:
@@ -224,6 +224,6 @@ async def rsvp_counts(session: AsyncSession, hearing_id: int) -> RsvpCounts:
         by_answer[answer] += 1
         by_village.setdefault(village, Counter())[answer] += 1
     return RsvpCounts(
-        by_answer={a: by_answer.get(a, 0) for a in ANSWERS},
+        by_answer={a.value: by_answer.get(a, 0) for a in RsvpAnswer},
         by_village={v: dict(c) for v, c in sorted(by_village.items(), key=lambda i: (i[0] is None, i[0] or 0))},
     )

@@ -30,7 +30,8 @@ from bot.db.statuses import OpinionStatus
 from bot.handlers.hearings import cards
 from bot.handlers.hearings.rules import upcoming
 from bot.handlers.services.timeline import BANGKOK
-from bot.nlp.understand import Intent, Reading
+from bot.nlp.intents import Intent
+from bot.nlp.understand import Reading
 
 router = Router("opinions")
 

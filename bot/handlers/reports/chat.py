@@ -25,8 +25,9 @@ from bot.chat.state import FlowState
 from bot.db.models import Report, ReportStatus
 from bot.db.statuses import ReportState
 from bot.handlers.services.chat import log_question
+from bot.nlp.intents import Intent
 from bot.nlp.normalize import clean_text
-from bot.nlp.understand import Intent, Reading
+from bot.nlp.understand import Reading
 from bot.references import stored_reference
 
 router = Router("reports")

@@ -29,7 +29,8 @@ from bot.db.statuses import OpinionStatus, ReportState
 from bot.delivery.limits import QUICK_REPLY_LABEL_MAX
 from bot.handlers.opinions.rules import SUMMARY_CHARS
 from bot.handlers.services.timeline import thai_short_date
-from bot.nlp.understand import Intent, Reading
+from bot.nlp.intents import Intent
+from bot.nlp.understand import Reading
 from bot.references import Reference, parse_reference
 
 router = Router("cases")

@@ -34,7 +34,8 @@ from bot.handlers.opinions.rules import record_withdrawal
 from bot.handlers.residents import erasure
 from bot.handlers.residents.cases import opinion_status, report_status
 from bot.handlers.services.timeline import thai_short_date
-from bot.nlp.understand import Intent, Reading
+from bot.nlp.intents import Intent
+from bot.nlp.understand import Reading
 from bot.ops import audit
 from bot.references import stored_reference
 

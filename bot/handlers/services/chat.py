@@ -11,7 +11,8 @@ from bot.chat.dispatch import Router, Turn
 from bot.chat.outcomes import Outcome, record
 from bot.chat.postbacks import AnswerFeedback, MenuServices, ServiceChoice
 from bot.db.models import ChatContext, ServiceQuery
-from bot.nlp.understand import Intent, Reading
+from bot.nlp.intents import Intent
+from bot.nlp.understand import Reading
 
 router = Router("services")
 

@@ -12,13 +12,16 @@ from pathlib import Path
 from aiohttp import web
 
 from bot import keys
+from bot.db.codes import ExportKind
 from bot.handlers.opinions.plan import plan_rows
 from bot.handlers.services.timeline import BANGKOK
 from bot.ops import audit
-from bot.staff.exports import FORMATS, KINDS, export_to_file, write_xlsx_sheets
+from bot.staff.exports import FORMATS, export_to_file, write_xlsx_sheets
 from bot.staff.pages.filtering import filters_from
 from bot.staff.shell import render, requires, signed_in
 
+# Where a refused export sends staff back to: the page of its rows.
+_BACK: dict[str, str] = {ExportKind.QUERIES: "/staff/questions", ExportKind.PLAN: "/staff/opinions"}
 MEDIA_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -52,17 +55,17 @@ async def _send(request: web.Request, path: Path, filename: str, fmt: str) -> we
 async def download(request: web.Request) -> web.StreamResponse:
     """GET /staff/export/{kind}.{format}?filters"""
     kind, fmt = request.match_info["kind"], request.match_info["format"]
-    if fmt not in FORMATS or kind not in (*KINDS, "plan") or (kind == "plan" and fmt != "xlsx"):
+    if fmt not in FORMATS or kind not in tuple(ExportKind) or (kind == ExportKind.PLAN and fmt != "xlsx"):
         raise web.HTTPNotFound(text="ไม่มีไฟล์แบบนี้", content_type="text/plain")
     filters, problems = filters_from(request)
     if problems:  # a file must hold what the filters say: refused, not narrowed differently
-        back = {"queries": "/staff/questions", "plan": "/staff/opinions"}.get(kind, f"/staff/{kind}")
+        back = _BACK.get(kind, f"/staff/{kind}")
         return render(request, "export_refused.html", status=400, problems=problems, back=back)
     content = request.app[keys.CONTENT]
     path = _scratch(request, fmt)
     try:
         async with request.app[keys.SESSIONS]() as db:
-            if kind == "plan":
+            if kind == ExportKind.PLAN:
                 count = await write_xlsx_sheets([("สรุปเพื่อจัดทำแผน", plan_rows(db, content, filters))], path)
             else:
                 try:

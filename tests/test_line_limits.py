@@ -19,7 +19,7 @@ HOME = BOT / "delivery" / "limits.py"
 # What a name is about when it is about something LINE limits.
 LINE_WORDS = re.compile(
     r"QUICK_?REPLY|ALT_?TEXT|FLEX|BUBBLE|CAROUSEL|POSTBACK|LABEL|MULTICAST|RECIPIENTS|RICH_?MENU|CHAT_?BAR|UTF16"
-    r"|MESSAGES_PER_REQUEST|LOADING_SECONDS"
+    r"|MESSAGES_PER|LOADING_SECONDS"
 )
 # Words too common to count alone, but LINE's when the name is a limit (TEXT_MAX, URI_MAX).
 LIMITED_WORDS = re.compile(r"TEXT|URI|LINK")

@@ -26,11 +26,11 @@ from sqlalchemy.orm.attributes import set_committed_value
 from bot.db.models import EventLane, OutboundMessage, utcnow
 from bot.db.statuses import OutboxStatus
 from bot.delivery.groupcommit import GroupCommit
+from bot.delivery.limits import MESSAGES_PER_REQUEST
 from bot.delivery.line import LineGateway, LineLimitError, LineSendError, new_retry_key
 
 log = logging.getLogger(__name__)
 
-MESSAGES_PER_SEND = 5
 MAX_SEND_ATTEMPTS = 8
 # LINE requests in flight at once from one worker.
 SEND_CONCURRENCY = 32
@@ -44,13 +44,13 @@ def queue_messages(
     event_id: int | None = None,
 ) -> None:
     """Add outbox rows for messages (five per LINE request); only the first may use the reply token."""
-    for start in range(0, len(messages), MESSAGES_PER_SEND):
+    for start in range(0, len(messages), MESSAGES_PER_REQUEST):
         session.add(
             OutboundMessage(
                 event_id=event_id,
                 to=to,
                 reply_token=reply_token if start == 0 else None,
-                messages=json.dumps(messages[start : start + MESSAGES_PER_SEND], ensure_ascii=False),
+                messages=json.dumps(messages[start : start + MESSAGES_PER_REQUEST], ensure_ascii=False),
                 retry_key=new_retry_key(),
                 status=OutboxStatus.PENDING,
                 attempts=0,

@@ -393,14 +393,16 @@ def _categorize(settings: Settings, text: str | None, as_json: bool) -> int:
 
 def _report_status(settings: Settings, reference: str, status: str, note: str | None, by: str) -> int:
     """Sets a report's status; the resident is told in the chat."""
+    from bot.db.models import utcnow
     from bot.handlers.reports.rules import UnknownReport, change_status
     from bot.ops import audit
     from bot.ops.commands import command_actor, in_transaction
 
     async def work(session: Any, content: Any) -> None:
-        report = await change_status(session, content, reference, status, note, by)
+        at = utcnow()  # a command's clock is the machine's
+        report = await change_status(session, content, reference, status, note, by, at=at)
         # Audited as the workspace's status form is: every status change is in /staff/audit.
-        audit.record(session, command_actor(), "report_status", report.reference, status=status)
+        audit.record(session, command_actor(), "report_status", report.reference, at=at, status=status)
 
     try:
         in_transaction(settings, work)
@@ -413,14 +415,16 @@ def _report_status(settings: Settings, reference: str, status: str, note: str | 
 
 def _opinion_outcome(settings: Settings, reference: str, outcome: str, detail: str | None, by: str) -> int:
     """Sets what became of an opinion; the resident is told in the chat unless they opted out."""
+    from bot.db.models import utcnow
     from bot.handlers.opinions.rules import UnknownOpinion, set_outcome
     from bot.ops import audit
     from bot.ops.commands import command_actor, in_transaction
 
     async def work(session: Any, content: Any) -> None:
-        opinion = await set_outcome(session, content, reference, outcome, detail, by)
+        at = utcnow()  # a command's clock is the machine's
+        opinion = await set_outcome(session, content, reference, outcome, detail, by, at=at)
         # Audited as the workspace's outcome form is.
-        audit.record(session, command_actor(), "opinion_change", opinion.reference, change="outcome")
+        audit.record(session, command_actor(), "opinion_change", opinion.reference, at=at, change="outcome")
 
     try:
         in_transaction(settings, work)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import datetime as dt
 import os
 import secrets
 import shutil
@@ -199,6 +200,10 @@ class Bot:
 
     def sessions(self) -> Any:
         return self.app[keys.SESSIONS]()
+
+    def now(self) -> dt.datetime:
+        """The one clock, as the chat and the staff pages read it (a test pins it with app[keys.QA].clock)."""
+        return self.app[keys.QA].clock()
 
 
 BotFactory = Callable[..., Awaitable[Bot]]

@@ -3,7 +3,6 @@ reference in detail, and never anyone else's (another resident's number is answe
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from typing import Any
 
@@ -167,7 +166,9 @@ async def _resident_with_cases(bot: Bot) -> str:
     user = new_user_id()
     await _say(bot, user, *REPORT)
     async with bot.sessions() as session, session.begin():
-        await change_status(session, bot.app[keys.CONTENT], "2569-00001", "in_progress", "ส่งรถเก็บขยะแล้ว", "staff")
+        await change_status(
+            session, bot.app[keys.CONTENT], "2569-00001", "in_progress", "ส่งรถเก็บขยะแล้ว", "staff", at=bot.now()
+        )
     await bot.idle()
     await _say(bot, user, *OPINION[:1], *OPINION[2:])  # consent was given in the report flow
     return user
@@ -244,9 +245,8 @@ async def test_one_report_by_reference_shows_its_history_in_buddhist_era_dates(
         "สถานะล่าสุด: กำลังดำเนินการ",
         "รายละเอียด: ขยะกองหน้าตลาดไม่มีคนเก็บ",
     ]
-    # Filed in the chat (its clock, pinned here), moved on by staff (the machine's time).
-    staff_day = case_date(dt.datetime.now(dt.UTC))
-    assert detail["text"].endswith(f"ความคืบหน้า\n• {day} รับเรื่องแล้ว\n• {staff_day} กำลังดำเนินการ: ส่งรถเก็บขยะแล้ว")
+    # Filed in the chat and moved on by staff, both by the one clock (pinned here).
+    assert detail["text"].endswith(f"ความคืบหน้า\n• {day} รับเรื่องแล้ว\n• {day} กำลังดำเนินการ: ส่งรถเก็บขยะแล้ว")
     async with bot.sessions() as session:
         outcomes = list(await session.scalars(select(InboundEvent.outcome).order_by(InboundEvent.id.desc()).limit(1)))
     assert outcomes == ["case-shown"]
@@ -257,8 +257,8 @@ async def test_one_opinion_shows_its_outcome_but_not_staff_notes(typed_bot: Bot)
     user = await _resident_with_cases(bot)
     content = bot.app[keys.CONTENT]
     async with bot.sessions() as session, session.begin():
-        await set_outcome(session, content, "2569-00001", "in_plan", "โครงการติดตั้งไฟส่องสว่าง หมู่ 4", "staff")
-        await set_staff_note(session, "2569-00001", "โทรถามผู้ใหญ่บ้านแล้ว", "staff")
+        await set_outcome(session, content, "2569-00001", "in_plan", "โครงการติดตั้งไฟส่องสว่าง หมู่ 4", "staff", at=bot.now())
+        await set_staff_note(session, "2569-00001", "โทรถามผู้ใหญ่บ้านแล้ว", "staff", at=bot.now())
     await bot.idle()
     (detail,) = await _say(bot, user, "ค-2569-00001")
     text = detail["text"]
@@ -266,8 +266,8 @@ async def test_one_opinion_shows_its_outcome_but_not_staff_notes(typed_bot: Bot)
     assert "สถานะล่าสุด: บรรจุในแผนแล้ว: โครงการติดตั้งไฟส่องสว่าง หมู่ 4" in text
     assert "ความคิดเห็น: ขอไฟส่องสว่างหน้าวัด" in text and "ผู้ใหญ่บ้าน" not in text
     opinion = await _row(bot, Opinion, "ค-2569-00001")
-    filed_day, staff_day = case_date(opinion.created_at), case_date(dt.datetime.now(dt.UTC))
-    assert text.endswith(f"• {filed_day} รับไว้แล้ว\n• {staff_day} บรรจุในแผนแล้ว")
+    day = case_date(opinion.created_at)  # filed and decided by the one clock, pinned here
+    assert text.endswith(f"• {day} รับไว้แล้ว\n• {day} บรรจุในแผนแล้ว")
 
 
 async def test_a_bare_number_shared_by_a_report_and_an_opinion_shows_both(typed_bot: Bot) -> None:

@@ -60,7 +60,7 @@ async def test_hearing_list_prints_its_answers_in_thai_words(bot: Bot, database_
     new = NewHearing(title="ประชาคมหมู่ 3", starts_at=parse_local("2031-12-12 09:00"), place="ศาลาหมู่ 3", villages="3")
     going, maybe = await add_resident(bot, village=3), await add_resident(bot, village=3)
     async with bot.sessions() as session, session.begin():
-        hearing = create(session, content, new, "t")
+        hearing = create(session, content, new, "t", at=bot.now())
         await session.flush()
         now = dt.datetime.now(dt.UTC)
         for resident, answer in ((going, "going"), (maybe, "maybe")):

@@ -72,7 +72,7 @@ async def _hearing(bot: Bot, **values: object) -> int:
         **values,  # type: ignore[arg-type]
     )
     async with bot.sessions() as session, session.begin():
-        hearing = create(session, bot.app[keys.CONTENT], new, "test")
+        hearing = create(session, bot.app[keys.CONTENT], new, "test", at=bot.now())
         await session.flush()
         return hearing.id
 
@@ -81,7 +81,7 @@ async def _announce(bot: Bot, hearing_id: int, run_at: dt.datetime = NOW, mode: 
     async with bot.sessions() as session, session.begin():
         hearing = await session.get(Hearing, hearing_id)
         assert hearing is not None
-        job = await announce(session, hearing, run_at, mode, "test")
+        job = await announce(session, hearing, run_at, mode, "test", now=bot.now())
         return job.id
 
 

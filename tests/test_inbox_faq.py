@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from bot import keys
 from bot.content import Content, load_content
-from bot.db.models import AuditEntry, ServiceExample, ServiceQuery
+from bot.db.models import AuditEntry, ServiceExample, ServiceQuery, utcnow
 from bot.handlers.services import phrasings
 from bot.nlp.retrieve import Match
 from bot.nlp.understand import Reading, Understanding
@@ -154,8 +154,8 @@ async def test_an_unknown_faq_entry_or_service_is_refused(bot: Bot) -> None:
 async def test_a_phrasing_of_an_entry_content_no_longer_has_teaches_its_service(bot: Bot) -> None:
     faq_id, _question = _entry(bot)
     async with bot.sessions() as session, session.begin():
-        phrasings.add(session, SERVICE, ["เบี้ยคนเฒ่าย้ายบ้าน"], "somchai", faq_id)
-        phrasings.add(session, SERVICE, ["เบี้ยคนเฒ่าถูกตัด"], "somchai", f"{SERVICE}.removed_since")
+        phrasings.add(session, SERVICE, ["เบี้ยคนเฒ่าย้ายบ้าน"], "somchai", faq_id, at=utcnow())
+        phrasings.add(session, SERVICE, ["เบี้ยคนเฒ่าถูกตัด"], "somchai", f"{SERVICE}.removed_since", at=utcnow())
     async with bot.sessions() as session:
         loaded = await phrasings.load(session, {faq_id})
     assert loaded == {faq_id: ["เบี้ยคนเฒ่าย้ายบ้าน"], SERVICE: ["เบี้ยคนเฒ่าถูกตัด"]}

@@ -182,7 +182,7 @@ async def test_no_reply_a_resident_reads_shows_a_gregorian_year(make_bot: BotFac
         agenda="รับฟังปัญหาและความต้องการ",
     )
     async with bot.sessions() as session, session.begin():
-        created = create(session, bot.app[keys.CONTENT], hearing, "test")
+        created = create(session, bot.app[keys.CONTENT], hearing, "test", at=bot.now())
         await session.flush()
         hearing_id = created.id
     user = new_user_id()

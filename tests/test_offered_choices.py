@@ -145,7 +145,7 @@ async def test_typed_delete_confirmation_erases_and_forgets_what_was_offered(bot
 async def _hearing(bot: Bot, title: str = "ประชุมประชาคมหมู่บ้าน") -> int:
     new = NewHearing(title=title, starts_at=parse_local("2031-12-12 09:00"), place="ศาลาอเนกประสงค์หมู่ 3")
     async with bot.sessions() as session, session.begin():
-        hearing = create(session, bot.app[keys.CONTENT], new, "test")
+        hearing = create(session, bot.app[keys.CONTENT], new, "test", at=bot.now())
         await session.flush()
         return hearing.id
 
@@ -224,7 +224,7 @@ async def _done_with_rating_asked(bot: Bot) -> tuple[str, str]:
         reference = await session.scalar(select(Report.reference).order_by(Report.id.desc()))
         assert reference is not None
         # change_status itself remembers the rating chips it pushes.
-        await change_status(session, bot.app[keys.CONTENT], reference, "done", None, "staff")
+        await change_status(session, bot.app[keys.CONTENT], reference, "done", None, "staff", at=bot.now())
     await bot.idle()
     return user, reference
 

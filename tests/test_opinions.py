@@ -218,9 +218,11 @@ async def test_outcomes_are_pushed_to_residents_who_want_to_hear(make_bot: BotFa
     content = bot.app[keys.CONTENT]
     with pytest.raises(ValueError, match="needs a detail"):
         async with bot.sessions() as session, session.begin():
-            await set_outcome(session, content, "2569-00001", "in_plan", None, "staff")
+            await set_outcome(session, content, "2569-00001", "in_plan", None, "staff", at=bot.now())
     async with bot.sessions() as session, session.begin():
-        await set_outcome(session, content, "2569-00001", "in_plan", "โครงการติดตั้งไฟส่องสว่าง หมู่ 4", "staff:nid")
+        await set_outcome(
+            session, content, "2569-00001", "in_plan", "โครงการติดตั้งไฟส่องสว่าง หมู่ 4", "staff:nid", at=bot.now()
+        )
     await bot.idle()
     pushed = [m["text"] for d in bot.fake.deliveries if d.user_id == user and d.via == "push" for m in d.messages]
     assert len(pushed) == 1 and "2569-00001" in pushed[0] and "โครงการติดตั้งไฟส่องสว่าง หมู่ 4" in pushed[0]
@@ -232,13 +234,13 @@ async def test_outcomes_are_pushed_to_residents_who_want_to_hear(make_bot: BotFa
     await _say(bot, user, "menu: ข้อมูลของฉัน", "tap: ปิดการแจ้งข่าวสาร")
     before = len(bot.fake.messages_to(user))
     async with bot.sessions() as session, session.begin():
-        await set_outcome(session, content, "2569-00001", "considering", None, "staff")
+        await set_outcome(session, content, "2569-00001", "considering", None, "staff", at=bot.now())
     await bot.idle()
     assert len(bot.fake.messages_to(user)) == before
     await _say(bot, user, "menu: ข้อมูลของฉัน", "tap: ถอนความคิดเห็น", "tap: ถอน")
     with pytest.raises(UnknownOpinion):
         async with bot.sessions() as session, session.begin():
-            await set_outcome(session, content, "2569-00001", "rejected", "ซ้ำกับโครงการเดิม", "staff")
+            await set_outcome(session, content, "2569-00001", "rejected", "ซ้ำกับโครงการเดิม", "staff", at=bot.now())
 
 
 @pytest.mark.parametrize("steps_done", range(1, 7))

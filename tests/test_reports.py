@@ -43,7 +43,7 @@ async def test_status_changes_are_pushed_and_done_asks_for_a_rating(make_bot: Bo
     content = bot.app[keys.CONTENT]
     for status, note in (("in_progress", "ส่งรถเก็บขยะแล้ว"), ("done", None)):
         async with bot.sessions() as session, session.begin():
-            await change_status(session, content, "2569-00001", status, note, "staff:somchai")
+            await change_status(session, content, "2569-00001", status, note, "staff:somchai", at=bot.now())
         await bot.idle()
     pushed = [d for d in bot.fake.deliveries if d.user_id == user and d.via == "push"]
     texts = [m.get("text", "") for d in pushed for m in d.messages]
@@ -68,7 +68,7 @@ async def test_residents_who_opted_out_are_not_pushed(make_bot: BotFactory) -> N
     await say_all(bot, user, "menu: ข้อมูลของฉัน", "tap: ปิดการแจ้งข่าวสาร")
     before = len(bot.fake.messages_to(user))
     async with bot.sessions() as session, session.begin():
-        await change_status(session, bot.app[keys.CONTENT], "2569-00001", "in_progress", None, "staff")
+        await change_status(session, bot.app[keys.CONTENT], "2569-00001", "in_progress", None, "staff", at=bot.now())
     await bot.idle()
     assert len(bot.fake.messages_to(user)) == before
 

@@ -60,8 +60,8 @@ async def test_the_by_columns_of_report_history_and_audit_log_are_thai(bot: Bot)
     async with bot.sessions() as session, session.begin():
         session.add(ReportStatus(report_id=1, status="received", changed_by="resident", changed_at=utcnow()))
         session.add(ReportStatus(report_id=1, status="in_progress", changed_by="cli:root", changed_at=utcnow()))
-        audit.record(session, "resident", "data_request", None, request="withdraw")
-        audit.record(session, "cli:root", "account_add", "somchai", role="viewer")
+        audit.record(session, "resident", "data_request", None, at=utcnow(), request="withdraw")
+        audit.record(session, "cli:root", "account_add", "somchai", at=utcnow(), role="viewer")
     await _admin(bot)
     report = await (await bot.client.get("/staff/reports/ร-2569-00001")).text()
     assert '<td data-label="โดย">ประชาชนผู้ส่ง</td>' in report
@@ -124,8 +124,8 @@ async def test_the_audit_log_names_a_hearing_by_its_title(bot: Bot) -> None:
             )
         )
         await session.flush()
-        audit.record(session, "somsri", "broadcast", "hearing:1", step="create")
-        audit.record(session, "somsri", "broadcast", "hearing:99", step="edit")  # a hearing no longer there
+        audit.record(session, "somsri", "broadcast", "hearing:1", at=utcnow(), step="create")
+        audit.record(session, "somsri", "broadcast", "hearing:99", at=utcnow(), step="edit")  # no longer there
     await _admin(bot)
     log = await (await bot.client.get("/staff/audit")).text()
     assert '<a href="/staff/hearings/1">ประชาคมหมู่ 3 แผนพัฒนาท้องถิ่น</a>' in log

@@ -117,7 +117,9 @@ async def test_a_filed_report_stores_the_members_values(make_bot: BotFactory) ->
     assert events == {EventStatus.DONE} and events == {"done"}
     assert sent == {OutboxStatus.SENT} and sent == {"sent"}
     async with bot.sessions() as session, session.begin():
-        await change_status(session, bot.app[keys.CONTENT], report.reference, "in_progress", None, "staff:somchai")
+        await change_status(
+            session, bot.app[keys.CONTENT], report.reference, "in_progress", None, "staff:somchai", at=bot.now()
+        )
     async with bot.sessions() as session:
         raw = await session.scalar(text("SELECT status FROM report"))
         history = list(await session.scalars(text("SELECT status FROM report_status ORDER BY id")))

@@ -482,7 +482,9 @@ def remember_offered(turn: Turn) -> None:
     row.choices, row.offered_at = encode_choices(choices), turn.now()
 
 
-async def remember_pushed(session: AsyncSession, lane_key: str, messages: list[WireMessage]) -> None:
+async def remember_pushed(
+    session: AsyncSession, lane_key: str, messages: list[WireMessage], *, at: dt.datetime
+) -> None:
     """The same for messages pushed outside any event of the chat (a report's status update asking for its
     rating): its chips typed ("5", "ยังไม่เรียบร้อย") then act as their taps. One read of the chat's row."""
     choices = offered_in(messages)
@@ -492,4 +494,4 @@ async def remember_pushed(session: AsyncSession, lane_key: str, messages: list[W
     if row is None:
         row = OfferedChoice(lane_key=lane_key)
         session.add(row)
-    row.choices, row.offered_at = encode_choices(choices), utcnow()
+    row.choices, row.offered_at = encode_choices(choices), at

@@ -4,11 +4,12 @@ residents' personal data."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import AuditEntry, utcnow
+from bot.db.models import AuditEntry
 
 ACTIONS = (
     "login",
@@ -56,12 +57,16 @@ CODED_VALUES: dict[str, tuple[str, ...]] = {
 }
 
 
-def record(session: AsyncSession, actor: str, event: str, target: str | None = None, **detail: object) -> None:
+def record(
+    session: AsyncSession, actor: str, event: str, target: str | None = None, *, at: dt.datetime, **detail: object
+) -> None:
+    """One entry, dated `at`: the one clock where the action happened (a staff page's, the chat's turn), the
+    machine's time in a command."""
     if event not in ACTIONS:
         raise ValueError(f"unknown audit action {event}")
     session.add(
         AuditEntry(
-            at=utcnow(),
+            at=at,
             actor=actor[:64],
             action=event,
             target=target[:100] if target else None,

@@ -83,6 +83,7 @@ def _read_password() -> str:
 
 
 def _staff_add(settings: Settings, username: str, role: str) -> int:
+    from bot.db.models import utcnow
     from bot.ops import audit
     from bot.staff.accounts import AccountError, add_user
 
@@ -94,7 +95,7 @@ def _staff_add(settings: Settings, username: str, role: str) -> int:
 
     async def work(session: object, _content: object) -> None:
         await add_user(session, username, role, password)  # type: ignore[arg-type]
-        audit.record(session, command_actor(), "account_add", username, role=role)  # type: ignore[arg-type]
+        audit.record(session, command_actor(), "account_add", username, at=utcnow(), role=role)  # type: ignore[arg-type]
 
     try:
         in_transaction(settings, work)
@@ -183,6 +184,7 @@ async def _check_filter_values(session: AsyncSession, content: Content, kind: st
 async def _write(settings: Settings, kind: str, fmt: str, out: Path, filters: Filters) -> int:
     from bot.content import load_content
     from bot.db.engine import create_engine, create_sessionmaker, migrate
+    from bot.db.models import utcnow
     from bot.handlers.opinions.plan import plan_rows
     from bot.ops import audit
     from bot.staff.exports import export_to_file, write_xlsx_sheets
@@ -203,7 +205,8 @@ async def _write(settings: Settings, kind: str, fmt: str, out: Path, filters: Fi
         # A half-written file never takes the real name.
         partial.replace(out)
         async with sessions() as session, session.begin():
-            audit.record(session, command_actor(), "export", kind, format=fmt, rows=count, filters=filters.describe())
+            actor, described = command_actor(), filters.describe()
+            audit.record(session, actor, "export", kind, at=utcnow(), format=fmt, rows=count, filters=described)
         return count
     finally:
         await engine.dispose()

@@ -42,6 +42,8 @@ class SignedIn:
 async def start(session: AsyncSession, policy: SessionPolicy, user: StaffUser) -> str:
     """A fresh session for this user; the returned token goes into the cookie and nowhere else."""
     token = secrets.token_urlsafe(32)
+    # The machine's time, not the one clock staff actions are dated by: idle and absolute limits measure real
+    # time between real requests (as the sign-in failure windows in accounts.py do).
     now = utcnow()
     session.add(
         StaffSession(

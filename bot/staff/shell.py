@@ -6,6 +6,7 @@ Pages import this module and never bot/staff/web.py; bot/urls.py attaches both t
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,12 @@ USER = web.RequestKey("staff_user", SignedIn)
 def signed_in(request: web.Request) -> SignedIn:
     user: SignedIn = request[USER]
     return user
+
+
+def now(request: web.Request) -> dt.datetime:
+    """The one clock, the chat's (qa.clock): what staff do is dated by the time residents' chats are dated by,
+    so a case filed in the chat and moved on by staff reads in order, and a test pins both at once."""
+    return request.app[keys.QA].clock()
 
 
 def can(request: web.Request, capability: str) -> bool:

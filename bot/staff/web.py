@@ -39,7 +39,7 @@ from bot.staff.accounts import (
 )
 from bot.staff.pacing import Busy, Pacer
 from bot.staff.sessions import SessionPolicy
-from bot.staff.shell import PREFIX, USER, Handler, render, signed_in, templates
+from bot.staff.shell import PREFIX, USER, Handler, now, render, signed_in, templates
 from bot.staff.throttle import FailureDigest, SignInGuard, SlidingWindow
 
 log = logging.getLogger(__name__)
@@ -179,14 +179,14 @@ async def _login(request: web.Request, guard: SignInGuard) -> web.StreamResponse
             user = await complete_sign_in(db, checked)
             if user is not None:
                 token = await sessions.start(db, policy_for(request.app), user)
-                audit.record(db, user.username, "login")
+                audit.record(db, user.username, "login", at=now(request))
     if token is None:
         # Refused from memory (or by the database's count): nothing is written. A failure is written as the first
         # of its window, or counted into the row written when the window closes.
         refused = checked is None or checked.throttled
         if guard.digest.note(username or "-", address, throttled=refused):
             async with request.app[keys.SESSIONS]() as db, db.begin():
-                audit.record(db, username or "-", "login_failed", attempts=1)
+                audit.record(db, username or "-", "login_failed", at=now(request), attempts=1)
         return render(request, "login.html", status=401, next=target, failed=True, malformed=False)
     assert stamps is not None
     guard.succeeded(username, address, stamps)
@@ -208,7 +208,7 @@ async def logout(request: web.Request) -> web.StreamResponse:
     token = request.cookies.get(cookie_name(request), "")
     async with request.app[keys.SESSIONS]() as db, db.begin():
         await sessions.end(db, policy_for(request.app), token)
-        audit.record(db, signed_in(request).username, "logout")
+        audit.record(db, signed_in(request).username, "logout", at=now(request))
     response = web.HTTPSeeOther(f"{PREFIX}/login")
     response.del_cookie(cookie_name(request), path="/")
     return response
@@ -236,9 +236,11 @@ async def flush_failures(app: web.Application, everything: bool = False) -> int:
     rows = app[keys.STAFF_SIGN_IN].digest.closed(everything)
     if rows:
         async with app[keys.SESSIONS]() as db, db.begin():
+            # Housekeeping, not a request: the machine's time, as the windows it closes are counted in.
+            at = utcnow()
             for row in rows:
                 audit.record(
-                    db, row.username, "login_failed", attempts=row.failed, refused=row.throttled, collapsed=True
+                    db, row.username, "login_failed", at=at, attempts=row.failed, refused=row.throttled, collapsed=True
                 )
     return len(rows)
 

@@ -88,6 +88,7 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _create(sessions: Any, content: Any, args: argparse.Namespace) -> int:
+    from bot.db.models import utcnow
     from bot.handlers.hearings.rules import HearingError, NewHearing, create, parse_local, parse_villages
 
     latitude = longitude = None
@@ -112,7 +113,7 @@ async def _create(sessions: Any, content: Any, args: argparse.Namespace) -> int:
         reminders=args.reminders,
     )
     async with sessions() as session, session.begin():
-        hearing = create(session, content, new, "cli")
+        hearing = create(session, content, new, "cli", at=utcnow())  # a command's clock is the machine's
         await session.flush()
         hearing_id = hearing.id
     print(json.dumps({"id": hearing_id}) if args.json else hearing_id)
@@ -157,7 +158,8 @@ async def _announce(sessions: Any, args: argparse.Namespace) -> int:
     from bot.handlers.hearings.rules import HearingError, parse_local
     from bot.ops import audit
 
-    run_at = parse_local(args.at) if args.at else utcnow()
+    now = utcnow()  # a command's clock is the machine's
+    run_at = parse_local(args.at) if args.at else now
     mode = "broadcast" if args.broadcast else "multicast"
     async with sessions() as session, session.begin():
         hearing = await lock_hearing(session, args.id)
@@ -165,12 +167,12 @@ async def _announce(sessions: Any, args: argparse.Namespace) -> int:
             raise HearingError("hearing", f"no hearing {args.id}")
         last = await last_announcement(session, hearing.id)
         again = last.id if last is not None and args.again else None
-        job = await announce(session, hearing, run_at, mode, args.by, again=again)
+        job = await announce(session, hearing, run_at, mode, args.by, again=again, now=now)
         job_id = job.id
         detail: dict[str, Any] = {"job": job_id, "mode": mode}
         if again is not None:
             detail["again"] = again
-        audit.record(session, args.by, "broadcast", f"hearing:{hearing.id}", step="announce", **detail)
+        audit.record(session, args.by, "broadcast", f"hearing:{hearing.id}", at=now, step="announce", **detail)
     deadline = asyncio.get_running_loop().time() + WAIT_LIMIT_SECONDS
     while True:
         async with sessions() as session:

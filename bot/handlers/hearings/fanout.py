@@ -84,14 +84,22 @@ def _announce_key(hearing: Hearing, form_key: str | None) -> str:
 
 
 def schedule_announcement(
-    session: AsyncSession, hearing: Hearing, run_at: dt.datetime, mode: str, by: str, form_key: str | None = None
+    session: AsyncSession,
+    hearing: Hearing,
+    run_at: dt.datetime,
+    mode: str,
+    by: str,
+    form_key: str | None = None,
+    *,
+    now: dt.datetime,
 ) -> BroadcastJob:
-    """The announcement at run_at (form_key, when given, becomes part of its unique dedupe key)."""
+    """The announcement at run_at, scheduled `now` (form_key, when given, becomes part of its unique dedupe
+    key)."""
     if mode not in tuple(SendingMode):
         raise BroadcastError("mode", f"mode must be one of {', '.join(SendingMode)}")
     if run_at >= hearing.starts_at:
         raise BroadcastError("too_late", "the announcement must go out before the hearing starts")
-    job = _job(hearing, "announce", _announce_key(hearing, form_key), run_at, by, mode=mode)
+    job = _job(hearing, "announce", _announce_key(hearing, form_key), run_at, by, created_at=now, mode=mode)
     session.add(job)
     return job
 
@@ -122,8 +130,11 @@ async def announce(
     by: str,
     form_key: str | None = None,
     again: int | None = None,
+    *,
+    now: dt.datetime,
 ) -> BroadcastJob:
-    """Schedule the announcement and the reminders that go with it, at most once per hearing unless asked.
+    """Schedule the announcement and the reminders that go with it (those still ahead of `now`, the time it is
+    asked), at most once per hearing unless asked.
 
     A hearing already announced (see last_announcement) is announced again only when `again` is the id of
     that last announcement (what the person was shown when asked "send again?"); otherwise AlreadyAnnounced.
@@ -141,7 +152,7 @@ async def announce(
         raise AlreadyAnnounced(last)
     try:
         async with session.begin_nested():
-            job = schedule_announcement(session, hearing, run_at, mode, by, form_key)
+            job = schedule_announcement(session, hearing, run_at, mode, by, form_key, now=now)
             await session.flush()
     except IntegrityError:
         # Another request with the same key got there first (it committed while this one waited on the index).
@@ -151,7 +162,7 @@ async def announce(
         if earlier is None:
             raise
         raise AlreadySubmitted(int(earlier)) from None
-    await schedule_reminders(session, hearing, utcnow(), by)
+    await schedule_reminders(session, hearing, now, by)
     await session.flush()
     return job
 
@@ -179,7 +190,7 @@ async def schedule_reminders(session: AsyncSession, hearing: Hearing, now: dt.da
         dedupe = f"h{hearing.id}:reminder:{key}"
         if due <= now or await session.scalar(select(BroadcastJob.id).where(BroadcastJob.dedupe_key == dedupe)):
             continue
-        job = _job(hearing, "reminder", dedupe, due, by)
+        job = _job(hearing, "reminder", dedupe, due, by, created_at=now)
         try:
             async with session.begin_nested():
                 session.add(job)
@@ -193,17 +204,21 @@ async def schedule_reminders(session: AsyncSession, hearing: Hearing, now: dt.da
     return jobs
 
 
-def schedule_follow_up(session: AsyncSession, hearing: Hearing, note: str, by: str) -> BroadcastJob:
-    """A thank-you (with the minutes, say) to those who answered ไป, sent as soon as the worker can."""
+def schedule_follow_up(
+    session: AsyncSession, hearing: Hearing, note: str, by: str, *, now: dt.datetime
+) -> BroadcastJob:
+    """A thank-you (with the minutes, say) to those who answered ไป, due `now`: sent as soon as the worker can."""
     note = clean_text(note, 1000)  # it goes to residents as a LINE message, and into the sending's record
     if not note:
         raise BroadcastError("note", "the follow-up needs a message")
-    job = _job(hearing, "follow_up", f"h{hearing.id}:follow_up:{uuid.uuid4()}", utcnow(), by, note=note)
+    job = _job(hearing, "follow_up", f"h{hearing.id}:follow_up:{uuid.uuid4()}", now, by, created_at=now, note=note)
     session.add(job)
     return job
 
 
-def _job(hearing: Hearing, kind: str, dedupe: str, run_at: dt.datetime, by: str, **values: Any) -> BroadcastJob:
+def _job(
+    hearing: Hearing, kind: str, dedupe: str, run_at: dt.datetime, by: str, *, created_at: dt.datetime, **values: Any
+) -> BroadcastJob:
     return BroadcastJob(
         hearing_id=hearing.id,
         kind=kind,
@@ -211,7 +226,7 @@ def _job(hearing: Hearing, kind: str, dedupe: str, run_at: dt.datetime, by: str,
         run_at=run_at,
         status=SendingState.SCHEDULED,
         created_by=by,
-        created_at=utcnow(),
+        created_at=created_at,
         recipients=0,
         sent=0,
         failed=0,
@@ -322,7 +337,10 @@ async def report(session: AsyncSession, job_id: int) -> JobReport | None:
 
 
 class JobRunner:
-    """Runs due jobs; one per process is enough (a job's chunks go out one after another, paced)."""
+    """Runs due jobs; one per process is enough (a job's chunks go out one after another, paced).
+
+    Its clock (due, leases, sent and finished times) is the machine's in the server, not the chat's: it runs
+    on its own rather than for a request, as the inbox and outbox do; a test drives a runner with its own."""
 
     def __init__(
         self,
@@ -453,7 +471,7 @@ class JobRunner:
                 stored = await session.get(BroadcastChunk, chunk.id)
                 assert stored is not None
                 if outcome is None:
-                    stored.status, stored.sent_at = ChunkStatus.SENT, utcnow()
+                    stored.status, stored.sent_at = ChunkStatus.SENT, self._clock()
                     await session.execute(
                         update(BroadcastJob)
                         .where(BroadcastJob.id == job_id)
@@ -497,7 +515,7 @@ class JobRunner:
         await session.execute(
             update(BroadcastJob)
             .where(BroadcastJob.id == job_id)
-            .values(status=SendingState.DONE, finished_at=utcnow(), leased_by=None, lease_until=None)
+            .values(status=SendingState.DONE, finished_at=self._clock(), leased_by=None, lease_until=None)
         )
 
 

@@ -20,7 +20,7 @@ from aiohttp import web
 from sqlalchemy import func, select
 
 from bot import keys
-from bot.db.models import BroadcastJob, Hearing, Resident, utcnow
+from bot.db.models import BroadcastJob, Hearing, Resident
 from bot.delivery.line import LineSendError
 from bot.handlers.hearings import cards
 from bot.handlers.hearings.fanout import (
@@ -49,7 +49,7 @@ from bot.nlp.normalize import clean_text
 from bot.ops import audit
 from bot.staff.dates import DateError, parse_moment, parse_time
 from bot.staff.preview import render_messages
-from bot.staff.shell import render, requires, signed_in
+from bot.staff.shell import now, render, requires, signed_in
 
 FIELDS = (
     "title",
@@ -155,7 +155,7 @@ async def hearing_list(request: web.Request) -> web.Response:
         hearings=hearings,
         jobs=jobs,
         titles=titles,
-        now=utcnow(),
+        now=now(request),
         consultations=request.app[keys.CONTENT].consultations,
         error=request.query.get("error"),
         defaults={"reminders": DEFAULT_REMINDERS},
@@ -170,11 +170,12 @@ async def hearing_create(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     try:
         new = _from_form(form)
+        by, at = signed_in(request).username, now(request)
         async with request.app[keys.SESSIONS]() as db, db.begin():
-            hearing = create(db, request.app[keys.CONTENT], new, signed_in(request).username)
+            hearing = create(db, request.app[keys.CONTENT], new, by, at=at)
             await db.flush()
             hearing_id = hearing.id
-            audit.record(db, signed_in(request).username, "broadcast", f"hearing:{hearing_id}", step="create")
+            audit.record(db, by, "broadcast", f"hearing:{hearing_id}", at=at, step="create")
     except HearingError as exc:
         raise web.HTTPSeeOther(f"/staff/hearings?error={_quote(exc.code)}") from None
     raise web.HTTPSeeOther(f"/staff/hearings/{hearing_id}")
@@ -231,7 +232,7 @@ async def hearing_page(request: web.Request) -> web.Response:
         quota=quota,
         counts=counts,
         reports=reports,
-        now=utcnow(),
+        now=now(request),
         villages={v.no: v.name for v in content.municipality.villages},
         consultations=content.consultations,
         reminder_rows=reminder_rows,
@@ -253,7 +254,7 @@ async def hearing_update(request: web.Request) -> web.StreamResponse:
     hearing_id = _id(request)
     form = await request.post()
     action = str(form.get("action", ""))
-    by = signed_in(request).username
+    by, at = signed_in(request).username, now(request)
     here = f"/staff/hearings/{hearing_id}"
     if action == "announce":
         return await _announce(request, hearing_id, form)
@@ -264,18 +265,18 @@ async def hearing_update(request: web.Request) -> web.StreamResponse:
                 raise web.HTTPNotFound()
             if action == "edit":
                 edit(request.app[keys.CONTENT], hearing, _from_form(form))
-                audit.record(db, by, "broadcast", f"hearing:{hearing_id}", step="edit")
+                audit.record(db, by, "broadcast", f"hearing:{hearing_id}", at=at, step="edit")
             elif action == "record":
                 attendance = str(form.get("attendance", "")).strip()
                 if attendance and not (attendance.isascii() and attendance.isdigit() and len(attendance) <= 6):
                     raise HearingError("attendance")
                 hearing.attendance = int(attendance) if attendance else None
                 hearing.minutes = clean_text(str(form.get("minutes", "")), 4000) or None
-                audit.record(db, by, "broadcast", f"hearing:{hearing_id}", step="record")
+                audit.record(db, by, "broadcast", f"hearing:{hearing_id}", at=at, step="record")
             elif action == "follow_up":
-                job = schedule_follow_up(db, hearing, str(form.get("note", "")), by)
+                job = schedule_follow_up(db, hearing, str(form.get("note", "")), by, now=at)
                 await db.flush()
-                audit.record(db, by, "broadcast", f"hearing:{hearing_id}", step="follow_up", job=job.id)
+                audit.record(db, by, "broadcast", f"hearing:{hearing_id}", at=at, step="follow_up", job=job.id)
             else:
                 raise web.HTTPBadRequest(text="ไม่รู้จักคำสั่งนี้", content_type="text/plain")
     except (HearingError, BroadcastError) as exc:
@@ -290,7 +291,7 @@ async def _friends(request: web.Request) -> tuple[int | None, dt.date]:
     """How many friends a LINE broadcast reaches, by LINE's count for yesterday (Japan's date, as LINE
     keeps it; today's is not ready until the day ends): None when LINE gives no figure or does not answer
     within a few seconds. Never our own guess: the confirmation says the number is not known instead."""
-    day = (utcnow() + dt.timedelta(hours=9)).date() - dt.timedelta(days=1)
+    day = (now(request) + dt.timedelta(hours=9)).date() - dt.timedelta(days=1)
     try:
         count = await asyncio.wait_for(request.app[keys.LINE].get_friends(day), FRIENDS_WAIT_SECONDS)
     except (LineSendError, TimeoutError):
@@ -309,7 +310,7 @@ async def _announce(request: web.Request, hearing_id: int, form: Any) -> web.Str
     "to every friend?" for a LINE broadcast. The form's one-time key makes a second submit of the same form
     show the first sending's progress."""
     here = f"/staff/hearings/{hearing_id}"
-    by = signed_in(request).username
+    by, asked = signed_in(request).username, now(request)
     key = str(form.get("key", ""))
     mode = "broadcast" if form.get("mode") == "broadcast" else "multicast"
     at, at_time = (str(form.get(name, "")).strip() for name in ("at", "at_time"))
@@ -320,7 +321,7 @@ async def _announce(request: web.Request, hearing_id: int, form: Any) -> web.Str
     try:
         if not FORM_KEY.match(key):
             raise BroadcastError("form_key")
-        run_at = max(_parse_when(at, at_time, "at"), utcnow()) if at or at_time else utcnow()
+        run_at = max(_parse_when(at, at_time, "at"), asked) if at or at_time else asked
         async with request.app[keys.SESSIONS]() as db, db.begin():
             hearing = await lock_hearing(db, hearing_id)
             if hearing is None:
@@ -330,13 +331,13 @@ async def _announce(request: web.Request, hearing_id: int, form: Any) -> web.Str
                 raise AlreadySubmitted(earlier)
             last = await last_announcement(db, hearing_id)
             if (last is None or again == last.id) and (mode == "multicast" or broadcast_confirmed):
-                job = await announce(db, hearing, run_at, mode, by, form_key=key, again=again)
+                job = await announce(db, hearing, run_at, mode, by, form_key=key, again=again, now=asked)
                 detail: dict[str, Any] = {"job": job.id, "mode": mode}
                 if last is not None:
                     detail["again"] = last.id
                 if mode == "broadcast":
                     detail["friends"] = friends_shown
-                audit.record(db, by, "broadcast", f"hearing:{hearing_id}", step="announce", **detail)
+                audit.record(db, by, "broadcast", f"hearing:{hearing_id}", at=asked, step="announce", **detail)
                 job_id = job.id
             else:
                 job_id = None
@@ -389,7 +390,7 @@ async def sending_page(request: web.Request) -> web.Response:
         "hearing_sending.html",
         hearing=hearing,
         r=result,
-        now=utcnow(),
+        now=now(request),
         thai_moment=thai_moment,
         flash=request.query.get("saved"),
         resubmitted=request.query.get("again") == "submitted",

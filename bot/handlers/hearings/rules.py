@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.chat.messages import is_web_link
 from bot.content import Content
 from bot.db.codes import RsvpAnswer
-from bot.db.models import Hearing, Resident, Rsvp, utcnow
+from bot.db.models import Hearing, Resident, Rsvp
 from bot.delivery import geo
 from bot.handlers.services.timeline import BANGKOK
 from bot.nlp.normalize import clean_text
@@ -148,9 +148,9 @@ def validate(content: Content, new: NewHearing) -> NewHearing:
     )
 
 
-def create(session: AsyncSession, content: Content, new: NewHearing, by: str) -> Hearing:
+def create(session: AsyncSession, content: Content, new: NewHearing, by: str, *, at: dt.datetime) -> Hearing:
     checked = validate(content, new)
-    hearing = Hearing(**{name: getattr(checked, name) for name in EDITABLE}, created_by=by, created_at=utcnow())
+    hearing = Hearing(**{name: getattr(checked, name) for name in EDITABLE}, created_by=by, created_at=at)
     session.add(hearing)
     return hearing
 

@@ -30,7 +30,7 @@ from bot.ops import audit
 from bot.references import stored_reference
 from bot.staff.exports import opinion_conditions
 from bot.staff.pages.filtering import PAGE_SIZE, filters_from, page_number, query_without_page
-from bot.staff.shell import render, requires, signed_in
+from bot.staff.shell import now, render, requires, signed_in
 
 
 def _labels(request: web.Request) -> dict[str, Any]:
@@ -125,23 +125,23 @@ async def opinion_update(request: web.Request) -> web.StreamResponse:
     reference = _addressed(request)
     form = await request.post()
     action = str(form.get("action", ""))
-    by = signed_in(request).username
+    by, at = signed_in(request).username, now(request)
     content = request.app[keys.CONTENT]
     here = f"/staff/opinions/{reference}"
     try:
         async with request.app[keys.SESSIONS]() as db, db.begin():
             if action == "category":
-                await correct_category(db, content, reference, str(form.get("category", "")), by)
+                await correct_category(db, content, reference, str(form.get("category", "")), by, at=at)
             elif action == "outcome":
                 detail = str(form.get("detail", "")).strip() or None
-                await set_outcome(db, content, reference, str(form.get("outcome", "")), detail, by)
+                await set_outcome(db, content, reference, str(form.get("outcome", "")), detail, by, at=at)
             elif action == "project":
-                await set_plan_project(db, reference, str(form.get("project", "")), by)
+                await set_plan_project(db, reference, str(form.get("project", "")), by, at=at)
             elif action == "note":
-                await set_staff_note(db, reference, str(form.get("note", "")), by)
+                await set_staff_note(db, reference, str(form.get("note", "")), by, at=at)
             else:
                 raise web.HTTPBadRequest(text="ไม่รู้จักคำสั่งนี้", content_type="text/plain")
-            audit.record(db, by, "opinion_change", reference, change=action)
+            audit.record(db, by, "opinion_change", reference, at=at, change=action)
     except WithdrawnOpinion:
         # A form left open while the resident withdrew it: nothing of a withdrawn opinion is changed.
         raise web.HTTPConflict(text="ผู้ส่งถอนความคิดเห็นนี้แล้ว จึงแก้ไขไม่ได้", content_type="text/plain") from None

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.chat.messages import MessageBuilder
 from bot.content import Content
-from bot.db.models import Opinion, OpinionChange, Resident, utcnow
+from bot.db.models import Opinion, OpinionChange, Resident
 from bot.db.statuses import OpinionStatus
 from bot.delivery.outbox import queue_messages
 from bot.handlers.reports.rules import ensure_lane
@@ -41,7 +41,14 @@ class WithdrawnOpinion(UnknownOpinion):
 
 
 async def set_outcome(
-    session: AsyncSession, content: Content, reference: str, outcome: str, detail: str | None, by: str
+    session: AsyncSession,
+    content: Content,
+    reference: str,
+    outcome: str,
+    detail: str | None,
+    by: str,
+    *,
+    at: dt.datetime,
 ) -> Opinion:
     """Record the outcome and queue the push (if the resident still follows and has not opted out)."""
     if outcome not in OUTCOMES:
@@ -51,10 +58,10 @@ async def set_outcome(
     if OUTCOMES[outcome] and not detail:
         raise ValueError(f"outcome '{outcome}' needs a detail (project, agency or reason)")
     opinion = await find(session, reference)
-    _record(session, opinion, "status", opinion.status, outcome, by)
+    _record(session, opinion, "status", opinion.status, outcome, by, at)
     if detail != opinion.outcome_detail:
-        _record(session, opinion, "outcome_detail", opinion.outcome_detail, detail, by)
-    opinion.status, opinion.outcome_detail, opinion.outcome_by, opinion.outcome_at = outcome, detail, by, utcnow()
+        _record(session, opinion, "outcome_detail", opinion.outcome_detail, detail, by, at)
+    opinion.status, opinion.outcome_detail, opinion.outcome_by, opinion.outcome_at = outcome, detail, by, at
     resident = await session.get(Resident, opinion.resident_id) if opinion.resident_id else None
     if resident is not None and resident.followed and resident.notify:
         summary = opinion.text.split("\n")[0]
@@ -110,37 +117,40 @@ def _record(
     old: str | None,
     new: str | None,
     by: str,
-    at: dt.datetime | None = None,  # a staff change: the time it is made
+    at: dt.datetime,
 ) -> None:
-    changed_at = at or utcnow()
-    session.add(
-        OpinionChange(opinion_id=opinion.id, field=field, old=old, new=new, changed_by=by, changed_at=changed_at)
-    )
+    session.add(OpinionChange(opinion_id=opinion.id, field=field, old=old, new=new, changed_by=by, changed_at=at))
 
 
-async def correct_category(session: AsyncSession, content: Content, reference: str, category: str, by: str) -> Opinion:
+async def correct_category(
+    session: AsyncSession, content: Content, reference: str, category: str, by: str, *, at: dt.datetime
+) -> Opinion:
     """Staff file the opinion under another plan category; the suggestion it had stays on record."""
     if category not in content.categories:
         raise ValueError(f"category must be one of {', '.join(content.categories)}")
     opinion = await find(session, reference)
     if opinion.category != category:
-        _record(session, opinion, "category", opinion.category, category, by)
+        _record(session, opinion, "category", opinion.category, category, by, at)
         opinion.category = category
     return opinion
 
 
-async def set_plan_project(session: AsyncSession, reference: str, project: str | None, by: str) -> Opinion:
+async def set_plan_project(
+    session: AsyncSession, reference: str, project: str | None, by: str, *, at: dt.datetime
+) -> Opinion:
     """Link the opinion to a project in the plan (its name or number), or unlink it with None."""
-    return await _set_text(session, reference, "plan_project", project, 200, by)
+    return await _set_text(session, reference, "plan_project", project, 200, by, at)
 
 
-async def set_staff_note(session: AsyncSession, reference: str, note: str | None, by: str) -> Opinion:
+async def set_staff_note(
+    session: AsyncSession, reference: str, note: str | None, by: str, *, at: dt.datetime
+) -> Opinion:
     """A note for colleagues; residents never see it."""
-    return await _set_text(session, reference, "staff_note", note, 4000, by)
+    return await _set_text(session, reference, "staff_note", note, 4000, by, at)
 
 
 async def _set_text(
-    session: AsyncSession, reference: str, field: str, value: str | None, limit: int, by: str
+    session: AsyncSession, reference: str, field: str, value: str | None, limit: int, by: str, at: dt.datetime
 ) -> Opinion:
     """A free-text field staff keep on an opinion, cleaned as residents' text is (no control, zero-width or
     bidi characters: an export must show what the page shows) and capped; the change goes into its history."""
@@ -148,7 +158,7 @@ async def _set_text(
     value = clean_text(value or "", limit) or None
     old = getattr(opinion, field)
     if old != value:
-        _record(session, opinion, field, old, value, by)
+        _record(session, opinion, field, old, value, by, at)
         setattr(opinion, field, value)
     return opinion
 

@@ -9,7 +9,7 @@ from aiohttp import web
 from sqlalchemy import func, select
 
 from bot import keys
-from bot.db.models import Report, ReportStatus, Resident, utcnow
+from bot.db.models import Report, ReportStatus, Resident
 from bot.delivery.geo import map_label, map_url
 from bot.delivery.photos import photos_for_staff
 from bot.handlers.reports.rules import STATUSES, UnknownReport, assign, change_status
@@ -17,7 +17,7 @@ from bot.ops import audit
 from bot.references import stored_reference
 from bot.staff.exports import report_conditions
 from bot.staff.pages.filtering import PAGE_SIZE, filters_from, page_number, query_without_page, text_filter
-from bot.staff.shell import render, requires, signed_in
+from bot.staff.shell import now, render, requires, signed_in
 
 
 def _labels(request: web.Request) -> dict[str, Any]:
@@ -63,7 +63,7 @@ async def report_list(request: web.Request) -> web.Response:
         total=total,
         page=page,
         pages=max(1, -(-total // PAGE_SIZE)),
-        now=utcnow(),
+        now=now(request),
         query=request.query,
         keep=query_without_page(request),
         problems=problems,
@@ -98,7 +98,7 @@ async def report_page(request: web.Request) -> web.Response:
         changes=changes,
         photos=photos,
         pseudonym=pseudonym,
-        now=utcnow(),
+        now=now(request),
         flash=request.query.get("saved"),
         error=request.query.get("error"),
         **_labels(request),
@@ -111,7 +111,7 @@ async def report_update(request: web.Request) -> web.StreamResponse:
     reference = _addressed(request)
     form = await request.post()
     action = str(form.get("action", ""))
-    by = signed_in(request).username
+    by, at = signed_in(request).username, now(request)
     content = request.app[keys.CONTENT]
     here = f"/staff/reports/{reference}"
     try:
@@ -119,12 +119,12 @@ async def report_update(request: web.Request) -> web.StreamResponse:
             if action == "status":
                 note = str(form.get("note", "")).strip()[:1000] or None
                 status = str(form.get("status", ""))
-                await change_status(db, content, reference, status, note, by)
-                audit.record(db, by, "report_status", reference, status=status)
+                await change_status(db, content, reference, status, note, by, at=at)
+                audit.record(db, by, "report_status", reference, at=at, status=status)
             elif action == "assign":
                 division = str(form.get("division", ""))
-                await assign(db, content, reference, division, by)
-                audit.record(db, by, "report_assign", reference, division=division)
+                await assign(db, content, reference, division, by, at=at)
+                audit.record(db, by, "report_assign", reference, at=at, division=division)
             else:
                 raise web.HTTPBadRequest(text="ไม่รู้จักคำสั่งนี้", content_type="text/plain")
     except UnknownReport:

@@ -104,6 +104,7 @@ async def erase(session: AsyncSession, resident: Resident, lane: str, event_id: 
             OutboundMessage.to == lane, OutboundMessage.status.in_((OutboxStatus.SENT, OutboxStatus.FAILED))
         )
     )
+    # The machine's time: the erasure job that finishes it runs on its own, as the inbox does.
     session.add(PendingErasure(event_id=event_id, requested_at=utcnow()))
 
 

@@ -197,7 +197,7 @@ async def act(turn: Turn) -> None:
     elif what == MyDataDo.DELETE_CONFIRMED:
         await delete_everything(turn)
         # The record of the request names no one: it shows that erasure requests are honoured, and when.
-        audit.record(turn.session, "resident", "data_request", None, request="erasure")
+        audit.record(turn.session, "resident", "data_request", None, at=turn.now(), request="erasure")
         turn.say("mydata_deleted")
         record(turn, Outcome.MYDATA_DELETED)
     elif what == MyDataDo.KEEP:
@@ -275,7 +275,7 @@ async def _withdraw(turn: Turn, reference: str) -> None:
     opinion.text = ""
     await _erase_photos(turn, select(Opinion.id).where(Opinion.id == opinion.id), None)
     opinion.latitude = opinion.longitude = None
-    audit.record(turn.session, "resident", "data_request", None, request="withdraw")
+    audit.record(turn.session, "resident", "data_request", None, at=turn.now(), request="withdraw")
     turn.say("mydata_withdrawn", reference=opinion.reference)
     record(turn, Outcome.MYDATA_WITHDRAWN, opinion.reference)
 

@@ -19,7 +19,7 @@ from bot.handlers.services import phrasings
 from bot.nlp.understand import Reading
 from bot.ops import audit
 from bot.staff.insight import group_similar
-from bot.staff.shell import render, requires, signed_in
+from bot.staff.shell import now, render, requires, signed_in
 
 MAX_QUESTIONS = 2000
 SHOWN_GROUPS = 50
@@ -175,7 +175,7 @@ async def triage(request: web.Request) -> web.StreamResponse:
     except ValueError:
         raise web.HTTPBadRequest(text="รายการคำถามไม่ถูกต้อง", content_type="text/plain") from None
     action = str(form.get("action", ""))
-    by = signed_in(request).username
+    by, at = signed_in(request).username, now(request)
     if not ids or action not in ("attach", "out_of_scope"):
         raise web.HTTPBadRequest(text="ไม่รู้จักคำสั่งนี้", content_type="text/plain")
     # A page rendered before FAQ entries could be chosen sends `service` instead of `target`.
@@ -184,14 +184,14 @@ async def triage(request: web.Request) -> web.StreamResponse:
     async with request.app[keys.SESSIONS]() as db, db.begin():
         texts = (await db.scalars(select(ServiceQuery.text).where(ServiceQuery.id.in_(ids), *_untriaged()))).all()
         if action == "attach":
-            phrasings.add(db, service_id, list(dict.fromkeys(texts)), by, faq_id)
+            phrasings.add(db, service_id, list(dict.fromkeys(texts)), by, faq_id, at=at)
         await db.execute(
             update(ServiceQuery)
             .where(ServiceQuery.id.in_(ids), ServiceQuery.triage.is_(None))
             .values(triage="example" if action == "attach" else "out_of_scope")
         )
         detail = {"action": action, "questions": len(ids)} | ({"faq": faq_id} if faq_id else {})
-        audit.record(db, by, "question_triage", service_id or None, **detail)
+        audit.record(db, by, "question_triage", service_id or None, at=at, **detail)
     if action == "attach":
         # This process learns at once; the others within a few seconds (bot.handlers.services.phrasings polls).
         await request.app[keys.PHRASINGS].refresh()

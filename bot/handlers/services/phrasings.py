@@ -5,6 +5,7 @@ the process that added them)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections import defaultdict
 from collections.abc import Collection, Mapping
@@ -14,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.content import Content
-from bot.db.models import ServiceExample, utcnow
+from bot.db.models import ServiceExample
 from bot.delivery.background import Stopping
 from bot.handlers.services.qa import QuestionAnswering
 
@@ -50,10 +51,17 @@ async def load(session: AsyncSession, faq_ids: Collection[str] = ()) -> dict[str
     return dict(examples)
 
 
-def add(session: AsyncSession, service_id: str, texts: list[str], added_by: str, faq_id: str | None = None) -> None:
-    now = utcnow()
+def add(
+    session: AsyncSession,
+    service_id: str,
+    texts: list[str],
+    added_by: str,
+    faq_id: str | None = None,
+    *,
+    at: dt.datetime,
+) -> None:
     session.add_all(
-        ServiceExample(service_id=service_id, faq_id=faq_id, text=t, added_by=added_by, added_at=now)
+        ServiceExample(service_id=service_id, faq_id=faq_id, text=t, added_by=added_by, added_at=at)
         for t in texts
         if t.strip()
     )

@@ -14,7 +14,7 @@ from bot.staff import sessions
 from bot.staff.accounts import ROLES, AccountError, add_user, check_new_account, hash_password
 from bot.staff.labels import hearing_target
 from bot.staff.pages.filtering import page_number
-from bot.staff.shell import render, requires, signed_in
+from bot.staff.shell import now, render, requires, signed_in
 
 AUDIT_PAGE = 100
 
@@ -40,12 +40,12 @@ async def account_update(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     action = str(form.get("action", ""))
     username = str(form.get("username", "")).strip()
-    by = signed_in(request).username
+    by, at = signed_in(request).username, now(request)
     try:
         async with request.app[keys.SESSIONS]() as db, db.begin():
             if action == "add":
                 await add_user(db, username, str(form.get("role", "")), str(form.get("password", "")))
-                audit.record(db, by, "account_add", username, role=str(form.get("role", "")))
+                audit.record(db, by, "account_add", username, at=at, role=str(form.get("role", "")))
             else:
                 user = await db.scalar(select(StaffUser).where(StaffUser.username == username))
                 if user is None:
@@ -67,7 +67,7 @@ async def account_update(request: web.Request) -> web.StreamResponse:
                     raise AccountError("unknown action")
                 # Whatever changed, the person signs in again under the new terms.
                 await sessions.end_all(db, user.id)
-                audit.record(db, by, "account_change", username, change=action)
+                audit.record(db, by, "account_change", username, at=at, change=action)
     except AccountError:
         raise web.HTTPSeeOther(f"/staff/accounts?error={action}") from None
     raise web.HTTPSeeOther(f"/staff/accounts?saved={action}")

@@ -5,21 +5,19 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot import keys
-from bot.db.models import utcnow
 from bot.ops.invocation import bot_command
 from bot.staff.preview import render_messages
-from bot.staff.shell import render, requires
+from bot.staff.shell import now, render, requires
 
 
 @requires("view")
 async def page(request: web.Request) -> web.Response:
     """Consultations with their dates and state, and the list of services to preview."""
-    content = request.app[keys.CONTENT]
-    now = utcnow()
+    content, today = request.app[keys.CONTENT], now(request)
     return render(
         request,
         "consultations.html",
-        consultations=[(c, c.is_open(now)) for c in content.consultations.values()],
+        consultations=[(c, c.is_open(today)) for c in content.consultations.values()],
         services=content.services,
         villages={v.no: v.name for v in content.municipality.villages},
         # As the server's own interpreter runs it, from the directory the server was started in.

@@ -5,7 +5,6 @@ that is never cached, and recorded in the audit log with its filters and row cou
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import secrets
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from bot.handlers.services.timeline import BANGKOK
 from bot.ops import audit
 from bot.staff.exports import FORMATS, export_to_file, write_xlsx_sheets
 from bot.staff.pages.filtering import filters_from
-from bot.staff.shell import render, requires, signed_in
+from bot.staff.shell import now, render, requires, signed_in
 
 # Where a refused export sends staff back to: the page of its rows.
 _BACK: dict[str, str] = {ExportKind.QUERIES: "/staff/questions", ExportKind.PLAN: "/staff/opinions"}
@@ -72,11 +71,11 @@ async def download(request: web.Request) -> web.StreamResponse:
                     count = await export_to_file(db, content, kind, filters, fmt, path)
                 except ValueError as exc:  # more rows than a spreadsheet holds
                     raise web.HTTPBadRequest(text=str(exc), content_type="text/plain") from None
+        at = now(request)
         async with request.app[keys.SESSIONS]() as db, db.begin():
-            audit.record(
-                db, signed_in(request).username, "export", kind, format=fmt, rows=count, filters=filters.describe()
-            )
-        stamp = dt.datetime.now(BANGKOK).strftime("%Y%m%d-%H%M")
+            by, described = signed_in(request).username, filters.describe()
+            audit.record(db, by, "export", kind, at=at, format=fmt, rows=count, filters=described)
+        stamp = at.astimezone(BANGKOK).strftime("%Y%m%d-%H%M")
         return await _send(request, path, f"{kind}-{stamp}.{fmt}", fmt)
     finally:
         with contextlib.suppress(FileNotFoundError):

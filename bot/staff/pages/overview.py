@@ -11,10 +11,11 @@ from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import keys
-from bot.db.models import Opinion, Report, ServiceQuery, utcnow
+from bot.db.models import Opinion, Report, ServiceQuery
 from bot.db.statuses import OpinionStatus, ReportState
 from bot.handlers.services.timeline import BANGKOK
 from bot.staff.charts import bar_chart, column_chart
+from bot.staff.shell import now as clock
 from bot.staff.shell import render
 
 WEEKS = 12
@@ -106,7 +107,7 @@ async def figures(db: AsyncSession, content: Any, now: dt.datetime) -> dict[str,
 
 async def page(request: web.Request) -> web.Response:
     """The overview page."""
-    now = utcnow()
+    now = clock(request)
     async with request.app[keys.SESSIONS]() as db:
         data = await figures(db, request.app[keys.CONTENT], now)
     return render(request, "overview.html", now=now, **data)

@@ -69,10 +69,12 @@ def load_realistic(path: Path) -> list[Row]:
 
 
 def outcome(expected: str, reading: object, content: object) -> str:
-    """right / wrong (another service answered) / clarify-right / rejected (out of scope kept out) /
-    missed (anything else)."""
+    """right / offered (the flow expected, with a fitting type, offered as a chip that keeps the message:
+    counted as right, as the issue counts it, and shown apart) / wrong (another service answered) /
+    clarify-right / rejected (out of scope kept out) / missed (anything else)."""
     r = reading
     intent = r.intent  # type: ignore[attr-defined]
+    offer = getattr(r, "offer", None)
     service = r.service_id if intent == "service" else None  # type: ignore[attr-defined]
     out_of_scope = expected == "-" or expected.startswith("referral:")
     if out_of_scope:
@@ -83,12 +85,15 @@ def outcome(expected: str, reading: object, content: object) -> str:
         return "right" if intent in ("out_of_scope", "referral", "clarify") else "rejected"
     if expected.startswith("intent:report:"):
         kind = expected.removeprefix("intent:report:")
-        if intent == "report":
-            return "right" if r.report_type == kind or (kind == "other" and r.report_type is None) else "report-type"  # type: ignore[attr-defined]
+        if intent == "report" or offer == "report":
+            fits = r.report_type == kind or (kind == "other" and r.report_type is None)  # type: ignore[attr-defined]
+            return ("right" if intent == "report" else "offered") if fits else "report-type"
         return "wrong" if service else "missed"
     if expected.startswith("intent:"):
         if intent == expected.removeprefix("intent:"):
             return "right"
+        if offer is not None and offer == expected.removeprefix("intent:"):
+            return "offered"
         return "wrong" if service else "missed"
     if service == expected:
         return "right"
@@ -123,18 +128,24 @@ def realistic_report(understanding: object, content: object, show_misses: str | 
 
     in_scope = lambda row: row.expected != "-" and not row.expected.startswith("referral:")  # noqa: E731
     line("rows", lambda rs: str(len(rs)))
-    line("right (in scope)", share(in_scope, ("right",)))
+    line("right (in scope)", share(in_scope, ("right", "offered")))
+    line("  of which offered as a chip", share(in_scope, ("offered",)))
     line("wrong service/flow (in scope)", share(in_scope, ("wrong",)))
     line("which one? with the right chip", share(in_scope, ("clarify-right",)))
     line("report flow, other type", share(in_scope, ("report-type",)))
     line("out of scope rejected", share(lambda row: not in_scope(row), ("right", "rejected")))
+    offered_anyway = lambda rs: (  # noqa: E731
+        f"{sum(getattr(r[2], 'offer', None) is not None for r in rs if not in_scope(r[0]))}"
+        f" /{sum(not in_scope(r[0]) for r in rs)}"
+    )
+    line("  offered report/opinion anyway", offered_anyway)
     line("  with the right referral", share(lambda row: row.expected.startswith("referral:"), ("right",)))
     line(
         "resident-written right (in scope)",
-        share(lambda row: in_scope(row) and row.written_by == "resident", ("right",)),
+        share(lambda row: in_scope(row) and row.written_by == "resident", ("right", "offered")),
     )
     for kind in ("question", "problem", "wish", "office", "my_cases"):
-        line(f"  {kind}: right", share(lambda row, k=kind: row.kind == k, ("right",)))
+        line(f"  {kind}: right", share(lambda row, k=kind: row.kind == k, ("right", "offered")))
     line("embedded (share of messages)", lambda rs: f"{sum(r[2].embedded for r in rs) / len(rs):.2f}" if rs else "-")
     everything = results["dev"] + results["test"]
     walls = sorted(r[3] for r in everything)
@@ -146,7 +157,7 @@ def realistic_report(understanding: object, content: object, show_misses: str | 
     if show_misses:
         print(f"\nmisses of the {show_misses} half (expected -> got):")
         for row, o, reading, *_ in results[show_misses]:
-            if o not in ("right", "rejected"):
+            if o not in ("right", "rejected", "offered"):
                 got = reading.intent + ":" + str(reading.service_id or reading.report_type or reading.referral_id or "")  # type: ignore[attr-defined]
                 print(f"  {row.id} {o:13} {row.expected:30} -> {got:34} {row.text[:90]}")
 

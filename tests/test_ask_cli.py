@@ -24,6 +24,7 @@ FIELDS = {
     "score",
     "candidates",
     "flow",
+    "offered",
     "report_type",
     "faq_id",
     "referral_id",

@@ -26,9 +26,11 @@ from bot.chat.postbacks import (
     MyDataDo,
     MyDataRequest,
     OpinionAnswer,
+    OpinionFromMessage,
     Postback,
     RatingDo,
     ReportAnswer,
+    ReportFromMessage,
     ReportRating,
     RsvpChoice,
     ServiceChoice,
@@ -93,6 +95,10 @@ PACKED: list[tuple[Postback, str]] = [
     # reports/rules.py: f"action=rpr&ref={report.reference}&v={n}", f"action=rpr&ref={report.reference}&do=reopen"
     *((ReportRating("ร-2569-00001", stars=n), f"action=rpr&ref=ร-2569-00001&v={n}") for n in RATINGS),
     (ReportRating("ร-2569-00001", do=RatingDo.REOPEN), "action=rpr&ref=ร-2569-00001&do=reopen"),
+    # services/cards.py offer(): the flow offered under a reply, keeping the message of event e (new: no old string)
+    (ReportFromMessage(81, "nuisance"), "action=rp.msg&e=81&t=nuisance"),
+    (ReportFromMessage(81), "action=rp.msg&e=81"),
+    (OpinionFromMessage(82), "action=op.msg&e=82"),
 ]
 
 

@@ -68,6 +68,7 @@ class Outcome(StrEnum):
     # -- opinions and reports (bot/handlers/opinions/chat.py, bot/handlers/reports/chat.py) --
     OPINION_STARTED = "opinion-started"  # the opinion flow opened (its first question asked)
     OPINION_SAVED = "opinion-saved"  # an opinion filed; details: its reference
+    OFFER_GONE = "offer-gone"  # แจ้งเรื่องนี้ / เสนอเป็นความคิดเห็น of a message no longer held, or not this chat's
     REPORT_LOCATION_INVALID = "report-location-invalid"  # a shared location that is no point on Earth: asked again
     REPORT_SAVED = "report-saved"  # a report filed; details: its reference
     REPORT_RATING_INVALID = "report-rating-invalid"  # a rating tap of a report not done, or not the resident's

@@ -6,6 +6,7 @@ Each flow is a ParticipationFlow (bot/chat/flows.py) whose taps are its own post
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Awaitable, Callable
@@ -24,7 +25,7 @@ from bot.chat.typed import typed_words as _typed_words
 from bot.chat.typed import without_particles as _without_particles
 from bot.chat.typed import words as _words
 from bot.content import Content
-from bot.db.models import Photo, ReferenceCounter
+from bot.db.models import InboundEvent, Photo, ReferenceCounter
 from bot.db.statuses import PhotoStatus
 from bot.delivery import geo
 from bot.delivery.intake import dialect_insert
@@ -369,6 +370,27 @@ def take_part(turn: Turn, state: FlowState, flow: Flow) -> WireMessage | None:
     if len(text) > room:
         return turn.builder.text(f"{flow.kind}_text_too_long", limit=str(MAX_DESCRIPTION_CHARS))
     return turn.builder.text("opinion_text_more", count=str(len(parts)))
+
+
+async def typed_before(turn: Turn, event_id: int) -> str | None:
+    """The text the resident sent as event `event_id`, for a flow offered under its reply ("แจ้งเรื่องนี้") to
+    keep: only this chat's own event (a tap cannot fetch another resident's words), and None once it is gone
+    (erased at the resident's request, or purged)."""
+    row = await turn.session.get(InboundEvent, event_id)
+    if row is None or row.lane_key != turn.row.lane_key:
+        return None
+    try:
+        event = json.loads(row.payload)
+    except ValueError:
+        return None
+    message = event.get("message") if isinstance(event, dict) else None
+    text = message.get("text") if isinstance(message, dict) and message.get("type") == "text" else None
+    return text if isinstance(text, str) and clean_text(text) else None
+
+
+def keep_first_part(state: FlowState, text: str) -> None:
+    """The message the flow was offered under, as the first part (capped as take_part caps a typed one)."""
+    state.data["parts"] = [clean_text(text)[:MAX_DESCRIPTION_CHARS]]
 
 
 def description(state: FlowState) -> str:

@@ -243,6 +243,23 @@ class ReportAnswer(FlowAnswer, action="rp"):
     """An answer to the report flow's question (FlowDo)."""
 
 
+@dataclass(frozen=True)
+class OpinionFromMessage(Postback, action="op.msg"):
+    """Under a reply that could not answer a wish ("อยากให้มีลานกีฬา"): the opinion flow, with the message of
+    event `event_id` (this chat's own) kept as the opinion, so it is not typed again."""
+
+    event_id: Annotated[int, "e"]
+
+
+@dataclass(frozen=True)
+class ReportFromMessage(Postback, action="rp.msg"):
+    """Under a reply that could not answer a problem told ("ทางเท้าพังเดินลำบาก"): the report flow, with the message
+    of event `event_id` (this chat's own) kept as the description and the type the reader found in it."""
+
+    event_id: Annotated[int, "e"]
+    report_type: Annotated[str | None, "t"] = None
+
+
 class RatingDo(StrEnum):
     REOPEN = "reopen"  # ยังไม่เรียบร้อย: the report is reopened
 

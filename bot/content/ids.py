@@ -100,6 +100,7 @@ MESSAGES: Mapping[str, frozenset[str]] = _frozen(
         "services_intro": (),
         "clarify": ("choices",),
         "out_of_scope": (),
+        **each("{}_offer", FLOW_KINDS),  # out of scope, with a problem or a wish in it (Reading.offer)
         "referral": ("answer",),
         "office_answer": ("answer",),
         **each("feedback_{}", FEEDBACK_VOTES),
@@ -217,6 +218,8 @@ PHRASES: Mapping[str, frozenset[str]] = _frozen(
         **each("faq_note_{}", NOTED_CERTAINTIES, "office"),
         **each("chip_{}", ASPECT_CHIPS),
         "chip_report": (),
+        "chip_report_this": (),
+        "chip_opinion_this": (),
         "feedback_question": (),
         **each("feedback_{}", FEEDBACK_VOTES),
         # the office's days and hours (office.py)

@@ -112,7 +112,11 @@ class Reading:
     intent SERVICE: service_id is set; faq_id names the FAQ entry answered (content/faq/), aspect the part of
     the service asked about (fees, penalties, ...). REPORT: report_type is a type of content/reports.yaml
     when the problem is clear, else None (the flow asks). REFERRAL: referral_id. MY_CASES: reference when a
-    reference number was typed. The message itself (text) is what the flows keep as the first part."""
+    reference number was typed. The message itself (text) is what the flows keep as the first part.
+
+    CLARIFY and OUT_OF_SCOPE may carry an offer: REPORT when the message tells of a problem (report_type when
+    one fits) or OPINION when it wishes for something, the flow the reply offers to start with the message
+    kept, for a resident who described a problem in words no service or report type matched surely."""
 
     text: str
     intent: str
@@ -130,10 +134,21 @@ class Reading:
     chip: bool = False
     # True when the semantic model was consulted for this message (15-80 ms: docs/decisions/embedding-cascade.md).
     embedded: bool = False
+    offer: Intent | None = None
 
     @property
     def answered(self) -> bool:
         return self.intent == "service" and self.service_id is not None
+
+
+def _offer(reading: Reading, cues: Cues, report_type: str | None) -> Reading:
+    """A problem told ("ทางเท้าพัง เดินลำบาก") offers the report flow with the type that fits; a wish with no
+    problem in it ("อยากให้มีลานกีฬา") the opinion flow; anything else nothing."""
+    if cues.problem:
+        return replace(reading, offer=Intent.REPORT, report_type=report_type)
+    if cues.wish:
+        return replace(reading, offer=Intent.OPINION)
+    return reading
 
 
 # Labels whose best match is answered by their intent alone (the others need cue words or come from a flow).
@@ -440,11 +455,13 @@ class Understanding:
             return replace(
                 base, intent=Intent.SERVICE, service_id=services[0].label, score=services[0].score, faq_id=faq_id
             )
+        # Unsure from here on: the reply asks or declines, and offers the flow the message's cue words point to.
+        offered = _offer(base, cues, report_type if report_score >= CLARIFY else None)
         if services and services[0].score >= CLARIFY and not best_label.startswith(INTENT):
-            return replace(base, intent=Intent.CLARIFY, score=services[0].score)
+            return replace(offered, intent=Intent.CLARIFY, score=services[0].score)
         if cues.problem and not cues.question:
             return replace(base, intent=Intent.REPORT, report_type=None, score=report_score)
-        return replace(base, intent=Intent.OUT_OF_SCOPE, score=services[0].score if services else 0.0)
+        return replace(offered, intent=Intent.OUT_OF_SCOPE, score=services[0].score if services else 0.0)
 
     def _told_by_words(self, scores: dict[str, float], cues: Cues, canonical: str, focus: str) -> TopicVote | None:
         """The subject words' vote when they settle a problem told: they name one report type clearly (in the

@@ -22,7 +22,7 @@ from bot.chat.flows import Answered, Flow, Move, Step
 from bot.chat.messages import WireMessage, postback_chip
 from bot.chat.numbered import chip_names, numbered
 from bot.chat.outcomes import Outcome, record
-from bot.chat.postbacks import FlowDo, MenuOpinion, OpinionAnswer
+from bot.chat.postbacks import FlowDo, MenuOpinion, OpinionAnswer, OpinionFromMessage
 from bot.chat.state import FlowState
 from bot.content.model import Consultation
 from bot.db.models import Opinion
@@ -51,14 +51,28 @@ async def from_reading(turn: Turn, reading: Reading) -> None:
     await start(turn, keep_text=not reading.chip)
 
 
-async def start(turn: Turn, keep_text: bool = True) -> None:
+@router.on_postback(OpinionFromMessage)
+async def from_offer(turn: Turn) -> None:
+    """เสนอเป็นความคิดเห็น under a reply that could not answer a wish: the flow, with that message kept."""
+    tap = turn.tapped(OpinionFromMessage)
+    typed = await shared.typed_before(turn, tap.event_id) if tap is not None else None
+    if tap is None or typed is None:
+        turn.say("postback_expired")
+        record(turn, Outcome.OFFER_GONE)
+        return
+    await start(turn, earlier=typed)
+
+
+async def start(turn: Turn, keep_text: bool = True, earlier: str | None = None) -> None:
     """Picks the consultation (or asks which), then goes on to consent or the village. Started by a message
-    that reads as a proposal, that message is the opinion's first part (not when it was the menu chip's label
-    typed: keep_text False)."""
+    that reads as a proposal (or offered under the reply to one sent `earlier`), that message is the opinion's
+    first part (not when it was the menu chip's label typed: keep_text False)."""
     open_now = _open_consultations(turn)
     state = FlowState(flow=OPINION.name, step=CONSULTATION_STEP, data={"parts": []})
+    if earlier is not None:
+        shared.keep_first_part(state, earlier)
     # "เสนอความคิดเห็นค่ะ" only asks to start; anything more is the opinion, kept (the text step shows it).
-    if turn.message_type == "text" and keep_text and not shared.is_start_request(turn, OPINION):
+    elif turn.message_type == "text" and keep_text and not shared.is_start_request(turn, OPINION):
         shared.take_part(turn, state, OPINION)
     if len(open_now) == 1:
         state.data["consultation"] = open_now[0].id  # so the consultation step does not apply

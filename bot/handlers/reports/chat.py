@@ -20,7 +20,7 @@ from bot.chat.flows import Answered, Flow, Move, Step
 from bot.chat.messages import WireMessage, postback_chip
 from bot.chat.numbered import chip_names, numbered
 from bot.chat.outcomes import Outcome, record
-from bot.chat.postbacks import FlowDo, MenuReport, RatingDo, ReportAnswer, ReportRating
+from bot.chat.postbacks import FlowDo, MenuReport, RatingDo, ReportAnswer, ReportFromMessage, ReportRating
 from bot.chat.state import FlowState
 from bot.db.models import Report, ReportStatus
 from bot.db.statuses import ReportState
@@ -50,13 +50,29 @@ async def from_reading(turn: Turn, reading: Reading) -> None:
     await start(turn, reading.report_type, keep_text=not reading.chip)
 
 
-async def start(turn: Turn, report_type: str | None = None, keep_text: bool = True) -> None:
-    """Asks for consent first if needed, then the type. A message that reads as a report is kept as the
-    first part of the description, and the type the reader found in it is taken (the summary shows it and
-    "แก้ไข" starts the description again), so the resident is not asked what they already told."""
+@router.on_postback(ReportFromMessage)
+async def from_offer(turn: Turn) -> None:
+    """แจ้งเรื่องนี้ under a "which one?" or "cannot answer" reply to a problem told: the flow, with that message
+    as the description and the type the reader found in it."""
+    tap = turn.tapped(ReportFromMessage)
+    typed = await shared.typed_before(turn, tap.event_id) if tap is not None else None
+    if tap is None or typed is None:
+        turn.say("postback_expired")
+        record(turn, Outcome.OFFER_GONE)
+        return
+    await start(turn, tap.report_type, earlier=typed)
+
+
+async def start(turn: Turn, report_type: str | None = None, keep_text: bool = True, earlier: str | None = None) -> None:
+    """Asks for consent first if needed, then the type. A message that reads as a report (or the one sent
+    `earlier`, when the flow was offered under its reply) is kept as the first part of the description, and
+    the type the reader found in it is taken (the summary shows it and "แก้ไข" starts the description again),
+    so the resident is not asked what they already told."""
     state = FlowState(flow=REPORT.name, step=TYPE_STEP, data={"parts": []})
+    if earlier is not None:
+        shared.keep_first_part(state, earlier)
     # Not the menu chip's label typed, nor only "แจ้งปัญหาค่ะ": anything more is the description, kept.
-    if turn.message_type == "text" and keep_text and not shared.is_start_request(turn, REPORT):
+    elif turn.message_type == "text" and keep_text and not shared.is_start_request(turn, REPORT):
         shared.take_part(turn, state, REPORT)
     if report_type in turn.content.report_types:
         state.data["type"] = report_type  # so the type step does not apply

@@ -34,8 +34,11 @@ PRIVACY_LINK = "http://localhost/privacy"  # where the consent notice's full tex
 
 
 def flow_of(reading: Reading) -> str | None:
-    """The flow the chat would start or offer for this reading: "report", "opinion", or None."""
-    return reading.intent if reading.intent in FLOW_INTENTS else None
+    """The flow the chat would start or offer for this reading: "report", "opinion", or None. An offer is the
+    chip under a "which one?" or "cannot answer" reply (Reading.offer); "offered" says which of the two."""
+    if reading.intent in FLOW_INTENTS:
+        return str(reading.intent)
+    return str(reading.offer) if reading.offer is not None else None
 
 
 class OfflineChat:
@@ -83,6 +86,7 @@ class OfflineChat:
             "score": round(reading.score, SCORE_DIGITS),
             "candidates": [{"id": m.label, "score": round(m.score, SCORE_DIGITS)} for m in reading.candidates],
             "flow": flow_of(reading),
+            "offered": reading.offer is not None and reading.intent not in FLOW_INTENTS,
             "report_type": reading.report_type,
             "faq_id": reading.faq_id,
             "referral_id": reading.referral_id,

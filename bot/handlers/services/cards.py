@@ -12,11 +12,13 @@ import datetime as dt
 from typing import Any
 
 from bot.chat.messages import WireMessage, postback_chip, quick_reply_item
-from bot.chat.postbacks import AnswerFeedback, MenuReport, ServiceChoice
+from bot.chat.postbacks import AnswerFeedback, MenuReport, OpinionFromMessage, ReportFromMessage, ServiceChoice
 from bot.content import Content, FaqEntry, ServiceEntry
 from bot.delivery.limits import ALT_TEXT_MAX
 from bot.handlers.services.timeline import WorkingCalendar, thai_date
 from bot.handlers.services.windows import DueBy, Ended, OpensOn, OpenUntil, PayDay, Window, state_on
+from bot.nlp.intents import Intent
+from bot.nlp.understand import Reading
 
 MAX_LISTED = 5
 ASPECT_CHIPS = ("documents", "fees", "time", "timeline", "contact")
@@ -311,6 +313,17 @@ class ServiceAnswers:
     def clarify(self, candidates: list[ServiceEntry]) -> list[dict[str, Any]]:
         """Chips for 'which one did you mean?'."""
         return [postback_chip(c.label, ServiceChoice(c.id).pack(), c.label) for c in candidates]
+
+    def offer(self, reading: Reading, event_id: int) -> dict[str, Any] | None:
+        """The chip that starts the flow an unanswered message points to (its offer), keeping that message:
+        แจ้งเรื่องนี้ with the type the reader found, or เสนอเป็นความคิดเห็น."""
+        if reading.offer == Intent.REPORT:
+            label, data = self.phrase("chip_report_this"), ReportFromMessage(event_id, reading.report_type).pack()
+        elif reading.offer == Intent.OPINION:
+            label, data = self.phrase("chip_opinion_this"), OpinionFromMessage(event_id).pack()
+        else:
+            return None
+        return postback_chip(label, data, label)
 
     def _chips(self, service: ServiceEntry) -> dict[str, Any]:
         items = [

@@ -96,9 +96,11 @@ class QuestionAnswering:
             return [referral_reply(self.builder, self.content.referrals[reading.referral_id])]
         if reading.intent == "office":
             return [office_reply(self.content, self.builder, reading.text, self.today(), self.calendar)]
+        # A problem or a wish in a message the reader could not place: its flow is offered, the message kept.
+        offer = self.answers.offer(reading, feedback_key) if feedback_key is not None else None
         if reading.intent == "clarify":
             chosen = [self.content.services[m.label] for m in reading.candidates]
-            chips = self.answers.clarify(chosen)
+            chips = self.answers.clarify(chosen) + ([offer] if offer else [])
             # Named and numbered in the text too: LINE for PC shows no chips, and "2" typed picks the second.
             message = self.builder.text("clarify", choices=numbered(chip_names(chips)))
             message["quickReply"] = {"items": chips}
@@ -109,6 +111,10 @@ class QuestionAnswering:
             return [self.builder.text(reading.intent)]
         if reading.intent == "help":
             return [self.builder.text("help")]
+        if offer is not None:
+            message = self.builder.text(f"{reading.offer}_offer")
+            message["quickReply"] = {"items": [offer, *message.get("quickReply", {}).get("items", [])]}
+            return [message]
         return [self.builder.text("out_of_scope")]
 
     @cached_property

@@ -374,14 +374,17 @@ def take_part(turn: Turn, state: FlowState, flow: Flow) -> WireMessage | None:
 
 async def typed_before(turn: Turn, event_id: int) -> str | None:
     """The text the resident sent as event `event_id`, for a flow offered under its reply ("แจ้งเรื่องนี้") to
-    keep: only this chat's own event (a tap cannot fetch another resident's words), and None once it is gone
-    (erased at the resident's request, or purged)."""
+    keep: only this chat's own event, sent by the one who taps (in a group, a tap cannot take another member's
+    words either), and None once it is gone (erased at the resident's request, or purged)."""
     row = await turn.session.get(InboundEvent, event_id)
-    if row is None or row.lane_key != turn.row.lane_key:
+    if row is None or row.lane_key != turn.row.lane_key or turn.user_id is None:
         return None
     try:
         event = json.loads(row.payload)
     except ValueError:
+        return None
+    source = event.get("source") if isinstance(event, dict) else None
+    if not isinstance(source, dict) or source.get("userId") != turn.user_id:
         return None
     message = event.get("message") if isinstance(event, dict) else None
     text = message.get("text") if isinstance(message, dict) and message.get("type") == "text" else None

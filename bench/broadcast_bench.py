@@ -76,9 +76,10 @@ async def new_job(url: str) -> int:
                 reminders="",
             ),
             "bench",
+            at=utcnow(),  # a command's clock is the machine's
         )
         await session.flush()
-        job = await announce(session, hearing, utcnow(), "multicast", "bench")
+        job = await announce(session, hearing, utcnow(), "multicast", "bench", now=utcnow())
         job_id = job.id
     await engine.dispose()
     return job_id

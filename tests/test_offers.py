@@ -57,6 +57,19 @@ async def test_the_offer_typed_works_as_the_tap(flow: FlowHarness) -> None:
     assert report.text == SMELL
 
 
+async def test_a_number_typed_picks_a_service_or_the_offer(flow: FlowHarness) -> None:
+    """LINE for PC and Mac shows no chips: the numbers in the text pick, the offer's as the services'."""
+    user = new_user_id()
+    asked = await flow.say(user, SMELL)
+    first = _labels(asked)[0]
+    card = await flow.say(user, "1")
+    assert first in _text(card) and "หมายถึงเรื่องไหน" not in _text(card), _text(card)
+    asked = await flow.say(user, SMELL + " ")  # asked again: a new event, a new offer
+    offer_number = str(len(_labels(asked)))
+    report = await _file_report(flow, user, offer_number, "รับทราบ", "หมู่ 3", "เสร็จ", "ข้าม")
+    assert report.text.strip() == SMELL
+
+
 async def test_a_wish_it_cannot_answer_offers_the_opinion_flow_with_the_text_kept(flow: FlowHarness) -> None:
     user = new_user_id()
     declined = await flow.say(user, SCHOOL)

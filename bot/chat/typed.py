@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.chat.numbered import listed_name
-from bot.chat.postbacks import ServiceChoice, fields_of
+from bot.chat.postbacks import OpinionFromMessage, ReportFromMessage, ServiceChoice, fields_of
 from bot.content import Content
 from bot.references import parse_reference, split_reference
 
@@ -240,8 +240,16 @@ def _choice_words(content: Content, choice: Choice, by_label: dict[str, set[str]
 def _alternatives(choices: list[Choice]) -> bool:
     """Choices of one kind told apart by what they point to (services, opinions, consultations), as opposed to
     a set of different actions (withdraw / notifications off / delete): only these are picked by number."""
-    kinds = {(postback_data(c.data).get("action"), postback_data(c.data).get("do")) for c in choices}
+    kinds = {
+        (postback_data(c.data).get("action"), postback_data(c.data).get("do"))
+        for c in choices
+        if postback_data(c.data).get("action") not in _OFFERS
+    }
     return len(choices) > 1 and len(kinds) == 1
+
+
+# The flow offered after the services of a "which one?" (แจ้งเรื่องนี้) is numbered with them: "4" picks it.
+_OFFERS = frozenset({ReportFromMessage.action, OpinionFromMessage.action})
 
 
 def _only_reference(content: Content, text: str) -> tuple[str | None, str] | None:

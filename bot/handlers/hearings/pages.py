@@ -20,7 +20,7 @@ from aiohttp import web
 from sqlalchemy import func, select
 
 from bot import keys
-from bot.db.models import BroadcastJob, Hearing, Resident
+from bot.db.models import BroadcastJob, Hearing, Resident, utcnow
 from bot.delivery.line import LineSendError
 from bot.handlers.hearings import cards
 from bot.handlers.hearings.fanout import (
@@ -291,7 +291,8 @@ async def _friends(request: web.Request) -> tuple[int | None, dt.date]:
     """How many friends a LINE broadcast reaches, by LINE's count for yesterday (Japan's date, as LINE
     keeps it; today's is not ready until the day ends): None when LINE gives no figure or does not answer
     within a few seconds. Never our own guess: the confirmation says the number is not known instead."""
-    day = (now(request) + dt.timedelta(hours=9)).date() - dt.timedelta(days=1)
+    # LINE's own calendar, not the one clock: its statistics exist for the days that really passed.
+    day = (utcnow() + dt.timedelta(hours=9)).date() - dt.timedelta(days=1)
     try:
         count = await asyncio.wait_for(request.app[keys.LINE].get_friends(day), FRIENDS_WAIT_SECONDS)
     except (LineSendError, TimeoutError):

@@ -17,8 +17,8 @@ from sqlalchemy import update
 from bot.chat.dispatch import Turn
 from bot.chat.flows import Answered, Flow, FlowOutcome, Move, Step
 from bot.chat.messages import WireMessage, postback_chip
-from bot.chat.outcomes import record
-from bot.chat.postbacks import FlowAnswer, FlowDo
+from bot.chat.outcomes import Outcome, record
+from bot.chat.postbacks import FlowAnswer, FlowDo, OpinionFromMessage, ReportFromMessage
 from bot.chat.state import FlowState
 from bot.chat.typed import TYPED_LINK, TYPED_LOCATION, typed_answer, typed_choice, typed_key
 from bot.chat.typed import typed_words as _typed_words
@@ -370,6 +370,16 @@ def take_part(turn: Turn, state: FlowState, flow: Flow) -> WireMessage | None:
     if len(text) > room:
         return turn.builder.text(f"{flow.kind}_text_too_long", limit=str(MAX_DESCRIPTION_CHARS))
     return turn.builder.text("opinion_text_more", count=str(len(parts)))
+
+
+async def offered_message(turn: Turn, tap: ReportFromMessage | OpinionFromMessage | None) -> str | None:
+    """The message a flow offered under its reply keeps, for either flow's offer; None when the tap is malformed
+    or the message is gone, and the resident is told the button has expired."""
+    typed = await typed_before(turn, tap.event_id) if tap is not None else None
+    if typed is None:
+        turn.say("postback_expired")
+        record(turn, Outcome.OFFER_GONE)
+    return typed
 
 
 async def typed_before(turn: Turn, event_id: int) -> str | None:

@@ -54,13 +54,9 @@ async def from_reading(turn: Turn, reading: Reading) -> None:
 @router.on_postback(OpinionFromMessage)
 async def from_offer(turn: Turn) -> None:
     """เสนอเป็นความคิดเห็น under a reply that could not answer a wish: the flow, with that message kept."""
-    tap = turn.tapped(OpinionFromMessage)
-    typed = await shared.typed_before(turn, tap.event_id) if tap is not None else None
-    if tap is None or typed is None:
-        turn.say("postback_expired")
-        record(turn, Outcome.OFFER_GONE)
-        return
-    await start(turn, earlier=typed)
+    typed = await shared.offered_message(turn, turn.tapped(OpinionFromMessage))
+    if typed is not None:
+        await start(turn, earlier=typed)
 
 
 async def start(turn: Turn, keep_text: bool = True, earlier: str | None = None) -> None:

@@ -55,12 +55,9 @@ async def from_offer(turn: Turn) -> None:
     """แจ้งเรื่องนี้ under a "which one?" or "cannot answer" reply to a problem told: the flow, with that message
     as the description and the type the reader found in it."""
     tap = turn.tapped(ReportFromMessage)
-    typed = await shared.typed_before(turn, tap.event_id) if tap is not None else None
-    if tap is None or typed is None:
-        turn.say("postback_expired")
-        record(turn, Outcome.OFFER_GONE)
-        return
-    await start(turn, tap.report_type, earlier=typed)
+    typed = await shared.offered_message(turn, tap)
+    if tap is not None and typed is not None:
+        await start(turn, tap.report_type, earlier=typed)
 
 
 async def start(turn: Turn, report_type: str | None = None, keep_text: bool = True, earlier: str | None = None) -> None:

@@ -96,3 +96,15 @@ async def test_another_chats_tap_gets_nothing_of_the_message(flow: FlowHarness) 
     assert SMELL not in _text(forged)
     async with flow.sessions() as session:
         assert await session.scalar(select(Report)) is None and await session.scalar(select(Opinion)) is None
+
+
+async def test_the_opinion_offer_typed_works_as_the_tap(flow: FlowHarness) -> None:
+    user = new_user_id()
+    await flow.say(user, SCHOOL)
+    started = await flow.say(user, "เสนอเป็นความคิดเห็น")
+    assert "โปรดอย่าส่งข้อมูลอ่อนไหว" in _text(started), _text(started)
+    await flow.say_all(user, "รับทราบ", "หมู่ 3", "เสร็จ", "1")
+    assert "ความเห็นเลขที่ ค-2569-00001" in _text(await flow.say(user, "ยืนยันส่ง"))
+    async with flow.sessions() as session:
+        opinion = await session.scalar(select(Opinion))
+    assert opinion is not None and opinion.text == SCHOOL

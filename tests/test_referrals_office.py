@@ -16,6 +16,7 @@ from bot.content import Content, check_content, load_content
 from bot.handlers.services.office import OfficeTopic, asked_day, office_reply, office_words, read_office_question
 from bot.handlers.services.referrals import referral_reply
 from bot.handlers.services.timeline import WorkingCalendar, calendar_from, thai_date
+from bot.nlp.understand import Understanding
 from tests.serving import cli_env, run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,6 +38,10 @@ REFERRAL_IDS = (
     "police",
     "cybercrime",
     "consumer_protection",
+    "lottery",
+    "gold_card",
+    "state_welfare_card",
+    "name_change",
 )
 # The agency each answer must name.
 AGENCY = {
@@ -52,6 +57,10 @@ AGENCY = {
     "police": "ตำรวจ",
     "cybercrime": "1441",
     "consumer_protection": "สคบ.",
+    "lottery": "สำนักงานสลากกินแบ่งรัฐบาล",
+    "gold_card": "1330",
+    "state_welfare_card": "กระทรวงการคลัง",
+    "name_change": "1548",
 }
 # Moved from intents.yaml out_of_scope into the referral that answers them.
 MOVED = {
@@ -64,6 +73,7 @@ MOVED = {
     "โอนที่ดินที่สำนักงานที่ดิน": "land_office",
     "ประกันสังคม": "social_security",
     "ค่าน้ำประปาภูมิภาค": "pwa_water",
+    "ตรวจหวย": "lottery",
 }
 
 THURSDAY = dt.date(2026, 12, 3)  # a working day; Saturday 5 December 2569 is วันพ่อแห่งชาติ, Monday 7th its substitute
@@ -81,9 +91,40 @@ def test_every_referral_is_loaded_with_examples_and_sources() -> None:
 
 def test_out_of_scope_examples_a_referral_covers_moved_to_it() -> None:
     assert not set(MOVED) & set(CONTENT.intents["out_of_scope"])
-    assert "ตรวจหวย" in CONTENT.intents["out_of_scope"]  # nobody to refer lottery results to: kept
+    assert "เลขเด็ดงวดนี้" in CONTENT.intents["out_of_scope"]  # asking for lucky numbers: nobody to refer it to
     for example, rid in MOVED.items():
         assert example in CONTENT.referrals[rid].examples
+
+
+# Phrasings that are not among the referrals' examples (tests/data/qa_dev.tsv has more).
+ASKED = {
+    "งวดนี้หวยออกวันที่เท่าไหร่": "lottery",
+    "ถูกลอตเตอรี่ต้องไปขึ้นเงินที่ไหน": "lottery",
+    "อยากย้ายโรงพยาบาลบัตรทองทำยังไง": "gold_card",
+    "บัตรสวัสดิการแห่งรัฐจะเปิดลงทะเบียนอีกเมื่อไหร่": "state_welfare_card",
+    "บัตรคนจนเงินเข้าวันไหน": "state_welfare_card",
+    "อยากเปลี่ยนนามสกุลตามสามี": "name_change",
+    "โอนที่ดินให้ลูกเสียค่าธรรมเนียมเท่าไหร่": "land_office",
+}
+
+
+@pytest.fixture(scope="module")
+def understanding() -> Understanding:
+    return Understanding(CONTENT)
+
+
+@pytest.mark.parametrize(("question", "rid"), ASKED.items())
+def test_a_question_for_another_agency_is_referred_to_it(understanding: Understanding, question: str, rid: str) -> None:
+    reading = understanding.read(question)
+    assert (reading.intent, reading.referral_id) == ("referral", rid), reading
+
+
+def test_a_welfare_card_holder_asking_about_the_disability_allowance_gets_the_allowance(
+    understanding: Understanding,
+) -> None:
+    """The referral names the card; a question about the municipality's own allowance is still answered."""
+    reading = understanding.read("สำหรับคนพิการที่ไม่ผ่านบัตรสวัสดิการแห่งรัฐ เบี้ยพิการยังเข้าอยู่ไหม")
+    assert (reading.intent, reading.service_id) == ("service", "disability_allowance"), reading
 
 
 def test_office_intent_has_a_dozen_phrasings() -> None:

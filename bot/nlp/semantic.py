@@ -31,10 +31,11 @@ log = logging.getLogger(__name__)
 Vectors = npt.NDArray[np.float32]
 # Weight of the closest example against the label's centroid (chosen on the dev half of realistic.tsv).
 NEAREST_WEIGHT = 0.6
-# The model reads at most this many characters of a message (about 50 tokens of Thai): the cost is bounded
-# and the part chosen (the reader's focus window and the opening) carries the question. 160 read the dev half
-# of realistic.tsv best (docs/decisions/embedding-cascade.md).
-MAX_QUERY_CHARS = 160
+# The model reads at most this many first characters of a text (about 25 tokens of Thai; its cost grows with
+# every token): a long post names its topic in its opening ("ร้องเรียนเรื่องถนน ..."), and the character matcher
+# reads the rest. 70-90 read the dev half of realistic.tsv best, better than 160 or the focus window, for about
+# a third less CPU (docs/decisions/embedding-cascade.md).
+MAX_QUERY_CHARS = 80
 # Vectors depend on how much of a text the model read: a cache made with another limit is not reused.
 _CACHE_VERSION = f"e5-small-q4-{MAX_QUERY_CHARS}-v1"
 

@@ -384,7 +384,8 @@ class Understanding:
             and not self._char_sure(scores, cues, len(canonical))
         ):
             scores = self._blend(
-                scores, self._semantic.scores(semantic.embed([self._semantic_text(canonical, focus)])[0])
+                # The model reads the message's opening (semantic.MAX_QUERY_CHARS): where residents name the topic.
+                scores, self._semantic.scores(semantic.embed([canonical])[0])
             )
             services = self._services(scores)
             embedded = True
@@ -520,15 +521,6 @@ class Understanding:
             return False
         runner_up = ranked[1] if len(ranked) > 1 else 0.0
         return ranked[0] >= CHAR_SURE and ranked[0] - runner_up >= CHAR_SURE_MARGIN
-
-    @staticmethod
-    def _semantic_text(canonical: str, focus: str) -> str:
-        """What the model reads: the message, or for a long one its focus and its opening (which often names
-        the topic: "ร้องเรียนเรื่องถนน ...")."""
-        if len(canonical) <= semantic.MAX_QUERY_CHARS:
-            return canonical
-        opening = canonical[: semantic.MAX_QUERY_CHARS - len(focus) - 1]
-        return focus if focus in opening else f"{opening} {focus}"[: semantic.MAX_QUERY_CHARS]
 
     @staticmethod
     def _blend(chars: dict[str, float], meaning: dict[str, float]) -> dict[str, float]:

@@ -108,3 +108,15 @@ async def test_the_opinion_offer_typed_works_as_the_tap(flow: FlowHarness) -> No
     async with flow.sessions() as session:
         opinion = await session.scalar(select(Opinion))
     assert opinion is not None and opinion.text == SCHOOL
+
+
+async def test_close_to_a_problem_by_meaning_alone_is_offered_not_started(flow: FlowHarness) -> None:
+    """"ร้องเพลงให้ฟังหน่อย" shares only "ร้อง" with "ร้องเรียน" and is near the noise examples by meaning: the
+    resident is not taken into the report flow's consent step, and can still choose it."""
+    user = new_user_id()
+    replies = await flow.say(user, "ร้องเพลงให้ฟังหน่อย")
+    assert "ก่อนแจ้งเรื่อง" not in _text(replies) and "ขออภัย" in _text(replies)
+    assert _labels(replies)[0] == "แจ้งเรื่องนี้"
+    # A noise problem told in words the report examples share is still started at once.
+    started = await flow.say(new_user_id(), "ร้านเหล้าเปิดเพลงดังถึงตีสอง")
+    assert "ก่อนแจ้งเรื่อง" in _text(started)

@@ -430,7 +430,11 @@ class Understanding:
         if cues.wish and not cues.question and not cues.problem:
             return replace(base, intent=Intent.OPINION, score=best_score)
         if best_label.startswith(REPORT) and best_score >= ACCEPT and not cues.question:
-            return replace(base, intent=Intent.REPORT, report_type=report_type, score=best_score)
+            if chars.get(best_label, 0.0) >= CHAR_FLOOR:
+                return replace(base, intent=Intent.REPORT, report_type=report_type, score=best_score)
+            # No problem word, and close to a problem by meaning alone ("ร้องเพลงให้ฟังหน่อย" shares only "ร้อง"
+            # with "ร้องเรียน"): the report flow is offered beside the decline, not started.
+            return replace(base, offer=Intent.REPORT, report_type=report_type, score=best_score)
         if best_label.startswith(INTENT) and best_score >= INTENT_ACCEPT:
             intent = best_label.removeprefix(INTENT)
             if intent in _WORDED_INTENTS and chars.get(best_label, 0.0) < INTENT_ACCEPT:

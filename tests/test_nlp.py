@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from bot.content import load_content
 from bot.delivery.limits import TEXT_MAX_UTF16
+from bot.nlp import semantic
 from bot.nlp.normalize import normalize
 from bot.nlp.tokenize import Tokenizer
 from bot.nlp.understand import Understanding
@@ -225,3 +226,13 @@ def test_any_text_goes_through_the_whole_reading_pipeline(text: str) -> None:
 
 
 _QA: dict[str, object] = {}
+
+
+def test_the_model_reads_words_not_emoji() -> None:
+    """Emoji cost the model two or three tokens each and name no service: it is given the words only, and a
+    message of emoji alone is read by characters without an embedding (bot.nlp.semantic.readable)."""
+    assert semantic.readable("📢🔊🌉แจ้งทางเท้าชำรุด 🚶🚶‍♀️ เป็นร่อง") == "แจ้งทางเท้าชำรุด เป็นร่อง"
+    assert len(semantic.readable("ถนน" * 100)) == semantic.MAX_QUERY_CHARS
+    assert not semantic.has_words("😀" * 3000) and not semantic.has_words("123 !!! ❤️")
+    reading = UNDERSTANDING.read("😀" * 3000)
+    assert reading.intent == "out_of_scope" and not reading.embedded

@@ -16,8 +16,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import tempfile
 import threading
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +39,7 @@ NEAREST_WEIGHT = 0.6
 # a third less CPU (docs/decisions/embedding-cascade.md).
 MAX_QUERY_CHARS = 80
 # Vectors depend on how much of a text the model read: a cache made with another limit is not reused.
-_CACHE_VERSION = f"e5-small-q4-{MAX_QUERY_CHARS}-v1"
+_CACHE_VERSION = f"e5-small-q4-{MAX_QUERY_CHARS}-words-v3"
 
 _model_lock = threading.Lock()
 _model: Any = None
@@ -69,13 +71,31 @@ def _threads() -> int:
         return 1
 
 
+_SPACES = re.compile(r"\s+")
+
+
+def readable(text: str) -> str:
+    """What the model is given of a text: without emoji, other symbols and joiners ("📢🔊🌉แจ้งทางเท้า..."), which carry
+    nothing a service is found by and cost the model two or three tokens each, then its first MAX_QUERY_CHARS
+    characters."""
+    kept = "".join(
+        " " if unicodedata.category(ch) in ("So", "Sk", "Cf") or "\ufe00" <= ch <= "\ufe0f" else ch for ch in text
+    )
+    return _SPACES.sub(" ", kept).strip()[:MAX_QUERY_CHARS]
+
+
+def has_words(text: str) -> bool:
+    """Letters to read: a message of emoji, digits and punctuation alone is not worth an embedding."""
+    return any(ch.isalpha() for ch in readable(text))
+
+
 def embed(texts: Sequence[str]) -> Vectors:
     """Query-side vectors, L2-normalised, one row per text (e5's "query:" side for both sides: examples and
     messages are the same kind of text, as its authors advise for symmetric matching)."""
     m = model()
     assert m is not None, "embed() needs the model: check model() first"
     with _model_lock:  # the engine is not documented as thread-safe
-        vectors = np.asarray(m.query([t[:MAX_QUERY_CHARS] for t in texts]), dtype=np.float32)
+        vectors = np.asarray(m.query([readable(t) for t in texts]), dtype=np.float32)
     return vectors.reshape(len(texts), -1)
 
 

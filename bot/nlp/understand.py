@@ -373,7 +373,7 @@ class Understanding:
         by_characters = {m.label: m.score for m in self._services(scores, limit=None)}
         embedded = False
         # One or two words ("เบี้ย") carry too little meaning for the model: the characters' reading stands.
-        short = len(self.topical(focus).replace(" ", "")) <= SHORT_TOPIC_CHARS
+        short = len(self.topical(focus).replace(" ", "")) <= SHORT_TOPIC_CHARS or not semantic.has_words(canonical)
         # A problem told whose subject words and examples agree on its type is read without the embedding,
         # which costs most of a message's CPU (bot.nlp.topics).
         topic = self._told_by_words(scores, cues, canonical, focus)

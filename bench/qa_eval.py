@@ -37,6 +37,11 @@ def load_dev(path: Path) -> list[tuple[str, str, str]]:
     return rows
 
 
+def _declined(expected: str) -> bool:
+    """A row out of scope: nobody to refer to ("-") or another agency's work ("referral:<id>")."""
+    return expected == "-" or expected.startswith("referral:")
+
+
 def predicted(reading: object) -> str:
     """What the dev set's second column would say for this reading."""
     intent = reading.intent  # type: ignore[attr-defined]
@@ -187,9 +192,9 @@ def main() -> None:
                         continue
                     understand.ACCEPT, understand.CLARIFY, understand.MARGIN = accept, clarify, margin
                     got = [(predicted(understanding.read(t, c or None)), e) for t, e, c in rows]
-                    inside = [(p, e) for p, e in got if e != "-"]
+                    inside = [(p, e) for p, e in got if not _declined(e)]
                     wrong = sum(p not in (e, "?", "-") for p, e in inside) / len(inside)
-                    refused = sum(p in ("-", "?") for p, e in got if e == "-") / sum(e == "-" for _, e in got)
+                    refused = sum(p in ("-", "?") for p, e in got if _declined(e)) / sum(_declined(e) for _, e in got)
                     right = sum(p == e for p, e in inside) / len(inside)
                     print(
                         f"ACCEPT {accept:.2f} CLARIFY {clarify:.2f} MARGIN {margin:.2f}: right {right:.3f} "
@@ -206,8 +211,9 @@ def main() -> None:
         if reading.intent == "report" and getattr(content.services.get(expected), "offers_report", False):
             got = expected  # a problem told: the report flow is the answer (see outcome())
         results.append((text, expected, got, reading))
-    services = [r for r in results if r[1] not in ("-",) and not r[1].startswith("intent:")]
-    out = [r for r in results if r[1] == "-"]
+    services = [r for r in results if not _declined(r[1]) and not r[1].startswith("intent:")]
+    # Out of scope: "-" (nobody to refer to) or "referral:<id>" (another agency's work: declined, and referred).
+    out = [r for r in results if r[1] == "-" or r[1].startswith("referral:")]
     intents = [r for r in results if r[1].startswith("intent:")]
     top1 = sum(
         r[1] == r[3].candidates[0].label if r[3].candidates and not r[3].follow_up else r[1] == r[2] for r in services
@@ -232,6 +238,13 @@ def main() -> None:
         f"out of scope rejected (not answered as a service): {rejected:.3f} (said 'out of scope' outright: "
         f"{rejected_strict:.3f})"
     )
+    referable = [r for r in out if r[1].startswith("referral:")]
+    referred_right = sum(r[3].referral_id == r[1].removeprefix("referral:") for r in referable)
+    referred_anyway = [r for r in out if r[1] == "-" and r[3].intent == "referral"]
+    print(
+        f"  referred to the right agency: {referred_right}/{len(referable)}; referred though labelled nobody's: "
+        f"{len(referred_anyway)}/{len(out) - len(referable)} {[r[0] for r in referred_anyway]}"
+    )
     print(f"other intents right: {intent_acc:.3f}")
     print(
         f"latency per query: p50 {statistics.median(latencies):.3f} ms, "
@@ -250,7 +263,8 @@ def main() -> None:
         print(f"  {sid:26} P {precision:.2f}  R {hits[sid] / truth[sid]:.2f}  (n={truth[sid]})")
     print("\nconfusions (expected -> got):")
     for text, expected, got, reading in results:
-        if got != expected and not (expected == "-" and got == "?"):
+        declined = expected == "-" or expected.startswith("referral:")
+        if got != expected and not (declined and got in ("?", "-")):
             print(f"  {expected:26} -> {got:26} {reading.score:.2f}  {text}")
     realistic_report(understanding, content, args.misses)
     print(

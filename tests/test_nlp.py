@@ -234,5 +234,7 @@ def test_the_model_reads_words_not_emoji() -> None:
     assert semantic.readable("📢🔊🌉แจ้งทางเท้าชำรุด 🚶🚶‍♀️ เป็นร่อง") == "แจ้งทางเท้าชำรุด เป็นร่อง"
     assert len(semantic.readable("ถนน" * 100)) == semantic.MAX_QUERY_CHARS
     assert not semantic.has_words("😀" * 3000) and not semantic.has_words("123 !!! ❤️")
+    assert semantic.readable("1️⃣ ไฟถนนดับ") == "1 ไฟถนนดับ"  # the keycap's enclosing mark goes too
+    assert semantic.has_words("." * 200 + "ไฟถนนดับ")  # letters anywhere count, not only in what the model reads
     reading = UNDERSTANDING.read("😀" * 3000)
     assert reading.intent == "out_of_scope" and not reading.embedded

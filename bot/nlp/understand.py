@@ -115,8 +115,9 @@ class Reading:
     reference number was typed. The message itself (text) is what the flows keep as the first part.
 
     CLARIFY and OUT_OF_SCOPE may carry an offer: REPORT when the message tells of a problem (report_type when
-    one fits) or OPINION when it wishes for something, the flow the reply offers to start with the message
-    kept, for a resident who described a problem in words no service or report type matched surely."""
+    one fits) or is close to a report type by meaning alone, OPINION when it wishes for something: the flow the
+    reply offers to start with the message kept, for a resident who described a problem in words no service or
+    report type matched surely."""
 
     text: str
     intent: str
@@ -372,7 +373,8 @@ class Understanding:
         chars = scores
         by_characters = {m.label: m.score for m in self._services(scores, limit=None)}
         embedded = False
-        # One or two words ("เบี้ย") carry too little meaning for the model: the characters' reading stands.
+        # One or two words ("เบี้ย") carry too little meaning for the model, and emoji, digits and punctuation
+        # alone none: the characters' reading stands.
         short = len(self.topical(focus).replace(" ", "")) <= SHORT_TOPIC_CHARS or not semantic.has_words(canonical)
         # A problem told whose subject words and examples agree on its type is read without the embedding,
         # which costs most of a message's CPU (bot.nlp.topics).
@@ -433,8 +435,11 @@ class Understanding:
             if chars.get(best_label, 0.0) >= CHAR_FLOOR:
                 return replace(base, intent=Intent.REPORT, report_type=report_type, score=best_score)
             # No problem word, and close to a problem by meaning alone ("ร้องเพลงให้ฟังหน่อย" shares only "ร้อง"
-            # with "ร้องเรียน"): the report flow is offered beside the decline, not started.
-            return replace(base, offer=Intent.REPORT, report_type=report_type, score=best_score)
+            # with "ร้องเรียน"): whether it is a problem at all is unsure, so the reply below offers the report
+            # flow (with the type meaning found, which the resident sees before sending) instead of starting it.
+            by_meaning = True
+        else:
+            by_meaning = False
         if best_label.startswith(INTENT) and best_score >= INTENT_ACCEPT:
             intent = best_label.removeprefix(INTENT)
             if intent in _WORDED_INTENTS and chars.get(best_label, 0.0) < INTENT_ACCEPT:
@@ -444,6 +449,10 @@ class Understanding:
                 return replace(base, intent=intent, score=best_score)
             return replace(base, intent=Intent.OUT_OF_SCOPE, score=best_score)
         if best_label.startswith(REFERRAL) and best_score >= ACCEPT:
+            if chars.get(best_label, 0.0) < CHAR_FLOOR:
+                # Another agency's work by meaning alone ("คุณชื่ออะไร" is near "เปลี่ยนชื่อตัว"): declined without
+                # sending the resident to an agency the words do not name.
+                return replace(base, score=best_score)
             return replace(
                 base, intent=Intent.REFERRAL, referral_id=best_label.removeprefix(REFERRAL), score=best_score
             )
@@ -462,6 +471,8 @@ class Understanding:
             )
         # Unsure from here on: the reply asks or declines, and offers the flow the message's cue words point to.
         offered = _offer(base, cues, report_type if report_score >= CLARIFY else None)
+        if by_meaning and offered.offer is None:
+            offered = replace(base, offer=Intent.REPORT, report_type=report_type)
         if services and services[0].score >= CLARIFY and not best_label.startswith(INTENT):
             return replace(offered, intent=Intent.CLARIFY, score=services[0].score)
         if cues.problem and not cues.question:

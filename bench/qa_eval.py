@@ -81,7 +81,7 @@ def outcome(expected: str, reading: object, content: object) -> str:
     intent = r.intent  # type: ignore[attr-defined]
     offer = getattr(r, "offer", None)
     service = r.service_id if intent == "service" else None  # type: ignore[attr-defined]
-    out_of_scope = expected == "-" or expected.startswith("referral:")
+    out_of_scope = _declined(expected)
     if out_of_scope:
         if service or intent in ("report", "opinion"):
             return "wrong"
@@ -131,7 +131,7 @@ def realistic_report(understanding: object, content: object, show_misses: str | 
 
         return pick
 
-    in_scope = lambda row: row.expected != "-" and not row.expected.startswith("referral:")  # noqa: E731
+    in_scope = lambda row: not _declined(row.expected)  # noqa: E731
     line("rows", lambda rs: str(len(rs)))
     line("right (in scope)", share(in_scope, ("right", "offered")))
     line("  of which offered as a chip", share(in_scope, ("offered",)))
@@ -213,7 +213,7 @@ def main() -> None:
         results.append((text, expected, got, reading))
     services = [r for r in results if not _declined(r[1]) and not r[1].startswith("intent:")]
     # Out of scope: "-" (nobody to refer to) or "referral:<id>" (another agency's work: declined, and referred).
-    out = [r for r in results if r[1] == "-" or r[1].startswith("referral:")]
+    out = [r for r in results if _declined(r[1])]
     intents = [r for r in results if r[1].startswith("intent:")]
     top1 = sum(
         r[1] == r[3].candidates[0].label if r[3].candidates and not r[3].follow_up else r[1] == r[2] for r in services
@@ -263,8 +263,7 @@ def main() -> None:
         print(f"  {sid:26} P {precision:.2f}  R {hits[sid] / truth[sid]:.2f}  (n={truth[sid]})")
     print("\nconfusions (expected -> got):")
     for text, expected, got, reading in results:
-        declined = expected == "-" or expected.startswith("referral:")
-        if got != expected and not (declined and got in ("?", "-")):
+        if got != expected and not (_declined(expected) and got in ("?", "-")):
             print(f"  {expected:26} -> {got:26} {reading.score:.2f}  {text}")
     realistic_report(understanding, content, args.misses)
     print(

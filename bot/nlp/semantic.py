@@ -7,9 +7,8 @@ grows with the text (about 1.5 ms a token here), so the reader embeds only when 
 unsure, and the model reads only a message's first words (readable(): docs/decisions/embedding-cascade.md).
 
 Example vectors are computed once per text the model reads and kept in a cache file (BOT_CACHE_DIR, by
-default the system's
-temporary directory): a restart with the same content loads them in milliseconds instead of embedding
-every example again (seconds for the whole content).
+default the system's temporary directory): a restart with the same content loads them in milliseconds
+instead of embedding every example again (seconds for the whole content).
 """
 
 from __future__ import annotations
@@ -92,8 +91,9 @@ def readable(text: str) -> str:
 
 
 def has_words(text: str) -> bool:
-    """Letters anywhere in the text: a message of emoji, digits and punctuation alone is not worth an embedding."""
-    return any(ch.isalpha() for ch in _without_symbols(text))
+    """Letters anywhere in the text: a message of emoji, digits and punctuation alone is not worth an embedding.
+    (No symbol readable() drops is a letter, so the whole text is looked at as it is, in one pass.)"""
+    return any(ch.isalpha() for ch in text)
 
 
 def embed(texts: Sequence[str]) -> Vectors:

@@ -431,15 +431,13 @@ class Understanding:
         # A wish with no problem told ("ควรจะปลูกต้นไม้คืน") is a proposal, even when it names a report's topic.
         if cues.wish and not cues.question and not cues.problem:
             return replace(base, intent=Intent.OPINION, score=best_score)
-        if best_label.startswith(REPORT) and best_score >= ACCEPT and not cues.question:
-            if chars.get(best_label, 0.0) >= CHAR_FLOOR:
-                return replace(base, intent=Intent.REPORT, report_type=report_type, score=best_score)
-            # No problem word, and close to a problem by meaning alone ("ร้องเพลงให้ฟังหน่อย" shares only "ร้อง"
-            # with "ร้องเรียน"): whether it is a problem at all is unsure, so the reply below offers the report
-            # flow (with the type meaning found, which the resident sees before sending) instead of starting it.
-            by_meaning = True
-        else:
-            by_meaning = False
+        reported = best_label.startswith(REPORT) and best_score >= ACCEPT and not cues.question
+        if reported and chars.get(best_label, 0.0) >= CHAR_FLOOR:
+            return replace(base, intent=Intent.REPORT, report_type=report_type, score=best_score)
+        # No problem word, and close to a problem by meaning alone ("ร้องเพลงให้ฟังหน่อย" shares only "ร้อง" with
+        # "ร้องเรียน"): whether it is a problem at all is unsure, so the reply below offers the report flow (with
+        # the type meaning found, which the resident sees before sending) instead of starting it.
+        by_meaning = reported
         if best_label.startswith(INTENT) and best_score >= INTENT_ACCEPT:
             intent = best_label.removeprefix(INTENT)
             if intent in _WORDED_INTENTS and chars.get(best_label, 0.0) < INTENT_ACCEPT:
